@@ -1,0 +1,142 @@
+import { z } from 'zod';
+
+/**
+ * The one config schema: defaults, validation and types all come from here.
+ * config/default.yaml mirrors these defaults so operators can read them in one place.
+ */
+
+const upstreamUrl = z
+  .string()
+  .url()
+  .refine((u) => /^https?:\/\//.test(u), 'must be an http:// or https:// URL');
+
+export const UpstreamSchema = z.strictObject({
+  /** Base URL, e.g. `https://api.openai.com`. Paths are appended verbatim. */
+  url: upstreamUrl,
+  /** Wire format spoken by this upstream. */
+  dialect: z.enum(['openai', 'anthropic']),
+  /** Path prefix this upstream is mounted under (named upstreams only), e.g. `/ollama`. */
+  prefix: z
+    .string()
+    .regex(/^\/[a-z0-9][a-z0-9._-]*$/i, 'must look like /name')
+    .optional(),
+  /** Milliseconds to wait for upstream response headers. */
+  headersTimeoutMs: z.number().int().positive().default(60_000),
+  /** Milliseconds of silence allowed between upstream body chunks. */
+  bodyTimeoutMs: z.number().int().positive().default(300_000),
+  /** Milliseconds to establish the TCP/TLS connection. */
+  connectTimeoutMs: z.number().int().positive().default(10_000),
+  /** Keep-alive connections per upstream origin. */
+  connections: z.number().int().positive().default(512),
+  /** Verify upstream TLS certificates. Turn off only for a private upstream you trust. */
+  tlsVerify: z.boolean().default(true),
+});
+export type UpstreamConfig = z.infer<typeof UpstreamSchema>;
+
+export const ConfigSchema = z.strictObject({
+  server: z
+    .object({
+      host: z.string().default('127.0.0.1'),
+      port: z.number().int().min(0).max(65535).default(8080),
+      /** Largest request body accepted, bytes. Larger → 413 in the dialect's error format. */
+      bodyLimitBytes: z.number().int().positive().default(16 * 1024 * 1024),
+      /** Milliseconds to wait for in-flight requests on shutdown before closing them. */
+      shutdownGraceMs: z.number().int().nonnegative().default(10_000),
+      /** Node's request timeout for slow clients (whole request received), ms. */
+      requestTimeoutMs: z.number().int().positive().default(30_000),
+      /** Node's headers timeout for slow clients, ms. */
+      headersTimeoutMs: z.number().int().positive().default(10_000),
+      /** Log level: fatal, error, warn, info, debug, trace, silent. */
+      logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    })
+    .prefault({}),
+  upstreams: z
+    .object({
+      openai: UpstreamSchema.omit({ dialect: true, prefix: true }).prefault({ url: 'https://api.openai.com' }),
+      anthropic: UpstreamSchema.omit({ dialect: true, prefix: true }).prefault({ url: 'https://api.anthropic.com' }),
+      /** More named upstreams, mounted under their prefix: `/ollama/v1/chat/completions`. */
+      named: z.record(z.string(), UpstreamSchema).default({}),
+    })
+    .prefault({}),
+  capture: z
+    .object({
+      /** Analyse exchanges at all. Off = a plain proxy with request metrics. */
+      enabled: z.boolean().default(true),
+      /** Largest request or response body copied for analysis, bytes. Beyond it the copy is truncated (counted). */
+      maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+      /** Inject `stream_options.include_usage` into OpenAI streaming requests and strip the extra usage chunk. */
+      injectStreamUsage: z.boolean().default(false),
+      /** Max enqueues waiting on Redis at once; more are dropped (counted) so memory stays bounded. */
+      maxInFlightEnqueues: z.number().int().positive().default(1000),
+      /** An enqueue slower than this is abandoned and counted as dropped. */
+      enqueueTimeoutMs: z.number().int().positive().default(2000),
+      /** Keep no prompt or response text in Redis verdicts (metrics and scores only). */
+      storeText: z.boolean().default(true),
+    })
+    .prefault({}),
+  redis: z
+    .object({
+      /** Redis URL; unset = start a private redis-server child. */
+      url: z.string().optional(),
+      /** Data directory of the private redis-server. */
+      dataDir: z.string().default('.veracity/redis'),
+      /** Path of the redis-server binary for the private child. */
+      binary: z.string().default('redis-server'),
+      /** Key prefix for everything Veracity stores. */
+      prefix: z.string().default('veracity'),
+    })
+    .prefault({}),
+  worker: z
+    .object({
+      /** Jobs analysed in parallel per worker process. */
+      concurrency: z.number().int().positive().default(8),
+      /** Attempts per job before it is given up. */
+      attempts: z.number().int().positive().default(3),
+      /** Port of the worker's own /metrics when run alone (`veracity worker`). */
+      metricsPort: z.number().int().min(0).max(65535).default(9464),
+      metricsHost: z.string().default('127.0.0.1'),
+    })
+    .prefault({}),
+  verdicts: z
+    .object({
+      /** How long a verdict stays retrievable, seconds. */
+      ttlSeconds: z.number().int().positive().default(7 * 24 * 3600),
+    })
+    .prefault({}),
+  detect: z
+    .object({
+      /** Exchange hallucination score at or above which `hallucination.flagged` is true. */
+      hallucinationThreshold: z.number().min(0).max(1).default(0.5),
+      /** Claim score at or above which a claim is `unsupported`. */
+      claimThreshold: z.number().min(0).max(1).default(0.5),
+      /** Confidence-mismatch score at or above which it is flagged. */
+      mismatchThreshold: z.number().min(0).max(1).default(0.5),
+      /** Refusal score at or above which a refusal is flagged. */
+      refusalThreshold: z.number().min(0).max(1).default(0.5),
+      /** Longest response text analysed, characters; the rest is truncated (counted). */
+      maxResponseChars: z.number().int().positive().default(20_000),
+      /** Longest context analysed, characters; the rest is truncated (counted). */
+      maxContextChars: z.number().int().positive().default(200_000),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      /** Models given their own label; others are admitted first-come up to `maxModels`. */
+      models: z.array(z.string()).default([]),
+      /** Distinct model label values beyond `models`; the rest become `other`. */
+      maxModels: z.number().int().nonnegative().default(50),
+      /** Known app labels (`x-veracity-app`); others first-come up to `maxApps`, then `other`. */
+      apps: z.array(z.string()).default([]),
+      maxApps: z.number().int().nonnegative().default(20),
+    })
+    .prefault({}),
+  admin: z
+    .object({
+      /** Bearer token for /veracity/*; unset = those routes answer only on loopback. */
+      token: z.string().min(16, 'must be at least 16 characters').optional(),
+    })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+export type DetectConfig = Config['detect'];

@@ -1,0 +1,40 @@
+/** The verdict JSON of CONTRACTS.md. Every `score` is 0..1, higher = more likely the flagged condition. */
+
+export type Support = 'supported' | 'unsupported' | 'contradicted';
+
+export interface ClaimVerdict {
+  text: string;
+  /** Offsets into the response text: `text === response.slice(start, end)`. */
+  start: number;
+  end: number;
+  support: Support;
+  /** Likelihood that the claim is NOT supported by the context (0 = well supported). */
+  score: number;
+  /** Linguistic certainty of the claim's wording, 0 (hedged) .. 1 (assertive). */
+  certainty?: number;
+  /** Token-level uncertainty when the upstream returned logprobs. */
+  logprob?: { mean: number; min: number };
+  /** Best-matching context excerpt, for explanation. */
+  evidence?: string;
+}
+
+export type RefusalKind = 'none' | 'partial' | 'full';
+
+export interface Verdict {
+  id: string;
+  provider: 'openai' | 'anthropic';
+  model: string;
+  grounded: boolean;
+  hallucination: { flagged: boolean; score: number; claims: ClaimVerdict[] };
+  confidence_mismatch: { flagged: boolean; score: number };
+  refusal: { flagged: boolean; kind: RefusalKind; score: number };
+  /** Extensions beyond the contract. */
+  app?: string;
+  route?: string;
+  analysed_at?: string;
+  detection_lag_ms?: number;
+  aborted?: boolean;
+  status?: number;
+  /** Detectors that contributed (e.g. `heuristic`, `judge:<model>`). */
+  provenance?: string[];
+}

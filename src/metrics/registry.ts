@@ -1,0 +1,178 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every metric Veracity exports, in one place. Names in CONTRACTS.md are stable;
+ * dashboards (grafana/) and alerts (deploy/prometheus/) query exactly these.
+ */
+
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 40, 80, 160];
+const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
+const LAG_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
+const SCORE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+
+const GEN_AI_LABELS = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'] as const;
+const MODEL_LABELS = ['provider', 'model'] as const;
+
+export function createMetrics(registry = new Registry()) {
+  collectDefaultMetrics({ register: registry, prefix: 'veracity_process_' });
+  const r = [registry];
+  return {
+    registry,
+
+    // ---- proxy (request path) ----
+    operationDuration: new Histogram({
+      name: 'gen_ai_client_operation_duration_seconds',
+      help: 'Duration of proxied GenAI operations, request received to response end (OTel GenAI semantic conventions).',
+      labelNames: GEN_AI_LABELS,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    tokenUsage: new Histogram({
+      name: 'gen_ai_client_token_usage',
+      help: 'Tokens used per proxied GenAI operation, by token type (input/output).',
+      labelNames: [...GEN_AI_LABELS, 'gen_ai_token_type'],
+      buckets: TOKEN_BUCKETS,
+      registers: r,
+    }),
+    timeToFirstChunk: new Histogram({
+      name: 'veracity_time_to_first_chunk_seconds',
+      help: 'Streaming responses: request received to first body chunk relayed.',
+      labelNames: MODEL_LABELS,
+      buckets: LATENCY_BUCKETS,
+      registers: r,
+    }),
+    proxyOverhead: new Histogram({
+      name: 'veracity_proxy_overhead_seconds',
+      help: 'Time the proxy itself adds: request received to upstream request sent, plus upstream headers to client headers.',
+      labelNames: ['provider', 'route'],
+      buckets: OVERHEAD_BUCKETS,
+      registers: r,
+    }),
+    requests: new Counter({
+      name: 'veracity_requests_total',
+      help: 'Proxied requests by provider, route, status class and outcome.',
+      labelNames: ['provider', 'route', 'status_class', 'outcome'],
+      registers: r,
+    }),
+    upstreamErrors: new Counter({
+      name: 'veracity_upstream_errors_total',
+      help: 'Requests the upstream could not answer: refused, timeout, reset, other.',
+      labelNames: ['provider', 'error_type'],
+      registers: r,
+    }),
+    inflightRequests: new Gauge({
+      name: 'veracity_inflight_requests',
+      help: 'Proxied requests in progress.',
+      registers: r,
+    }),
+
+    // ---- queue (hand-off) ----
+    enqueued: new Counter({
+      name: 'veracity_analysis_enqueued_total',
+      help: 'Exchanges handed to the analysis queue.',
+      registers: r,
+    }),
+    dropped: new Counter({
+      name: 'veracity_analysis_dropped_total',
+      help: 'Exchanges not analysed, by reason (redis_unavailable, backpressure, enqueue_timeout, enqueue_error, too_large, parse_error, failed).',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    truncated: new Counter({
+      name: 'veracity_analysis_truncated_total',
+      help: 'Captured bodies or texts cut to the configured size before analysis, by part.',
+      labelNames: ['part'],
+      registers: r,
+    }),
+    enqueueInFlight: new Gauge({
+      name: 'veracity_analysis_enqueue_inflight',
+      help: 'Enqueues waiting on Redis.',
+      registers: r,
+    }),
+    queueDepth: new Gauge({
+      name: 'veracity_queue_depth',
+      help: 'Jobs in the analysis queue by state (waiting, active, delayed, failed).',
+      labelNames: ['state'],
+      registers: r,
+    }),
+    queueWait: new Histogram({
+      name: 'veracity_queue_wait_seconds',
+      help: 'Time a job waited in the queue before a worker took it.',
+      buckets: LAG_BUCKETS,
+      registers: r,
+    }),
+
+    // ---- worker (detection) ----
+    checks: new Counter({
+      name: 'veracity_checks_total',
+      help: 'Exchanges analysed.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    groundedChecks: new Counter({
+      name: 'veracity_grounded_checks_total',
+      help: 'Exchanges analysed that carried context to check against.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    hallucinations: new Counter({
+      name: 'veracity_hallucinations_total',
+      help: 'Exchanges flagged as hallucinated.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    claims: new Counter({
+      name: 'veracity_claims_total',
+      help: 'Claims extracted from responses.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    unsupportedClaims: new Counter({
+      name: 'veracity_unsupported_claims_total',
+      help: 'Claims not supported by the context (unsupported or contradicted).',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    mismatches: new Counter({
+      name: 'veracity_confidence_mismatches_total',
+      help: 'Exchanges whose assertive wording sits on unsupported content.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    refusals: new Counter({
+      name: 'veracity_refusals_total',
+      help: 'Refusals by kind (partial, full).',
+      labelNames: [...MODEL_LABELS, 'kind'],
+      registers: r,
+    }),
+    hallucinationScore: new Histogram({
+      name: 'veracity_hallucination_score',
+      help: 'Distribution of exchange hallucination scores (calibration view).',
+      labelNames: MODEL_LABELS,
+      buckets: SCORE_BUCKETS,
+      registers: r,
+    }),
+    detectionLag: new Histogram({
+      name: 'veracity_detection_lag_seconds',
+      help: 'Response end to verdict stored.',
+      labelNames: MODEL_LABELS,
+      buckets: LAG_BUCKETS,
+      registers: r,
+    }),
+    analysisDuration: new Histogram({
+      name: 'veracity_analysis_duration_seconds',
+      help: 'CPU time of one analysis (parse + detectors).',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers: r,
+    }),
+    jobs: new Counter({
+      name: 'veracity_worker_jobs_total',
+      help: 'Jobs processed by workers, by result (stored, duplicate, failed).',
+      labelNames: ['result'],
+      registers: r,
+    }),
+  };
+}
+
+export type Metrics = ReturnType<typeof createMetrics>;
