@@ -1,0 +1,119 @@
+import type { ResponseCapture, Usage } from './exchange.js';
+import { CaptureError } from './errors.js';
+import { ContextBuilder, type ParsedRequest } from './request.js';
+import { asArray, isObject, num, str, textOf, type JsonObject } from './wire.js';
+
+export function parseAnthropicRequest(route: string, body: unknown): ParsedRequest {
+  if (route !== 'messages') throw new CaptureError('VERACITY_CAPTURE_BAD_ROUTE', `Anthropic route "${route}" is not analysed`);
+  if (!isObject(body)) throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', 'Anthropic messages request body is not a JSON object');
+  if (!Array.isArray(body.messages)) {
+    throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', 'Anthropic messages request has no "messages" array');
+  }
+  const ctx = new ContextBuilder();
+  ctx.add('system', textOf(body.system));
+
+  const messages = body.messages.filter(isObject);
+  let lastUser = -1;
+  messages.forEach((m, i) => {
+    if (m.role === 'user' && hasUserText(m.content)) lastUser = i;
+  });
+  let question = '';
+  messages.forEach((m, i) => {
+    if (m.role === 'user') {
+      const text = userContent(m.content, ctx);
+      if (i === lastUser) question = ctx.addFinalUser(text);
+      else ctx.addUserHistory(text);
+    } else {
+      ctx.add('history', assistantText(m.content));
+    }
+  });
+  return { model: str(body.model), stream: body.stream === true, context: ctx.parts, question };
+}
+
+/** A user turn that only returns tool results is not where the question is. */
+function hasUserText(content: unknown): boolean {
+  if (typeof content === 'string') return content.trim() !== '';
+  return asArray(content).some((b) => isObject(b) && b.type === 'text' && typeof b.text === 'string' && b.text.trim() !== '');
+}
+
+/** Adds the turn's document and tool_result blocks to context; returns its own text. */
+function userContent(content: unknown, ctx: ContextBuilder): string {
+  if (typeof content === 'string') return content;
+  const texts: string[] = [];
+  for (const block of asArray(content)) {
+    if (!isObject(block)) continue;
+    switch (block.type) {
+      case 'text':
+        if (typeof block.text === 'string') texts.push(block.text);
+        break;
+      case 'document':
+        ctx.add('document', documentText(block));
+        break;
+      case 'tool_result':
+        ctx.add('tool', toolResultText(block.content));
+        break;
+      case 'search_result':
+        ctx.add('document', [str(block.title), textOf(block.content)].filter(Boolean).join('\n'));
+        break;
+      default:
+      // images, base64 PDFs, thinking, … carry no text we can check against
+    }
+  }
+  return texts.join('\n');
+}
+
+function documentText(block: JsonObject): string {
+  const source = isObject(block.source) ? block.source : {};
+  let body = '';
+  if (source.type === 'text') body = str(source.data) ?? '';
+  else if (source.type === 'content') body = textOf(source.content);
+  const title = str(block.title);
+  const context = str(block.context);
+  return [title, context, body].filter((s) => s !== undefined && s !== '').join('\n');
+}
+
+function toolResultText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  const texts: string[] = [];
+  for (const block of asArray(content)) {
+    if (!isObject(block)) continue;
+    if (block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
+    else if (block.type === 'document') texts.push(documentText(block));
+    else if (block.type === 'search_result') texts.push([str(block.title), textOf(block.content)].filter(Boolean).join('\n'));
+  }
+  return texts.join('\n');
+}
+
+function assistantText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  return asArray(content)
+    .filter(isObject)
+    .filter((b) => b.type === 'text' && typeof b.text === 'string')
+    .map((b) => b.text as string)
+    .join('');
+}
+
+export function parseAnthropicResponse(body: unknown): ResponseCapture {
+  if (!isObject(body)) throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', 'Anthropic messages response body is not a JSON object');
+  const capture: ResponseCapture = { text: assistantText(body.content) };
+  const stop = str(body.stop_reason);
+  if (stop) capture.finishReason = stop;
+  const model = str(body.model);
+  if (model !== undefined) capture.model = model;
+  const usage = anthropicUsage(body.usage);
+  if (usage) capture.usage = usage;
+  return capture;
+}
+
+/** Input tokens include cache reads and writes: all of them were sent to the model. */
+export function anthropicUsage(usage: unknown): Usage | undefined {
+  if (!isObject(usage)) return undefined;
+  const input = num(usage.input_tokens);
+  const cached = (num(usage.cache_creation_input_tokens) ?? 0) + (num(usage.cache_read_input_tokens) ?? 0);
+  const output = num(usage.output_tokens);
+  if (input === undefined && output === undefined) return undefined;
+  const out: Usage = {};
+  if (input !== undefined) out.inputTokens = input + cached;
+  if (output !== undefined) out.outputTokens = output;
+  return out;
+}

@@ -1,0 +1,211 @@
+import type { ResponseCapture, TokenLogprob, Usage } from './exchange.js';
+import { CaptureError } from './errors.js';
+import { ContextBuilder, type ParsedRequest } from './request.js';
+import { asArray, isObject, num, str, textOf, type JsonObject } from './wire.js';
+
+/** OpenAI-compatible route families Veracity analyses. */
+export type OpenAIRoute = 'chat.completions' | 'completions' | 'responses';
+
+export function openaiRouteOf(body: unknown): OpenAIRoute {
+  if (isObject(body)) {
+    if (body.messages === undefined && body.prompt !== undefined) return 'completions';
+    if (body.messages === undefined && (body.input !== undefined || body.instructions !== undefined)) return 'responses';
+  }
+  return 'chat.completions';
+}
+
+export function parseOpenAIRequest(route: string, body: unknown): ParsedRequest {
+  if (!isObject(body)) throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', `OpenAI ${route} request body is not a JSON object`);
+  const model = str(body.model);
+  const stream = body.stream === true;
+  switch (route) {
+    case 'chat.completions':
+      return { model, stream, ...chatContext(body) };
+    case 'completions':
+      return { model, stream, ...completionsContext(body) };
+    case 'responses':
+      return { model, stream, ...responsesContext(body) };
+    default:
+      throw new CaptureError('VERACITY_CAPTURE_BAD_ROUTE', `OpenAI route "${route}" is not analysed`);
+  }
+}
+
+function chatContext(body: JsonObject): Omit<ParsedRequest, 'model' | 'stream'> {
+  if (!Array.isArray(body.messages)) {
+    throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', 'OpenAI chat.completions request has no "messages" array');
+  }
+  const messages = body.messages.filter(isObject);
+  return conversation(messages.map((m) => ({ role: str(m.role) ?? '', text: textOf(m.content) })));
+}
+
+interface Turn {
+  role: string;
+  text: string;
+}
+
+/**
+ * The last user turn is the question; what precedes it is context by role. Tool results that
+ * arrive after it (an agent loop answering the same question) are context too.
+ */
+function conversation(turns: Turn[]): Omit<ParsedRequest, 'model' | 'stream'> {
+  const ctx = new ContextBuilder();
+  let lastUser = -1;
+  turns.forEach((t, i) => {
+    if (t.role === 'user') lastUser = i;
+  });
+  let question = '';
+  turns.forEach((t, i) => {
+    switch (t.role) {
+      case 'system':
+      case 'developer':
+        ctx.add('system', t.text);
+        break;
+      case 'tool':
+      case 'function':
+        ctx.add('tool', t.text);
+        break;
+      case 'user':
+        if (i === lastUser) question = ctx.addFinalUser(t.text);
+        else ctx.addUserHistory(t.text);
+        break;
+      default:
+        ctx.add('history', t.text);
+    }
+  });
+  return { context: ctx.parts, question };
+}
+
+function completionsContext(body: JsonObject): Omit<ParsedRequest, 'model' | 'stream'> {
+  const prompt = body.prompt;
+  let text: string;
+  if (typeof prompt === 'string') text = prompt;
+  else if (Array.isArray(prompt) && prompt.every((p) => typeof p === 'string')) text = prompt.join('\n');
+  else if (Array.isArray(prompt)) text = ''; // token-id prompts carry no text we can read
+  else throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', 'OpenAI completions request has no "prompt"');
+  const ctx = new ContextBuilder();
+  const question = ctx.addFinalUser(text);
+  return { context: ctx.parts, question };
+}
+
+function responsesContext(body: JsonObject): Omit<ParsedRequest, 'model' | 'stream'> {
+  const turns: Turn[] = [];
+  const instructions = str(body.instructions);
+  if (instructions !== undefined) turns.push({ role: 'system', text: instructions });
+  const input = body.input;
+  if (typeof input === 'string') turns.push({ role: 'user', text: input });
+  else if (Array.isArray(input)) {
+    for (const item of input) {
+      if (typeof item === 'string') turns.push({ role: 'user', text: item });
+      if (!isObject(item)) continue;
+      const type = str(item.type);
+      if (type === 'function_call_output' || type === 'custom_tool_call_output' || type === 'computer_call_output') {
+        turns.push({ role: 'tool', text: typeof item.output === 'string' ? item.output : textOf(item.output) });
+      } else if ((type === undefined || type === 'message') && typeof item.role === 'string') {
+        turns.push({ role: item.role, text: textOf(item.content) });
+      }
+    }
+  } else if (input !== undefined || instructions === undefined) {
+    throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', 'OpenAI responses request "input" is neither a string nor an array');
+  }
+  return conversation(turns);
+}
+
+export function parseOpenAIResponse(route: string, body: unknown): ResponseCapture {
+  if (!isObject(body)) throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', `OpenAI ${route} response body is not a JSON object`);
+  const capture: ResponseCapture = route === 'responses' ? responsesOutput(body) : choiceOutput(route, body);
+  const model = str(body.model);
+  if (model !== undefined) capture.model = model;
+  const usage = usageOf(body.usage);
+  if (usage) capture.usage = usage;
+  return capture;
+}
+
+function choiceOutput(route: string, body: JsonObject): ResponseCapture {
+  const choices = asArray(body.choices).filter(isObject);
+  const choice = choices.find((c) => c.index === 0) ?? choices[0];
+  if (!choice) return { text: '' };
+  const capture: ResponseCapture = { text: '' };
+  if (route === 'completions') {
+    capture.text = str(choice.text) ?? '';
+    const lp = completionsLogprobs(choice.logprobs);
+    if (lp) capture.logprobs = lp;
+  } else {
+    const message = isObject(choice.message) ? choice.message : {};
+    capture.text = textOf(message.content);
+    const refusal = str(message.refusal);
+    if (refusal) capture.refusal = refusal;
+    const lp = chatLogprobs(choice.logprobs);
+    if (lp) capture.logprobs = lp;
+  }
+  const finish = str(choice.finish_reason);
+  if (finish) capture.finishReason = finish;
+  return capture;
+}
+
+export function chatLogprobs(logprobs: unknown): TokenLogprob[] | undefined {
+  if (!isObject(logprobs) || !Array.isArray(logprobs.content)) return undefined;
+  return tokenLogprobs(logprobs.content);
+}
+
+function tokenLogprobs(items: unknown[]): TokenLogprob[] {
+  const out: TokenLogprob[] = [];
+  for (const t of items) {
+    if (!isObject(t)) continue;
+    const token = str(t.token);
+    const logprob = num(t.logprob);
+    if (token !== undefined && logprob !== undefined) out.push({ token, logprob });
+  }
+  return out;
+}
+
+export function completionsLogprobs(logprobs: unknown): TokenLogprob[] | undefined {
+  if (!isObject(logprobs) || !Array.isArray(logprobs.tokens)) return undefined;
+  const values = asArray(logprobs.token_logprobs);
+  const out: TokenLogprob[] = [];
+  logprobs.tokens.forEach((token, i) => {
+    const logprob = num(values[i]);
+    // The first token of an echoed prompt has a null logprob; it carries no signal.
+    if (typeof token === 'string' && logprob !== undefined) out.push({ token, logprob });
+  });
+  return out;
+}
+
+function responsesOutput(body: JsonObject): ResponseCapture {
+  const texts: string[] = [];
+  const refusals: string[] = [];
+  const logprobs: TokenLogprob[] = [];
+  let sawLogprobs = false;
+  for (const item of asArray(body.output)) {
+    if (!isObject(item) || item.type !== 'message') continue;
+    for (const part of asArray(item.content)) {
+      if (!isObject(part)) continue;
+      if (part.type === 'output_text' && typeof part.text === 'string') {
+        texts.push(part.text);
+        if (Array.isArray(part.logprobs)) {
+          sawLogprobs = true;
+          logprobs.push(...tokenLogprobs(part.logprobs));
+        }
+      } else if (part.type === 'refusal' && typeof part.refusal === 'string') {
+        refusals.push(part.refusal);
+      }
+    }
+  }
+  const capture: ResponseCapture = { text: texts.join('') };
+  if (refusals.length > 0) capture.refusal = refusals.join('');
+  if (sawLogprobs && logprobs.length > 0) capture.logprobs = logprobs;
+  const incomplete = isObject(body.incomplete_details) ? str(body.incomplete_details.reason) : undefined;
+  const finish = incomplete ?? str(body.status);
+  if (finish) capture.finishReason = finish;
+  return capture;
+}
+
+export function usageOf(usage: unknown): Usage | undefined {
+  if (!isObject(usage)) return undefined;
+  const inputTokens = num(usage.prompt_tokens) ?? num(usage.input_tokens);
+  const outputTokens = num(usage.completion_tokens) ?? num(usage.output_tokens);
+  if (inputTokens === undefined && outputTokens === undefined) return undefined;
+  const out: Usage = {};
+  if (inputTokens !== undefined) out.inputTokens = inputTokens;
+  if (outputTokens !== undefined) out.outputTokens = outputTokens;
+  return out;
+}
