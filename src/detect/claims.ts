@@ -1,0 +1,147 @@
+/**
+ * Splits a response into the statements worth checking: sentences, cut further at clause
+ * boundaries (`;`, `, and …`, `, but …`) when both halves carry content of their own.
+ * Offsets are exact: `text.slice(start, end) === claim.text` always holds.
+ */
+
+export interface Claim {
+  text: string;
+  start: number;
+  end: number;
+  /** Index of the sentence the claim came from (clauses of one sentence share it). */
+  sentence: number;
+}
+
+// Abbreviations whose trailing dot does not end a sentence.
+const ABBREVIATIONS = new Set([
+  'mr', 'mrs', 'ms', 'dr', 'prof', 'sr', 'jr', 'st', 'mt', 'ft', 'vs', 'etc', 'e.g', 'i.e', 'inc', 'ltd', 'co',
+  'corp', 'no', 'nos', 'fig', 'gen', 'col', 'lt', 'sgt', 'capt', 'gov', 'sen', 'rep', 'rev', 'hon', 'approx',
+  'jan', 'feb', 'mar', 'apr', 'jun', 'jul', 'aug', 'sep', 'sept', 'oct', 'nov', 'dec', 'u.s', 'u.k', 'u.n',
+  'a.m', 'p.m', 'al', 'est', 'dept', 'univ', 'ave', 'blvd', 'op', 'vol', 'ed', 'pp', 'cf',
+]);
+
+/** Sentence-level text that states nothing about the world. */
+const META_RE =
+  /^(?:(?:sure|certainly|of course|absolutely|okay|ok|great|hello|hi|hey|thanks|thank you|you're welcome|no problem)\b[\s\S]{0,40}$|here(?:'s| is| are)\b|(?:below|following) (?:is|are)\b|in summary[,:]?$|to summari[sz]e[,:]?$|summary:?$|answer:?$|i hope (?:this|that) helps|let me know\b|feel free\b|please note\b[\s\S]{0,10}$)/i;
+
+const CLAUSE_SPLIT_RE = /;\s+|,\s+(?=(?:and|but|while|whereas|although|though|yet|which|who)\s)|\s+(?=(?:but|whereas)\s)/g;
+
+const WORD_RE = /\p{L}{2,}|\p{N}+/gu;
+
+function wordCount(s: string): number {
+  return s.match(WORD_RE)?.length ?? 0;
+}
+
+/** Sentence spans [start, end) over `text`, skipping fenced code blocks. */
+export function splitSentences(text: string): Array<[number, number]> {
+  const spans: Array<[number, number]> = [];
+  const n = text.length;
+  let i = 0;
+  let start = 0;
+  const push = (s: number, e: number): void => {
+    if (e > s) spans.push([s, e]);
+  };
+  while (i < n) {
+    const ch = text[i]!;
+    if (ch === '`' && text.startsWith('```', i) && (i === 0 || text[i - 1] === '\n' || /\s/.test(text[i - 1]!))) {
+      push(start, i);
+      const close = text.indexOf('```', i + 3);
+      i = close < 0 ? n : close + 3;
+      start = i;
+      continue;
+    }
+    if (ch === '\n') {
+      push(start, i);
+      i++;
+      start = i;
+      continue;
+    }
+    if (ch === '.' || ch === '!' || ch === '?' || ch === '。') {
+      let j = i + 1;
+      while (j < n && /[.!?"'”’)\]]/.test(text[j]!)) j++;
+      const atEnd = j >= n;
+      const followedBySpace = atEnd || /\s/.test(text[j]!);
+      if (followedBySpace) {
+        let boundary = true;
+        if (ch === '.') {
+          const before = text.slice(Math.max(start, i - 12), i);
+          const word = /([\p{L}.]+)$/u.exec(before)?.[1]?.toLowerCase() ?? '';
+          let k = j;
+          while (k < n && text[k] === ' ') k++;
+          const next = text[k] ?? '';
+          if (ABBREVIATIONS.has(word) && !atEnd) boundary = false;
+          // An initial ("H. Bruce") or a dotted acronym ("U.S.") followed by a capitalised word.
+          else if (/^(?:\p{Lu}|(?:\p{L}\.)+\p{L})$/u.test(word) && /\p{Lu}/u.test(next)) boundary = false;
+          // A lower-case continuation after a dot is rarely a new sentence ("approx. five").
+          else if (/\p{Ll}/u.test(next) && k === j + 1) boundary = false;
+        }
+        if (boundary) {
+          push(start, j);
+          start = j;
+          i = j;
+          continue;
+        }
+      }
+      i = j;
+      continue;
+    }
+    i++;
+  }
+  push(start, n);
+  return spans;
+}
+
+/** Narrow [s, e) past whitespace, list markers, markdown emphasis and quotes. */
+function trimSpan(text: string, s: number, e: number): [number, number] {
+  const lead = /^(?:\s|#{1,6}\s|[-*•+>]\s|\d{1,3}[.)]\s|\(?[a-z]\)\s|\*\*|__|["“'`])+/u.exec(text.slice(s, e));
+  if (lead) s += lead[0].length;
+  const trail = /(?:\s|\*\*|__|["”`])+$/u.exec(text.slice(s, e));
+  if (trail) e -= trail[0].length;
+  return [s, Math.max(s, e)];
+}
+
+function isCheckable(piece: string): boolean {
+  if (wordCount(piece) < 1) return false;
+  if (/\?["”')\]]*$/.test(piece)) return false;
+  // A heading or lead-in that ends with a colon introduces content rather than stating it.
+  if (/:\s*$/.test(piece)) return false;
+  if (META_RE.test(piece)) return false;
+  return true;
+}
+
+export function extractClaims(text: string): Claim[] {
+  const claims: Claim[] = [];
+  let sentence = 0;
+  for (const [s0, e0] of splitSentences(text)) {
+    const [s, e] = trimSpan(text, s0, e0);
+    if (e <= s) continue;
+    const piece = text.slice(s, e);
+    if (!isCheckable(piece)) continue;
+    // "Heading: statement" — check only the statement part.
+    let bodyStart = s;
+    const colon = /^[^:]{1,60}:\s+(?=\S)/.exec(piece);
+    if (colon && wordCount(piece.slice(colon[0].length)) >= 3) bodyStart = s + colon[0].length;
+    const cuts: number[] = [bodyStart];
+    CLAUSE_SPLIT_RE.lastIndex = 0;
+    const body = text.slice(bodyStart, e);
+    let m: RegExpExecArray | null;
+    while ((m = CLAUSE_SPLIT_RE.exec(body)) !== null) {
+      const at = bodyStart + m.index + m[0].length;
+      const prev = cuts[cuts.length - 1]!;
+      if (wordCount(text.slice(prev, bodyStart + m.index)) >= 4 && wordCount(text.slice(at, e)) >= 4) cuts.push(at);
+      if (m[0].length === 0) CLAUSE_SPLIT_RE.lastIndex++;
+    }
+    cuts.push(e);
+    for (let c = 0; c + 1 < cuts.length; c++) {
+      let [cs, ce] = trimSpan(text, cuts[c]!, cuts[c + 1]!);
+      // Drop the separator left at a clause end ("…, " or "…; ").
+      while (ce > cs && /[,;\s]/.test(text[ce - 1]!)) ce--;
+      if (ce <= cs) continue;
+      const clause = text.slice(cs, ce);
+      if (wordCount(clause) < 1) continue;
+      claims.push({ text: clause, start: cs, end: ce, sentence });
+    }
+    sentence++;
+  }
+  return claims;
+}

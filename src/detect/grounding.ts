@@ -1,0 +1,218 @@
+import type { Claim } from './claims.js';
+import { splitSentences } from './claims.js';
+import { ANTONYMS, isNegation, tokenize, type Token } from './text.js';
+
+/**
+ * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
+ * stems, folded synonyms, canonical numbers/dates/quantities, proper names, and the best single
+ * passage (a claim stitched from words scattered across a document is weaker than one a passage states).
+ * Negation or antonym flips against the best passage make a claim `contradicted`.
+ */
+
+interface Passage {
+  text: string;
+  keys: Set<string>;
+  negated: boolean;
+  antonymKeys: Set<string>;
+}
+
+export interface ContextIndex {
+  keys: Set<string>;
+  bigrams: Set<string>;
+  /** Lower-cased context, for verbatim phrase look-ups. */
+  lower: string;
+  passages: Passage[];
+  postings: Map<string, number[]>;
+  questionKeys: Set<string>;
+  /** Numbers written in the context (canonical keys), to tell a swapped number from a new one. */
+  numbers: Set<string>;
+}
+
+export interface ClaimFeatures {
+  /** Content tokens in the claim (numbers included). */
+  n: number;
+  /** Share of claim content tokens found anywhere in the context. */
+  coverage: number;
+  /** Share of tokens not already in the question that the context has (1 when there are none). */
+  novelCoverage: number;
+  /** Tokens neither in the question nor in the context. */
+  novelMissing: number;
+  /** Proper-name tokens missing from context and question. */
+  properMissing: number;
+  /** Numbers/dates missing from the context. */
+  numberMissing: number;
+  /** Best single passage: share of claim content tokens it holds. */
+  passageCoverage: number;
+  /** Share of adjacent content-word pairs that also sit together in the context. */
+  bigramCoverage: number;
+  /** Polarity of the claim differs from its best passage. */
+  negationFlip: boolean;
+  /** The claim uses a word whose antonym the best passage uses instead. */
+  antonymFlip: boolean;
+  /** Only question words: the claim restates what was asked. */
+  restatesQuestion: boolean;
+  evidence: string;
+}
+
+const MAX_PASSAGES_SCORED = 64;
+
+function keysOf(tokens: Token[]): Set<string> {
+  const s = new Set<string>();
+  for (const t of tokens) if (t.content || t.number) s.add(t.key);
+  return s;
+}
+
+export function buildContextIndex(contextText: string, question: string): ContextIndex {
+  const keys = new Set<string>();
+  const bigrams = new Set<string>();
+  const numbers = new Set<string>();
+  const passages: Passage[] = [];
+  const postings = new Map<string, number[]>();
+  for (const [s, e] of splitSentences(contextText)) {
+    const text = contextText.slice(s, e);
+    const tokens = tokenize(text);
+    const content = tokens.filter((t) => t.content || t.number);
+    if (content.length === 0) continue;
+    const pk = new Set<string>();
+    const antonymKeys = new Set<string>();
+    let negated = false;
+    for (const t of tokens) {
+      if (isNegation(t.raw)) negated = !negated;
+      if (!(t.content || t.number)) continue;
+      pk.add(t.key);
+      keys.add(t.key);
+      if (t.number) numbers.add(t.key);
+    }
+    for (let i = 0; i + 1 < content.length; i++) bigrams.add(`${content[i]!.key} ${content[i + 1]!.key}`);
+    const id = passages.length;
+    for (const k of pk) {
+      let list = postings.get(k);
+      if (!list) postings.set(k, (list = []));
+      list.push(id);
+      const ants = ANTONYMS.get(k);
+      if (ants) for (const a of ants) antonymKeys.add(a);
+    }
+    passages.push({ text, keys: pk, negated, antonymKeys });
+  }
+  return {
+    keys,
+    bigrams,
+    lower: contextText.toLowerCase(),
+    passages,
+    postings,
+    questionKeys: keysOf(tokenize(question)),
+    numbers,
+  };
+}
+
+export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures {
+  const tokens = tokenize(claim.text);
+  const content = tokens.filter((t) => t.content || t.number);
+  const n = content.length;
+  let found = 0;
+  let novel = 0;
+  let novelFound = 0;
+  let properMissing = 0;
+  let numberMissing = 0;
+  for (const t of content) {
+    const inContext = index.keys.has(t.key);
+    const inQuestion = index.questionKeys.has(t.key);
+    if (inContext) found++;
+    if (!inQuestion) {
+      novel++;
+      if (inContext) novelFound++;
+    }
+    if (!inContext && !inQuestion) {
+      if (t.number) numberMissing++;
+      else if (t.proper) properMissing++;
+    }
+  }
+  let bigramTotal = 0;
+  let bigramFound = 0;
+  for (let i = 0; i + 1 < content.length; i++) {
+    bigramTotal++;
+    if (index.bigrams.has(`${content[i]!.key} ${content[i + 1]!.key}`)) bigramFound++;
+  }
+
+  // Best passage: count shared keys through the postings, score only the top candidates.
+  const hits = new Map<number, number>();
+  const claimKeys = new Set(content.map((t) => t.key));
+  for (const k of claimKeys) {
+    const list = index.postings.get(k);
+    if (!list) continue;
+    // A key in most passages says little about which passage is meant.
+    if (list.length > 200) continue;
+    for (const id of list) hits.set(id, (hits.get(id) ?? 0) + 1);
+  }
+  let bestId = -1;
+  let bestHits = 0;
+  let scored = 0;
+  for (const [id, h] of hits) {
+    if (h > bestHits) {
+      bestHits = h;
+      bestId = id;
+    }
+    if (++scored > MAX_PASSAGES_SCORED * 50) break;
+  }
+  const best = bestId >= 0 ? index.passages[bestId] : undefined;
+  const passageCoverage = claimKeys.size > 0 ? bestHits / claimKeys.size : 0;
+
+  let negationFlip = false;
+  let antonymFlip = false;
+  if (best && passageCoverage >= 0.4) {
+    let negated = false;
+    for (const t of tokens) if (isNegation(t.raw)) negated = !negated;
+    negationFlip = negated !== best.negated;
+    for (const k of claimKeys) {
+      if (best.keys.has(k)) continue;
+      const ants = ANTONYMS.get(k);
+      if (ants) for (const a of ants) if (best.keys.has(a)) antonymFlip = true;
+    }
+  }
+  const novelMissing = novel - novelFound;
+  return {
+    n,
+    coverage: n > 0 ? found / n : 1,
+    novelCoverage: novel > 0 ? novelFound / novel : 1,
+    novelMissing,
+    properMissing,
+    numberMissing,
+    passageCoverage,
+    bigramCoverage: bigramTotal > 0 ? bigramFound / bigramTotal : 1,
+    negationFlip,
+    antonymFlip,
+    restatesQuestion: n > 0 && novel === 0,
+    evidence: best ? best.text.trim().slice(0, 300) : '',
+  };
+}
+
+/** The features the learned scorer reads, in a fixed order (see models/grounding.ts). */
+export function featureVector(f: ClaimFeatures): number[] {
+  return [
+    1 - f.coverage,
+    1 - f.novelCoverage,
+    Math.min(f.novelMissing, 6) / 6,
+    Math.min(f.properMissing, 3) / 3,
+    Math.min(f.numberMissing, 3) / 3,
+    1 - f.passageCoverage,
+    1 - f.bigramCoverage,
+    f.negationFlip ? 1 : 0,
+    f.antonymFlip ? 1 : 0,
+    f.restatesQuestion ? 1 : 0,
+    Math.min(f.n, 30) / 30,
+  ];
+}
+
+export const FEATURE_NAMES = [
+  'missing',
+  'novelMissingShare',
+  'novelMissingCount',
+  'properMissing',
+  'numberMissing',
+  'passageMissing',
+  'bigramMissing',
+  'negationFlip',
+  'antonymFlip',
+  'restatesQuestion',
+  'length',
+];

@@ -1,0 +1,148 @@
+import type { ContextPart, Exchange } from '../capture/exchange.js';
+import type { DetectConfig } from '../config/schema.js';
+import { extractClaims } from './claims.js';
+import { certaintyOf, claimMismatch, logprobSpan } from './confidence.js';
+import { buildContextIndex, claimFeatures, featureVector, type ClaimFeatures } from './grounding.js';
+import { GROUNDING_MODEL } from './models/grounding.js';
+import { detectRefusal } from './refusal.js';
+import { tokenize } from './text.js';
+import type { ClaimVerdict, Support, Verdict } from './verdict.js';
+
+export { extractClaims } from './claims.js';
+export { detectRefusal } from './refusal.js';
+export { certaintyOf } from './confidence.js';
+
+/**
+ * Hallucination score of an exchange that carried no context. Nothing can be checked, so the
+ * score is a prior, not evidence: moderate, nudged up by assertive wording and down by hedging,
+ * and always below 0.5 so that the default threshold never flags an answer merely for being
+ * unverifiable. Its claims are `unsupported` (never `supported`) with the same moderate score.
+ */
+const UNGROUNDED_BASE = 0.25;
+const UNGROUNDED_SPAN = 0.2;
+
+/** A system prompt shorter than this (content words) is an instruction, not material to check against. */
+const MIN_CONTEXT_WORDS = 12;
+
+const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
+const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
+const round = (x: number): number => Math.round(clamp01(x) * 1000) / 1000;
+
+export function claimLogit(f: ClaimFeatures): number {
+  const v = featureVector(f);
+  let z = GROUNDING_MODEL.bias;
+  for (let i = 0; i < v.length; i++) z += (GROUNDING_MODEL.weights[i] ?? 0) * v[i]!;
+  return z;
+}
+
+function contextText(parts: ContextPart[] | undefined, max: number): { text: string; grounded: boolean } {
+  if (!Array.isArray(parts)) return { text: '', grounded: false };
+  const texts: string[] = [];
+  let strong = false;
+  let total = 0;
+  for (const p of parts) {
+    const t = typeof p?.text === 'string' ? p.text : '';
+    if (t.trim() === '') continue;
+    const room = max - total;
+    if (room <= 0) break;
+    const piece = t.length > room ? t.slice(0, room) : t;
+    texts.push(piece);
+    total += piece.length + 1;
+    if (p.source === 'document' || p.source === 'tool') strong = true;
+  }
+  const text = texts.join('\n');
+  const words = strong ? MIN_CONTEXT_WORDS : tokenize(text.slice(0, 4000)).filter((t) => t.content || t.number).length;
+  return { text, grounded: words >= MIN_CONTEXT_WORDS };
+}
+
+function verdictShell(exchange: Exchange): Verdict {
+  return {
+    id: typeof exchange?.id === 'string' ? exchange.id : '',
+    provider: exchange?.provider === 'anthropic' ? 'anthropic' : 'openai',
+    model: typeof exchange?.model === 'string' ? exchange.model : '',
+    grounded: false,
+    hallucination: { flagged: false, score: 0, claims: [] },
+    confidence_mismatch: { flagged: false, score: 0 },
+    refusal: { flagged: false, kind: 'none', score: 0 },
+  };
+}
+
+export function analyse(exchange: Exchange, cfg: DetectConfig): Verdict {
+  const verdict = verdictShell(exchange);
+  try {
+    return analyseInner(exchange, cfg, verdict);
+  } catch {
+    // Detection must never fail a job: an exchange we cannot read gets an empty, unflagged verdict.
+    verdict.provenance = ['heuristic', 'error'];
+    return verdict;
+  }
+}
+
+function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): Verdict {
+  const response = exchange.response ?? { text: '' };
+  const fullText = typeof response.text === 'string' ? response.text : '';
+  const text = fullText.length > cfg.maxResponseChars ? fullText.slice(0, cfg.maxResponseChars) : fullText;
+  const question = typeof exchange.question === 'string' ? exchange.question.slice(0, 20_000) : '';
+  const { text: ctx, grounded } = contextText(exchange.context, cfg.maxContextChars);
+  verdict.grounded = grounded;
+  if (typeof exchange.app === 'string') verdict.app = exchange.app;
+  if (typeof exchange.route === 'string') verdict.route = exchange.route;
+  if (exchange.aborted === true) verdict.aborted = true;
+  if (typeof exchange.status === 'number') verdict.status = exchange.status;
+
+  const refusal = detectRefusal({ ...response, text });
+  verdict.refusal = {
+    kind: refusal.kind,
+    score: round(refusal.score),
+    flagged: refusal.kind !== 'none' && refusal.score >= cfg.refusalThreshold,
+  };
+  verdict.provenance = ['heuristic', `grounding:${GROUNDING_MODEL.trainedOn}`];
+
+  // A full refusal states nothing about the world; there is nothing to hold against the context.
+  const claims = refusal.kind === 'full' ? [] : extractClaims(text);
+  const logprobs = Array.isArray(response.logprobs) ? response.logprobs : undefined;
+  const out: ClaimVerdict[] = [];
+  let maxLogit = -Infinity;
+  let mismatch = 0;
+
+  const index = grounded ? buildContextIndex(ctx, question) : undefined;
+  for (const c of claims) {
+    const certainty = certaintyOf(c.text);
+    const lp = logprobSpan(logprobs, fullText, c.start, c.end);
+    let score: number;
+    let support: Support;
+    let evidence: string | undefined;
+    if (index) {
+      const f = claimFeatures(c, index);
+      const z = claimLogit(f);
+      maxLogit = Math.max(maxLogit, z);
+      score = sigmoid(z);
+      evidence = f.evidence || undefined;
+      const flipped = (f.negationFlip || f.antonymFlip) && f.passageCoverage >= 0.6;
+      if (flipped) {
+        support = 'contradicted';
+        score = Math.max(score, cfg.claimThreshold);
+      } else support = score >= cfg.claimThreshold ? 'unsupported' : 'supported';
+    } else {
+      score = UNGROUNDED_BASE + UNGROUNDED_SPAN * certainty;
+      support = 'unsupported';
+    }
+    mismatch = Math.max(mismatch, claimMismatch(certainty, score, lp));
+    const cv: ClaimVerdict = { text: c.text, start: c.start, end: c.end, support, score: round(score), certainty: round(certainty) };
+    if (lp) cv.logprob = { mean: Math.round(lp.mean * 1000) / 1000, min: Math.round(lp.min * 1000) / 1000 };
+    if (evidence) cv.evidence = evidence;
+    out.push(cv);
+  }
+
+  let score = 0;
+  if (index) {
+    if (out.length > 0) score = sigmoid(GROUNDING_MODEL.exchange.a * maxLogit + GROUNDING_MODEL.exchange.b);
+    // A contradicted claim is at least as bad as the threshold says.
+    if (out.some((c) => c.support === 'contradicted')) score = Math.max(score, cfg.hallucinationThreshold);
+  } else if (out.length > 0) {
+    score = UNGROUNDED_BASE + (UNGROUNDED_SPAN * out.reduce((s, c) => s + (c.certainty ?? 0.7), 0)) / out.length;
+  }
+  verdict.hallucination = { flagged: score >= cfg.hallucinationThreshold, score: round(score), claims: out };
+  verdict.confidence_mismatch = { flagged: mismatch >= cfg.mismatchThreshold, score: round(mismatch) };
+  return verdict;
+}
