@@ -19,6 +19,8 @@ export interface RawExchange {
   contentType?: string;
   status: number;
   aborted: boolean;
+  /** Why the relay ended early, when it did: `reset`, `timeout`, `client_abort`. */
+  error?: string;
   /** Which sides were cut at `capture.maxBodyBytes`. */
   truncated?: { request?: boolean; response?: boolean };
   /** Epoch milliseconds. */

@@ -68,6 +68,8 @@ export const ConfigSchema = z.strictObject({
       injectStreamUsage: z.boolean().default(false),
       /** Max enqueues waiting on Redis at once; more are dropped (counted) so memory stays bounded. */
       maxInFlightEnqueues: z.number().int().positive().default(1000),
+      /** Bytes of captured bodies waiting on Redis at once; more are dropped (counted). */
+      maxInFlightEnqueueBytes: z.number().int().positive().default(256 * 1024 * 1024),
       /** An enqueue slower than this is abandoned and counted as dropped. */
       enqueueTimeoutMs: z.number().int().positive().default(2000),
       /** Keep no prompt or response text in Redis verdicts (metrics and scores only). */

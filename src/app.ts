@@ -1,0 +1,137 @@
+import { createServer, type Server } from 'node:http';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from './config/schema.js';
+import { createMetrics, type Metrics } from './metrics/registry.js';
+import { buildProxy } from './proxy/server.js';
+import { AnalysisProducer } from './queue/producer.js';
+import { createBlockingRedis, createFastFailRedis, describeTarget, type RedisTarget } from './redis/connection.js';
+import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
+import { VerdictStore } from './verdicts/store.js';
+import { startWorker, type AnalysisWorker } from './worker/worker.js';
+
+export type Mode = 'serve' | 'proxy' | 'worker';
+
+export interface Running {
+  /** Address the proxy listens on (proxy/serve) or the worker's metrics (worker). */
+  url: string;
+  metrics: Metrics;
+  stop(): Promise<void>;
+}
+
+type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
+
+const consoleLog: Log = {
+  info: (obj: unknown, msg?: string) => console.error(JSON.stringify({ level: 'info', ...(typeof obj === 'object' ? obj : { msg: obj }), ...(msg ? { msg } : {}) })),
+  warn: (obj: unknown, msg?: string) => console.error(JSON.stringify({ level: 'warn', ...(typeof obj === 'object' ? obj : { msg: obj }), ...(msg ? { msg } : {}) })),
+  error: (obj: unknown, msg?: string) => console.error(JSON.stringify({ level: 'error', ...(typeof obj === 'object' ? obj : { msg: obj }), ...(msg ? { msg } : {}) })),
+} as Log;
+
+/**
+ * The composition root: wires Redis, the proxy, the queue producer and the worker for one mode,
+ * and returns a stop() that shuts them down in order (stop accepting, drain, close worker, close
+ * Redis, stop the private redis-server).
+ */
+export async function start(mode: Mode, config: Config, opts: { logger?: boolean } = {}): Promise<Running> {
+  const metrics = createMetrics();
+  let embedded: EmbeddedRedis | undefined;
+  const log: Log = consoleLog;
+  const quiet = opts.logger === false || config.server.logLevel === 'silent';
+  const info = (obj: object, msg: string) => {
+    if (!quiet) log.info(obj, msg);
+  };
+
+  let target: RedisTarget;
+  if (config.redis.url) {
+    target = { url: config.redis.url };
+  } else {
+    embedded = await startEmbeddedRedis({ binary: config.redis.binary, dataDir: config.redis.dataDir, log: (m) => info({}, m) });
+    target = { socket: embedded.socket };
+  }
+  info({ redis: describeTarget(target), mode }, 'starting');
+
+  const client = createFastFailRedis(target, `veracity-${mode}`);
+  const closers: Array<() => Promise<unknown>> = [];
+  let worker: AnalysisWorker | undefined;
+  let blocking: ReturnType<typeof createBlockingRedis> | undefined;
+  let producer: AnalysisProducer | undefined;
+  let url = '';
+
+  if (mode !== 'proxy') {
+    blocking = createBlockingRedis(target, `veracity-worker`);
+    blocking.on('error', () => {});
+    worker = startWorker({ config, metrics, blocking, client, log: (o, m) => { if (!quiet) log.warn(o, m); } });
+  }
+
+  let proxyServer: ReturnType<typeof buildProxy> | undefined;
+  let metricsServer: Server | undefined;
+  if (mode !== 'worker') {
+    if (config.capture.enabled) {
+      producer = new AnalysisProducer(client, metrics, {
+        prefix: config.redis.prefix,
+        attempts: config.worker.attempts,
+        maxInFlight: config.capture.maxInFlightEnqueues,
+        maxInFlightBytes: config.capture.maxInFlightEnqueueBytes,
+        timeoutMs: config.capture.enqueueTimeoutMs,
+      });
+    }
+    proxyServer = buildProxy({
+      config,
+      metrics,
+      producer,
+      store: new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds),
+      ready: () => client.status === 'ready',
+      logger: quiet ? false : undefined,
+    });
+    url = await proxyServer.app.listen({ host: config.server.host, port: config.server.port });
+    info({ url }, 'proxy listening');
+  } else {
+    // Run alone, the worker serves its own /metrics (and health) for Prometheus.
+    metricsServer = createServer((req, res) => {
+      const path = (req.url ?? '').split('?')[0];
+      if (path === '/metrics') {
+        metrics.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+          () => res.writeHead(500).end(),
+        );
+      } else if (path === '/healthz') {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      } else if (path === '/readyz') {
+        const ok = client.status === 'ready';
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'redis_unavailable' }));
+      } else {
+        res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+      }
+    });
+    await new Promise<void>((resolve, reject) => {
+      metricsServer!.once('error', reject);
+      metricsServer!.listen(config.worker.metricsPort, config.worker.metricsHost, () => resolve());
+    });
+    const addr = metricsServer.address();
+    url = typeof addr === 'object' && addr ? `http://${addr.address}:${addr.port}` : '';
+    info({ url }, 'worker metrics listening');
+  }
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      if (proxyServer) {
+        const { app } = proxyServer;
+        const grace = setTimeout(() => app.server.closeAllConnections(), config.server.shutdownGraceMs);
+        await app.close();
+        clearTimeout(grace);
+      }
+      if (metricsServer) {
+        metricsServer.closeAllConnections();
+        await new Promise((r) => metricsServer!.close(() => r(undefined)));
+      }
+      await producer?.close();
+      await worker?.close().catch(() => {});
+      for (const close of closers) await close().catch(() => {});
+      await client.quit().catch(() => client.disconnect());
+      if (blocking) await blocking.quit().catch(() => blocking!.disconnect());
+      await embedded?.stop();
+      info({}, 'stopped');
+    })());
+
+  return { url, metrics, stop };
+}

@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig } from './config/load.js';
+import { start, type Mode } from './app.js';
+
+const USAGE = `usage: veracity <command> [options]
+
+commands:
+  serve            proxy and worker in one process (npm start)
+  proxy            the proxy only (analysis jobs go to Redis for separate workers)
+  worker           the analysis worker only, with its own /metrics on VERACITY_METRICS_PORT
+  check            JSONL exchanges in, JSONL verdicts out: --input F --output F (stdin/stdout by default)
+  eval             check, then score against each line's "expected": --input F [--json F] [--html F]
+  report           per-model reliability report from Prometheus and stored verdicts: [--since 24h] [--out F]
+
+Configuration: config/default.yaml, or the file in VERACITY_CONFIG; environment variables override it
+(PORT, HOST, REDIS_URL, VERACITY_OPENAI_UPSTREAM, VERACITY_ANTHROPIC_UPSTREAM, VERACITY_ADMIN_TOKEN,
+VERACITY_METRICS_PORT). See README.md.`;
+
+async function runService(mode: Mode): Promise<number> {
+  const { config } = loadConfig();
+  const running = await start(mode, config);
+  return await new Promise<number>((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (signalled) {
+        console.error(`${signal} again: exiting now`);
+        process.exit(130);
+      }
+      signalled = true;
+      running.stop().then(
+        () => resolve(0),
+        (err) => {
+          console.error(`shutdown failed: ${(err as Error).message}`);
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+    case 'proxy':
+    case 'worker':
+      return runService(command);
+    case 'check':
+      return (await import('./eval/check.js')).checkMain(rest);
+    case 'eval':
+      return (await import('./eval/eval.js')).evalMain(rest);
+    case 'report':
+      return (await import('./report/report.js')).reportMain(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`veracity: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+const command = process.argv[2];
+const isService = command === 'serve' || command === 'proxy' || command === 'worker';
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // A service has closed everything it opened; exit now rather than wait on a stray timer.
+    if (isService) process.exit(code);
+  },
+  (err: unknown) => {
+    if (err instanceof ConfigError || (err as { code?: string }).code?.startsWith('VERACITY_ERR')) {
+      console.error(`veracity: ${(err as Error).message}`);
+    } else {
+      console.error('veracity: fatal:', err);
+    }
+    process.exitCode = 1;
+  },
+);

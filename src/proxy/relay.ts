@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import type { Readable } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Dispatcher } from 'undici';
+import type { RawExchange } from '../capture/raw.js';
+import { errorBody } from '../capture/errors.js';
+import { createUsageChunkStripper, injectIncludeUsage } from '../capture/stream-usage.js';
+import type { Config } from '../config/schema.js';
+import type { BoundedLabel } from '../metrics/labels.js';
+import type { Metrics } from '../metrics/registry.js';
+import type { AnalysisProducer } from '../queue/producer.js';
+import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import type { Target } from './routes.js';
+import type { UpstreamPools } from './upstream-pool.js';
+
+export interface RelayDeps {
+  config: Config;
+  metrics: Metrics;
+  pools: UpstreamPools;
+  models: BoundedLabel;
+  apps: BoundedLabel;
+  /** Absent when capture is off or this process only serves metrics. */
+  producer?: AnalysisProducer;
+}
+
+const OPERATION: Record<string, string> = {
+  'chat.completions': 'chat',
+  responses: 'chat',
+  messages: 'chat',
+  completions: 'text_completion',
+  passthrough: 'other',
+};
+
+/** Classifies an undici/socket failure: the error_type label and the status we answer with. */
+function classify(err: NodeJS.ErrnoException): { type: string; status: number } {
+  const code = err.code ?? '';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'ETIMEDOUT') {
+    return { type: 'timeout', status: 504 };
+  }
+  if (code === 'ECONNREFUSED') return { type: 'refused', status: 502 };
+  if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') return { type: 'reset', status: 502 };
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { type: 'dns', status: 502 };
+  return { type: 'upstream_error', status: 502 };
+}
+
+/**
+ * Finds `"model":"…"` in a JSON body without parsing it. Inside JSON strings quotes are escaped,
+ * so an unescaped `"model"` key can only be a real key.
+ */
+export function sniffModel(body: Buffer | undefined): string | undefined {
+  if (!body || body.length === 0) return undefined;
+  const at = body.indexOf('"model"');
+  if (at === -1) return undefined;
+  const m = /^"model"\s*:\s*"((?:[^"\\]|\\.){1,200})"/.exec(body.toString('utf8', at, Math.min(body.length, at + 260)));
+  return m?.[1];
+}
+
+/**
+ * Proxies one request: forwards the body byte for byte, relays status, headers and body as they
+ * arrive (streams chunk by chunk, with backpressure), copies the bytes aside, and hands the finished
+ * exchange to the queue after the response has ended. Nothing here awaits Redis or detection.
+ */
+export function createRelay(deps: RelayDeps) {
+  const { config, metrics, pools, producer } = deps;
+  const maxCapture = config.capture.maxBodyBytes;
+
+  return function relay(request: FastifyRequest, reply: FastifyReply, target: Target): void {
+    const started = performance.now();
+    const startedAt = Date.now();
+    const id = randomUUID();
+    const { upstream } = target;
+    const dialect = upstream.dialect;
+    const req: IncomingMessage = request.raw;
+    const res: ServerResponse = reply.raw;
+    reply.hijack();
+
+    let body = request.body instanceof Buffer ? request.body : undefined;
+    const capture = target.analysed && producer !== undefined && config.capture.enabled;
+    let stripUsage = false;
+    if (capture && config.capture.injectStreamUsage && dialect === 'openai' && body && target.route !== 'responses') {
+      const rewritten = injectIncludeUsage(body);
+      if (rewritten) {
+        body = rewritten;
+        stripUsage = true;
+      }
+    }
+    const model = deps.models.value(target.analysed ? sniffModel(body) : undefined);
+    const appHeader = req.headers['x-veracity-app'];
+    const app = typeof appHeader === 'string' ? deps.apps.value(appHeader) : undefined;
+
+    metrics.inflightRequests.inc();
+    const ac = new AbortController();
+    let clientGone = false;
+    let ended = false;
+    res.once('close', () => {
+      if (!res.writableFinished) {
+        clientGone = true;
+        ac.abort();
+      }
+    });
+
+    const genAiLabels = (errorType: string) => ({
+      gen_ai_operation_name: OPERATION[target.route] ?? 'other',
+      gen_ai_provider_name: dialect,
+      gen_ai_request_model: model,
+      error_type: errorType,
+    });
+
+    const finish = (status: number, outcome: string, errorType: string) => {
+      if (ended) return;
+      ended = true;
+      metrics.inflightRequests.dec();
+      metrics.operationDuration.observe(genAiLabels(errorType), (performance.now() - started) / 1000);
+      metrics.requests.inc({ provider: dialect, route: target.route, status_class: status ? `${Math.floor(status / 100)}xx` : 'none', outcome });
+    };
+
+    const answerError = (status: number, type: string, message: string) => {
+      metrics.upstreamErrors.inc({ provider: dialect, error_type: type });
+      if (!res.headersSent && !res.destroyed) {
+        const e = errorBody(dialect, status, message);
+        res.writeHead(status, { 'content-type': e.contentType, 'x-veracity-id': id, 'content-length': Buffer.byteLength(e.body) });
+        res.end(e.body);
+      } else {
+        res.destroy();
+      }
+      finish(status, 'error', type);
+    };
+
+    const dispatched = performance.now();
+    pools
+      .get(upstream)
+      .request({
+        method: request.method as Dispatcher.HttpMethod,
+        path: target.upstreamPath,
+        headers: upstreamRequestHeaders(req.headers, upstream.url.host),
+        body: request.method === 'GET' || request.method === 'HEAD' ? undefined : body,
+        signal: ac.signal,
+      })
+      .then(
+        (up) => {
+          const headersAt = performance.now();
+          if (clientGone) {
+            up.body.destroy();
+            finish(up.statusCode, 'aborted', 'aborted');
+            return;
+          }
+          res.writeHead(up.statusCode, clientResponseHeaders(up.headers, id));
+          metrics.proxyOverhead.observe({ provider: dialect, route: target.route }, (dispatched - started + performance.now() - headersAt) / 1000);
+
+          const contentType = String(up.headers['content-type'] ?? '');
+          const streaming = contentType.startsWith('text/event-stream');
+          const chunks: Buffer[] = [];
+          let captured = 0;
+          let truncated = false;
+          let first = true;
+          const source = up.body as unknown as Readable;
+          source.on('data', (chunk: Buffer) => {
+            if (first) {
+              first = false;
+              if (streaming) metrics.timeToFirstChunk.observe({ provider: dialect, model }, (performance.now() - started) / 1000);
+            }
+            if (!capture || truncated) return;
+            if (captured + chunk.length > maxCapture) {
+              chunks.push(chunk.subarray(0, maxCapture - captured));
+              captured = maxCapture;
+              truncated = true;
+            } else {
+              chunks.push(chunk);
+              captured += chunk.length;
+            }
+          });
+
+          const done = (err: NodeJS.ErrnoException | null | undefined) => {
+            let errorType = '';
+            let outcome = 'ok';
+            if (clientGone) {
+              outcome = 'aborted';
+              errorType = 'aborted';
+            } else if (err) {
+              errorType = classify(err).type;
+              outcome = 'error';
+              metrics.upstreamErrors.inc({ provider: dialect, error_type: errorType });
+            } else if (up.statusCode >= 400) {
+              errorType = String(up.statusCode);
+            }
+            finish(up.statusCode, outcome, errorType);
+            if (!capture) return;
+            const endedAt = Date.now();
+            // Copy-out and hand-off run after this tick: the client already has its last byte.
+            setImmediate(() => {
+              const encoding = up.headers['content-encoding'];
+              const compressed = typeof encoding === 'string' && encoding !== '' && encoding !== 'identity';
+              const responseBytes = Buffer.concat(chunks, captured);
+              const reqTruncated = (body?.length ?? 0) > maxCapture;
+              if (truncated) metrics.truncated.inc({ part: 'response_body' });
+              if (reqTruncated) metrics.truncated.inc({ part: 'request_body' });
+              const raw: RawExchange = {
+                id,
+                provider: dialect,
+                route: target.route,
+                app,
+                request: body ? body.toString('utf8', 0, Math.min(body.length, maxCapture)) : '',
+                response: responseBytes.toString(compressed ? 'base64' : 'utf8'),
+                responseEncoding: compressed ? encoding : undefined,
+                contentType,
+                status: up.statusCode,
+                aborted: clientGone || err != null,
+                error: clientGone ? 'client_abort' : err ? errorType : undefined,
+                truncated: truncated || reqTruncated ? { request: reqTruncated, response: truncated } : undefined,
+                startedAt,
+                endedAt,
+              };
+              producer!.submit(raw);
+            });
+          };
+
+          if (stripUsage && streaming) pipeline(source, createUsageChunkStripper(), res, done);
+          else pipeline(source, res, done);
+        },
+        (err: NodeJS.ErrnoException) => {
+          if (clientGone) {
+            finish(0, 'aborted', 'aborted');
+            return;
+          }
+          const { type, status } = classify(err);
+          request.log.warn({ upstream: upstream.name, code: err.code, type }, 'upstream request failed');
+          answerError(status, type, status === 504 ? `upstream ${upstream.name} did not answer in time` : `upstream ${upstream.name} unavailable (${type})`);
+        },
+      );
+  };
+}

@@ -1,0 +1,114 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Config } from '../config/schema.js';
+import { errorBody } from '../capture/errors.js';
+import type { Provider } from '../capture/exchange.js';
+import type { Metrics } from '../metrics/registry.js';
+import { BoundedLabel } from '../metrics/labels.js';
+import type { AnalysisProducer } from '../queue/producer.js';
+import type { VerdictStore } from '../verdicts/store.js';
+import { registerAdminRoutes } from './admin.js';
+import { createRelay } from './relay.js';
+import { buildUpstreams, resolveTarget } from './routes.js';
+import { UpstreamPools } from './upstream-pool.js';
+
+export interface ProxyDeps {
+  config: Config;
+  metrics: Metrics;
+  producer?: AnalysisProducer;
+  store?: VerdictStore;
+  /** Reports whether Redis is reachable, for /readyz. */
+  ready?: () => boolean;
+  /** A logger instance or `false`; default is pino at config.server.logLevel. */
+  logger?: boolean | object;
+}
+
+// Dot-segments, raw or percent-encoded, would let a path climb out of an upstream's base path.
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+function dialectOf(url: string, headers: FastifyRequest['headers']): Provider {
+  return url.startsWith('/v1/messages') || headers['anthropic-version'] !== undefined ? 'anthropic' : 'openai';
+}
+
+function sendDialectError(reply: FastifyReply, dialect: Provider, status: number, message: string) {
+  const e = errorBody(dialect, status, message);
+  return reply.code(status).header('content-type', e.contentType).send(e.body);
+}
+
+export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: UpstreamPools } {
+  const { config, metrics } = deps;
+  const upstreams = buildUpstreams(config);
+  const pools = new UpstreamPools(upstreams);
+  const relay = createRelay({
+    config,
+    metrics,
+    pools,
+    producer: deps.producer,
+    models: new BoundedLabel(config.metrics.models, config.metrics.maxModels),
+    apps: new BoundedLabel(config.metrics.apps, config.metrics.maxApps),
+  });
+
+  const app = Fastify({
+    logger: deps.logger ?? {
+      level: config.server.logLevel,
+      // Credentials never reach a log line, even at trace level.
+      redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["api-key"]'], remove: true },
+    },
+    disableRequestLogging: true,
+    bodyLimit: config.server.bodyLimitBytes,
+    requestTimeout: config.server.requestTimeoutMs,
+    connectionTimeout: 0,
+    keepAliveTimeout: 65_000,
+    forceCloseConnections: 'idle',
+    return503OnClosing: true,
+    http: { headersTimeout: config.server.headersTimeoutMs },
+  });
+
+  // Bodies are forwarded byte for byte: keep the raw buffer, whatever the content type.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const dialect = dialectOf(request.url, request.headers);
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
+    if (status >= 500) request.log.error({ err: { message: err.message, code: err.code } }, 'request failed');
+    const message =
+      err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
+        ? `request body exceeds the proxy limit of ${config.server.bodyLimitBytes} bytes`
+        : status >= 500
+          ? 'internal proxy error'
+          : err.message;
+    return sendDialectError(reply, dialect, status, message);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendDialectError(reply, dialectOf(request.url, request.headers), 404, `no upstream serves ${request.method} ${request.url.split('?')[0]}`),
+  );
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const ok = deps.ready ? deps.ready() : true;
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'redis_unavailable' });
+  });
+  app.get('/metrics', async (_req, reply) => {
+    const text = await metrics.registry.metrics();
+    return reply.header('content-type', metrics.registry.contentType).send(text);
+  });
+  registerAdminRoutes(app, { token: config.admin.token, store: deps.store });
+
+  app.all('/*', (request, reply) => {
+    const url = request.raw.url ?? '';
+    if (!url.startsWith('/') || url.startsWith('//') || DOT_SEGMENT.test(url.split('?')[0]!)) {
+      return sendDialectError(reply, dialectOf(url, request.headers), 400, 'request target must be a plain origin-form path');
+    }
+    const target = resolveTarget(upstreams, request.method, url, request.headers);
+    if (!target) {
+      return sendDialectError(reply, dialectOf(url, request.headers), 404, `no upstream serves ${request.method} ${url.split('?')[0]}`);
+    }
+    relay(request, reply, target);
+  });
+
+  app.addHook('onClose', async () => {
+    await pools.close();
+  });
+  return { app, pools };
+}

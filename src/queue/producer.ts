@@ -1,0 +1,88 @@
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { RawExchange } from '../capture/raw.js';
+import type { Metrics } from '../metrics/registry.js';
+import { JOB_NAME, QUEUE_NAME } from './names.js';
+
+export interface ProducerOptions {
+  prefix: string;
+  attempts: number;
+  maxInFlight: number;
+  maxInFlightBytes: number;
+  timeoutMs: number;
+}
+
+/**
+ * Hands finished exchanges to BullMQ without ever making the request path wait: `submit` returns
+ * at once, enqueues waiting on Redis are bounded in count and bytes, and whatever cannot be
+ * enqueued (Redis down, slow or full hand-off) is counted in veracity_analysis_dropped_total.
+ */
+export class AnalysisProducer {
+  private readonly queue: Queue;
+  private inFlight = 0;
+  private inFlightBytes = 0;
+  private readonly pending = new Set<Promise<void>>();
+
+  constructor(
+    private readonly connection: Redis,
+    private readonly metrics: Metrics,
+    private readonly options: ProducerOptions,
+  ) {
+    this.queue = new Queue(QUEUE_NAME, { connection, prefix: options.prefix });
+    this.queue.on('error', () => {}); // connection errors show up as drops and /readyz
+  }
+
+  get ready(): boolean {
+    return this.connection.status === 'ready';
+  }
+
+  submit(raw: RawExchange): void {
+    const bytes = raw.request.length + raw.response.length;
+    if (!this.ready) return this.drop('redis_unavailable');
+    if (this.inFlight >= this.options.maxInFlight || this.inFlightBytes + bytes > this.options.maxInFlightBytes) {
+      return this.drop('backpressure');
+    }
+    this.inFlight++;
+    this.inFlightBytes += bytes;
+    this.metrics.enqueueInFlight.set(this.inFlight);
+
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.timeoutMs);
+    });
+    const add = this.queue
+      .add(JOB_NAME, raw, {
+        jobId: raw.id,
+        attempts: this.options.attempts,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600, count: 1000 },
+      })
+      .then(
+        () => 'ok' as const,
+        () => 'error' as const,
+      );
+    const done: Promise<void> = Promise.race([add, timeout]).then((outcome) => {
+      clearTimeout(timer);
+      this.inFlight--;
+      this.inFlightBytes -= bytes;
+      this.metrics.enqueueInFlight.set(this.inFlight);
+      this.pending.delete(done);
+      if (outcome === 'ok') this.metrics.enqueued.inc();
+      else this.drop(outcome === 'timeout' ? 'enqueue_timeout' : 'enqueue_error');
+    });
+    this.pending.add(done);
+  }
+
+  drop(reason: string): void {
+    this.metrics.dropped.inc({ reason });
+  }
+
+  /** Waits (bounded) for enqueues already under way, then closes the queue. */
+  async close(waitMs = 3000): Promise<void> {
+    if (this.pending.size > 0) {
+      await Promise.race([Promise.allSettled([...this.pending]), new Promise((r) => setTimeout(r, waitMs))]);
+    }
+    await this.queue.close().catch(() => {});
+  }
+}

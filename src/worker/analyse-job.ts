@@ -1,0 +1,78 @@
+import type { RawExchange } from '../capture/raw.js';
+import { CaptureError, normalise } from '../capture/index.js';
+import type { Config } from '../config/schema.js';
+import { analyse } from '../detect/index.js';
+import type { Verdict } from '../detect/verdict.js';
+import type { BoundedLabel } from '../metrics/labels.js';
+import type { Metrics } from '../metrics/registry.js';
+import { withoutText, type VerdictStore } from '../verdicts/store.js';
+
+export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
+
+export interface AnalyseDeps {
+  config: Config;
+  metrics: Metrics;
+  store: VerdictStore;
+  models: BoundedLabel;
+}
+
+/**
+ * One job: parse the captured bytes, run the detectors, store the verdict once, and count it once.
+ * The verdict write is set-if-absent and metrics move only when this call stored it, so a retried
+ * or duplicated job neither rewrites history nor counts twice.
+ */
+export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<JobResult> {
+  const { config, metrics } = deps;
+  if (raw.status < 200 || raw.status >= 300) return 'skipped';
+
+  const t0 = performance.now();
+  let exchange;
+  let truncated: string[];
+  try {
+    ({ exchange, truncated } = normalise(raw, {
+      maxResponseChars: config.detect.maxResponseChars,
+      maxContextChars: config.detect.maxContextChars,
+    }));
+  } catch (err) {
+    if (err instanceof CaptureError) {
+      metrics.dropped.inc({ reason: 'parse_error' });
+      return 'unparseable';
+    }
+    throw err;
+  }
+  if (exchange.response.text.trim() === '' && !exchange.response.refusal && !raw.aborted) return 'skipped';
+  for (const part of truncated) metrics.truncated.inc({ part });
+
+  const verdict: Verdict = analyse(exchange, config.detect);
+  metrics.analysisDuration.observe((performance.now() - t0) / 1000);
+  const now = Date.now();
+  verdict.route = raw.route;
+  if (raw.app) verdict.app = raw.app;
+  verdict.status = raw.status;
+  if (raw.aborted) verdict.aborted = true;
+  verdict.analysed_at = new Date(now).toISOString();
+  verdict.detection_lag_ms = Math.max(0, now - raw.endedAt);
+
+  const stored = await deps.store.putIfAbsent(config.capture.storeText ? verdict : withoutText(verdict));
+  if (!stored) return 'duplicate';
+
+  const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
+  metrics.checks.inc(labels);
+  if (verdict.grounded) metrics.groundedChecks.inc(labels);
+  if (verdict.hallucination.flagged) metrics.hallucinations.inc(labels);
+  metrics.hallucinationScore.observe(labels, verdict.hallucination.score);
+  const claims = verdict.hallucination.claims;
+  metrics.claims.inc(labels, claims.length);
+  metrics.unsupportedClaims.inc(labels, claims.filter((c) => c.support !== 'supported').length);
+  if (verdict.confidence_mismatch.flagged) metrics.mismatches.inc(labels);
+  if (verdict.refusal.kind !== 'none') metrics.refusals.inc({ ...labels, kind: verdict.refusal.kind });
+  metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
+
+  const usage = exchange.response.usage;
+  if (usage) {
+    const base = { gen_ai_operation_name: raw.route === 'completions' ? 'text_completion' : 'chat', gen_ai_provider_name: exchange.provider, gen_ai_request_model: labels.model, error_type: '' };
+    if (usage.inputTokens !== undefined) metrics.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, usage.inputTokens);
+    if (usage.outputTokens !== undefined) metrics.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, usage.outputTokens);
+  }
+  return 'stored';
+}
