@@ -1,0 +1,89 @@
+import { parseArgs } from 'node:util';
+import type { Readable, Writable } from 'node:stream';
+import { ConfigError, loadConfig } from '../config/load.js';
+import { rowAnalyser } from './pipeline.js';
+import { analyseLines, openInput, openOutput, resultLine, UsageError, writeLine, type LineResult, type RowAnalyser } from './run.js';
+
+/** Where a command reads and writes; tests hand in their own streams. */
+export interface CommandIO {
+  stdin: Readable;
+  stdout: Writable;
+  stderr: Writable & { isTTY?: boolean; columns?: number };
+}
+
+export const processIO = (): CommandIO => ({ stdin: process.stdin, stdout: process.stdout, stderr: process.stderr });
+
+export const CHECK_USAGE = `usage: veracity check [--input FILE] [--output FILE]
+
+Reads JSONL exchanges ({id, provider, request, response}) and writes one verdict per line,
+in input order, with the same id. A line that cannot be judged becomes {"id", "error"}.
+  --input FILE    exchanges to judge (default: stdin)
+  --output FILE   where verdicts go (default: stdout)
+Exit status: 0 all lines judged, 1 some lines failed, 2 bad usage or config.`;
+
+/** The message `check` and `eval` print on stderr for a line that failed. */
+export function lineErrorMessage(source: string, result: Extract<LineResult, { error: string }>): string {
+  const id = result.id === null ? '' : ` (id ${JSON.stringify(result.id)})`;
+  return `veracity: ${source} line ${result.line}${id}: ${result.error}\n`;
+}
+
+/** Exit code and message for failures before any line is read. */
+export function setupFailure(err: unknown, stderr: Writable, usage: string): number {
+  if (err instanceof UsageError || (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS'))) {
+    stderr.write(`veracity: ${err.message}\n${usage}\n`);
+    return 2;
+  }
+  if (err instanceof ConfigError) {
+    stderr.write(`veracity: ${err.message}\n`);
+    return 2;
+  }
+  throw err;
+}
+
+/** The worker's own detectors with the loaded config: what `check` and `eval` run on every row. */
+export function configuredAnalyser(): RowAnalyser {
+  return rowAnalyser(loadConfig().config.detect);
+}
+
+export async function checkMain(argv: string[], io: CommandIO = processIO(), analyse?: RowAnalyser): Promise<number> {
+  let input, output, judge: RowAnalyser;
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: {
+        input: { type: 'string', short: 'i' },
+        output: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+    if (values.help) {
+      io.stdout.write(CHECK_USAGE + '\n');
+      return 0;
+    }
+    judge = analyse ?? configuredAnalyser();
+    input = await openInput(values.input, io.stdin);
+    output = await openOutput(values.output, io.stdout);
+  } catch (err) {
+    return setupFailure(err, io.stderr, CHECK_USAGE);
+  }
+
+  let failed = 0;
+  try {
+    for await (const result of analyseLines(input.stream, judge)) {
+      if ('error' in result) {
+        failed++;
+        io.stderr.write(lineErrorMessage(input.name, result));
+      }
+      await writeLine(output.stream, resultLine(result));
+    }
+  } catch (err) {
+    io.stderr.write(`veracity: reading ${input.name} failed: ${(err as Error).message}\n`);
+    return 2;
+  } finally {
+    await output.close();
+  }
+  if (failed > 0) io.stderr.write(`veracity: ${failed} line${failed > 1 ? 's' : ''} failed\n`);
+  return failed > 0 ? 1 : 0;
+}

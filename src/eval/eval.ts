@@ -1,0 +1,89 @@
+import { writeFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { lineErrorMessage, processIO, setupFailure, configuredAnalyser, type CommandIO } from './check.js';
+import { reportHtml } from './html.js';
+import { ProgressBar } from './progress.js';
+import { analyseLines, openInput, openOutput, resultLine, UsageError, writeLine, type RowAnalyser } from './run.js';
+import { Scoreboard, type EvalReport } from './score.js';
+import { summaryText } from './summary.js';
+
+export const EVAL_USAGE = `usage: veracity eval --input FILE [--json FILE] [--html FILE] [--output FILE]
+
+Runs the same detectors as \`check\` over labelled JSONL rows and scores the verdicts against each
+row's "expected" (hallucination: bool; refusal: bool / refusal_kind). Prints a summary on stdout.
+  --input FILE    labelled exchanges (required; - for stdin)
+  --json FILE     write every figure as JSON
+  --html FILE     write a self-contained HTML report with a reliability diagram
+  --output FILE   also write the verdicts as JSONL, as \`check\` would
+Exit status: 0 all lines judged, 1 some lines failed, 2 bad usage, config or output file.`;
+
+async function writeReportFile(kind: string, file: string, text: string): Promise<void> {
+  try {
+    await writeFile(file, text);
+  } catch (err) {
+    throw new UsageError(`cannot write --${kind} ${file}: ${(err as Error).message}`);
+  }
+}
+
+/** Runs `eval` and returns the report alongside the exit code, for callers that want the figures. */
+export async function runEval(argv: string[], io: CommandIO = processIO(), analyse?: RowAnalyser): Promise<{ code: number; report?: EvalReport }> {
+  let values, input, verdictsOut, judge: RowAnalyser;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        input: { type: 'string', short: 'i' },
+        json: { type: 'string' },
+        html: { type: 'string' },
+        output: { type: 'string', short: 'o' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+    if (values.help) {
+      io.stdout.write(EVAL_USAGE + '\n');
+      return { code: 0 };
+    }
+    if (values.input === undefined) throw new UsageError('eval needs --input FILE');
+    judge = analyse ?? configuredAnalyser();
+    input = await openInput(values.input, io.stdin);
+    verdictsOut = values.output === undefined ? undefined : await openOutput(values.output, io.stdout);
+  } catch (err) {
+    return { code: setupFailure(err, io.stderr, EVAL_USAGE) };
+  }
+
+  const board = new Scoreboard(input.name);
+  const progress = new ProgressBar(io.stderr, input.size);
+  progress.track(input.stream);
+  try {
+    for await (const result of analyseLines(input.stream, judge)) {
+      if ('error' in result) progress.note(lineErrorMessage(input.name, result));
+      board.add(result);
+      if (verdictsOut) await writeLine(verdictsOut.stream, resultLine(result));
+      progress.tick();
+    }
+  } catch (err) {
+    progress.done();
+    io.stderr.write(`veracity: reading ${input.name} failed: ${(err as Error).message}\n`);
+    return { code: 2 };
+  } finally {
+    await verdictsOut?.close();
+  }
+  progress.done();
+
+  const report = board.report();
+  io.stdout.write(summaryText(report));
+  try {
+    if (values.json !== undefined) await writeReportFile('json', values.json, JSON.stringify(report, null, 2) + '\n');
+    if (values.html !== undefined) await writeReportFile('html', values.html, reportHtml(report));
+  } catch (err) {
+    return { code: setupFailure(err, io.stderr, EVAL_USAGE), report };
+  }
+  if (report.errors > 0) io.stderr.write(`veracity: ${report.errors} line${report.errors > 1 ? 's' : ''} failed\n`);
+  return { code: report.errors > 0 ? 1 : 0, report };
+}
+
+export async function evalMain(argv: string[], io: CommandIO = processIO(), analyse?: RowAnalyser): Promise<number> {
+  return (await runEval(argv, io, analyse)).code;
+}

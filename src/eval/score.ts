@@ -1,0 +1,253 @@
+import type { RefusalKind } from '../detect/verdict.js';
+import {
+  accuracy,
+  auroc,
+  balancedAccuracy,
+  calibrationBins,
+  confusion,
+  ece,
+  f1,
+  multiclassAccuracy,
+  multiclassConfusion,
+  precision,
+  recall,
+  type CalibrationBin,
+  type Confusion,
+} from './metrics.js';
+import type { LineResult } from './run.js';
+
+/**
+ * Gathers verdicts against each row's `expected` and turns them into the figures `eval` reports.
+ * Only a few numbers per row are kept, never the rows themselves.
+ */
+
+export const REFUSAL_KINDS = ['none', 'partial', 'full'] as const satisfies readonly RefusalKind[];
+
+/** XSTest's labels, mapped onto the verdict's refusal kinds. */
+const EXPECTED_KIND: Record<string, RefusalKind> = {
+  compliance: 'none',
+  partial_refusal: 'partial',
+  full_refusal: 'full',
+};
+
+interface HallucinationCase {
+  actual: boolean;
+  flagged: boolean;
+  score: number;
+}
+
+interface RefusalCase {
+  actual: boolean;
+  /** Absent when the row labels only refusal yes/no, not its kind. */
+  actualKind?: RefusalKind;
+  flagged: boolean;
+  kind: RefusalKind;
+  score: number;
+}
+
+export interface HallucinationFigures {
+  rows: number;
+  positives: number;
+  confusion: Confusion;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  accuracy: number | null;
+  balancedAccuracy: number | null;
+  auroc: number | null;
+  ece: number | null;
+  calibration?: CalibrationBin[];
+}
+
+export interface RefusalFigures {
+  rows: number;
+  positives: number;
+  /** Refusal yes/no: `verdict.refusal.flagged` against expected refusal (full or partial). */
+  confusion: Confusion;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  balancedAccuracy: number | null;
+  auroc: number | null;
+  /** none/partial/full, over rows labelled with a kind; `matrix[expected][predicted]`. */
+  kinds: {
+    rows: number;
+    accuracy: number | null;
+    matrix: Record<RefusalKind, Record<RefusalKind, number>>;
+  };
+}
+
+export interface GroupFigures {
+  hallucination?: HallucinationFigures;
+  refusal?: RefusalFigures;
+}
+
+export interface EvalReport {
+  input: string;
+  /** Non-blank input lines. */
+  lines: number;
+  judged: number;
+  errors: number;
+  /** Judged rows with no hallucination or refusal label. */
+  unlabelled: number;
+  hallucination: HallucinationFigures | null;
+  refusal: RefusalFigures | null;
+  /** Figures per group, e.g. `by.model["gpt-4o"]`, `by.task.summary`, `by.prompt_type.homonyms`. */
+  by: Record<string, Record<string, GroupFigures>>;
+  /** The first few failed lines, for the report; `errors` has the count. */
+  failures: Array<{ line: number; id: string | null; error: string }>;
+}
+
+const MAX_FAILURES_KEPT = 20;
+
+function hallucinationFigures(cases: readonly HallucinationCase[], withBins: boolean): HallucinationFigures {
+  const actual = cases.map((c) => c.actual);
+  const scores = cases.map((c) => c.score);
+  const matrix = confusion(
+    cases.map((c) => c.flagged),
+    actual,
+  );
+  const bins = calibrationBins(scores, actual);
+  return {
+    rows: cases.length,
+    positives: matrix.tp + matrix.fn,
+    confusion: matrix,
+    precision: precision(matrix),
+    recall: recall(matrix),
+    f1: f1(matrix),
+    accuracy: accuracy(matrix),
+    balancedAccuracy: balancedAccuracy(matrix),
+    auroc: auroc(scores, actual),
+    ece: ece(bins),
+    ...(withBins ? { calibration: bins } : {}),
+  };
+}
+
+function refusalFigures(cases: readonly RefusalCase[]): RefusalFigures {
+  const actual = cases.map((c) => c.actual);
+  const matrix = confusion(
+    cases.map((c) => c.flagged),
+    actual,
+  );
+  const kinded = cases.filter((c): c is RefusalCase & { actualKind: RefusalKind } => c.actualKind !== undefined);
+  const kinds = multiclassConfusion(
+    REFUSAL_KINDS,
+    kinded.map((c) => c.kind),
+    kinded.map((c) => c.actualKind),
+  );
+  return {
+    rows: cases.length,
+    positives: matrix.tp + matrix.fn,
+    confusion: matrix,
+    precision: precision(matrix),
+    recall: recall(matrix),
+    f1: f1(matrix),
+    balancedAccuracy: balancedAccuracy(matrix),
+    auroc: auroc(
+      cases.map((c) => c.score),
+      actual,
+    ),
+    kinds: { rows: kinded.length, accuracy: multiclassAccuracy(kinds), matrix: kinds },
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Which expected fields name a breakdown group, besides the verdict's model. */
+const GROUP_FIELDS = ['task', 'prompt_type'] as const;
+
+interface Group {
+  hallucination: HallucinationCase[];
+  refusal: RefusalCase[];
+}
+
+export class Scoreboard {
+  private lines = 0;
+  private judged = 0;
+  private unlabelled = 0;
+  private readonly failures: EvalReport['failures'] = [];
+  private errors = 0;
+  private readonly all: Group = { hallucination: [], refusal: [] };
+  private readonly groups = new Map<string, Map<string, Group>>();
+
+  constructor(private readonly input: string) {}
+
+  add(result: LineResult): void {
+    this.lines++;
+    if ('error' in result) {
+      this.errors++;
+      if (this.failures.length < MAX_FAILURES_KEPT) this.failures.push({ line: result.line, id: result.id, error: result.error });
+      return;
+    }
+    this.judged++;
+    const { verdict, row } = result;
+    const expected = isRecord(row.expected) ? row.expected : {};
+    const targets: Group[] = [this.all, this.group('model', verdict.model)];
+    for (const field of GROUP_FIELDS) {
+      const value = expected[field];
+      if (typeof value === 'string' && value !== '') targets.push(this.group(field, value));
+    }
+
+    let labelled = false;
+    if (typeof expected.hallucination === 'boolean') {
+      labelled = true;
+      const c: HallucinationCase = {
+        actual: expected.hallucination,
+        flagged: verdict.hallucination.flagged,
+        score: verdict.hallucination.score,
+      };
+      for (const g of targets) g.hallucination.push(c);
+    }
+    const kindLabel = typeof expected.refusal_kind === 'string' ? EXPECTED_KIND[expected.refusal_kind] : undefined;
+    const refusalLabel = typeof expected.refusal === 'boolean' ? expected.refusal : kindLabel === undefined ? undefined : kindLabel !== 'none';
+    if (refusalLabel !== undefined) {
+      labelled = true;
+      const c: RefusalCase = {
+        actual: refusalLabel,
+        flagged: verdict.refusal.flagged,
+        kind: verdict.refusal.kind,
+        score: verdict.refusal.score,
+        ...(kindLabel !== undefined ? { actualKind: kindLabel } : {}),
+      };
+      for (const g of targets) g.refusal.push(c);
+    }
+    if (!labelled) this.unlabelled++;
+  }
+
+  private group(by: string, key: string): Group {
+    let groups = this.groups.get(by);
+    if (groups === undefined) this.groups.set(by, (groups = new Map()));
+    let group = groups.get(key);
+    if (group === undefined) groups.set(key, (group = { hallucination: [], refusal: [] }));
+    return group;
+  }
+
+  report(): EvalReport {
+    const by: EvalReport['by'] = {};
+    for (const [field, groups] of this.groups) {
+      const figures: Record<string, GroupFigures> = {};
+      for (const key of [...groups.keys()].sort()) {
+        const g = groups.get(key)!;
+        if (g.hallucination.length === 0 && g.refusal.length === 0) continue;
+        figures[key] = {
+          ...(g.hallucination.length > 0 ? { hallucination: hallucinationFigures(g.hallucination, false) } : {}),
+          ...(g.refusal.length > 0 ? { refusal: refusalFigures(g.refusal) } : {}),
+        };
+      }
+      by[field] = figures;
+    }
+    return {
+      input: this.input,
+      lines: this.lines,
+      judged: this.judged,
+      errors: this.errors,
+      unlabelled: this.unlabelled,
+      hallucination: this.all.hallucination.length > 0 ? hallucinationFigures(this.all.hallucination, true) : null,
+      refusal: this.all.refusal.length > 0 ? refusalFigures(this.all.refusal) : null,
+      by,
+      failures: this.failures,
+    };
+  }
+}

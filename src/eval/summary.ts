@@ -1,0 +1,105 @@
+import type { CalibrationBin } from './metrics.js';
+import { REFUSAL_KINDS, type EvalReport, type GroupFigures } from './score.js';
+
+/** The plain-text tables `eval` prints on stdout. */
+
+export function fmt(v: number | null | undefined, digits = 3): string {
+  return v === null || v === undefined ? '—' : v.toFixed(digits);
+}
+
+/** Left-aligns the first column and right-aligns the rest. */
+export function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+export function binLabel(bin: CalibrationBin): string {
+  return `${bin.lo.toFixed(1)}–${bin.hi.toFixed(1)}`;
+}
+
+const indent = (lines: string[]) => lines.map((l) => '  ' + l);
+
+function groupRows(groups: Record<string, GroupFigures>, pick: 'hallucination' | 'refusal'): string[][] {
+  const rows: string[][] = [];
+  for (const [name, g] of Object.entries(groups)) {
+    if (pick === 'hallucination' && g.hallucination) {
+      const h = g.hallucination;
+      rows.push([name, String(h.rows), String(h.positives), fmt(h.precision), fmt(h.recall), fmt(h.f1), fmt(h.balancedAccuracy), fmt(h.auroc), fmt(h.ece)]);
+    } else if (pick === 'refusal' && g.refusal) {
+      const r = g.refusal;
+      rows.push([name, String(r.rows), String(r.positives), fmt(r.precision), fmt(r.recall), fmt(r.f1), fmt(r.balancedAccuracy), fmt(r.auroc), fmt(r.kinds.accuracy)]);
+    }
+  }
+  return rows;
+}
+
+export function summaryText(report: EvalReport): string {
+  const out: string[] = [];
+  out.push(`veracity eval: ${report.input}`);
+  out.push(`  ${report.lines} rows, ${report.judged} judged, ${report.errors} failed, ${report.unlabelled} without labels`);
+
+  const h = report.hallucination;
+  if (h) {
+    out.push('', `Hallucination (${h.rows} rows, ${h.positives} labelled hallucinated)`);
+    out.push(
+      ...indent(
+        table(
+          ['precision', 'recall', 'F1', 'accuracy', 'balanced acc', 'AUROC', 'ECE'],
+          [[fmt(h.precision), fmt(h.recall), fmt(h.f1), fmt(h.accuracy), fmt(h.balancedAccuracy), fmt(h.auroc), fmt(h.ece)]],
+        ),
+      ),
+    );
+    const c = h.confusion;
+    out.push(`  flagged: ${c.tp} true positives, ${c.fp} false positives, ${c.fn} missed, ${c.tn} true negatives`);
+    if (h.calibration) {
+      out.push('', '  Calibration (hallucination score)');
+      out.push(
+        ...indent(
+          table(
+            ['score bin', 'rows', 'mean score', 'observed rate'],
+            h.calibration.map((b) => [binLabel(b), String(b.count), fmt(b.meanScore), fmt(b.observedRate)]),
+          ),
+        ),
+      );
+    }
+  }
+
+  const r = report.refusal;
+  if (r) {
+    out.push('', `Refusal (${r.rows} rows, ${r.positives} labelled refusal, full or partial)`);
+    out.push(
+      ...indent(
+        table(
+          ['precision', 'recall', 'F1', 'balanced acc', 'AUROC', '3-class acc'],
+          [[fmt(r.precision), fmt(r.recall), fmt(r.f1), fmt(r.balancedAccuracy), fmt(r.auroc), fmt(r.kinds.accuracy)]],
+        ),
+      ),
+    );
+    if (r.kinds.rows > 0) {
+      out.push('', `  Refusal kind, expected (rows) × predicted (columns), ${r.kinds.rows} rows`);
+      out.push(...indent(table(['expected', ...REFUSAL_KINDS], REFUSAL_KINDS.map((a) => [a, ...REFUSAL_KINDS.map((p) => String(r.kinds.matrix[a][p]))]))));
+    }
+  }
+
+  for (const [field, groups] of Object.entries(report.by)) {
+    const hRows = groupRows(groups, 'hallucination');
+    if (hRows.length > 0) {
+      out.push('', `Hallucination by ${field}`);
+      out.push(...indent(table([field, 'rows', 'pos', 'P', 'R', 'F1', 'BAcc', 'AUROC', 'ECE'], hRows)));
+    }
+    const rRows = groupRows(groups, 'refusal');
+    if (rRows.length > 0) {
+      out.push('', `Refusal by ${field}`);
+      out.push(...indent(table([field, 'rows', 'pos', 'P', 'R', 'F1', 'BAcc', 'AUROC', '3-cls'], rRows)));
+    }
+  }
+
+  if (report.failures.length > 0) {
+    out.push('', `Failed lines (first ${report.failures.length} of ${report.errors})`);
+    for (const f of report.failures) out.push(`  line ${f.line}${f.id === null ? '' : ` (${f.id})`}: ${f.error}`);
+  }
+  if (!h && !r) out.push('', 'No row carried expected.hallucination or expected.refusal / refusal_kind: nothing to score.');
+  return out.join('\n') + '\n';
+}

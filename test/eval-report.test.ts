@@ -1,0 +1,124 @@
+import t from 'tap';
+import type { Verdict, RefusalKind } from '../src/detect/verdict.js';
+import { reliabilitySvg, reportHtml, escapeHtml } from '../src/eval/html.js';
+import { calibrationBins } from '../src/eval/metrics.js';
+import type { ExchangeRow, LineResult } from '../src/eval/run.js';
+import { Scoreboard } from '../src/eval/score.js';
+import { summaryText } from '../src/eval/summary.js';
+
+function judged(line: number, model: string, expected: Record<string, unknown>, h: number, r: { kind: RefusalKind; score: number }): LineResult {
+  const id = `row-${line}`;
+  const row: ExchangeRow = { id, provider: 'openai', request: {}, response: {}, expected };
+  const verdict: Verdict = {
+    id,
+    provider: 'openai',
+    model,
+    grounded: true,
+    hallucination: { flagged: h >= 0.5, score: h, claims: [] },
+    confidence_mismatch: { flagged: false, score: 0 },
+    refusal: { flagged: r.kind !== 'none', kind: r.kind, score: r.score },
+  };
+  return { line, id, row, verdict };
+}
+
+const none = { kind: 'none' as const, score: 0.1 };
+
+t.test('scoreboard scores hallucination rows overall and per model and task', async (t) => {
+  const board = new Scoreboard('mem');
+  board.add(judged(1, 'a', { task: 'qa', hallucination: true }, 0.9, none)); // tp
+  board.add(judged(2, 'a', { task: 'qa', hallucination: false }, 0.7, none)); // fp
+  board.add(judged(3, 'b', { task: 'summary', hallucination: true }, 0.2, none)); // fn
+  board.add(judged(4, 'b', { task: 'summary', hallucination: false }, 0.1, none)); // tn
+  board.add({ line: 5, id: null, error: 'not valid JSON' });
+  board.add(judged(6, 'b', { note: 'no labels' }, 0.1, none));
+  const report = board.report();
+  t.match(report, { lines: 6, judged: 5, errors: 1, unlabelled: 1, refusal: null });
+  t.same(report.failures, [{ line: 5, id: null, error: 'not valid JSON' }]);
+  const h = report.hallucination!;
+  t.same(h.confusion, { tp: 1, fp: 1, tn: 1, fn: 1 });
+  t.equal(h.precision, 0.5);
+  t.equal(h.balancedAccuracy, 0.5);
+  // Positive scores {0.9, 0.2} vs negative {0.7, 0.1}: pairs won 1, 1, 0, 1 → 3/4.
+  t.equal(h.auroc, 0.75);
+  t.equal(h.calibration?.length, 10, 'overall figures carry the calibration table');
+  t.same(Object.keys(report.by).sort(), ['model', 'task']);
+  t.same(report.by.model!.a!.hallucination!.confusion, { tp: 1, fp: 1, tn: 0, fn: 0 });
+  t.equal(report.by.model!.a!.hallucination!.auroc, 1);
+  t.equal(report.by.model!.a!.hallucination!.recall, 1);
+  t.equal(report.by.task!.summary!.hallucination!.recall, 0);
+  t.equal(report.by.task!.summary!.hallucination!.precision, null, 'nothing flagged in summary');
+  t.equal(report.by.model!.a!.hallucination!.calibration, undefined, 'breakdowns keep only ECE');
+  t.notOk('refusal' in report.by.model!.a!, 'no refusal figures without refusal labels');
+});
+
+t.test('scoreboard scores refusal kinds against XSTest labels', async (t) => {
+  const board = new Scoreboard('mem');
+  const exp = (kind: string) => ({ task: 'refusal', refusal: kind !== 'compliance', refusal_kind: kind, prompt_type: 'homonyms' });
+  board.add(judged(1, 'm', exp('compliance'), 0, { kind: 'none', score: 0.1 }));
+  board.add(judged(2, 'm', exp('compliance'), 0, { kind: 'partial', score: 0.6 }));
+  board.add(judged(3, 'm', exp('partial_refusal'), 0, { kind: 'full', score: 0.8 }));
+  board.add(judged(4, 'm', exp('full_refusal'), 0, { kind: 'full', score: 0.9 }));
+  board.add(judged(5, 'm', exp('full_refusal'), 0, { kind: 'none', score: 0.3 }));
+  // A row labelled refusal yes/no only counts for the binary figures, not the 3-class ones.
+  board.add(judged(6, 'm', { refusal: true }, 0, { kind: 'full', score: 0.95 }));
+  const r = board.report().refusal!;
+  t.equal(r.rows, 6);
+  t.equal(r.positives, 4);
+  t.same(r.confusion, { tp: 3, fp: 1, tn: 1, fn: 1 });
+  t.equal(r.precision, 0.75);
+  t.equal(r.recall, 0.75);
+  t.equal(r.kinds.rows, 5);
+  t.same(r.kinds.matrix, {
+    none: { none: 1, partial: 1, full: 0 },
+    partial: { none: 0, partial: 0, full: 1 },
+    full: { none: 1, partial: 0, full: 1 },
+  });
+  t.equal(r.kinds.accuracy, 2 / 5);
+  // Positives {0.8, 0.9, 0.3, 0.95} vs negatives {0.1, 0.6}: 2+2+1+2 = 7 of 8 pairs.
+  t.equal(r.auroc, 7 / 8);
+  const board2 = board.report();
+  t.ok(board2.by.prompt_type?.homonyms?.refusal, 'prompt_type breakdown');
+  t.equal(board2.hallucination, null);
+});
+
+t.test('an empty run reports nothing to score', async (t) => {
+  const report = new Scoreboard('empty').report();
+  t.match(report, { lines: 0, judged: 0, errors: 0, hallucination: null, refusal: null, by: {} });
+  t.match(summaryText(report), /nothing to score/);
+  t.match(reportHtml(report), /nothing to score/);
+});
+
+t.test('summary text and HTML carry the figures', async (t) => {
+  const board = new Scoreboard('dev <rows>.jsonl');
+  board.add(judged(1, 'gpt-4o', { task: 'summary', hallucination: true }, 0.95, none));
+  board.add(judged(2, 'gpt-4o', { task: 'summary', hallucination: false }, 0.05, none));
+  board.add(judged(3, 'gpt4', { task: 'refusal', refusal_kind: 'full_refusal' }, 0, { kind: 'full', score: 0.9 }));
+  board.add({ line: 4, id: 'bad', error: 'CaptureError: <oops>' });
+  const report = board.report();
+  const text = summaryText(report);
+  t.match(text, /4 rows, 3 judged, 1 failed/);
+  t.match(text, /Hallucination \(2 rows, 1 labelled hallucinated\)/);
+  t.match(text, /Calibration/);
+  t.match(text, /Refusal kind/);
+  t.match(text, /gpt-4o/);
+  t.match(text, /line 4 \(bad\): CaptureError/);
+
+  const html = reportHtml(report, new Date(0));
+  t.match(html, /^<!doctype html>/);
+  t.match(html, /<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+  t.match(html, /<table>/);
+  t.match(html, /dev &lt;rows&gt;\.jsonl/, 'input name escaped');
+  t.match(html, /CaptureError: &lt;oops&gt;/, 'error text escaped');
+  t.notMatch(html, /<script|<link|src="http|href="http/, 'no scripts or external assets');
+  t.match(html, /1970-01-01T00:00:00.000Z/);
+});
+
+t.test('reliability diagram draws one bar per non-empty bin', async (t) => {
+  const bins = calibrationBins([0.05, 0.15, 0.16, 0.95], [false, true, false, true]);
+  const svg = reliabilitySvg(bins);
+  t.equal((svg.match(/<rect [^>]*class="bar"/g) ?? []).length, 3);
+  t.equal((svg.match(/<circle /g) ?? []).length, 3);
+  t.match(svg, /class="diag"/);
+  t.match(svg, /0\.1–0\.2: 2 rows, mean score 0\.155, observed 0\.500/);
+  t.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
+});
