@@ -35,9 +35,10 @@ export async function exportedSeriesNames(): Promise<Set<string>> {
   const { registry } = createMetrics(new Registry());
   const names = new Set<string>();
   for (const metric of await registry.getMetricsAsJSON()) {
-    if (metric.type === 'histogram') {
+    const type = String(metric.type);
+    if (type === 'histogram') {
       for (const suffix of ['_bucket', '_sum', '_count']) names.add(metric.name + suffix);
-    } else if (metric.type === 'summary') {
+    } else if (type === 'summary') {
       for (const suffix of ['', '_sum', '_count']) names.add(metric.name + suffix);
     } else {
       names.add(metric.name);
