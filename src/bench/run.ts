@@ -1,0 +1,509 @@
+// `npm run bench`: direct, Veracity, nginx and Portkey side by side against one fake upstream,
+// on loopback, with bounded run times. See src/bench/README.md.
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { LoadJob, LoadResult } from './loadgen.js';
+import { ProcWatch } from './procstat.js';
+import { derive, markdownTable, renderCells, type Cell, type Kind } from './report.js';
+import { bucketQuantile, percentile } from './stats.js';
+import { TARGET_NAMES, TargetUnavailable, startTarget, spawnChild, type Target, type TargetName } from './targets.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repoRoot = path.resolve(here, '../..');
+
+const USAGE = `usage: npm run bench -- [options]
+  --quick                 ~1 minute subset (json+stream, latency 50 ms, concurrency 1 and 64, 2 s cells)
+  --targets LIST          direct,veracity,nginx,portkey (default all; direct is always added)
+  --kinds LIST            json,stream (default both)
+  --latencies LIST        upstream latency ms before headers (default 0,50)
+  --concurrency LIST      in-flight requests (default 1,16,64,256)
+  --duration S            measured seconds per cell (default 5)
+  --warmup S              warm-up seconds per cell (default 1)
+  --chunks N              streamed content chunks (default 200)
+  --chunk-gap-ms N        upstream delay between streamed chunks (default 5)
+  --sub LIST              extra runs: streams,lag or none (default streams,lag)
+  --streams N             concurrent streams for the 'streams' run (default 1000)
+  --lag-rps N             offered rate for the 'lag' run (default 200)
+  --lag-seconds S         length of the 'lag' run (default 30)
+  --veracity-mode M       split (proxy + worker processes) or serve (one process) (default split)
+  --no-pin                do not pin processes to cores with taskset
+  --out DIR               where bench.md and bench.json go (default bench-results)`;
+
+function list(s: string): string[] {
+  return s.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+function numbers(s: string, name: string): number[] {
+  return list(s).map((x) => {
+    const n = Number(x);
+    if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: '${x}' is not a non-negative number`);
+    return n;
+  });
+}
+
+interface Options {
+  targets: TargetName[];
+  kinds: Kind[];
+  latencies: number[];
+  concurrency: number[];
+  durationMs: number;
+  warmupMs: number;
+  chunks: number;
+  chunkGapMs: number;
+  sub: ('streams' | 'lag')[];
+  streams: number;
+  lagRps: number;
+  lagSeconds: number;
+  veracityMode: 'split' | 'serve';
+  pin: boolean;
+  out: string;
+  quick: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      quick: { type: 'boolean', default: false },
+      targets: { type: 'string' },
+      kinds: { type: 'string' },
+      latencies: { type: 'string' },
+      concurrency: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      chunks: { type: 'string', default: '200' },
+      'chunk-gap-ms': { type: 'string', default: '5' },
+      sub: { type: 'string' },
+      streams: { type: 'string' },
+      'lag-rps': { type: 'string', default: '200' },
+      'lag-seconds': { type: 'string' },
+      'veracity-mode': { type: 'string', default: 'split' },
+      'no-pin': { type: 'boolean', default: false },
+      out: { type: 'string', default: 'bench-results' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const q = values.quick;
+  const targets = list(values.targets ?? TARGET_NAMES.join(','));
+  for (const t of targets) if (!TARGET_NAMES.includes(t as TargetName)) throw new Error(`--targets: unknown target '${t}'`);
+  if (!targets.includes('direct')) targets.unshift('direct');
+  const kinds = list(values.kinds ?? 'json,stream');
+  for (const k of kinds) if (k !== 'json' && k !== 'stream') throw new Error(`--kinds: unknown kind '${k}'`);
+  const sub = list(values.sub ?? 'streams,lag').filter((s) => s !== 'none');
+  for (const s of sub) if (s !== 'streams' && s !== 'lag') throw new Error(`--sub: unknown run '${s}'`);
+  const mode = values['veracity-mode'];
+  if (mode !== 'split' && mode !== 'serve') throw new Error(`--veracity-mode: '${mode}' is not split or serve`);
+  return {
+    targets: targets as TargetName[],
+    kinds: kinds as Kind[],
+    latencies: numbers(values.latencies ?? (q ? '50' : '0,50'), 'latencies'),
+    concurrency: numbers(values.concurrency ?? (q ? '1,64' : '1,16,64,256'), 'concurrency').map((c) => Math.max(1, c)),
+    durationMs: numbers(values.duration ?? (q ? '2' : '5'), 'duration')[0]! * 1000,
+    warmupMs: numbers(values.warmup ?? (q ? '0.5' : '1'), 'warmup')[0]! * 1000,
+    chunks: numbers(values.chunks, 'chunks')[0]!,
+    chunkGapMs: numbers(values['chunk-gap-ms'], 'chunk-gap-ms')[0]!,
+    sub: sub as ('streams' | 'lag')[],
+    streams: numbers(values.streams ?? '1000', 'streams')[0]!,
+    lagRps: numbers(values['lag-rps'], 'lag-rps')[0]!,
+    lagSeconds: numbers(values['lag-seconds'] ?? (q ? '10' : '30'), 'lag-seconds')[0]!,
+    veracityMode: mode,
+    pin: !values['no-pin'],
+    out: values.out,
+    quick: q,
+  };
+}
+
+// Grounding context and a question whose fake answer it supports, so the detectors do real work.
+function requestBody(kind: Kind, latencyMs: number, chunkGapMs: number): string {
+  return JSON.stringify({
+    model: kind === 'stream' ? `bench-${latencyMs}ms-${chunkGapMs}ms` : `bench-${latencyMs}ms`,
+    messages: [
+      { role: 'system', content: 'Context: The Eiffel Tower is in Paris. It was completed in 1889 for the World Fair.' },
+      { role: 'user', content: 'Where is the Eiffel Tower?' },
+    ],
+    ...(kind === 'stream' ? { stream: true, stream_options: { include_usage: false } } : {}),
+  });
+}
+
+interface Cpus {
+  underTest: string | undefined;
+  load: string | undefined;
+}
+
+function runLoadgen(job: LoadJob, cpus: Cpus): Promise<LoadResult> {
+  const args = [path.join(here, 'loadgen.js'), JSON.stringify(job)];
+  const [file, argv] = cpus.load ? ['taskset', ['-c', cpus.load, process.execPath, ...args]] : [process.execPath, args];
+  return new Promise((resolve, reject) => {
+    const p = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    p.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
+    const limit = setTimeout(() => p.kill('SIGKILL'), job.warmupMs + job.durationMs + (job.drainMs ?? 10_000) + 15_000);
+    p.on('exit', (code) => {
+      clearTimeout(limit);
+      const line = out.trim().split('\n').at(-1);
+      if (code === 0 && line) resolve(JSON.parse(line) as LoadResult);
+      else reject(new Error(`load generator exited with ${code}: ${err.trim()}`));
+    });
+  });
+}
+
+/** Runs the load while watching the target's processes over the measured window only. */
+async function measure(target: Target, job: LoadJob, cpus: Cpus) {
+  let proxyWatch: ProcWatch | undefined;
+  let auxWatch: ProcWatch | undefined;
+  let proxyFig = { cpuPercent: NaN, peakRssMb: NaN };
+  let auxFig: { cpuPercent: number; peakRssMb: number } | undefined;
+  const startWatch = setTimeout(() => {
+    proxyWatch = new ProcWatch(target.proxyPids());
+    const aux = target.auxPids();
+    if (aux.length) auxWatch = new ProcWatch(aux);
+  }, job.warmupMs);
+  const stopWatch = setTimeout(() => {
+    if (proxyWatch) proxyFig = proxyWatch.stop();
+    if (auxWatch) auxFig = auxWatch.stop();
+  }, job.warmupMs + job.durationMs);
+  try {
+    const load = await runLoadgen(job, cpus);
+    return { load, proxy: proxyFig, aux: auxFig };
+  } finally {
+    clearTimeout(startWatch);
+    clearTimeout(stopWatch);
+  }
+}
+
+async function startUpstream(cpus: Cpus, chunks: number): Promise<{ port: number; stop: () => void }> {
+  const child = spawnChild(process.execPath, [path.join(here, 'fake-upstream.js'), '--port', '0', '--chunks', String(chunks)], {
+    cpus: cpus.load,
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = '';
+    const t = setTimeout(() => reject(new Error(`fake upstream did not start: ${child.tail()}`)), 10_000);
+    child.proc.stdout?.on('data', (b: Buffer) => {
+      buf += b.toString();
+      const m = /\{"listening":(\d+)\}/.exec(buf);
+      if (m) {
+        clearTimeout(t);
+        resolve(Number(m[1]));
+      }
+    });
+    child.proc.once('exit', (code) => reject(new Error(`fake upstream exited with ${code}: ${child.tail()}`)));
+  });
+  return { port, stop: () => child.proc.kill('SIGTERM') };
+}
+
+interface StreamsResult {
+  target: string;
+  streams: number;
+  load: LoadResult;
+  cpuPercent: number;
+  peakRssMb: number;
+  auxCpuPercent?: number;
+  auxPeakRssMb?: number;
+}
+
+interface LagResult {
+  offeredRps: number;
+  seconds: number;
+  load: LoadResult;
+  verdictsFound: number;
+  verdictsMissing: number;
+  /** From verdicts' detection_lag_ms, in ms. */
+  lagP50Ms: number;
+  lagP99Ms: number;
+  lagMaxMs: number;
+  /** From the veracity_detection_lag_seconds histogram on /metrics (bucket interpolation), in ms. */
+  metricsLagP50Ms: number;
+  metricsLagP99Ms: number;
+  metricsSource?: string;
+  note?: string;
+}
+
+async function fetchVerdictLags(origin: string, ids: string[], waitMs: number): Promise<{ lags: number[]; missing: number }> {
+  const pending = new Set(ids);
+  const lags: number[] = [];
+  const deadline = Date.now() + waitMs;
+  while (pending.size && Date.now() < deadline) {
+    const batch = [...pending];
+    let i = 0;
+    const worker = async () => {
+      while (i < batch.length) {
+        const id = batch[i++] as string;
+        try {
+          const res = await fetch(`${origin}/veracity/v1/verdicts/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(5000) });
+          if (res.status === 200) {
+            const v = (await res.json()) as { detection_lag_ms?: unknown };
+            pending.delete(id);
+            if (typeof v.detection_lag_ms === 'number') lags.push(v.detection_lag_ms);
+          } else await res.arrayBuffer();
+        } catch {
+          // retried next round
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: 16 }, worker));
+    if (pending.size) await new Promise((r) => setTimeout(r, 500));
+  }
+  return { lags, missing: pending.size };
+}
+
+/** Sums veracity_detection_lag_seconds buckets over all label sets of one exposition. */
+export function lagBuckets(exposition: string): { le: number; count: number }[] {
+  const sums = new Map<number, number>();
+  const re = /^veracity_detection_lag_seconds_bucket\{([^}]*)\}\s+(\S+)/gm;
+  for (let m = re.exec(exposition); m; m = re.exec(exposition)) {
+    const le = /le="([^"]+)"/.exec(m[1] ?? '')?.[1];
+    if (!le) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    sums.set(bound, (sums.get(bound) ?? 0) + Number(m[2]));
+  }
+  return [...sums].map(([le, count]) => ({ le, count }));
+}
+
+async function metricsLag(urls: string[]): Promise<{ p50: number; p99: number; source?: string }> {
+  for (const url of urls) {
+    try {
+      const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+      const b = lagBuckets(text);
+      if (b.some((x) => x.count > 0)) return { p50: bucketQuantile(b, 0.5) * 1000, p99: bucketQuantile(b, 0.99) * 1000, source: url };
+    } catch {
+      // try the next
+    }
+  }
+  return { p50: NaN, p99: NaN };
+}
+
+function machine() {
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+    os: `${os.type()} ${os.release()}`,
+  };
+}
+
+const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+
+async function main() {
+  const opts = parseOptions(process.argv.slice(2));
+  const started = new Date();
+  const ncpu = os.cpus().length;
+  // The proxy under test (and what it needs) gets core 0; the load generator and fake upstream
+  // share the rest, so the generator never competes with the proxy for a core.
+  const cpus: Cpus = opts.pin && ncpu >= 2 ? { underTest: '0', load: `1-${ncpu - 1}` } : { underTest: undefined, load: undefined };
+  const log = (s: string) => process.stderr.write(`${s}\n`);
+
+  const upstream = await startUpstream(cpus, opts.chunks);
+  log(`fake upstream on 127.0.0.1:${upstream.port}`);
+  const cells: Cell[] = [];
+  const skipped: { target: string; reason: string }[] = [];
+  const streamsResults: StreamsResult[] = [];
+  let lag: LagResult | undefined;
+  const ctx = { upstreamPort: upstream.port, cpus: cpus.underTest, repoRoot, veracityMode: opts.veracityMode };
+  const baseHeaders = { authorization: 'Bearer sk-bench-not-a-real-key' };
+
+  try {
+    for (const name of opts.targets) {
+      let target: Target;
+      try {
+        target = await startTarget(name, ctx);
+      } catch (e) {
+        const reason = e instanceof TargetUnavailable ? e.message : String((e as Error).stack ?? e);
+        log(`${name}: skipped: ${reason}`);
+        skipped.push({ target: name, reason });
+        continue;
+      }
+      try {
+        for (const kind of opts.kinds) {
+          for (const latencyMs of opts.latencies) {
+            for (const concurrency of opts.concurrency) {
+              const job: LoadJob = {
+                origin: target.origin,
+                path: '/v1/chat/completions',
+                headers: { ...baseHeaders, ...target.headers },
+                body: requestBody(kind, latencyMs, opts.chunkGapMs),
+                stream: kind === 'stream',
+                concurrency,
+                warmupMs: opts.warmupMs,
+                durationMs: opts.durationMs,
+                drainMs: 5000,
+              };
+              const m = await measure(target, job, cpus);
+              const cell: Cell = {
+                target: name,
+                kind,
+                latencyMs,
+                concurrency,
+                load: m.load,
+                cpuPercent: m.proxy.cpuPercent,
+                peakRssMb: m.proxy.peakRssMb,
+                ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
+              };
+              cells.push(cell);
+              log(
+                `${name.padEnd(8)} ${kind.padEnd(6)} lat=${latencyMs} c=${String(concurrency).padEnd(3)} ` +
+                  `${fmt(m.load.throughput)} req/s p50=${fmt(m.load.latency.p50, 2)} p99=${fmt(m.load.latency.p99, 2)} ms ` +
+                  `err=${m.load.errors}${m.load.errorSamples.length ? ` (${m.load.errorSamples[0]})` : ''}`,
+              );
+            }
+          }
+        }
+        if (opts.sub.includes('streams') && (name === 'veracity' || name === 'nginx')) {
+          // Long streams (a 20 ms gap between 200 chunks: ~4 s each) so all of them are open at once.
+          const job: LoadJob = {
+            origin: target.origin,
+            path: '/v1/chat/completions',
+            headers: { ...baseHeaders, ...target.headers },
+            body: requestBody('stream', 0, 20),
+            stream: true,
+            concurrency: opts.streams,
+            warmupMs: opts.quick ? 1000 : 2000,
+            durationMs: opts.quick ? 4000 : 8000,
+            drainMs: 10_000,
+          };
+          const m = await measure(target, job, cpus);
+          streamsResults.push({
+            target: name,
+            streams: opts.streams,
+            load: m.load,
+            cpuPercent: m.proxy.cpuPercent,
+            peakRssMb: m.proxy.peakRssMb,
+            ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
+          });
+          log(`${name} ${opts.streams} streams: peak RSS ${fmt(m.proxy.peakRssMb)} MB, err=${m.load.errors} ${m.load.errorSamples[0] ?? ''}`);
+        }
+        if (opts.sub.includes('lag') && name === 'veracity') {
+          const job: LoadJob = {
+            origin: target.origin,
+            path: '/v1/chat/completions',
+            headers: baseHeaders,
+            body: requestBody('json', 0, 0),
+            stream: false,
+            concurrency: 256,
+            rate: opts.lagRps,
+            warmupMs: 0,
+            durationMs: opts.lagSeconds * 1000,
+            collectHeader: 'x-veracity-id',
+            drainMs: 10_000,
+          };
+          const load = await runLoadgen(job, cpus);
+          const ids = load.collected ?? [];
+          const { lags, missing } = await fetchVerdictLags(target.origin, ids, 30_000);
+          const ml = await metricsLag([`${target.origin}/metrics`, ...target.metricsUrls]);
+          lag = {
+            offeredRps: opts.lagRps,
+            seconds: opts.lagSeconds,
+            load: { ...load, collected: undefined },
+            verdictsFound: ids.length - missing,
+            verdictsMissing: missing,
+            lagP50Ms: percentile(lags, 50),
+            lagP99Ms: percentile(lags, 99),
+            lagMaxMs: lags.length ? Math.max(...lags) : NaN,
+            metricsLagP50Ms: ml.p50,
+            metricsLagP99Ms: ml.p99,
+            ...(ml.source ? { metricsSource: ml.source } : {}),
+            ...(ids.length === 0 ? { note: 'no x-veracity-id header on responses' } : {}),
+            ...(ids.length > 0 && lags.length === 0 && ids.length > missing ? { note: 'verdicts carry no detection_lag_ms' } : {}),
+          };
+          log(`veracity lag @${opts.lagRps} rps: verdict p99 ${fmt(lag.lagP99Ms)} ms, metrics p99 ${fmt(lag.metricsLagP99Ms)} ms`);
+        }
+      } finally {
+        await target.stop();
+      }
+    }
+  } finally {
+    upstream.stop();
+  }
+
+  const derived = derive(cells);
+  const m = machine();
+  const header = [
+    `# Proxy benchmark — ${started.toISOString()}`,
+    '',
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GiB, Node ${m.node}, ${m.os}.`,
+    `Pinning: ${cpus.underTest ? `proxy under test (with its worker and Redis) on CPU ${cpus.underTest}; load generator and fake upstream on CPU ${cpus.load}` : 'none'}.`,
+    `Cells: ${opts.warmupMs / 1000} s warm-up + ${opts.durationMs / 1000} s measured, closed loop. Streams: ${opts.chunks} chunks, ${opts.chunkGapMs} ms apart.`,
+    `Command: npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    '',
+    'Columns: `+p50/+p99` latency added over direct in the same run; `×direct/×nginx` throughput ratio; ' +
+      '`+TTFC` added time to first body chunk; `gap p99` 99th percentile of the delay between body chunks; ' +
+      "`CPU %` of one core and `RSS MB` peak resident memory of the proxy's processes (Veracity's worker and Redis in brackets); " +
+      '`err` failed or truncated requests.',
+    '',
+  ];
+  const parts = [...header, renderCells(derived)];
+  if (streamsResults.length) {
+    parts.push(
+      `### ${opts.streams} concurrent streams (200 chunks, 20 ms apart)\n`,
+      markdownTable(
+        ['target', 'streams/s', 'TTFC p99 ms', 'gap p99 ms', 'CPU %', 'peak RSS MB', 'err'],
+        streamsResults.map((s) => [
+          s.target,
+          fmt(s.load.throughput),
+          fmt(s.load.ttfc?.p99 ?? NaN, 2),
+          fmt(s.load.interChunk?.p99 ?? NaN, 2),
+          fmt(s.cpuPercent, 0) + (s.auxCpuPercent !== undefined ? ` (+${fmt(s.auxCpuPercent, 0)})` : ''),
+          fmt(s.peakRssMb) + (s.auxPeakRssMb !== undefined ? ` (+${fmt(s.auxPeakRssMb)})` : ''),
+          String(s.load.errors + (s.load.truncated ?? 0)),
+        ]),
+      ),
+      '',
+    );
+  }
+  if (lag) {
+    parts.push(
+      `### Detection lag, ${lag.offeredRps} req/s offered for ${lag.seconds} s through Veracity\n`,
+      markdownTable(
+        ['achieved req/s', 'req p99 ms', 'verdicts', 'missing', 'lag p50 ms', 'lag p99 ms', 'lag max ms', '/metrics p50 ms', '/metrics p99 ms'],
+        [
+          [
+            fmt(lag.load.throughput),
+            fmt(lag.load.latency.p99, 2),
+            String(lag.verdictsFound),
+            String(lag.verdictsMissing),
+            fmt(lag.lagP50Ms),
+            fmt(lag.lagP99Ms),
+            fmt(lag.lagMaxMs),
+            fmt(lag.metricsLagP50Ms),
+            fmt(lag.metricsLagP99Ms),
+          ],
+        ],
+      ),
+      lag.note ? `\nNote: ${lag.note}.` : '',
+      '',
+    );
+  }
+  if (skipped.length) {
+    parts.push('### Targets left out\n', ...skipped.map((s) => `- ${s.target}: ${s.reason.replace(/\s+/g, ' ')}`), '');
+  }
+  const md = parts.join('\n');
+  process.stdout.write(`${md}\n`);
+  const outDir = path.resolve(opts.out);
+  mkdirSync(outDir, { recursive: true });
+  writeFileSync(path.join(outDir, 'bench.md'), `${md}\n`);
+  writeFileSync(
+    path.join(outDir, 'bench.json'),
+    `${JSON.stringify(
+      { started: started.toISOString(), finished: new Date().toISOString(), machine: m, options: opts, pinning: cpus, cells: derived, streams: streamsResults, lag, skipped },
+      (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
+      2,
+    )}\n`,
+  );
+  log(`wrote ${path.join(outDir, 'bench.md')} and bench.json`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`bench failed: ${(e as Error).stack ?? String(e)}\n`);
+  process.exit(1);
+});
