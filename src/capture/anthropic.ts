@@ -2,6 +2,7 @@ import type { ResponseCapture, Usage } from './exchange.js';
 import { CaptureError } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
 import { asArray, isObject, num, str, textOf, type JsonObject } from './wire.js';
+import type { StreamEvent } from './sse.js';
 
 export function parseAnthropicRequest(route: string, body: unknown): ParsedRequest {
   if (route !== 'messages') throw new CaptureError('VERACITY_CAPTURE_BAD_ROUTE', `Anthropic route "${route}" is not analysed`);
@@ -116,4 +117,54 @@ export function anthropicUsage(usage: unknown): Usage | undefined {
   if (input !== undefined) out.inputTokens = input + cached;
   if (output !== undefined) out.outputTokens = output;
   return out;
+}
+
+/**
+ * Rebuilds the Message an Anthropic event stream stands for, so streamed and non-streamed answers
+ * go through the same parser. A cut stream yields the blocks it got so far.
+ */
+export function reassembleAnthropicStream(events: StreamEvent[]): JsonObject {
+  let message: JsonObject = { type: 'message', role: 'assistant', content: [] };
+  const blocks: JsonObject[] = [];
+  let usage: JsonObject = {};
+  for (const event of events) {
+    const data = event.json;
+    if (!isObject(data)) continue;
+    switch (data.type ?? event.event) {
+      case 'message_start':
+        if (isObject(data.message)) {
+          message = { ...data.message };
+          if (isObject(data.message.usage)) usage = { ...data.message.usage };
+        }
+        break;
+      case 'content_block_start': {
+        const index = num(data.index);
+        if (index !== undefined && isObject(data.content_block)) blocks[index] = { ...data.content_block };
+        break;
+      }
+      case 'content_block_delta': {
+        const index = num(data.index);
+        const delta = isObject(data.delta) ? data.delta : {};
+        if (index === undefined || delta.type !== 'text_delta' || typeof delta.text !== 'string') break;
+        const block = (blocks[index] ??= { type: 'text', text: '' });
+        block.text = (str(block.text) ?? '') + delta.text;
+        break;
+      }
+      case 'message_delta':
+        if (isObject(data.delta)) {
+          if (data.delta.stop_reason !== undefined) message.stop_reason = data.delta.stop_reason;
+          if (data.delta.stop_sequence !== undefined) message.stop_sequence = data.delta.stop_sequence;
+        }
+        // Cumulative counts: a field here replaces the one from message_start.
+        if (isObject(data.usage)) {
+          for (const [k, v] of Object.entries(data.usage)) if (v !== null && v !== undefined) usage[k] = v;
+        }
+        break;
+      default:
+      // ping, content_block_stop, message_stop, error: nothing to add
+    }
+  }
+  message.content = blocks.filter((b) => b !== undefined);
+  message.usage = usage;
+  return message;
 }

@@ -2,6 +2,7 @@ import type { ResponseCapture, TokenLogprob, Usage } from './exchange.js';
 import { CaptureError } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
 import { asArray, isObject, num, str, textOf, type JsonObject } from './wire.js';
+import type { StreamEvent } from './sse.js';
 
 /** OpenAI-compatible route families Veracity analyses. */
 export type OpenAIRoute = 'chat.completions' | 'completions' | 'responses';
@@ -208,4 +209,104 @@ export function usageOf(usage: unknown): Usage | undefined {
   if (inputTokens !== undefined) out.inputTokens = inputTokens;
   if (outputTokens !== undefined) out.outputTokens = outputTokens;
   return out;
+}
+
+/**
+ * Rebuilds the JSON body an OpenAI stream stands for, so a stream and the equivalent non-stream
+ * answer go through the same parser and yield the same capture. A cut stream yields its prefix.
+ */
+export function reassembleOpenAIStream(route: string, events: StreamEvent[]): JsonObject {
+  if (route === 'responses') return reassembleResponsesStream(events);
+  const body: JsonObject = {};
+  const choices = new Map<number, JsonObject>();
+  for (const event of events) {
+    const chunk = event.json;
+    if (!isObject(chunk)) continue;
+    if (body.model === undefined && typeof chunk.model === 'string') body.model = chunk.model;
+    if (isObject(chunk.usage)) body.usage = chunk.usage;
+    for (const c of asArray(chunk.choices)) {
+      if (!isObject(c)) continue;
+      const index = num(c.index) ?? 0;
+      let acc = choices.get(index);
+      if (!acc) {
+        acc = { index, text: '', content: '', refusal: '', lpTokens: [], lpValues: [], lpContent: [], logprobs: false };
+        choices.set(index, acc);
+      }
+      appendChoiceChunk(route, acc, c);
+    }
+  }
+  body.choices = [...choices.values()].map((acc) => {
+    if (route === 'completions') {
+      return {
+        index: acc.index,
+        text: acc.text,
+        logprobs: acc.logprobs ? { tokens: acc.lpTokens, token_logprobs: acc.lpValues } : null,
+        finish_reason: acc.finish_reason ?? null,
+      };
+    }
+    return {
+      index: acc.index,
+      message: { role: 'assistant', content: acc.content, refusal: acc.refusal === '' ? null : acc.refusal },
+      logprobs: acc.logprobs ? { content: acc.lpContent } : null,
+      finish_reason: acc.finish_reason ?? null,
+    };
+  });
+  return body;
+}
+
+function appendChoiceChunk(route: string, acc: JsonObject, c: JsonObject): void {
+  const finish = str(c.finish_reason);
+  if (finish) acc.finish_reason = finish;
+  if (route === 'completions') {
+    acc.text = (acc.text as string) + (str(c.text) ?? '');
+    if (isObject(c.logprobs)) {
+      acc.logprobs = true;
+      (acc.lpTokens as unknown[]).push(...asArray(c.logprobs.tokens));
+      (acc.lpValues as unknown[]).push(...asArray(c.logprobs.token_logprobs));
+    }
+    return;
+  }
+  const delta = isObject(c.delta) ? c.delta : {};
+  acc.content = (acc.content as string) + (str(delta.content) ?? '');
+  acc.refusal = (acc.refusal as string) + (str(delta.refusal) ?? '');
+  if (isObject(c.logprobs)) {
+    acc.logprobs = true;
+    (acc.lpContent as unknown[]).push(...asArray(c.logprobs.content));
+  }
+}
+
+/** Responses API: the terminal event carries the whole response; deltas cover a cut stream. */
+function reassembleResponsesStream(events: StreamEvent[]): JsonObject {
+  let latest: JsonObject | undefined;
+  let text = '';
+  let refusal = '';
+  const logprobs: unknown[] = [];
+  let sawLogprobs = false;
+  for (const event of events) {
+    const data = event.json;
+    if (!isObject(data)) continue;
+    if (isObject(data.response)) latest = data.response;
+    switch (data.type ?? event.event) {
+      case 'response.output_text.delta':
+        text += str(data.delta) ?? '';
+        if (Array.isArray(data.logprobs)) {
+          sawLogprobs = true;
+          logprobs.push(...data.logprobs);
+        }
+        break;
+      case 'response.refusal.delta':
+        refusal += str(data.delta) ?? '';
+        break;
+      default:
+    }
+  }
+  const body: JsonObject = { ...(latest ?? {}) };
+  const hasMessage = asArray(body.output).some((item) => isObject(item) && item.type === 'message');
+  if (!hasMessage && (text !== '' || refusal !== '')) {
+    const content: JsonObject[] = [];
+    if (text !== '') content.push({ type: 'output_text', text, annotations: [], ...(sawLogprobs ? { logprobs } : {}) });
+    if (refusal !== '') content.push({ type: 'refusal', refusal });
+    body.output = [...asArray(body.output), { type: 'message', role: 'assistant', content }];
+  }
+  return body;
 }
