@@ -111,7 +111,8 @@ t.test('Anthropic SDK, non-streaming: identical body, verdict, metrics', async (
     .withResponse();
   const sent = JSON.parse(upstream.sent.at(-1)!.toString());
   t.same(data, sent, 'SDK object equals what the upstream sent');
-  t.equal(upstream.seen.at(-1)!.headers['x-api-key'], ANTHROPIC_KEY, 'x-api-key reaches the upstream');
+  const h = upstream.seen.at(-1)!.headers;
+  t.ok(h['x-api-key'] === ANTHROPIC_KEY || h.authorization === `Bearer ${ANTHROPIC_KEY}`, 'credentials reach the upstream');
   const id = response.headers.get('x-veracity-id')!;
   const verdict = await verdictFor(id);
   t.equal(verdict.provider, 'anthropic');
