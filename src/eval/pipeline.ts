@@ -1,5 +1,5 @@
 import type { DetectConfig } from '../config/schema.js';
-import { fromRecord } from '../capture/index.js';
+import { fromRecord, type RecordInput } from '../capture/index.js';
 import { analyse } from '../detect/index.js';
 import type { RowAnalyser } from './run.js';
 
@@ -8,5 +8,6 @@ import type { RowAnalyser } from './run.js';
  * detectors, nothing else, so offline figures describe what production computes.
  */
 export function rowAnalyser(cfg: DetectConfig): RowAnalyser {
-  return (row) => analyse(fromRecord(row), cfg);
+  // fromRecord checks `provider` itself and throws a CaptureError naming it.
+  return (row) => analyse(fromRecord(row as RecordInput), cfg);
 }
