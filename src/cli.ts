@@ -18,26 +18,33 @@ VERACITY_METRICS_PORT). See README.md.`;
 
 async function runService(mode: Mode): Promise<number> {
   const { config } = loadConfig();
+  // Handlers go in before anything starts, so a signal during start-up still stops the private
+  // redis-server instead of leaving it behind.
+  let signalled: NodeJS.Signals | undefined;
+  let onStopRequested: (() => void) | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) {
+      console.error(`${signal} again: exiting now`);
+      process.exit(130);
+    }
+    signalled = signal;
+    onStopRequested?.();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
   const running = await start(mode, config);
-  return await new Promise<number>((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (signalled) {
-        console.error(`${signal} again: exiting now`);
-        process.exit(130);
-      }
-      signalled = true;
-      running.stop().then(
-        () => resolve(0),
-        (err) => {
-          console.error(`shutdown failed: ${(err as Error).message}`);
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+  await new Promise<void>((resolve) => {
+    onStopRequested = resolve;
+    if (signalled) resolve();
   });
+  try {
+    await running.stop();
+    return 0;
+  } catch (err) {
+    console.error(`shutdown failed: ${(err as Error).message}`);
+    return 1;
+  }
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Config } from '../config/schema.js';
 import { errorBody } from '../capture/errors.js';
 import type { Provider } from '../capture/exchange.js';
@@ -53,7 +53,8 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
       // Credentials never reach a log line, even at trace level.
       redact: { paths: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.headers["api-key"]'], remove: true },
     },
-    disableRequestLogging: true,
+    // Per-request log lines cost more than the proxying itself; errors are logged where they happen.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.server.bodyLimitBytes,
     requestTimeout: config.server.requestTimeoutMs,
     connectionTimeout: 0,
