@@ -65,13 +65,14 @@ export function splitSentences(text: string): Array<[number, number]> {
         let boundary = true;
         if (ch === '.') {
           const before = text.slice(Math.max(start, i - 12), i);
-          const word = /([\p{L}.]+)$/u.exec(before)?.[1]?.toLowerCase() ?? '';
+          const wordAsWritten = /([\p{L}.]+)$/u.exec(before)?.[1] ?? '';
+          const word = wordAsWritten.toLowerCase();
           let k = j;
           while (k < n && text[k] === ' ') k++;
           const next = text[k] ?? '';
           if (ABBREVIATIONS.has(word) && !atEnd) boundary = false;
           // An initial ("H. Bruce") or a dotted acronym ("U.S.") followed by a capitalised word.
-          else if (/^(?:\p{Lu}|(?:\p{L}\.)+\p{L})$/u.test(word) && /\p{Lu}/u.test(next)) boundary = false;
+          else if (/^(?:\p{Lu}|(?:\p{L}\.)+\p{L})$/u.test(wordAsWritten) && /\p{Lu}/u.test(next)) boundary = false;
           // A lower-case continuation after a dot is rarely a new sentence ("approx. five").
           else if (/\p{Ll}/u.test(next) && k === j + 1) boundary = false;
         }

@@ -1,3 +1,4 @@
+import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
 import { ANTONYMS, isNegation, tokenize, type Token } from './text.js';
@@ -51,6 +52,12 @@ export interface ClaimFeatures {
   antonymFlip: boolean;
   /** Only question words: the claim restates what was asked. */
   restatesQuestion: boolean;
+  /**
+   * How much of the question the context says around the claim's new words (0..1; 1 when there is
+   * no question to anchor to). A right answer sits next to what was asked; a wrong entity lifted
+   * from elsewhere in the context does not.
+   */
+  questionLocality: number;
   evidence: string;
 }
 
@@ -159,7 +166,8 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
 
   let negationFlip = false;
   let antonymFlip = false;
-  if (best && passageCoverage >= 0.4) {
+  // Polarity is only comparable when the claim says enough to be matched to one passage.
+  if (best && passageCoverage >= 0.5 && n >= 3) {
     let negated = false;
     for (const t of tokens) if (isNegation(t.raw)) negated = !negated;
     negationFlip = negated !== best.negated;
@@ -170,6 +178,26 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     }
   }
   const novelMissing = novel - novelFound;
+  let questionLocality = 1;
+  const q = index.questionKeys;
+  if (q.size >= 2 && novelFound > 0) {
+    questionLocality = 0;
+    const seen = new Set<number>();
+    for (const t of content) {
+      if (q.has(t.key)) continue;
+      const list = index.postings.get(t.key);
+      if (!list) continue;
+      for (const id of list.slice(0, 50)) {
+        if (seen.has(id)) continue;
+        seen.add(id);
+        let shared = 0;
+        for (const k of q) {
+          if (index.passages[id]!.keys.has(k) || index.passages[id - 1]?.keys.has(k) || index.passages[id + 1]?.keys.has(k)) shared++;
+        }
+        questionLocality = Math.max(questionLocality, shared / q.size);
+      }
+    }
+  }
   return {
     n,
     coverage: n > 0 ? found / n : 1,
@@ -182,6 +210,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     negationFlip,
     antonymFlip,
     restatesQuestion: n > 0 && novel === 0,
+    questionLocality,
     evidence: best ? best.text.trim().slice(0, 300) : '',
   };
 }
@@ -200,6 +229,7 @@ export function featureVector(f: ClaimFeatures): number[] {
     f.antonymFlip ? 1 : 0,
     f.restatesQuestion ? 1 : 0,
     Math.min(f.n, 30) / 30,
+    1 - f.questionLocality,
   ];
 }
 
@@ -215,4 +245,33 @@ export const FEATURE_NAMES = [
   'antonymFlip',
   'restatesQuestion',
   'length',
+  'questionDistance',
 ];
+
+/** A system prompt shorter than this (content words) is an instruction, not material to check against. */
+const MIN_CONTEXT_WORDS = 12;
+
+/**
+ * The context text to check against, cut at `max` characters, and whether there is any: documents
+ * and tool results always count; system prompts and history only when they say enough to be
+ * material rather than instructions ("You are a helpful assistant" grounds nothing).
+ */
+export function contextText(parts: ContextPart[] | undefined, max: number): { text: string; grounded: boolean } {
+  if (!Array.isArray(parts)) return { text: '', grounded: false };
+  const texts: string[] = [];
+  let strong = false;
+  let total = 0;
+  for (const p of parts) {
+    const t = typeof p?.text === 'string' ? p.text : '';
+    if (t.trim() === '') continue;
+    const room = max - total;
+    if (room <= 0) break;
+    const piece = t.length > room ? t.slice(0, room) : t;
+    texts.push(piece);
+    total += piece.length + 1;
+    if (p.source === 'document' || p.source === 'tool') strong = true;
+  }
+  const text = texts.join('\n');
+  const words = strong ? MIN_CONTEXT_WORDS : tokenize(text.slice(0, 4000)).filter((t) => t.content || t.number).length;
+  return { text, grounded: words >= MIN_CONTEXT_WORDS };
+}

@@ -1,11 +1,10 @@
-import type { ContextPart, Exchange } from '../capture/exchange.js';
+import type { Exchange } from '../capture/exchange.js';
 import type { DetectConfig } from '../config/schema.js';
 import { extractClaims } from './claims.js';
 import { certaintyOf, claimMismatch, logprobSpan } from './confidence.js';
-import { buildContextIndex, claimFeatures, featureVector, type ClaimFeatures } from './grounding.js';
+import { buildContextIndex, claimFeatures, contextText, featureVector, type ClaimFeatures } from './grounding.js';
 import { GROUNDING_MODEL } from './models/grounding.js';
 import { detectRefusal } from './refusal.js';
-import { tokenize } from './text.js';
 import type { ClaimVerdict, Support, Verdict } from './verdict.js';
 
 export { extractClaims } from './claims.js';
@@ -21,8 +20,6 @@ export { certaintyOf } from './confidence.js';
 const UNGROUNDED_BASE = 0.25;
 const UNGROUNDED_SPAN = 0.2;
 
-/** A system prompt shorter than this (content words) is an instruction, not material to check against. */
-const MIN_CONTEXT_WORDS = 12;
 
 const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 const clamp01 = (x: number): number => (Number.isFinite(x) ? Math.min(1, Math.max(0, x)) : 0);
@@ -33,26 +30,6 @@ export function claimLogit(f: ClaimFeatures): number {
   let z = GROUNDING_MODEL.bias;
   for (let i = 0; i < v.length; i++) z += (GROUNDING_MODEL.weights[i] ?? 0) * v[i]!;
   return z;
-}
-
-function contextText(parts: ContextPart[] | undefined, max: number): { text: string; grounded: boolean } {
-  if (!Array.isArray(parts)) return { text: '', grounded: false };
-  const texts: string[] = [];
-  let strong = false;
-  let total = 0;
-  for (const p of parts) {
-    const t = typeof p?.text === 'string' ? p.text : '';
-    if (t.trim() === '') continue;
-    const room = max - total;
-    if (room <= 0) break;
-    const piece = t.length > room ? t.slice(0, room) : t;
-    texts.push(piece);
-    total += piece.length + 1;
-    if (p.source === 'document' || p.source === 'tool') strong = true;
-  }
-  const text = texts.join('\n');
-  const words = strong ? MIN_CONTEXT_WORDS : tokenize(text.slice(0, 4000)).filter((t) => t.content || t.number).length;
-  return { text, grounded: words >= MIN_CONTEXT_WORDS };
 }
 
 function verdictShell(exchange: Exchange): Verdict {
@@ -136,7 +113,11 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
 
   let score = 0;
   if (index) {
-    if (out.length > 0) score = sigmoid(GROUNDING_MODEL.exchange.a * maxLogit + GROUNDING_MODEL.exchange.b);
+    if (out.length > 0) {
+      const { a, b, c } = GROUNDING_MODEL.exchange;
+      // The max over many claims runs higher by chance alone; the claim count corrects for it.
+      score = sigmoid(a * maxLogit + c * Math.log(out.length) + b);
+    }
     // A contradicted claim is at least as bad as the threshold says.
     if (out.some((c) => c.support === 'contradicted')) score = Math.max(score, cfg.hallucinationThreshold);
   } else if (out.length > 0) {

@@ -28,7 +28,7 @@ const STOPWORDS = new Set(
     'all any both each few more most other some own same s t ll d re ve m o y via per while during ' +
     'after before between through against above below up down out off again further once because until ' +
     'one\'s is\'s passage text article summary mentions mentioned describes states stated says said notes ' +
-    'discusses highlights provides reports reported explains according'
+    'discusses highlights provides reports reported explains according yes yeah'
   ).split(/\s+/),
 );
 
