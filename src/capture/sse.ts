@@ -22,7 +22,7 @@ export function isEventStream(contentType: string | undefined, body: string): bo
  * Splits an event stream into events. Only complete events come out, so a stream cut mid-event
  * yields exactly the events before the cut.
  */
-export function parseEventStream(text: string, { complete = true }: { complete?: boolean } = {}): StreamEvent[] {
+export function parseEventStream(text: string | Iterable<string>, { complete = true }: { complete?: boolean } = {}): StreamEvent[] {
   const events: StreamEvent[] = [];
   const parser = createParser({
     onEvent: (e) => {
@@ -37,7 +37,7 @@ export function parseEventStream(text: string, { complete = true }: { complete?:
       events.push({ event: e.event, data: e.data, json });
     },
   });
-  parser.feed(text);
+  for (const chunk of typeof text === 'string' ? [text] : text) parser.feed(chunk);
   // A finished stream whose server omitted the final blank line still ends its last event.
   if (complete) parser.feed('\n\n');
   return events;
