@@ -53,7 +53,7 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
 }
 
 const question = [
-  { role: 'system' as const, content: 'Answer from the context only.\n\nContext:\nThe Eiffel Tower is a wrought-iron tower in Paris, completed in 1889.' },
+  { role: 'system' as const, content: 'Answer from the context only.\n\nContext:\nThe Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It was designed by the company of engineer Gustave Eiffel and completed in 1889 for the World Fair.' },
   { role: 'user' as const, content: 'Where is the Eiffel Tower and when was it completed?' },
 ];
 
