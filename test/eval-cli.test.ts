@@ -2,7 +2,7 @@ import t from 'tap';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { checkMain, configuredAnalyser, type CommandIO } from '../src/eval/check.js';
 import { evalMain, runEval } from '../src/eval/eval.js';
@@ -222,4 +222,31 @@ t.test('check holds back reading while its output is not consumed', async (t) =>
   });
   t.equal(await run, 0);
   t.equal(lines, total, 'every line comes out once the output drains');
+});
+
+t.test('a failing output stops check with a message; a reader that went away stops it quietly', async (t) => {
+  const failing = (code: string) =>
+    new Writable({
+      write(_chunk, _enc, cb) {
+        cb(Object.assign(new Error(`write ${code}`), { code }));
+      },
+    });
+  const stderr = new PassThrough();
+  const err: Buffer[] = [];
+  stderr.on('data', (c: Buffer) => err.push(c));
+  let judged = 0;
+  const judge = configuredAnalyser();
+  const counting = (row: Parameters<typeof judge>[0]) => {
+    judged++;
+    return judge(row);
+  };
+  const input = Readable.from([fixtureLines.join('\n') + '\n']);
+  t.equal(await checkMain([], { stdin: input, stdout: failing('ENOSPC'), stderr }, counting), 2);
+  t.match(Buffer.concat(err).toString(), /cannot write stdout: write ENOSPC/);
+  t.ok(judged < fixtureLines.length, `stops at the failed write (${judged} judged)`);
+
+  err.length = 0;
+  const again = Readable.from([fixtureLines.join('\n') + '\n']);
+  t.equal(await checkMain([], { stdin: again, stdout: failing('EPIPE'), stderr }, judge), 0);
+  t.equal(Buffer.concat(err).toString(), '', 'no message for a closed pipe');
 });

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { rowAnalyser } from './pipeline.js';
-import { analyseLines, openInput, openOutput, resultLine, UsageError, writeLine, type LineResult, type RowAnalyser } from './run.js';
+import { analyseLines, openInput, openOutput, OutputError, resultLine, UsageError, type LineResult, type RowAnalyser } from './run.js';
 
 /** Where a command reads and writes; tests hand in their own streams. */
 export interface CommandIO {
@@ -38,6 +38,21 @@ export function setupFailure(err: unknown, stderr: Writable, usage: string): num
     return 2;
   }
   throw err;
+}
+
+/**
+ * Exit code for a run cut short by its streams. A reader that went away (`check … | head`) is not
+ * an error worth a message: the run stops quietly like any Unix filter, returning undefined so the
+ * caller reports the lines judged so far. Anything else is a message and exit 2.
+ */
+export function streamFailure(err: unknown, inputName: string, stderr: Writable): number | undefined {
+  if (err instanceof OutputError) {
+    if (err.code === 'EPIPE') return undefined;
+    stderr.write(`veracity: ${err.message}\n`);
+    return 2;
+  }
+  stderr.write(`veracity: reading ${inputName} failed: ${(err as Error).message}\n`);
+  return 2;
 }
 
 /** The worker's own detectors with the loaded config: what `check` and `eval` run on every row. */
@@ -76,13 +91,13 @@ export async function checkMain(argv: string[], io: CommandIO = processIO(), ana
         failed++;
         io.stderr.write(lineErrorMessage(input.name, result));
       }
-      await writeLine(output.stream, resultLine(result));
+      await output.write(resultLine(result));
     }
-  } catch (err) {
-    io.stderr.write(`veracity: reading ${input.name} failed: ${(err as Error).message}\n`);
-    return 2;
-  } finally {
     await output.close();
+  } catch (err) {
+    await output.close().catch(() => {});
+    const code = streamFailure(err, input.name, io.stderr);
+    if (code !== undefined) return code;
   }
   if (failed > 0) io.stderr.write(`veracity: ${failed} line${failed > 1 ? 's' : ''} failed\n`);
   return failed > 0 ? 1 : 0;

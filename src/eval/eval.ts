@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { lineErrorMessage, processIO, setupFailure, configuredAnalyser, type CommandIO } from './check.js';
+import { configuredAnalyser, lineErrorMessage, processIO, setupFailure, streamFailure, type CommandIO } from './check.js';
 import { reportHtml } from './html.js';
 import { ProgressBar } from './progress.js';
-import { analyseLines, openInput, openOutput, resultLine, UsageError, writeLine, type RowAnalyser } from './run.js';
+import { analyseLines, openInput, openOutput, resultLine, UsageError, type RowAnalyser } from './run.js';
 import { Scoreboard, type EvalReport } from './score.js';
 import { summaryText } from './summary.js';
 
@@ -60,15 +60,15 @@ export async function runEval(argv: string[], io: CommandIO = processIO(), analy
     for await (const result of analyseLines(input.stream, judge)) {
       if ('error' in result) progress.note(lineErrorMessage(input.name, result));
       board.add(result);
-      if (verdictsOut) await writeLine(verdictsOut.stream, resultLine(result));
+      if (verdictsOut) await verdictsOut.write(resultLine(result));
       progress.tick();
     }
+    await verdictsOut?.close();
   } catch (err) {
     progress.done();
-    io.stderr.write(`veracity: reading ${input.name} failed: ${(err as Error).message}\n`);
-    return { code: 2 };
-  } finally {
-    await verdictsOut?.close();
+    await verdictsOut?.close().catch(() => {});
+    // Scores from part of the input would read as scores for all of it: no report.
+    return { code: streamFailure(err, input.name, io.stderr) ?? 2 };
   }
   progress.done();
 

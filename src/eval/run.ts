@@ -88,11 +88,6 @@ export function resultLine(result: LineResult): string {
   return 'error' in result ? JSON.stringify({ id: result.id, error: result.error }) : JSON.stringify(result.verdict);
 }
 
-/** Writes a line, waiting for the stream to drain when it is full so output never piles up in memory. */
-export async function writeLine(out: Writable, text: string): Promise<void> {
-  if (!out.write(text + '\n')) await once(out, 'drain');
-}
-
 export class UsageError extends Error {
   readonly code = 'VERACITY_ERR_USAGE';
   constructor(message: string) {
@@ -122,21 +117,81 @@ export async function openInput(file: string | undefined, stdin: Readable = proc
   return { stream: createReadStream(file), size, name: file };
 }
 
+/** A write to the output failed (disk full, reader gone); `code` is the system's, e.g. EPIPE. */
+export class OutputError extends Error {
+  readonly code: string | undefined;
+  constructor(target: string, cause: Error) {
+    super(`cannot write ${target}: ${cause.message}`, { cause });
+    this.name = 'OutputError';
+    this.code = (cause as NodeJS.ErrnoException).code;
+  }
+}
+
+/**
+ * JSONL output that waits for the stream to drain when it is full, so results never pile up in
+ * memory, and turns a stream error into an `OutputError` on the next write instead of a crash.
+ */
+export class LineWriter {
+  private failure: Error | undefined;
+  private readonly onError = (err: Error) => {
+    this.failure ??= err;
+  };
+
+  constructor(
+    readonly stream: Writable,
+    readonly name: string,
+    /** Whether close() ends the stream (a file we opened) or leaves it open (stdout). */
+    private readonly owned: boolean,
+  ) {
+    stream.on('error', this.onError);
+  }
+
+  async write(text: string): Promise<void> {
+    this.check();
+    if (!this.stream.write(text + '\n')) {
+      await new Promise<void>((resolve, reject) => {
+        const done = (err?: Error) => {
+          this.stream.off('drain', done);
+          this.stream.off('error', done);
+          this.stream.off('close', done);
+          if (err) reject(new OutputError(this.name, err));
+          else resolve();
+        };
+        this.stream.on('drain', done);
+        this.stream.on('error', done);
+        this.stream.on('close', done);
+      });
+      this.check();
+    }
+  }
+
+  async close(): Promise<void> {
+    try {
+      if (this.owned && !this.stream.destroyed) {
+        await new Promise<void>((resolve, reject) => {
+          this.stream.end((err?: Error | null) => (err ? reject(err) : resolve()));
+        });
+      }
+      if (this.failure) throw new OutputError(this.name, this.failure);
+    } finally {
+      this.stream.off('error', this.onError);
+    }
+  }
+
+  private check(): void {
+    if (this.failure) throw new OutputError(this.name, this.failure);
+    if (this.stream.destroyed) throw new OutputError(this.name, new Error('stream closed'));
+  }
+}
+
 /** Opens `file` for writing (stdout when undefined or `-`); resolves once the file is open. */
-export async function openOutput(file: string | undefined, stdout: Writable = process.stdout): Promise<{ stream: Writable; close: () => Promise<void> }> {
-  if (file === undefined || file === '-') return { stream: stdout, close: async () => {} };
+export async function openOutput(file: string | undefined, stdout: Writable = process.stdout, option = '--output'): Promise<LineWriter> {
+  if (file === undefined || file === '-') return new LineWriter(stdout, 'stdout', false);
   const stream = createWriteStream(file);
   try {
     await once(stream, 'open');
   } catch (err) {
-    throw new UsageError(`cannot write --output ${file}: ${(err as Error).message}`);
+    throw new UsageError(`cannot write ${option} ${file}: ${(err as Error).message}`);
   }
-  return {
-    stream,
-    close: async () => {
-      const finished = once(stream, 'finish');
-      stream.end();
-      await finished;
-    },
-  };
+  return new LineWriter(stream, file, true);
 }
