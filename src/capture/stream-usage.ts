@@ -67,7 +67,8 @@ export function createUsageChunkStripper(): Transform {
           i = lineEnd;
           continue;
         }
-        // An empty line ends the event.
+        // An empty line ends the event; its own CR may still be half of a CRLF.
+        if (next === CR && lineEnd + 1 >= buf.length) break;
         const eventEnd = lineEnd + (next === CR && buf[lineEnd + 1] === LF ? 2 : 1);
         if (isUsageOnlyEvent(buf, eventStart, eventEnd)) {
           if (eventStart > emitFrom) this.push(buf.subarray(emitFrom, eventStart));
