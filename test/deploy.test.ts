@@ -3,7 +3,12 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseAllDocuments, stringify } from 'yaml';
+import { parse as parseYaml, parseAllDocuments, stringify } from 'yaml';
+import { Namespace, ConfigMap, Service } from 'kubernetes-models/v1';
+import { Deployment } from 'kubernetes-models/apps/v1';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
+import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import { ConfigSchema } from '../src/config/schema.js';
 import { dashboardPanels, loadDashboards, panelQueries, substitute, type Dashboard } from '../src/report/dashboards.js';
 import { exportedSeriesNames, metricNamesIn } from '../src/report/promql.js';
 
@@ -150,4 +155,230 @@ t.test('every dashboard expression is valid PromQL (promtool)', async (t) => {
   );
   t.equal(out.code, 0, out.text);
   t.match(out.text, new RegExp(`SUCCESS: ${rules.length} rules found`));
+});
+
+// ---------------------------------------------------------------- deploy/ and grafana/ YAML
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? walk(path) : [path];
+  });
+}
+const yamlFiles = [...walk('deploy'), ...walk('grafana')].filter((f) => /\.ya?ml$/.test(f)).sort();
+
+function docsOf(file: string): Array<Record<string, any>> {
+  return parseAllDocuments(readFileSync(file, 'utf8'), { merge: true })
+    .map((d) => d.toJS({ maxAliasCount: 100 }) as Record<string, any> | null)
+    .filter((d): d is Record<string, any> => d !== null);
+}
+
+t.test('every YAML file under deploy/ and grafana/ parses (all documents)', async (t) => {
+  t.ok(yamlFiles.length >= 15, `${yamlFiles.length} YAML files`);
+  for (const file of yamlFiles) {
+    const docs = parseAllDocuments(readFileSync(file, 'utf8'), { merge: true });
+    for (const doc of docs) t.same(doc.errors.map((e) => e.message), [], `${file} parses`);
+    t.ok(docs.some((d) => d.contents !== null), `${file} is not empty`);
+  }
+});
+
+const k8sFiles = walk('deploy/k8s').filter((f) => /\.ya?ml$/.test(f));
+const k8s = k8sFiles.flatMap((file) => docsOf(file).map((doc) => ({ file, doc })));
+const ofKind = (kind: string) => k8s.filter((x) => x.doc.kind === kind).map((x) => x.doc);
+const deployments = () => ofKind('Deployment');
+const labelsMatch = (selector: Record<string, string>, labels: Record<string, string>) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+t.test('k8s manifests: the expected kinds are present', async (t) => {
+  const kinds = k8s.map((x) => x.doc.kind).sort();
+  t.same(kinds, ['ConfigMap', 'Deployment', 'Deployment', 'Kustomization', 'Namespace', 'PodDisruptionBudget', 'PodDisruptionBudget', 'ScaledObject', 'Service']);
+  t.same(deployments().map((d) => d.metadata.name).sort(), ['veracity-proxy', 'veracity-worker']);
+  const kustomization = ofKind('Kustomization')[0]!;
+  for (const resource of kustomization.resources as string[]) t.ok(existsSync(join('deploy/k8s', resource)), `kustomization lists ${resource}, which exists`);
+  t.same(
+    (kustomization.resources as string[]).slice().sort(),
+    k8sFiles.map((f) => f.slice('deploy/k8s/'.length)).filter((f) => f !== 'kustomization.yaml').sort(),
+    'kustomization lists every manifest',
+  );
+});
+
+t.test('k8s manifests validate against the Kubernetes and KEDA API schemas', async (t) => {
+  const models: Record<string, new (data: any) => { validate(): void }> = {
+    'v1/Namespace': Namespace,
+    'v1/ConfigMap': ConfigMap,
+    'v1/Service': Service,
+    'apps/v1/Deployment': Deployment,
+    'policy/v1/PodDisruptionBudget': PodDisruptionBudget,
+    'keda.sh/v1alpha1/ScaledObject': ScaledObject,
+  };
+  for (const { file, doc } of k8s) {
+    if (doc.kind === 'Kustomization') continue;
+    const Model = models[`${doc.apiVersion}/${doc.kind}`];
+    t.ok(Model, `${file}: ${doc.apiVersion} ${doc.kind} has a schema`);
+    if (!Model) continue;
+    t.doesNotThrow(() => new Model(doc).validate(), `${file}: ${doc.kind} ${doc.metadata?.name} is valid`);
+  }
+  // The validator is not a rubber stamp.
+  const broken = structuredClone(deployments()[0]!);
+  broken.spec.template.spec.containers[0].ports[0].containerPort = 'eighty';
+  t.throws(() => new Deployment(broken).validate(), 'a wrong type is rejected');
+});
+
+t.test('k8s deployments: probes, resources and a non-root, read-only container', async (t) => {
+  for (const d of deployments()) {
+    const name = d.metadata.name as string;
+    const pod = d.spec.template.spec;
+    t.ok(labelsMatch(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${name}: selector matches the pod labels`);
+    t.equal(pod.securityContext?.runAsNonRoot, true, `${name}: pod runAsNonRoot`);
+    t.not(pod.securityContext?.runAsUser, 0, `${name}: pod does not run as uid 0`);
+    t.equal(pod.automountServiceAccountToken, false, `${name}: no service account token`);
+    t.equal(pod.volumes?.find((v: any) => v.name === 'config')?.configMap?.name, 'veracity-config', `${name}: mounts the ConfigMap`);
+    for (const c of pod.containers) {
+      const portNames = new Set((c.ports ?? []).map((p: any) => p.name));
+      const portNumbers = new Set((c.ports ?? []).map((p: any) => p.containerPort));
+      t.equal(c.livenessProbe?.httpGet?.path, '/healthz', `${name}: liveness on /healthz`);
+      t.equal(c.readinessProbe?.httpGet?.path, '/readyz', `${name}: readiness on /readyz`);
+      for (const probe of [c.livenessProbe, c.readinessProbe]) {
+        const port = probe?.httpGet?.port;
+        t.ok(portNames.has(port) || portNumbers.has(port), `${name}: probe port ${port} is a container port`);
+      }
+      for (const kind of ['requests', 'limits']) {
+        t.ok(c.resources?.[kind]?.cpu && c.resources?.[kind]?.memory, `${name}: ${kind} for cpu and memory`);
+      }
+      const sc = c.securityContext ?? {};
+      t.equal(sc.readOnlyRootFilesystem, true, `${name}: read-only root filesystem`);
+      t.equal(sc.allowPrivilegeEscalation, false, `${name}: no privilege escalation`);
+      t.ok(sc.runAsNonRoot === true || pod.securityContext?.runAsNonRoot === true, `${name}: non-root`);
+      t.same(sc.capabilities?.drop, ['ALL'], `${name}: drops all capabilities`);
+      t.equal(c.env.find((e: any) => e.name === 'VERACITY_CONFIG')?.value, '/app/deploy-config/veracity.yaml', `${name}: reads the mounted config`);
+      t.ok(c.env.find((e: any) => e.name === 'REDIS_URL')?.valueFrom?.secretKeyRef, `${name}: REDIS_URL from a Secret`);
+    }
+  }
+  const proxy = deployments().find((d) => d.metadata.name === 'veracity-proxy')!;
+  const worker = deployments().find((d) => d.metadata.name === 'veracity-worker')!;
+  t.same(proxy.spec.template.spec.containers[0].command, ['node', 'dist/cli.js', 'proxy']);
+  t.same(worker.spec.template.spec.containers[0].command, ['node', 'dist/cli.js', 'worker']);
+  t.equal(worker.spec.template.spec.containers[0].ports[0].containerPort, 9464, 'worker metrics port');
+});
+
+t.test('k8s services, disruption budgets and the autoscaler point at the right pods', async (t) => {
+  const pods = deployments().map((d) => ({ name: d.metadata.name as string, labels: d.spec.template.metadata.labels, spec: d.spec.template.spec }));
+  const [service] = ofKind('Service');
+  const target = pods.filter((p) => labelsMatch(service!.spec.selector, p.labels));
+  t.same(target.map((p) => p.name), ['veracity-proxy'], 'the Service selects the proxy only');
+  const proxyPorts = target[0]!.spec.containers[0].ports.map((p: any) => p.name);
+  for (const port of service!.spec.ports) t.ok(proxyPorts.includes(port.targetPort), `Service targetPort ${port.targetPort} exists`);
+
+  const budgets = ofKind('PodDisruptionBudget');
+  t.same(
+    budgets.map((b) => pods.filter((p) => labelsMatch(b.spec.selector.matchLabels, p.labels)).map((p) => p.name)).sort(),
+    [['veracity-proxy'], ['veracity-worker']],
+    'one disruption budget per Deployment',
+  );
+
+  const [scaled] = ofKind('ScaledObject');
+  t.equal(scaled!.spec.scaleTargetRef.name, 'veracity-worker');
+  const trigger = scaled!.spec.triggers[0];
+  t.equal(trigger.type, 'prometheus');
+  t.match(trigger.metadata.query, /veracity_queue_depth\{state="waiting"\}/);
+  const known = await exportedSeriesNames();
+  for (const name of metricNamesIn(trigger.metadata.query)) t.ok(known.has(name), `ScaledObject query: ${name} is exported`);
+  t.ok(Number(trigger.metadata.threshold) > 0, 'threshold is a positive number');
+  t.ok(scaled!.spec.minReplicaCount >= 2 && scaled!.spec.maxReplicaCount > scaled!.spec.minReplicaCount, 'replica bounds');
+  t.match(readFileSync('deploy/k8s/worker.yaml', 'utf8'), /# kind: HorizontalPodAutoscaler/, 'HPA alternative documented');
+});
+
+t.test('the container config (compose file and ConfigMap) is one valid config', async (t) => {
+  const fromFile = parseYaml(readFileSync('deploy/config/veracity.yaml', 'utf8'));
+  const fromMap = parseYaml(ofKind('ConfigMap')[0]!.data['veracity.yaml']);
+  for (const [what, raw] of [['deploy/config/veracity.yaml', fromFile], ['ConfigMap', fromMap]] as const) {
+    const parsed = ConfigSchema.safeParse(raw);
+    t.ok(parsed.success, `${what} is valid: ${parsed.success ? '' : JSON.stringify(parsed.error.issues)}`);
+    if (parsed.success) {
+      t.equal(parsed.data.server.host, '0.0.0.0', `${what}: proxy listens beyond loopback`);
+      t.equal(parsed.data.worker.metricsHost, '0.0.0.0', `${what}: worker metrics reachable by Prometheus`);
+    }
+  }
+  t.same(fromMap, fromFile, 'ConfigMap and compose config agree');
+});
+
+t.test('docker-compose: the services, their commands, and mounts that exist', async (t) => {
+  const compose = docsOf('deploy/docker-compose.yml')[0]!;
+  const s = compose.services;
+  t.same(Object.keys(s).sort(), ['alertmanager', 'grafana', 'prometheus', 'proxy', 'redis', 'worker']);
+  t.same(s.proxy.command, ['node', 'dist/cli.js', 'proxy']);
+  t.same(s.worker.command, ['node', 'dist/cli.js', 'worker']);
+  t.equal(s.worker.deploy.replicas, 2);
+  for (const name of ['proxy', 'worker']) {
+    t.equal(s[name].environment.REDIS_URL, 'redis://redis:6379', `${name}: REDIS_URL`);
+    t.equal(s[name].build.dockerfile, 'deploy/Dockerfile', `${name}: built from deploy/Dockerfile`);
+  }
+  for (const [name, svc] of Object.entries<any>(s)) {
+    for (const v of svc.volumes ?? []) {
+      const [src] = String(v).split(':');
+      if (!src!.startsWith('.')) continue; // named volume
+      t.ok(existsSync(join('deploy', src!)), `${name}: mounted ${src} exists`);
+    }
+  }
+  const mounts = (svc: string) => (s[svc].volumes as string[]).map((v) => v.split(':')[1]);
+  for (const f of ['prometheus.yml', 'recording-rules.yml', 'alert-rules.yml']) t.ok(mounts('prometheus').includes(`/etc/prometheus/${f}`), `prometheus mounts ${f}`);
+  t.ok(mounts('alertmanager').includes('/etc/alertmanager/alertmanager.yml'), 'alertmanager config mounted');
+  const provider = docsOf('grafana/provisioning/dashboards/veracity.yml')[0]!.providers[0];
+  t.ok(mounts('grafana').includes(provider.options.path), 'grafana mounts the dashboards where the provider looks');
+  t.ok(mounts('grafana').includes('/etc/grafana/provisioning/datasources'), 'grafana datasource provisioning mounted');
+});
+
+t.test('Prometheus scrapes the proxy and the workers; Grafana reaches Prometheus by uid', async (t) => {
+  const prom = docsOf('deploy/prometheus/prometheus.yml')[0]!;
+  const job = (name: string) => prom.scrape_configs.find((j: any) => j.job_name === name);
+  t.same(job('veracity-proxy')?.static_configs[0].targets, ['proxy:8080']);
+  t.same(job('veracity-worker')?.dns_sd_configs[0].names, ['worker']);
+  t.equal(job('veracity-worker')?.dns_sd_configs[0].port, 9464);
+  t.same(prom.alerting.alertmanagers[0].static_configs[0].targets, ['alertmanager:9093']);
+  const ds = docsOf('grafana/provisioning/datasources/prometheus.yml')[0]!.datasources[0];
+  t.equal(ds.uid, DATASOURCE_UID);
+  t.equal(ds.type, 'prometheus');
+});
+
+t.test('Dockerfile: multi-stage on node:20-bookworm-slim, non-root, production deps only', async (t) => {
+  const text = readFileSync('deploy/Dockerfile', 'utf8');
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const froms = lines.filter((l) => /^FROM\s/i.test(l));
+  t.ok(froms.length >= 2, 'multi-stage');
+  for (const f of froms) t.match(f, /^FROM node:20-bookworm-slim\b/, f);
+  t.match(text, /RUN npm ci\b/);
+  t.match(text, /RUN npm run build/);
+  t.match(text, /npm ci --omit=dev/);
+  const runtime = text.slice(text.lastIndexOf('\nFROM '));
+  t.match(runtime, /COPY .*dist \.\/dist/, 'runtime copies dist');
+  t.match(runtime, /COPY .*config \.\/config/, 'runtime copies config');
+  t.match(runtime, /COPY .*node_modules \.\/node_modules/, 'runtime copies node_modules');
+  const user = runtime.match(/^USER\s+(\S+)/m)?.[1];
+  t.ok(user && !/^(root|0)(:|$)/.test(user), `runtime runs as ${user}`);
+  t.match(runtime, /^EXPOSE 8080 9464$/m);
+  t.match(runtime, /^CMD \["node", "dist\/cli\.js", "proxy"\]$/m);
+  for (const m of text.matchAll(/^COPY ((?:--\S+\s+)*)(\S+)\s/gm)) {
+    if (/--from=/.test(m[1]!)) continue; // from another stage
+    t.ok(existsSync(m[2]!), `COPY source ${m[2]} exists in the build context`);
+  }
+  const ignore = readFileSync('deploy/Dockerfile.dockerignore', 'utf8');
+  for (const needed of ['src', 'config', 'package.json', 'package-lock.json', 'tsconfig.json']) t.match(ignore, new RegExp(`^!${needed.replace('.', '\\.')}`, 'm'), `build context keeps ${needed}`);
+});
+
+function run(cmd: string, args: string[]): Promise<{ code: number; text: string }> {
+  return new Promise((resolve) =>
+    execFile(cmd, args, { timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, text: stdout + stderr })),
+  );
+}
+const onPath = (bin: string) => ['/usr/bin', '/usr/local/bin'].map((d) => join(d, bin)).find((p) => existsSync(p));
+
+// Optional tools: CI does not install them, so these checks run where they are present.
+t.test('amtool accepts alertmanager.yml', { skip: !onPath('amtool') && 'amtool not installed (Debian: prometheus-alertmanager)' }, async (t) => {
+  const r = await run(onPath('amtool')!, ['check-config', 'deploy/alertmanager/alertmanager.yml']);
+  t.equal(r.code, 0, r.text);
+});
+
+t.test('docker-compose accepts docker-compose.yml', { skip: !onPath('docker-compose') && 'docker-compose not installed (Debian: docker-compose)' }, async (t) => {
+  const r = await run(onPath('docker-compose')!, ['-f', 'deploy/docker-compose.yml', 'config', '-q']);
+  t.equal(r.code, 0, r.text);
 });
