@@ -154,7 +154,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
 }
 
 function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, Math.max(0, ms)).unref());
+  return new Promise((r) => setTimeout(r, Math.max(0, ms)));
 }
 
 async function main() {
