@@ -142,7 +142,9 @@ t.test('eval scores the fixture and writes JSON and HTML reports', async (t) => 
   t.equal(c.err(), '', 'no progress bar when stderr is not a terminal');
   const written = JSON.parse(readFileSync(json, 'utf8')) as Record<string, any>;
   t.same(written, JSON.parse(JSON.stringify(report)), 'JSON file holds the report');
-  t.match(written, { lines: 15, judged: 15, errors: 0, unlabelled: 0 });
+  t.match(written, { lines: 15, judged: 15, errors: 0, unlabelled: 0, elapsedMs: Number });
+  t.match(written.config, { file: /\.ya?ml$/, detect: { hallucinationThreshold: Number, refusalThreshold: Number } });
+  t.equal(typeof written.provenance, 'object', 'provenance counts are reported');
   t.match(written.hallucination, {
     rows: 9,
     positives: 4,
@@ -182,6 +184,7 @@ t.test('eval scores the fixture and writes JSON and HTML reports', async (t) => 
   t.equal(readFileSync(verdicts, 'utf8').trimEnd().split('\n').length, 15, '--output writes the verdicts too');
   t.match(c.out(), /Hallucination \(9 rows, 4 labelled hallucinated\)/);
   t.match(c.out(), /Refusal by prompt_type/);
+  t.match(c.out(), /config .*hallucinationThreshold \d/);
 });
 
 t.test('eval draws a progress bar only on a terminal, and counts failures', async (t) => {

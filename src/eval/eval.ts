@@ -1,7 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { configuredAnalyser, lineErrorMessage, processIO, setupFailure, streamFailure, type CommandIO } from './check.js';
+import { loadConfig } from '../config/load.js';
+import { lineErrorMessage, processIO, setupFailure, streamFailure, type CommandIO } from './check.js';
 import { reportHtml } from './html.js';
+import { rowAnalyser } from './pipeline.js';
 import { ProgressBar } from './progress.js';
 import { analyseLines, openInput, openOutput, resultLine, UsageError, type RowAnalyser } from './run.js';
 import { Scoreboard, type EvalReport } from './score.js';
@@ -28,6 +30,7 @@ async function writeReportFile(kind: string, file: string, text: string): Promis
 /** Runs `eval` and returns the report alongside the exit code, for callers that want the figures. */
 export async function runEval(argv: string[], io: CommandIO = processIO(), analyse?: RowAnalyser): Promise<{ code: number; report?: EvalReport }> {
   let values, input, verdictsOut, judge: RowAnalyser;
+  let configUsed: EvalReport['config'];
   try {
     ({ values } = parseArgs({
       args: argv,
@@ -46,13 +49,19 @@ export async function runEval(argv: string[], io: CommandIO = processIO(), analy
       return { code: 0 };
     }
     if (values.input === undefined) throw new UsageError('eval needs --input FILE');
-    judge = analyse ?? configuredAnalyser();
+    if (analyse) judge = analyse;
+    else {
+      const { config, file } = loadConfig();
+      judge = rowAnalyser(config.detect);
+      configUsed = { file, detect: config.detect };
+    }
     input = await openInput(values.input, io.stdin);
     verdictsOut = values.output === undefined ? undefined : await openOutput(values.output, io.stdout);
   } catch (err) {
     return { code: setupFailure(err, io.stderr, EVAL_USAGE) };
   }
 
+  const started = performance.now();
   const board = new Scoreboard(input.name);
   const progress = new ProgressBar(io.stderr, input.size);
   progress.track(input.stream);
@@ -72,7 +81,8 @@ export async function runEval(argv: string[], io: CommandIO = processIO(), analy
   }
   progress.done();
 
-  const report = board.report();
+  const report: EvalReport = { ...board.report(), elapsedMs: Math.round(performance.now() - started) };
+  if (configUsed) report.config = configUsed;
   io.stdout.write(summaryText(report));
   try {
     if (values.json !== undefined) await writeReportFile('json', values.json, JSON.stringify(report, null, 2) + '\n');

@@ -1,6 +1,6 @@
 import type { CalibrationBin } from './metrics.js';
 import { REFUSAL_KINDS, type EvalReport, type GroupFigures } from './score.js';
-import { binLabel, fmt } from './summary.js';
+import { binLabel, fmt, thresholds } from './summary.js';
 
 /** A self-contained HTML page of an eval report: inline CSS and SVG, no scripts, no external assets. */
 
@@ -120,7 +120,9 @@ ${htmlTable(['line', 'id', 'error'], report.failures.map((f) => [String(f.line),
 </head>
 <body>
 <h1>Veracity eval: ${escapeHtml(report.input)}</h1>
-<p class="muted">${report.lines} rows, ${report.judged} judged, ${report.errors} failed, ${report.unlabelled} without labels. Generated ${escapeHtml(generatedAt.toISOString())}.</p>
+<p class="muted">${report.lines} rows, ${report.judged} judged, ${report.errors} failed, ${report.unlabelled} without labels${report.elapsedMs === undefined ? '' : ` in ${(report.elapsedMs / 1000).toFixed(1)} s`}. Generated ${escapeHtml(generatedAt.toISOString())}.</p>
+${report.config ? `<p class="muted">Config ${escapeHtml(report.config.file)}: ${escapeHtml(thresholds(report.config.detect))}.</p>` : ''}
+${Object.keys(report.provenance).length > 0 ? `<p class="muted">Detectors: ${escapeHtml(Object.entries(report.provenance).map(([k, v]) => `${k} (${v})`).join(', '))}.</p>` : ''}
 ${sections.join('\n')}
 </body>
 </html>

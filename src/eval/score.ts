@@ -94,6 +94,11 @@ export interface EvalReport {
   refusal: RefusalFigures | null;
   /** Figures per group, e.g. `by.model["gpt-4o"]`, `by.task.summary`, `by.prompt_type.homonyms`. */
   by: Record<string, Record<string, GroupFigures>>;
+  /** How many verdicts named each detector in `provenance` (`error` = a detector failed on the row). */
+  provenance: Record<string, number>;
+  /** The config the detectors ran with, when `eval` loaded it. */
+  config?: { file: string; detect: Record<string, unknown> };
+  elapsedMs?: number;
   /** The first few failed lines, for the report; `errors` has the count. */
   failures: Array<{ line: number; id: string | null; error: string }>;
 }
@@ -171,6 +176,7 @@ export class Scoreboard {
   private errors = 0;
   private readonly all: Group = { hallucination: [], refusal: [] };
   private readonly groups = new Map<string, Map<string, Group>>();
+  private readonly provenance = new Map<string, number>();
 
   constructor(private readonly input: string) {}
 
@@ -183,6 +189,7 @@ export class Scoreboard {
     }
     this.judged++;
     const { verdict, row } = result;
+    for (const tag of verdict.provenance ?? []) this.provenance.set(tag, (this.provenance.get(tag) ?? 0) + 1);
     const expected = isRecord(row.expected) ? row.expected : {};
     const targets: Group[] = [this.all, this.group('model', verdict.model)];
     for (const field of GROUP_FIELDS) {
@@ -247,6 +254,7 @@ export class Scoreboard {
       hallucination: this.all.hallucination.length > 0 ? hallucinationFigures(this.all.hallucination, true) : null,
       refusal: this.all.refusal.length > 0 ? refusalFigures(this.all.refusal) : null,
       by,
+      provenance: Object.fromEntries([...this.provenance].sort(([a], [b]) => a.localeCompare(b))),
       failures: this.failures,
     };
   }

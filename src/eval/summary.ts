@@ -19,6 +19,14 @@ export function binLabel(bin: CalibrationBin): string {
   return `${bin.lo.toFixed(1)}–${bin.hi.toFixed(1)}`;
 }
 
+/** The `…Threshold` settings of the detect config, which decide every `flagged`. */
+export function thresholds(detect: Record<string, unknown>): string {
+  return Object.entries(detect)
+    .filter(([k, v]) => k.endsWith('Threshold') && typeof v === 'number')
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ');
+}
+
 const indent = (lines: string[]) => lines.map((l) => '  ' + l);
 
 function groupRows(groups: Record<string, GroupFigures>, pick: 'hallucination' | 'refusal'): string[][] {
@@ -38,7 +46,10 @@ function groupRows(groups: Record<string, GroupFigures>, pick: 'hallucination' |
 export function summaryText(report: EvalReport): string {
   const out: string[] = [];
   out.push(`veracity eval: ${report.input}`);
-  out.push(`  ${report.lines} rows, ${report.judged} judged, ${report.errors} failed, ${report.unlabelled} without labels`);
+  out.push(`  ${report.lines} rows, ${report.judged} judged, ${report.errors} failed, ${report.unlabelled} without labels${report.elapsedMs === undefined ? '' : ` in ${(report.elapsedMs / 1000).toFixed(1)} s`}`);
+  if (report.config) out.push(`  config ${report.config.file}: ${thresholds(report.config.detect)}`);
+  const detectorErrors = report.provenance.error ?? 0;
+  if (detectorErrors > 0) out.push(`  ${detectorErrors} verdicts marked provenance "error": a detector failed on those rows`);
 
   const h = report.hallucination;
   if (h) {
