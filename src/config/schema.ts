@@ -74,6 +74,8 @@ export const ConfigSchema = z.strictObject({
       enqueueTimeoutMs: z.number().int().positive().default(2000),
       /** Keep no prompt or response text in Redis verdicts (metrics and scores only). */
       storeText: z.boolean().default(true),
+      /** Mask e-mail addresses, phone numbers, card numbers, IP addresses and similar in the copy before it is queued. */
+      redactPii: z.boolean().default(false),
     })
     .prefault({}),
   redis: z
@@ -94,6 +96,10 @@ export const ConfigSchema = z.strictObject({
       concurrency: z.number().int().positive().default(8),
       /** Attempts per job before it is given up. */
       attempts: z.number().int().positive().default(3),
+      /** A job whose worker stops renewing its lock for this long (crash, kill -9) is handed to another worker, ms. */
+      lockDurationMs: z.number().int().positive().default(30_000),
+      /** How often workers look for such stalled jobs, ms. */
+      stalledIntervalMs: z.number().int().positive().default(30_000),
       /** Port of the worker's own /metrics when run alone (`veracity worker`). */
       metricsPort: z.number().int().min(0).max(65535).default(9464),
       metricsHost: z.string().default('127.0.0.1'),

@@ -6,6 +6,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import type { RawExchange } from '../capture/raw.js';
 import { errorBody } from '../capture/errors.js';
+import { decodeBody } from '../capture/decode.js';
+import { redactPii } from '../capture/redact.js';
 import { createUsageChunkStripper, injectIncludeUsage } from '../capture/stream-usage.js';
 import type { Config } from '../config/schema.js';
 import type { BoundedLabel } from '../metrics/labels.js';
@@ -43,6 +45,20 @@ function classify(err: NodeJS.ErrnoException): { type: string; status: number } 
   if (code === 'UND_ERR_SOCKET' || code === 'ECONNRESET' || code === 'EPIPE') return { type: 'reset', status: 502 };
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return { type: 'dns', status: 502 };
   return { type: 'upstream_error', status: 502 };
+}
+
+/** Masks PII in the queued copy; a compressed response is decoded first so it can be masked. */
+function redactRaw(raw: RawExchange): void {
+  if (raw.responseEncoding) {
+    try {
+      raw.response = decodeBody(raw.response, raw.responseEncoding);
+      raw.responseEncoding = undefined;
+    } catch {
+      raw.response = ''; // undecodable: keep nothing rather than unmasked bytes
+    }
+  }
+  raw.request = redactPii(raw.request).text;
+  raw.response = redactPii(raw.response).text;
 }
 
 /**
@@ -203,7 +219,7 @@ export function createRelay(deps: RelayDeps) {
                 app,
                 request: body ? body.toString('utf8', 0, Math.min(body.length, maxCapture)) : '',
                 response: responseBytes.toString(compressed ? 'base64' : 'utf8'),
-                responseEncoding: compressed ? encoding : undefined,
+                responseEncoding: compressed ? (encoding as string) : undefined,
                 contentType,
                 status: up.statusCode,
                 aborted: clientGone || err != null,
@@ -212,6 +228,7 @@ export function createRelay(deps: RelayDeps) {
                 startedAt,
                 endedAt,
               };
+              if (config.capture.redactPii) redactRaw(raw);
               producer!.submit(raw);
             });
           };

@@ -36,6 +36,9 @@ export function startWorker(opts: {
       connection: opts.blocking,
       prefix: config.redis.prefix,
       concurrency: config.worker.concurrency,
+      lockDuration: config.worker.lockDurationMs,
+      stalledInterval: config.worker.stalledIntervalMs,
+      maxStalledCount: config.worker.attempts,
       autorun: true,
     },
   );
