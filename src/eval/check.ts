@@ -81,6 +81,7 @@ export async function checkMain(argv: string[], io: CommandIO = processIO(), ana
     input = await openInput(values.input, io.stdin);
     output = await openOutput(values.output, io.stdout);
   } catch (err) {
+    if (input !== undefined && input.stream !== io.stdin) input.stream.destroy();
     return setupFailure(err, io.stderr, CHECK_USAGE);
   }
 

@@ -1,4 +1,6 @@
-import { writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import { lineErrorMessage, processIO, setupFailure, streamFailure, type CommandIO } from './check.js';
@@ -19,11 +21,23 @@ row's "expected" (hallucination: bool; refusal: bool / refusal_kind). Prints a s
   --output FILE   also write the verdicts as JSONL, as \`check\` would
 Exit status: 0 all lines judged, 1 some lines failed, 2 bad usage, config or output file.`;
 
-async function writeReportFile(kind: string, file: string, text: string): Promise<void> {
+/** Fails before the run, not after it, when a report could not be written. */
+async function checkWritable(option: string, file: string | undefined): Promise<void> {
+  if (file === undefined) return;
+  try {
+    await access(dirname(resolve(file)), constants.W_OK);
+  } catch (err) {
+    throw new UsageError(`cannot write ${option} ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function writeReportFile(option: string, file: string, text: string, stderr: CommandIO['stderr']): Promise<boolean> {
   try {
     await writeFile(file, text);
+    return true;
   } catch (err) {
-    throw new UsageError(`cannot write --${kind} ${file}: ${(err as Error).message}`);
+    stderr.write(`veracity: cannot write ${option} ${file}: ${(err as Error).message}\n`);
+    return false;
   }
 }
 
@@ -55,9 +69,12 @@ export async function runEval(argv: string[], io: CommandIO = processIO(), analy
       judge = rowAnalyser(config.detect);
       configUsed = { file, detect: config.detect };
     }
+    await checkWritable('--json', values.json);
+    await checkWritable('--html', values.html);
     input = await openInput(values.input, io.stdin);
     verdictsOut = values.output === undefined ? undefined : await openOutput(values.output, io.stdout);
   } catch (err) {
+    if (input !== undefined && input.stream !== io.stdin) input.stream.destroy();
     return { code: setupFailure(err, io.stderr, EVAL_USAGE) };
   }
 
@@ -84,12 +101,10 @@ export async function runEval(argv: string[], io: CommandIO = processIO(), analy
   const report: EvalReport = { ...board.report(), elapsedMs: Math.round(performance.now() - started) };
   if (configUsed) report.config = configUsed;
   io.stdout.write(summaryText(report));
-  try {
-    if (values.json !== undefined) await writeReportFile('json', values.json, JSON.stringify(report, null, 2) + '\n');
-    if (values.html !== undefined) await writeReportFile('html', values.html, reportHtml(report));
-  } catch (err) {
-    return { code: setupFailure(err, io.stderr, EVAL_USAGE), report };
-  }
+  let written = true;
+  if (values.json !== undefined) written = (await writeReportFile('--json', values.json, JSON.stringify(report, null, 2) + '\n', io.stderr)) && written;
+  if (values.html !== undefined) written = (await writeReportFile('--html', values.html, reportHtml(report), io.stderr)) && written;
+  if (!written) return { code: 2, report };
   if (report.errors > 0) io.stderr.write(`veracity: ${report.errors} line${report.errors > 1 ? 's' : ''} failed\n`);
   return { code: report.errors > 0 ? 1 : 0, report };
 }
