@@ -72,19 +72,43 @@ function fallbackQuestion(original: string): string {
 
 // <document>…</document>, <context id="1">…</context>, nested <documents><document>…
 function extractTags(text: string, documents: string[], questionParts: string[]): string {
-  const pair = /<([A-Za-z][\w.:-]{0,40})(\s[^<>]*)?>([\s\S]*?)<\/\1\s*>/g;
-  return text.replace(pair, (whole, name: string, _attrs, body: string) => {
-    const inner = body.replace(/<\/?[A-Za-z][\w.:-]{0,40}(\s[^<>]*)?\/?>/g, '\n').trim();
-    if (QUESTION_TAG.test(name)) {
-      questionParts.push(inner);
-      return '\n';
+  const open = /<([A-Za-z][\w.:-]{0,40})(?:\s[^<>]*)?>/g;
+  // Where each tag name is last closed: an opening after it cannot match, so long runs of
+  // unclosed tags cost one scan per name instead of one per tag.
+  const lastClose = new Map<string, number>();
+  const lastCloseOf = (name: string): number => {
+    let at = lastClose.get(name);
+    if (at === undefined) {
+      at = -1;
+      if (text.includes(`</${name}`)) {
+        const close = new RegExp(`</${name.replace(/[.]/g, '\\.')}\\s*>`, 'g');
+        for (let m = close.exec(text); m; m = close.exec(text)) at = m.index;
+      }
+      lastClose.set(name, at);
     }
-    if (DOC_TAG.test(name) || inner.length >= 200 || (inner.includes('\n') && inner.length >= 80)) {
+    return at;
+  };
+  let out = '';
+  let copied = 0;
+  for (let m = open.exec(text); m; m = open.exec(text)) {
+    const name = m[1]!;
+    const bodyStart = m.index + m[0].length;
+    if (lastCloseOf(name) < bodyStart) continue;
+    const close = new RegExp(`</${name.replace(/[.]/g, '\\.')}\\s*>`, 'g');
+    close.lastIndex = bodyStart;
+    const c = close.exec(text);
+    if (!c) continue;
+    const inner = text.slice(bodyStart, c.index).replace(/<\/?[A-Za-z][\w.:-]{0,40}(\s[^<>]*)?\/?>/g, '\n').trim();
+    if (QUESTION_TAG.test(name)) questionParts.push(inner);
+    // Judged on the raw span too, so markup left alone is always short and rescanning it stays cheap.
+    else if (DOC_TAG.test(name) || c.index - bodyStart >= 200 || (inner.includes('\n') && inner.length >= 80)) {
       if (inner !== '') documents.push(inner);
-      return '\n';
-    }
-    return whole;
-  });
+    } else continue; // inline markup such as <b>…</b>: leave it, look inside
+    out += `${text.slice(copied, m.index)}\n`;
+    copied = c.index + c[0].length;
+    open.lastIndex = copied;
+  }
+  return out + text.slice(copied);
 }
 
 // ```lang … ```, ~~~ … ~~~, """ … """, ''' … '''
