@@ -18,6 +18,7 @@ import { buildContextIndex, claimFeatures, contextText, featureVector, FEATURE_N
 import { detectRefusal } from '../refusal.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 import { auroc, balancedAccuracy } from './metrics.js';
+import { fitLogistic, hash, sigmoid } from './logistic.js';
 
 interface Item {
   dataset: string;
@@ -56,7 +57,6 @@ function items(dataset: string, rows: Row[]): Item[] {
   return out;
 }
 
-const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 interface Model {
   weights: number[];
@@ -70,34 +70,6 @@ function logit(m: Pick<Model, 'weights' | 'bias'>, x: number[]): number {
   let z = m.bias;
   for (let i = 0; i < x.length; i++) z += m.weights[i]! * x[i]!;
   return z;
-}
-
-/** Weighted logistic regression by full-batch gradient descent with an L2 penalty. */
-function fitLogistic(xs: number[][], ys: boolean[], ws: number[], l2: number, iters = 3000, nonNegative = false): { weights: number[]; bias: number } {
-  const d = xs[0]?.length ?? 0;
-  const w = new Array<number>(d).fill(0);
-  let b = 0;
-  const wsum = ws.reduce((s, v) => s + v, 0) || 1;
-  const lr = 1.0;
-  for (let it = 0; it < iters; it++) {
-    const gw = new Array<number>(d).fill(0);
-    let gb = 0;
-    for (let i = 0; i < xs.length; i++) {
-      const x = xs[i]!;
-      let z = b;
-      for (let j = 0; j < d; j++) z += w[j]! * x[j]!;
-      const err = (sigmoid(z) - (ys[i] ? 1 : 0)) * ws[i]!;
-      for (let j = 0; j < d; j++) gw[j]! += err * x[j]!;
-      gb += err;
-    }
-    for (let j = 0; j < d; j++) {
-      w[j]! -= lr * (gw[j]! / wsum + l2 * w[j]!);
-      // Every feature is oriented so that more means less support: keep the weights monotone.
-      if (nonNegative && w[j]! < 0) w[j] = 0;
-    }
-    b -= lr * (gb / wsum);
-  }
-  return { weights: w, bias: b };
 }
 
 /** Weights that give each dataset, and each class inside it, the same total. */
@@ -147,12 +119,6 @@ function report(label: string, data: Item[], scores: number[]): void {
       `${label.padEnd(10)} ${ds.padEnd(12)} balanced_acc@0.5=${balancedAccuracy(ys, ss.map((s) => s >= 0.5)).toFixed(3)} auroc=${auroc(ys, ss).toFixed(3)}`,
     );
   }
-}
-
-function hash(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
 }
 
 const L2 = Number(process.env.L2 ?? '0.001');

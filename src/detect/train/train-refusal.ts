@@ -1,0 +1,90 @@
+/**
+ * Fits src/detect/models/refusal.ts: two logistic regressions over the wording features of
+ * refusal.ts — refusal vs answer over every row, then partial vs full over the refusals.
+ *
+ *   npx tsc -p tsconfig.json && node dist/detect/train/train-refusal.js [--write]   (from the repo root)
+ *
+ * Reports in-sample figures and 5-fold cross-validation grouped by prompt (both models' answers
+ * to one prompt stay on the same side of a split).
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { REFUSAL_FEATURES, refusalFeatures } from '../refusal.js';
+import { loadRows } from './data.js';
+import { f1 } from './metrics.js';
+import { fitLogistic, hash, sigmoid } from './logistic.js';
+
+type Kind = 'none' | 'partial' | 'full';
+interface Item {
+  x: number[];
+  kind: Kind;
+  group: string;
+}
+
+const KINDS = { compliance: 'none', partial_refusal: 'partial', full_refusal: 'full' } as const;
+const L2 = Number(process.env.L2 ?? '0.001');
+
+const data: Item[] = loadRows('xstest').map((r) => ({
+  x: refusalFeatures(r.exchange.response.text.trim()),
+  kind: KINDS[r.expected.refusal_kind ?? 'compliance'],
+  group: r.exchange.question,
+}));
+
+interface Model {
+  refusal: { weights: number[]; bias: number };
+  partial: { weights: number[]; bias: number };
+}
+
+function train(items: Item[]): Model {
+  const refusal = fitLogistic(items.map((i) => i.x), items.map((i) => i.kind !== 'none'), items.map(() => 1), L2);
+  const refusals = items.filter((i) => i.kind !== 'none');
+  // Unweighted on purpose: partial refusals are rare, and the 3-class accuracy should reflect that.
+  const partial = fitLogistic(refusals.map((i) => i.x), refusals.map((i) => i.kind === 'partial'), refusals.map(() => 1), L2);
+  return { refusal, partial };
+}
+
+function predict(m: Model, x: number[]): Kind {
+  const z = (w: { weights: number[]; bias: number }): number => w.bias + w.weights.reduce((s, v, i) => s + v * x[i]!, 0);
+  if (sigmoid(z(m.refusal)) < 0.5) return 'none';
+  return sigmoid(z(m.partial)) >= 0.5 ? 'partial' : 'full';
+}
+
+function report(label: string, items: Item[], preds: Kind[]): void {
+  const truth = items.map((i) => i.kind !== 'none');
+  const flagged = preds.map((p) => p !== 'none');
+  const acc = preds.filter((p, i) => p === items[i]!.kind).length / items.length;
+  console.log(`${label.padEnd(10)} refusal_f1=${f1(truth, flagged).toFixed(3)} three_class_acc=${acc.toFixed(3)}`);
+}
+
+const full = train(data);
+report('in-sample', data, data.map((i) => predict(full, i.x)));
+const K = 5;
+const cv = new Array<Kind>(data.length).fill('none');
+for (let k = 0; k < K; k++) {
+  const m = train(data.filter((i) => hash(i.group) % K !== k));
+  data.forEach((it, i) => {
+    if (hash(it.group) % K === k) cv[i] = predict(m, it.x);
+  });
+}
+report(`cv-${K}fold`, data, cv);
+console.log('refusal', REFUSAL_FEATURES.map((n, i) => `${n}=${full.refusal.weights[i]!.toFixed(2)}`).join(' '), `bias=${full.refusal.bias.toFixed(2)}`);
+console.log('partial', REFUSAL_FEATURES.map((n, i) => `${n}=${full.partial.weights[i]!.toFixed(2)}`).join(' '), `bias=${full.partial.bias.toFixed(2)}`);
+
+if (process.argv.includes('--write')) {
+  const target = path.resolve(process.cwd(), 'src/detect/models/refusal.ts');
+  const r = (x: number): number => Math.round(x * 10000) / 10000;
+  const body = `/**
+ * Two logistic scorers over the wording features of refusal.ts (REFUSAL_FEATURES order): refusal vs
+ * answer, then partial vs full among refusals. Written by src/detect/train/train-refusal.ts
+ * (L2=${L2}) from the XSTest dev rows; do not edit by hand, re-run the script.
+ */
+export const REFUSAL_MODEL = {
+  features: ${JSON.stringify(REFUSAL_FEATURES)},
+  refusal: { weights: ${JSON.stringify(full.refusal.weights.map(r))}, bias: ${r(full.refusal.bias)} },
+  partial: { weights: ${JSON.stringify(full.partial.weights.map(r))}, bias: ${r(full.partial.bias)} },
+  trainedOn: 'dev-v1',
+};
+`;
+  writeFileSync(target, body);
+  console.log(`wrote ${target}`);
+}
