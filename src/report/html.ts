@@ -1,0 +1,168 @@
+import { escapeHtml } from '../eval/html.js';
+import type { ModelFigures, RateFigure, ReliabilityReport, ScoreBin } from './report.js';
+
+/** The reliability report as one self-contained HTML page: inline CSS and SVG, no scripts. */
+
+const pct = (v: number | null, digits = 1) => (v === null ? '—' : `${(v * 100).toFixed(digits)}%`);
+const n1 = (v: number) => v.toFixed(1);
+
+export function formatRate(f: RateFigure): string {
+  if (f.rate === null || f.ci95 === null) return '—';
+  return `${pct(f.rate)} [${pct(f.ci95.lo)}–${pct(f.ci95.hi)}] (${f.count}/${f.of})`;
+}
+
+const label = (m: ModelFigures) => `${m.provider}/${m.model}`;
+
+/** One row per model: the hallucination rate as a dot, its Wilson 95% interval as a whisker. */
+export function forestSvg(models: ModelFigures[], pick: (m: ModelFigures) => RateFigure, title: string): string {
+  const rows = models.filter((m) => pick(m).rate !== null);
+  const rowH = 22;
+  const pad = { left: 220, right: 90, top: 34, bottom: 34 };
+  const w = 460;
+  const width = pad.left + w + pad.right;
+  const height = pad.top + Math.max(1, rows.length) * rowH + pad.bottom;
+  const max = Math.min(1, Math.max(0.05, ...rows.map((m) => pick(m).ci95!.hi)) * 1.1);
+  const x = (v: number) => pad.left + (Math.min(v, max) / max) * w;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">`,
+    `<title>${escapeHtml(title)}</title>`,
+    `<text x="${width / 2}" y="18" text-anchor="middle" class="t">${escapeHtml(title)}</text>`,
+  ];
+  for (let i = 0; i <= 4; i++) {
+    const v = (max * i) / 4;
+    parts.push(`<line x1="${n1(x(v))}" y1="${pad.top - 4}" x2="${n1(x(v))}" y2="${height - pad.bottom}" class="grid"/>`);
+    parts.push(`<text x="${n1(x(v))}" y="${height - pad.bottom + 16}" text-anchor="middle">${pct(v, 0)}</text>`);
+  }
+  rows.forEach((m, i) => {
+    const f = pick(m);
+    const y = pad.top + i * rowH + rowH / 2;
+    const tip = `${label(m)}: ${formatRate(f)}`;
+    parts.push(`<text x="${pad.left - 8}" y="${y + 4}" text-anchor="end">${escapeHtml(label(m))}</text>`);
+    parts.push(`<line x1="${n1(x(f.ci95!.lo))}" y1="${y}" x2="${n1(x(f.ci95!.hi))}" y2="${y}" class="ci"><title>${escapeHtml(tip)}</title></line>`);
+    parts.push(`<circle cx="${n1(x(f.rate!))}" cy="${y}" r="4" class="dot"><title>${escapeHtml(tip)}</title></circle>`);
+    parts.push(`<text x="${pad.left + w + 8}" y="${y + 4}">${pct(f.rate)}</text>`);
+  });
+  if (rows.length === 0) parts.push(`<text x="${width / 2}" y="${pad.top + 14}" text-anchor="middle">no checks in the window</text>`);
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+/** Score distribution as bars, and the flag rate a threshold at each bin's lower edge would give. */
+export function scoresSvg(bins: ScoreBin[], title: string): string {
+  const size = { w: 420, h: 260 };
+  const pad = { left: 48, right: 16, top: 30, bottom: 40 };
+  const w = size.w - pad.left - pad.right;
+  const h = size.h - pad.top - pad.bottom;
+  const finite = bins.filter((b) => b.hi <= 1);
+  const x = (v: number) => pad.left + v * w;
+  const y = (v: number) => pad.top + (1 - v) * h;
+  const parts = [
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${size.w} ${size.h}" width="${size.w}" height="${size.h}" role="img">`,
+    `<title>${escapeHtml(title)}</title>`,
+    `<text x="${size.w / 2}" y="16" text-anchor="middle" class="t">${escapeHtml(title)}</text>`,
+  ];
+  for (const t of [0, 0.25, 0.5, 0.75, 1]) {
+    parts.push(`<line x1="${x(0)}" y1="${n1(y(t))}" x2="${x(1)}" y2="${n1(y(t))}" class="grid"/>`);
+    parts.push(`<text x="${pad.left - 6}" y="${n1(y(t) + 4)}" text-anchor="end">${pct(t, 0)}</text>`);
+    parts.push(`<text x="${n1(x(t))}" y="${pad.top + h + 16}" text-anchor="middle">${t}</text>`);
+  }
+  for (const b of finite) {
+    if (b.share === null) continue;
+    const tip = `score (${b.lo}, ${b.hi}]: ${b.count} exchanges, ${pct(b.share)}; above ${b.lo}: ${pct(b.above)}`;
+    parts.push(`<rect x="${n1(x(b.lo) + 1)}" y="${n1(y(b.share))}" width="${n1(x(b.hi) - x(b.lo) - 2)}" height="${n1(y(0) - y(b.share))}" class="bar"><title>${escapeHtml(tip)}</title></rect>`);
+  }
+  const curve = finite.filter((b) => b.above !== null).map((b) => `${n1(x(b.lo))},${n1(y(b.above!))}`);
+  if (curve.length) parts.push(`<polyline points="${curve.join(' ')}" class="curve"/>`);
+  parts.push(`<text x="${x(0.5)}" y="${size.h - 6}" text-anchor="middle">hallucination score</text>`);
+  parts.push('</svg>');
+  return parts.join('\n');
+}
+
+function table(header: string[], rows: string[][]): string {
+  return `<table><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n${rows
+    .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`)
+    .join('\n')}\n</tbody></table>`;
+}
+
+export function reportHtml(report: ReliabilityReport, generatedAt = new Date()): string {
+  const all = [report.overall, ...report.models];
+  const kinds = [...new Set(all.flatMap((m) => Object.keys(m.refusalByKind)))].sort();
+  const rateRows = all.map((m) => [
+    m === report.overall ? 'all models' : label(m),
+    String(m.checks),
+    pct(m.grounded.rate),
+    formatRate(m.hallucination),
+    formatRate(m.unsupportedClaims),
+    formatRate(m.confidenceMismatch),
+    formatRate(m.refusal),
+    ...kinds.map((k) => (m.refusalByKind[k] ? formatRate(m.refusalByKind[k]!) : '—')),
+  ]);
+  const binHeader = report.overall.scores.filter((b) => b.hi <= 1).map((b) => `(${b.lo}, ${b.hi}]`);
+  const scoreRows = all.map((m) => [
+    m === report.overall ? 'all models' : label(m),
+    ...report.overall.scores.filter((b) => b.hi <= 1).map((ref) => {
+      const b = m.scores.find((s) => s.lo === ref.lo && s.hi === ref.hi);
+      return b ? pct(b.share) : '—';
+    }),
+  ]);
+  const evaluated = new Date(report.evaluatedAt * 1000).toISOString();
+  const o = report.overall;
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>Veracity reliability report — last ${escapeHtml(report.since)}</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #1d2330; padding: 0 1rem; }
+h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2rem; font-size: 1.2rem; }
+.meta { color: #5b6475; }
+.cards { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
+.card { border: 1px solid #d7dbe3; border-radius: 6px; padding: .6rem 1rem; min-width: 170px; }
+.card b { display: block; font-size: 1.4rem; }
+table { border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums; }
+th, td { border-bottom: 1px solid #e3e6ec; padding: .3rem .6rem; text-align: right; white-space: nowrap; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #f4f6f9; }
+svg { font: 11px system-ui, sans-serif; margin: .5rem 1rem .5rem 0; }
+svg .t { font-size: 13px; font-weight: 600; }
+svg .grid { stroke: #e3e6ec; } svg .ci { stroke: #3b6fd6; stroke-width: 3; } svg .dot { fill: #c2410c; }
+svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c2410c; stroke-width: 2; }
+.note { color: #5b6475; max-width: 60rem; }
+</style>
+</head>
+<body>
+<h1>Veracity reliability report</h1>
+<p class="meta">Window: last ${escapeHtml(report.since)} up to ${escapeHtml(evaluated)} · source: ${escapeHtml(report.prometheus)} · generated ${escapeHtml(generatedAt.toISOString())}</p>
+<div class="cards">
+<div class="card">checks<b>${o.checks}</b></div>
+<div class="card">models<b>${report.models.length}</b></div>
+<div class="card">hallucination rate<b>${pct(o.hallucination.rate)}</b>${o.hallucination.ci95 ? `95% CI ${pct(o.hallucination.ci95.lo)}–${pct(o.hallucination.ci95.hi)}` : ''}</div>
+<div class="card">unsupported claims<b>${pct(o.unsupportedClaims.rate)}</b>of ${o.unsupportedClaims.of} claims</div>
+<div class="card">refusals<b>${pct(o.refusal.rate)}</b></div>
+</div>
+
+<h2>Hallucination rate by model</h2>
+${forestSvg(report.models, (m) => m.hallucination, 'Hallucination rate with Wilson 95% interval')}
+${forestSvg(report.models, (m) => m.unsupportedClaims, 'Unsupported-claim rate with Wilson 95% interval')}
+
+<h2>Rates by model</h2>
+<p class="note">Each cell: rate [Wilson 95% interval] (events/trials). Models are ordered by hallucination rate, highest first.</p>
+${table(['model', 'checks', 'grounded', 'hallucination', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}
+
+<h2>Hallucination score distribution (calibration view)</h2>
+${scoresSvg(o.scores, 'All models: share per score bin (bars), flag rate above each threshold (line)')}
+${table(['model', ...binHeader], scoreRows)}
+
+<h2>Method</h2>
+<p class="note">Counts are <code>increase()</code> of Veracity's counters over the window, summed across every
+proxy and worker instance, and rounded to whole exchanges (Prometheus extrapolates increases to the
+window's edges). Every rate is a ratio of those sums: hallucinations, confidence mismatches and refusals
+per analysed exchange; unsupported or contradicted claims per extracted claim. Intervals are Wilson score
+intervals at 95%, which stay meaningful for small counts and for rates near 0% or 100%. The score
+distribution comes from the <code>veracity_hallucination_score</code> histogram; the line gives the share of
+exchanges a flag threshold at each bin edge would flag. Checking the scores against ground truth
+(a reliability diagram) needs labelled data: see <code>veracity eval</code>.</p>
+</body>
+</html>
+`;
+}
