@@ -159,6 +159,7 @@ t.test('eval scores the fixture and writes JSON and HTML reports', async (t) => 
     t.ok(v === null || (typeof v === 'number' && v >= 0 && v <= 1), `${key} is a share or null`);
   }
   t.equal(written.hallucination.calibration.length, 10);
+  t.equal(written.hallucination.thresholds.length, 9, 'threshold sweep');
   t.equal(
     written.hallucination.calibration.reduce((s: number, b: { count: number }) => s + b.count, 0),
     9,

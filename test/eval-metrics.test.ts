@@ -11,6 +11,7 @@ import {
   multiclassConfusion,
   precision,
   recall,
+  thresholdSweep,
 } from '../src/eval/metrics.js';
 
 const close = (t: { ok: (pass: boolean, msg: string) => unknown }, got: number | null, want: number, msg: string) =>
@@ -95,4 +96,17 @@ t.test('multiclass confusion and accuracy', async (t) => {
   t.equal(multiclassAccuracy(m), 0.75);
   t.equal(multiclassAccuracy(multiclassConfusion(classes, [], [])), null);
   t.throws(() => multiclassConfusion(classes, ['nope' as 'none'], ['none']), RangeError);
+});
+
+t.test('threshold sweep flags at score >= t', async (t) => {
+  const sweep = thresholdSweep([0.2, 0.4, 0.6, 0.8], [false, true, false, true], [0.3, 0.5, 0.9]);
+  t.same(sweep, [
+    // 0.3: flags 0.4 0.6 0.8 → tp 2, fp 1, fn 0.
+    { threshold: 0.3, precision: 2 / 3, recall: 1, f1: 0.8, balancedAccuracy: 0.75 },
+    // 0.5: flags 0.6 0.8 → tp 1, fp 1, fn 1.
+    { threshold: 0.5, precision: 0.5, recall: 0.5, f1: 0.5, balancedAccuracy: 0.5 },
+    // 0.9: flags nothing.
+    { threshold: 0.9, precision: null, recall: 0, f1: 0, balancedAccuracy: 0.5 },
+  ]);
+  t.same(thresholdSweep([], []).length, 9, 'default thresholds 0.1..0.9');
 });

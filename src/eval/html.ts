@@ -90,6 +90,7 @@ ${htmlTable(['', 'precision', 'recall', 'F1', 'accuracy', 'balanced acc', 'AUROC
 ${reliabilitySvg(h.calibration ?? [], 'Reliability of the hallucination score')}
 ${htmlTable(['score bin', 'rows', 'mean score', 'observed rate'], (h.calibration ?? []).map((b) => [binLabel(b), String(b.count), fmt(b.meanScore), fmt(b.observedRate)]), 'Calibration, 10 equal-width bins')}
 </div>
+${h.thresholds ? htmlTable(['threshold', 'precision', 'recall', 'F1', 'balanced acc'], h.thresholds.map((p) => [`score ≥ ${p.threshold.toFixed(1)}`, fmt(p.precision), fmt(p.recall), fmt(p.f1), fmt(p.balancedAccuracy)]), 'Flagging at other thresholds') : ''}
 <p class="muted">Bars: share of rows labelled hallucinated in each score bin; dots: the bin's mean score. A calibrated score keeps both on the dashed diagonal.</p>`);
   }
   const r = report.refusal;

@@ -177,3 +177,26 @@ export function multiclassAccuracy<K extends string>(matrix: Record<K, Record<K,
   }
   return ratio(right, total);
 }
+
+export interface ThresholdPoint {
+  threshold: number;
+  precision: number | null;
+  recall: number | null;
+  f1: number | null;
+  balancedAccuracy: number | null;
+}
+
+/** The figures a detector would reach if it flagged at `score >= threshold`, for each threshold given. */
+export function thresholdSweep(
+  scores: readonly number[],
+  labels: readonly boolean[],
+  thresholds: readonly number[] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9],
+): ThresholdPoint[] {
+  return thresholds.map((threshold) => {
+    const c = confusion(
+      scores.map((s) => s >= threshold),
+      labels,
+    );
+    return { threshold, precision: precision(c), recall: recall(c), f1: f1(c), balancedAccuracy: balancedAccuracy(c) };
+  });
+}

@@ -11,8 +11,10 @@ import {
   multiclassConfusion,
   precision,
   recall,
+  thresholdSweep,
   type CalibrationBin,
   type Confusion,
+  type ThresholdPoint,
 } from './metrics.js';
 import type { LineResult } from './run.js';
 
@@ -57,6 +59,8 @@ export interface HallucinationFigures {
   auroc: number | null;
   ece: number | null;
   calibration?: CalibrationBin[];
+  /** What flagging at other score thresholds would give, to choose `detect.hallucinationThreshold`. */
+  thresholds?: ThresholdPoint[];
 }
 
 export interface RefusalFigures {
@@ -124,7 +128,7 @@ function hallucinationFigures(cases: readonly HallucinationCase[], withBins: boo
     balancedAccuracy: balancedAccuracy(matrix),
     auroc: auroc(scores, actual),
     ece: ece(bins),
-    ...(withBins ? { calibration: bins } : {}),
+    ...(withBins ? { calibration: bins, thresholds: thresholdSweep(scores, actual) } : {}),
   };
 }
 

@@ -77,6 +77,18 @@ export function summaryText(report: EvalReport): string {
     }
   }
 
+  if (h?.thresholds) {
+    out.push('', '  Flagging at other thresholds (score >= t)');
+    out.push(
+      ...indent(
+        table(
+          ['t', 'precision', 'recall', 'F1', 'balanced acc'],
+          h.thresholds.map((p) => [p.threshold.toFixed(1), fmt(p.precision), fmt(p.recall), fmt(p.f1), fmt(p.balancedAccuracy)]),
+        ),
+      ),
+    );
+  }
+
   const r = report.refusal;
   if (r) {
     out.push('', `Refusal (${r.rows} rows, ${r.positives} labelled refusal, full or partial)`);
