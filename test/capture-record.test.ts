@@ -89,6 +89,10 @@ const documentShapes: Array<[string, string, string]> = [
   ['intro sentence then body', `Summarize the following article in one sentence.\n\n${EIFFEL}`, 'Summarize the following article in one sentence.'],
   ['one-line context and question', `Context: ${EIFFEL} Question: Who designed it?`, 'Who designed it?'],
   ['long unmarked body with a final question', `${EIFFEL} ${EIFFEL} ${EIFFEL}\n\nWho designed it?`, 'Who designed it?'],
+  ['unlabelled context before a labelled question', `Use the following pieces of context to answer the question at the end. If you don't know the answer, say so.\n\n${EIFFEL}\n\nQuestion: Who designed it?\nHelpful Answer:`, "Use the following pieces of context to answer the question at the end. If you don't know the answer, say so.\n\nWho designed it?"],
+  ['#Label# headings', `#Knowledge#: ${EIFFEL}\n#Question#: Who designed it?\n#Answer#:`, 'Who designed it?'],
+  ['short passage after a "following" instruction', 'Provide a concise summary of the following passage.\n\nGustave Eiffel designed the tower, finished in 1889.', 'Provide a concise summary of the following passage.'],
+  ['question tag keeps its place', `Answer from the article.\n<article>${EIFFEL}</article>\n<question>Who designed it?</question>`, 'Answer from the article.\n\nWho designed it?'],
   ['long unmarked body with a leading instruction', `Please summarize this for me. ${EIFFEL} ${EIFFEL} ${EIFFEL}`, 'Please summarize this for me.'],
 ];
 

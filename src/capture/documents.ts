@@ -44,20 +44,27 @@ const SHORT_INSTRUCTION = 400;
 export function splitUserTurn(input: string): SplitTurn {
   const original = input.trim();
   if (original === '') return { documents: [], question: '' };
-  const documents: string[] = [];
-  const questionParts: string[] = [];
+  const found: Found = { documents: [], labelledQuestion: false };
 
-  let rest = extractTags(original, documents, questionParts);
-  rest = extractFences(rest, documents);
-  rest = extractHeadedSections(rest, documents, questionParts, documents.length > 0);
-  if (documents.length === 0) rest = extractIntroduced(rest, documents);
-  if (documents.length === 0 && questionParts.length === 0) rest = extractLongBody(rest, documents);
+  let rest = extractTags(original, found);
+  rest = extractFences(rest, found.documents);
+  rest = extractHeadedSections(rest, found);
+  if (found.documents.length === 0 && !found.labelledQuestion) {
+    rest = extractIntroduced(rest, found.documents);
+    if (found.documents.length === 0) rest = extractLongBody(rest, found.documents);
+  }
 
-  const question = tidy([...questionParts, rest].filter((s) => s.trim() !== '').join('\n\n'));
+  const question = tidy(rest);
   return {
-    documents: documents.map(tidy).filter((d) => d !== ''),
+    documents: found.documents.map(tidy).filter((d) => d !== ''),
     question: question !== '' ? question : fallbackQuestion(original),
   };
+}
+
+interface Found {
+  documents: string[];
+  /** The turn marks its question explicitly (<question>, "Question:"), so the rest is not the question. */
+  labelledQuestion: boolean;
 }
 
 function tidy(s: string): string {
@@ -71,7 +78,7 @@ function fallbackQuestion(original: string): string {
 }
 
 // <document>…</document>, <context id="1">…</context>, nested <documents><document>…
-function extractTags(text: string, documents: string[], questionParts: string[]): string {
+function extractTags(text: string, found: Found): string {
   const open = /<([A-Za-z][\w.:-]{0,40})(?:\s[^<>]*)?>/g;
   // Where each tag name is last closed: an opening after it cannot match, so long runs of
   // unclosed tags cost one scan per name instead of one per tag.
@@ -99,12 +106,15 @@ function extractTags(text: string, documents: string[], questionParts: string[])
     const c = close.exec(text);
     if (!c) continue;
     const inner = text.slice(bodyStart, c.index).replace(/<\/?[A-Za-z][\w.:-]{0,40}(\s[^<>]*)?\/?>/g, '\n').trim();
-    if (QUESTION_TAG.test(name)) questionParts.push(inner);
-    // Judged on the raw span too, so markup left alone is always short and rescanning it stays cheap.
-    else if (DOC_TAG.test(name) || c.index - bodyStart >= 200 || (inner.includes('\n') && inner.length >= 80)) {
-      if (inner !== '') documents.push(inner);
+    let replacement = '\n';
+    if (QUESTION_TAG.test(name)) {
+      found.labelledQuestion = true;
+      replacement = `\n${inner}\n`;
+    } else if (DOC_TAG.test(name) || c.index - bodyStart >= 200 || (inner.includes('\n') && inner.length >= 80)) {
+      // Judged on the raw span too, so markup left alone is always short and rescanning it stays cheap.
+      if (inner !== '') found.documents.push(inner);
     } else continue; // inline markup such as <b>…</b>: leave it, look inside
-    out += `${text.slice(copied, m.index)}\n`;
+    out += `${text.slice(copied, m.index)}${replacement}`;
     copied = c.index + c[0].length;
     open.lastIndex = copied;
   }
@@ -150,12 +160,8 @@ function classifyLabel(label: string): { kind: Kind; instruction?: string } | un
   return INSTRUCTION_START.test(label.trim()) ? { kind: 'document', instruction: `${label.trim()}:` } : undefined;
 }
 
-function extractHeadedSections(
-  text: string,
-  documents: string[],
-  questionParts: string[],
-  alreadyFound: boolean,
-): string {
+function extractHeadedSections(text: string, found: Found): string {
+  const alreadyFound = found.documents.length > 0;
   const sections: Section[] = [{ kind: 'plain', lines: [] }];
   for (const line of text.split(/\r?\n/)) {
     const md = MARKDOWN_HEADING.exec(line);
@@ -166,7 +172,7 @@ function extractHeadedSections(
       sections[sections.length - 1]!.lines.push(line);
       continue;
     }
-    if (kind.instruction) sections.push({ kind: 'question', lines: [kind.instruction] });
+    if (kind.instruction) sections.push({ kind: 'plain', lines: [kind.instruction] });
     sections.push({ kind: kind.kind, label, lines: heading?.[2] ? [heading[2]] : [] });
   }
   if (!sections.some((s) => s.kind === 'document' || s.kind === 'question')) return text;
@@ -184,33 +190,35 @@ function extractHeadedSections(
   }
 
   const hasQuestion = sections.some((s) => s.kind === 'question' && s.lines.join('').trim() !== '');
-  const plain: string[] = [];
+  if (hasQuestion) found.labelledQuestion = true;
+  // The question and the instructions around it, in the order the user wrote them.
+  const kept: string[] = [];
   const cues: string[] = [];
   for (const s of sections) {
     const body = s.lines.join('\n').trim();
     // "Here is the text:" after a fenced block already taken: what follows is the instruction.
     if (s.kind === 'document' && alreadyFound && body.length <= SHORT_INSTRUCTION && looksLikeInstruction(body)) {
-      plain.push(body);
+      kept.push(body);
       continue;
     }
     if (s.kind === 'document') {
       if (body === '') continue;
       // "Context:\n…\n\nSummarize the passage above." — the trailing instruction is not document.
       const { doc, instruction } = hasQuestion ? { doc: body, instruction: '' } : splitTrailingInstruction(body);
-      documents.push(s.label && /^title$/i.test(s.label.trim()) ? `${s.label.trim()}: ${doc}` : doc);
-      if (instruction) questionParts.push(instruction);
+      found.documents.push(s.label && /^title$/i.test(s.label.trim()) ? `${s.label.trim()}: ${doc}` : doc);
+      if (instruction) kept.push(instruction);
     } else if (s.kind === 'question') {
-      if (body !== '') questionParts.push(body);
+      if (body !== '') kept.push(body);
     } else if (s.kind === 'cue') {
-      if (body !== '') plain.push(body);
+      if (body !== '') kept.push(body);
       else if (s.label) cues.push(`${s.label.trim()}:`);
     } else if (body !== '') {
-      plain.push(body);
+      kept.push(hasQuestion ? extractUnlabelledBodies(body, found.documents) : body);
     }
   }
   // "Text: …\nSummary:" — the cue is all the instruction there is.
-  if (plain.length === 0 && questionParts.length === 0 && cues.length > 0) plain.push(cues.join('\n'));
-  return plain.join('\n\n');
+  if (kept.every((k) => k.trim() === '') && cues.length > 0) kept.push(cues.join('\n'));
+  return kept.filter((k) => k.trim() !== '').join('\n\n');
 }
 
 /** The last paragraph, else the last line, when it reads as an instruction about the text above. */
@@ -245,11 +253,32 @@ function extractIntroduced(text: string, documents: string[]): string {
   const introduces = byColon
     ? /\b(?:following|below|this|these|given|provided|attached|here)\b/i.test(intro) || INSTRUCTION_START.test(intro)
     : /\b(?:following|below)\b/i.test(intro);
-  if (!introduces || body.trim().length < Math.max(80, intro.length)) return text;
+  if (!introduces || body.trim().length < 40) return text;
   const { doc, instruction } = splitTrailingInstruction(body.trim());
   documents.push(doc);
   const head = byColon ? `${intro}:` : intro;
   return instruction ? `${head}\n\n${instruction}` : head;
+}
+
+/** Words an instruction to the model uses and a document about the world rarely does. */
+const INSTRUCTION_CUE =
+  /\b(?:you|your|please|answer|question|summar\w*|context|following|below|above|respond|reply|explain|use|using|based on|according to|don't know|do not know|helpful|assistant)\b/i;
+
+/**
+ * "Use the following pieces of context… \n\n<context>\n\nQuestion: …": the question is labelled but
+ * the context is not. Unlabelled paragraphs that read as prose rather than instructions are documents.
+ */
+function extractUnlabelledBodies(text: string, documents: string[]): string {
+  const kept: string[] = [];
+  const bodies: string[] = [];
+  for (const paragraph of text.split(/\n[ \t]*\n/)) {
+    const p = paragraph.trim();
+    if (p === '') continue;
+    if (p.length > SHORT_INSTRUCTION || (p.length >= 60 && !INSTRUCTION_CUE.test(p))) bodies.push(p);
+    else kept.push(p);
+  }
+  if (bodies.length > 0) documents.push(bodies.join('\n\n'));
+  return kept.join('\n\n');
 }
 
 // No markers at all but a long turn: the long body is the document, the short instruction the question.
