@@ -122,3 +122,24 @@ t.test('reliability diagram draws one bar per non-empty bin', async (t) => {
   t.match(svg, /0\.1–0\.2: 2 rows, mean score 0\.155, observed 0\.500/);
   t.equal(escapeHtml(`<a href="x">'&'</a>`), '&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;');
 });
+
+t.test('unsupported claims are scored against annotated spans', async (t) => {
+  const claim = (start: number, end: number, support: 'supported' | 'unsupported' | 'contradicted') => ({ text: 'x', start, end, support, score: 0.5 });
+  const withClaims = (line: number, expected: Record<string, unknown>, claims: ReturnType<typeof claim>[]): LineResult => {
+    const r = judged(line, 'm', expected, 0.5, none);
+    if ('verdict' in r) r.verdict.hallucination.claims = claims;
+    return r;
+  };
+  const board = new Scoreboard('spans');
+  // Spans [10,20) and [40,50): the first is hit by an unsupported claim, the second only by a supported one.
+  board.add(withClaims(1, { hallucination: true, spans: [[10, 20], [40, 50]] }, [claim(0, 15, 'unsupported'), claim(30, 60, 'supported'), claim(60, 70, 'contradicted')]));
+  // A clean row: its one unsupported claim is a false alarm.
+  board.add(withClaims(2, { hallucination: false }, [claim(0, 10, 'unsupported')]));
+  // Adjacent, not overlapping: [20,30) does not touch [10,20).
+  board.add(withClaims(3, { hallucination: true, spans: [[10, 20]] }, [claim(20, 30, 'unsupported')]));
+  t.same(board.report().spans, { rows: 3, spans: 3, spansFound: 1, recall: 1 / 3, claimsFlagged: 4, claimsOnSpan: 1, precision: 1 / 4 });
+
+  const noSpans = new Scoreboard('qa');
+  noSpans.add(withClaims(1, { hallucination: false }, [claim(0, 10, 'unsupported')]));
+  t.equal(noSpans.report().spans, undefined, 'no span figures when no row carries spans');
+});

@@ -91,6 +91,7 @@ ${reliabilitySvg(h.calibration ?? [], 'Reliability of the hallucination score')}
 ${htmlTable(['score bin', 'rows', 'mean score', 'observed rate'], (h.calibration ?? []).map((b) => [binLabel(b), String(b.count), fmt(b.meanScore), fmt(b.observedRate)]), 'Calibration, 10 equal-width bins')}
 </div>
 ${h.thresholds ? htmlTable(['threshold', 'precision', 'recall', 'F1', 'balanced acc'], h.thresholds.map((p) => [`score ≥ ${p.threshold.toFixed(1)}`, fmt(p.precision), fmt(p.recall), fmt(p.f1), fmt(p.balancedAccuracy)]), 'Flagging at other thresholds') : ''}
+${report.spans ? htmlTable(['', 'rows', 'spans', 'found', 'recall', 'unsupported claims', 'on a span', 'precision'], [['annotated spans', String(report.spans.rows), String(report.spans.spans), String(report.spans.spansFound), fmt(report.spans.recall), String(report.spans.claimsFlagged), String(report.spans.claimsOnSpan), fmt(report.spans.precision)]], 'Unsupported or contradicted claims against human-annotated spans') : ''}
 <p class="muted">Bars: share of rows labelled hallucinated in each score bin; dots: the bin's mean score. A calibrated score keeps both on the dashed diagonal.</p>`);
   }
   const r = report.refusal;

@@ -81,6 +81,27 @@ export interface RefusalFigures {
   };
 }
 
+/**
+ * Where the claims the detector did not find supported sit relative to human-annotated spans
+ * (FaithBench `expected.spans`, character ranges in the response). Present only when rows carry spans;
+ * then rows labelled not hallucinated count as having no spans.
+ */
+export interface SpanFigures {
+  /** Rows that took part: with spans, or labelled not hallucinated. */
+  rows: number;
+  spans: number;
+  /** Annotated spans overlapped by at least one unsupported or contradicted claim. */
+  spansFound: number;
+  /** spansFound / spans. */
+  recall: number | null;
+  /** Unsupported or contradicted claims in those rows. */
+  claimsFlagged: number;
+  /** Flagged claims that overlap an annotated span. */
+  claimsOnSpan: number;
+  /** claimsOnSpan / claimsFlagged. */
+  precision: number | null;
+}
+
 export interface GroupFigures {
   hallucination?: HallucinationFigures;
   refusal?: RefusalFigures;
@@ -96,6 +117,7 @@ export interface EvalReport {
   unlabelled: number;
   hallucination: HallucinationFigures | null;
   refusal: RefusalFigures | null;
+  spans?: SpanFigures;
   /** Figures per group, e.g. `by.model["gpt-4o"]`, `by.task.summary`, `by.prompt_type.homonyms`. */
   by: Record<string, Record<string, GroupFigures>>;
   /** How many verdicts named each detector in `provenance` (`error` = a detector failed on the row). */
@@ -160,6 +182,12 @@ function refusalFigures(cases: readonly RefusalCase[]): RefusalFigures {
   };
 }
 
+type LineVerdict = Extract<LineResult, { verdict: unknown }>['verdict'];
+
+function isRange(v: unknown): v is [number, number] {
+  return Array.isArray(v) && v.length >= 2 && typeof v[0] === 'number' && typeof v[1] === 'number' && v[0] < v[1];
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -181,6 +209,7 @@ export class Scoreboard {
   private readonly all: Group = { hallucination: [], refusal: [] };
   private readonly groups = new Map<string, Map<string, Group>>();
   private readonly provenance = new Map<string, number>();
+  private readonly spanTally = { annotated: { rows: 0, spans: 0, spansFound: 0, claimsFlagged: 0, claimsOnSpan: 0 }, clean: { rows: 0, claimsFlagged: 0 } };
 
   constructor(private readonly input: string) {}
 
@@ -210,6 +239,7 @@ export class Scoreboard {
         score: verdict.hallucination.score,
       };
       for (const g of targets) g.hallucination.push(c);
+      this.tallySpans(expected, verdict);
     }
     const kindLabel = typeof expected.refusal_kind === 'string' ? EXPECTED_KIND[expected.refusal_kind] : undefined;
     const refusalLabel = typeof expected.refusal === 'boolean' ? expected.refusal : kindLabel === undefined ? undefined : kindLabel !== 'none';
@@ -227,6 +257,37 @@ export class Scoreboard {
     if (!labelled) this.unlabelled++;
   }
 
+  private tallySpans(expected: Record<string, unknown>, verdict: LineVerdict): void {
+    const flagged = (verdict.hallucination.claims ?? []).filter((c) => c.support !== 'supported');
+    const spans = Array.isArray(expected.spans) ? expected.spans.filter(isRange) : undefined;
+    if (spans !== undefined) {
+      const t = this.spanTally.annotated;
+      t.rows++;
+      t.spans += spans.length;
+      t.spansFound += spans.filter(([a, b]) => flagged.some((c) => c.start < b && a < c.end)).length;
+      t.claimsFlagged += flagged.length;
+      t.claimsOnSpan += flagged.filter((c) => spans.some(([a, b]) => c.start < b && a < c.end)).length;
+    } else if (expected.hallucination === false) {
+      this.spanTally.clean.rows++;
+      this.spanTally.clean.claimsFlagged += flagged.length;
+    }
+  }
+
+  private spanFigures(): SpanFigures | undefined {
+    const { annotated: a, clean } = this.spanTally;
+    if (a.rows === 0) return undefined;
+    const claimsFlagged = a.claimsFlagged + clean.claimsFlagged;
+    return {
+      rows: a.rows + clean.rows,
+      spans: a.spans,
+      spansFound: a.spansFound,
+      recall: a.spans === 0 ? null : a.spansFound / a.spans,
+      claimsFlagged,
+      claimsOnSpan: a.claimsOnSpan,
+      precision: claimsFlagged === 0 ? null : a.claimsOnSpan / claimsFlagged,
+    };
+  }
+
   private group(by: string, key: string): Group {
     let groups = this.groups.get(by);
     if (groups === undefined) this.groups.set(by, (groups = new Map()));
@@ -236,6 +297,7 @@ export class Scoreboard {
   }
 
   report(): EvalReport {
+    const spans = this.spanFigures();
     const by: EvalReport['by'] = {};
     for (const [field, groups] of this.groups) {
       const figures: Record<string, GroupFigures> = {};
@@ -257,6 +319,7 @@ export class Scoreboard {
       unlabelled: this.unlabelled,
       hallucination: this.all.hallucination.length > 0 ? hallucinationFigures(this.all.hallucination, true) : null,
       refusal: this.all.refusal.length > 0 ? refusalFigures(this.all.refusal) : null,
+      ...(spans ? { spans } : {}),
       by,
       provenance: Object.fromEntries([...this.provenance].sort(([a], [b]) => a.localeCompare(b))),
       failures: this.failures,

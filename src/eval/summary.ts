@@ -77,6 +77,11 @@ export function summaryText(report: EvalReport): string {
     }
   }
 
+  const sp = report.spans;
+  if (sp) {
+    out.push('', `  Annotated spans (${sp.rows} rows): ${sp.spansFound} of ${sp.spans} spans overlapped by an unsupported claim (recall ${fmt(sp.recall)});`);
+    out.push(`  ${sp.claimsOnSpan} of ${sp.claimsFlagged} unsupported claims overlap a span (precision ${fmt(sp.precision)})`);
+  }
   if (h?.thresholds) {
     out.push('', '  Flagging at other thresholds (score >= t)');
     out.push(
