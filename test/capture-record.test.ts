@@ -107,6 +107,23 @@ t.test('documents embedded in the final user turn are split out', async (t) => {
   }
 });
 
+t.test('a final turn of several text parts: earlier parts are documents, the last the question', async (t) => {
+  const oa = chat([{ role: 'user', content: [{ type: 'text', text: EIFFEL }, { type: 'image_url', image_url: { url: 'https://x/y.png' } }, { type: 'text', text: 'Who designed it' }] }]);
+  t.equal(oa.question, 'Who designed it');
+  t.same(oa.context, [{ source: 'document', text: EIFFEL }]);
+  const an = fromRecord({
+    id: 'p',
+    provider: 'anthropic',
+    request: { model: 'claude-opus-4-6', max_tokens: 9, messages: [{ role: 'user', content: [{ type: 'text', text: EIFFEL }, { type: 'text', text: 'Who designed it' }] }] },
+    response: { type: 'message', role: 'assistant', content: [{ type: 'text', text: 'Eiffel.' }], stop_reason: 'end_turn' },
+  });
+  t.equal(an.question, 'Who designed it');
+  t.same(an.context, [{ source: 'document', text: EIFFEL }]);
+  const short = chat([{ role: 'user', content: [{ type: 'text', text: 'Hi there.' }, { type: 'text', text: 'How are you?' }] }]);
+  t.equal(short.question, 'Hi there.\n\nHow are you?');
+  t.same(short.context, []);
+});
+
 t.test('short plain questions stay whole and carry no context', async (t) => {
   for (const q of ['What is the capital of France?', 'Note: I am new here. How do I kill a Python process?', 'Hi']) {
     const ex = chat([{ role: 'user', content: q }]);
@@ -144,7 +161,7 @@ t.test('OpenAI completions: prompt string or array, text and token logprobs', as
     ],
     usage: { prompt_tokens: 60, completion_tokens: 3, total_tokens: 63 },
   };
-  for (const prompt of [`Context:\n${EIFFEL}\n\nQuestion: Who designed it?\nAnswer:`, ['Context:', EIFFEL, '', 'Question: Who designed it?', 'Answer:']]) {
+  for (const prompt of [`Context:\n${EIFFEL}\n\nQuestion: Who designed it?\nAnswer:`, [`Context:\n${EIFFEL}\n\nQuestion: Who designed it?\nAnswer:`, 'A second prompt of the batch.']]) {
     const ex = fromRecord({ id: 'c', provider: 'openai', request: { model: 'gpt-3.5-turbo-instruct', prompt }, response });
     t.equal(ex.route, 'completions');
     t.equal(ex.question, 'Who designed it?');
@@ -293,7 +310,7 @@ t.test('Anthropic: system blocks, document blocks, tool_result blocks, history',
     { source: 'tool', text: EIFFEL },
     { source: 'tool', text: 'Height: 330 m.' },
     { source: 'document', text: 'Paris\nParis is the capital of France.' },
-    { source: 'document', text: 'Chunk one.\nChunk two.' },
+    { source: 'document', text: 'Chunk one.\n\nChunk two.' },
   ]);
   t.same(ex.response, {
     text: 'Gustave Eiffel.',

@@ -21,9 +21,9 @@ export function parseAnthropicRequest(route: string, body: unknown): ParsedReque
   let question = '';
   messages.forEach((m, i) => {
     if (m.role === 'user') {
-      const text = userContent(m.content, ctx);
-      if (i === lastUser) question = ctx.addFinalUser(text);
-      else ctx.addUserHistory(text);
+      const texts = userContent(m.content, ctx);
+      if (i === lastUser) question = ctx.addFinalUser(texts);
+      else ctx.addUserHistory(texts.join('\n\n'));
     } else {
       ctx.add('history', assistantText(m.content));
     }
@@ -37,9 +37,9 @@ function hasUserText(content: unknown): boolean {
   return asArray(content).some((b) => isObject(b) && b.type === 'text' && typeof b.text === 'string' && b.text.trim() !== '');
 }
 
-/** Adds the turn's document and tool_result blocks to context; returns its own text. */
-function userContent(content: unknown, ctx: ContextBuilder): string {
-  if (typeof content === 'string') return content;
+/** Adds the turn's document and tool_result blocks to context; returns its own text blocks. */
+function userContent(content: unknown, ctx: ContextBuilder): string[] {
+  if (typeof content === 'string') return [content];
   const texts: string[] = [];
   for (const block of asArray(content)) {
     if (!isObject(block)) continue;
@@ -60,7 +60,7 @@ function userContent(content: unknown, ctx: ContextBuilder): string {
       // images, base64 PDFs, thinking, … carry no text we can check against
     }
   }
-  return texts.join('\n');
+  return texts;
 }
 
 function documentText(block: JsonObject): string {
@@ -82,7 +82,7 @@ function toolResultText(content: unknown): string {
     else if (block.type === 'document') texts.push(documentText(block));
     else if (block.type === 'search_result') texts.push([str(block.title), textOf(block.content)].filter(Boolean).join('\n'));
   }
-  return texts.join('\n');
+  return texts.join('\n\n');
 }
 
 function assistantText(content: unknown): string {

@@ -1,7 +1,7 @@
 import type { ResponseCapture, TokenLogprob, Usage } from './exchange.js';
 import { CaptureError } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
-import { asArray, isObject, num, str, textOf, type JsonObject } from './wire.js';
+import { asArray, isObject, num, str, textOf, textParts, type JsonObject } from './wire.js';
 import type { StreamEvent } from './sse.js';
 
 /** OpenAI-compatible route families Veracity analyses. */
@@ -36,12 +36,14 @@ function chatContext(body: JsonObject): Omit<ParsedRequest, 'model' | 'stream'> 
     throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', 'OpenAI chat.completions request has no "messages" array');
   }
   const messages = body.messages.filter(isObject);
-  return conversation(messages.map((m) => ({ role: str(m.role) ?? '', text: textOf(m.content) })));
+  return conversation(messages.map((m) => ({ role: str(m.role) ?? '', text: textOf(m.content), parts: textParts(m.content) })));
 }
 
 interface Turn {
   role: string;
   text: string;
+  /** The text parts of a user turn, when it came as several. */
+  parts?: string[];
 }
 
 /**
@@ -66,7 +68,7 @@ function conversation(turns: Turn[]): Omit<ParsedRequest, 'model' | 'stream'> {
         ctx.add('tool', t.text);
         break;
       case 'user':
-        if (i === lastUser) question = ctx.addFinalUser(t.text);
+        if (i === lastUser) question = ctx.addFinalUser(t.parts ?? t.text);
         else ctx.addUserHistory(t.text);
         break;
       default:
@@ -80,8 +82,8 @@ function completionsContext(body: JsonObject): Omit<ParsedRequest, 'model' | 'st
   const prompt = body.prompt;
   let text: string;
   if (typeof prompt === 'string') text = prompt;
-  else if (Array.isArray(prompt) && prompt.every((p) => typeof p === 'string')) text = prompt.join('\n');
-  else if (Array.isArray(prompt)) text = ''; // token-id prompts carry no text we can read
+  // An array is a batch of prompts; choice 0, the one captured, answers the first.
+  else if (Array.isArray(prompt)) text = typeof prompt[0] === 'string' ? prompt[0] : ''; // token ids carry no text
   else throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', 'OpenAI completions request has no "prompt"');
   const ctx = new ContextBuilder();
   const question = ctx.addFinalUser(text);
@@ -102,7 +104,7 @@ function responsesContext(body: JsonObject): Omit<ParsedRequest, 'model' | 'stre
       if (type === 'function_call_output' || type === 'custom_tool_call_output' || type === 'computer_call_output') {
         turns.push({ role: 'tool', text: typeof item.output === 'string' ? item.output : textOf(item.output) });
       } else if ((type === undefined || type === 'message') && typeof item.role === 'string') {
-        turns.push({ role: item.role, text: textOf(item.content) });
+        turns.push({ role: item.role, text: textOf(item.content), parts: textParts(item.content) });
       }
     }
   } else if (input !== undefined || instructions === undefined) {

@@ -26,10 +26,26 @@ export class ContextBuilder {
     else this.add('history', question);
   }
 
-  /** The final user turn: documents go to context, the question is returned. */
-  addFinalUser(text: string): string {
-    const { documents, question } = splitUserTurn(text);
+  /**
+   * The final user turn: documents go to context, the question is returned. A turn sent as
+   * several text parts with nothing marked in it reads as context parts followed by the question.
+   */
+  addFinalUser(text: string | string[]): string {
+    const parts = (typeof text === 'string' ? [text] : text).filter((p) => p.trim() !== '');
+    const { documents, question } = splitUserTurn(parts.join('\n\n'));
+    if (documents.length === 0 && parts.length >= 2) {
+      const last = parts[parts.length - 1]!;
+      const earlier = parts.slice(0, -1);
+      if (last.length <= SHORT_QUESTION && earlier.join('').length >= Math.max(MIN_PART_DOCUMENT, last.length)) {
+        for (const d of earlier) this.add('document', d);
+        return last.trim();
+      }
+    }
     for (const d of documents) this.add('document', d);
     return question;
   }
 }
+
+/** A final text part up to this long, after longer parts, is the question about them. */
+const SHORT_QUESTION = 400;
+const MIN_PART_DOCUMENT = 100;

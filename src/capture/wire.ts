@@ -19,12 +19,12 @@ export function num(v: unknown): number | undefined {
 }
 
 /**
- * Text of a content value that is a string or an array of parts; only text-bearing parts count
+ * Texts of a content value that is a string or an array of parts; only text-bearing parts count
  * (`text`, `input_text`, `output_text`), images/audio/files are skipped.
  */
-export function textOf(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
+export function textParts(content: unknown): string[] {
+  if (typeof content === 'string') return [content];
+  if (!Array.isArray(content)) return [];
   const texts: string[] = [];
   for (const part of content) {
     if (typeof part === 'string') texts.push(part);
@@ -33,5 +33,10 @@ export function textOf(content: unknown): string {
       if (type === undefined || type === 'text' || type === 'input_text' || type === 'output_text') texts.push(part.text);
     }
   }
-  return texts.join('\n');
+  return texts;
+}
+
+/** All text of a content value; separate parts read as separate paragraphs. */
+export function textOf(content: unknown): string {
+  return textParts(content).join('\n\n');
 }
