@@ -52,12 +52,17 @@ export function createUsageChunkStripper(): Transform {
       let emitFrom = 0;
       let eventStart = 0;
       let i = pending ? scanned : 0;
+      // indexOf runs in native code; most streams have no CR at all, so its position is found once.
+      let nextCR = buf.indexOf(CR, i);
       while (i < buf.length) {
-        const b = buf[i]!;
-        if (b !== LF && b !== CR) {
-          i++;
-          continue;
+        if (nextCR !== -1 && nextCR < i) nextCR = buf.indexOf(CR, i);
+        const nextLF = buf.indexOf(LF, i);
+        if (nextLF === -1 && nextCR === -1) {
+          i = buf.length;
+          break;
         }
+        i = nextLF === -1 ? nextCR : nextCR === -1 ? nextLF : Math.min(nextLF, nextCR);
+        const b = buf[i]!;
         // A line terminator: CRLF, LF or CR. A CR at the end may be half of a CRLF; wait for more.
         if (b === CR && i + 1 >= buf.length) break;
         const lineEnd = i + (b === CR && buf[i + 1] === LF ? 2 : 1);
@@ -91,8 +96,9 @@ export function createUsageChunkStripper(): Transform {
 }
 
 function isUsageOnlyEvent(buf: Buffer, start: number, end: number): boolean {
-  const at = buf.indexOf(USAGE, start);
-  if (at < 0 || at >= end) return false;
+  const found = buf.subarray(start, end).indexOf(USAGE);
+  if (found < 0) return false;
+  const at = start + found;
   // Every chunk of a usage stream says "usage":null; only an object is worth parsing.
   let v = at + USAGE.length;
   while (v < end && (buf[v] === 0x20 || buf[v] === 0x3a || buf[v] === 0x09)) v++;
