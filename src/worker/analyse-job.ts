@@ -1,5 +1,7 @@
 import type { RawExchange } from '../capture/raw.js';
 import { CaptureError, normalise } from '../capture/index.js';
+import type { Exchange } from '../capture/exchange.js';
+import { redactPii } from '../capture/redact.js';
 import type { Config } from '../config/schema.js';
 import { analyse } from '../detect/index.js';
 import type { Verdict } from '../detect/verdict.js';
@@ -14,6 +16,22 @@ export interface AnalyseDeps {
   metrics: Metrics;
   store: VerdictStore;
   models: BoundedLabel;
+}
+
+/**
+ * The proxy masks PII in the raw copy, but a streamed answer arrives in pieces (one per event), so
+ * an e-mail address split across events survives that pass and would be whole again in the
+ * verdict's claim texts. Masking the reassembled texts keeps it out of verdicts.
+ */
+function redactExchange(exchange: Exchange): void {
+  const mask = (s: string) => redactPii(s).text;
+  exchange.question = mask(exchange.question);
+  for (const part of exchange.context) part.text = mask(part.text);
+  const masked = mask(exchange.response.text);
+  // Token logprobs are aligned with the text; once it changes they no longer are.
+  if (masked !== exchange.response.text) exchange.response.logprobs = undefined;
+  exchange.response.text = masked;
+  if (exchange.response.refusal) exchange.response.refusal = mask(exchange.response.refusal);
 }
 
 /**
@@ -40,6 +58,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
     }
     throw err;
   }
+  if (config.capture.redactPii) redactExchange(exchange);
   if (exchange.response.text.trim() === '' && !exchange.response.refusal && !raw.aborted) return 'skipped';
   for (const part of truncated) metrics.truncated.inc({ part });
 
