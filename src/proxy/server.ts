@@ -61,7 +61,12 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
     keepAliveTimeout: 65_000,
     forceCloseConnections: 'idle',
     return503OnClosing: true,
-    http: { headersTimeout: config.server.headersTimeoutMs },
+    http: {
+      headersTimeout: config.server.headersTimeoutMs,
+      // Node enforces both timeouts only when it sweeps its connections, every 30 s by default,
+      // which let a slowloris client hold a socket far past a shorter configured limit.
+      connectionsCheckingInterval: Math.max(100, Math.min(30_000, Math.floor(Math.min(config.server.headersTimeoutMs, config.server.requestTimeoutMs) / 4))),
+    },
   });
 
   // Bodies are forwarded byte for byte: keep the raw buffer, whatever the content type.
