@@ -14,7 +14,20 @@ const SCORE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 const GEN_AI_LABELS = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'] as const;
 const MODEL_LABELS = ['provider', 'model'] as const;
 
+/** Label values known in advance: exported at 0 from the start, so rates and alerts see a real zero. */
+export const DROP_REASONS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large', 'parse_error', 'failed'] as const;
+export const UPSTREAM_ERROR_TYPES = ['refused', 'timeout', 'reset', 'dns', 'upstream_error'] as const;
+
 export function createMetrics(registry = new Registry()) {
+  const metrics = defineMetrics(registry);
+  for (const reason of DROP_REASONS) metrics.dropped.inc({ reason }, 0);
+  for (const provider of ['openai', 'anthropic']) {
+    for (const error_type of UPSTREAM_ERROR_TYPES) metrics.upstreamErrors.inc({ provider, error_type }, 0);
+  }
+  return metrics;
+}
+
+function defineMetrics(registry: Registry) {
   collectDefaultMetrics({ register: registry, prefix: 'veracity_process_' });
   const r = [registry];
   return {
@@ -175,4 +188,4 @@ export function createMetrics(registry = new Registry()) {
   };
 }
 
-export type Metrics = ReturnType<typeof createMetrics>;
+export type Metrics = ReturnType<typeof defineMetrics>;

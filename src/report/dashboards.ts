@@ -102,7 +102,9 @@ function variableValue(name: string, vars: QueryVars, dashboard: Dashboard): str
   if (value === undefined) return BUILTIN_DEFAULTS[name] ?? (variable ? (variable.allValue ?? '.*') : undefined);
   if (Array.isArray(value)) {
     if (value.length === 0 || value.includes('$__all')) return variable?.allValue ?? '.*';
-    return value.length === 1 ? escapeRegex(value[0]!) : `(${value.map(escapeRegex).join('|')})`;
+    // Regex-escaped, then escaped again for the PromQL string literal the value lands in.
+    const promqlString = (v: string) => escapeRegex(v).replace(/\\/g, '\\\\');
+    return value.length === 1 ? promqlString(value[0]!) : `(${value.map(promqlString).join('|')})`;
   }
   if (value === '$__all') return variable?.allValue ?? '.*';
   return value;

@@ -76,15 +76,17 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   if (!stored) return 'duplicate';
 
   const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
-  metrics.checks.inc(labels);
-  if (verdict.grounded) metrics.groundedChecks.inc(labels);
-  if (verdict.hallucination.flagged) metrics.hallucinations.inc(labels);
-  metrics.hallucinationScore.observe(labels, verdict.hallucination.score);
+  // Every per-model series moves together (by 0 when nothing happened), so a model's rates read
+  // as a real 0 rather than as missing data.
   const claims = verdict.hallucination.claims;
+  metrics.checks.inc(labels);
+  metrics.groundedChecks.inc(labels, verdict.grounded ? 1 : 0);
+  metrics.hallucinations.inc(labels, verdict.hallucination.flagged ? 1 : 0);
+  metrics.hallucinationScore.observe(labels, verdict.hallucination.score);
   metrics.claims.inc(labels, claims.length);
   metrics.unsupportedClaims.inc(labels, claims.filter((c) => c.support !== 'supported').length);
-  if (verdict.confidence_mismatch.flagged) metrics.mismatches.inc(labels);
-  if (verdict.refusal.kind !== 'none') metrics.refusals.inc({ ...labels, kind: verdict.refusal.kind });
+  metrics.mismatches.inc(labels, verdict.confidence_mismatch.flagged ? 1 : 0);
+  for (const kind of ['partial', 'full'] as const) metrics.refusals.inc({ ...labels, kind }, verdict.refusal.kind === kind ? 1 : 0);
   metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
 
   const usage = exchange.response.usage;

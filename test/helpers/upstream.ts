@@ -22,6 +22,8 @@ export interface FakeUpstream {
   seen: Seen[];
   /** Set to script the next responses; null restores the default wire-format answers. */
   handler: Handler | null;
+  /** The default wire-format answers, for a scripted handler to fall back on. */
+  answer: Handler;
   /** Bytes the default handler sent, per request, in order. */
   sent: Buffer[];
   /** Requests whose connection closed before the response ended. */
@@ -142,11 +144,13 @@ export async function startUpstream(): Promise<FakeUpstream> {
     server: undefined as unknown as Server,
     seen: [],
     handler: null,
+    answer: () => {},
     sent: [],
     aborted: 0,
     close: async () => {},
   };
   const fallback = defaultHandler(up);
+  up.answer = fallback;
   up.server = createServer((req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
