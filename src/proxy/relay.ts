@@ -233,7 +233,8 @@ export function createRelay(deps: RelayDeps) {
             });
           };
 
-          if (stripUsage && streaming) pipeline(source, createUsageChunkStripper(), res, done);
+          // The stripper reads event text; a compressed stream is relayed untouched.
+          if (stripUsage && streaming && !up.headers['content-encoding']) pipeline(source, createUsageChunkStripper(), res, done);
           else pipeline(source, res, done);
         },
         (err: NodeJS.ErrnoException) => {
