@@ -21,17 +21,18 @@ export function forestSvg(models: ModelFigures[], pick: (m: ModelFigures) => Rat
   const w = 460;
   const width = pad.left + w + pad.right;
   const height = pad.top + Math.max(1, rows.length) * rowH + pad.bottom;
-  const max = Math.min(1, Math.max(0.05, ...rows.map((m) => pick(m).ci95!.hi)) * 1.1);
+  const top = Math.max(0.01, ...rows.map((m) => pick(m).ci95!.hi));
+  const step = [0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.25].find((s) => top / s <= 5) ?? 0.25;
+  const max = Math.min(1, Math.ceil(top / step - 1e-9) * step);
   const x = (v: number) => pad.left + (Math.min(v, max) / max) * w;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img">`,
     `<title>${escapeHtml(title)}</title>`,
     `<text x="${width / 2}" y="18" text-anchor="middle" class="t">${escapeHtml(title)}</text>`,
   ];
-  for (let i = 0; i <= 4; i++) {
-    const v = (max * i) / 4;
+  for (let v = 0; v <= max + 1e-9; v += step) {
     parts.push(`<line x1="${n1(x(v))}" y1="${pad.top - 4}" x2="${n1(x(v))}" y2="${height - pad.bottom}" class="grid"/>`);
-    parts.push(`<text x="${n1(x(v))}" y="${height - pad.bottom + 16}" text-anchor="middle">${pct(v, 0)}</text>`);
+    parts.push(`<text x="${n1(x(v))}" y="${height - pad.bottom + 16}" text-anchor="middle">${pct(v, step < 0.01 ? 1 : 0)}</text>`);
   }
   rows.forEach((m, i) => {
     const f = pick(m);
@@ -128,6 +129,7 @@ svg .t { font-size: 13px; font-weight: 600; }
 svg .grid { stroke: #e3e6ec; } svg .ci { stroke: #3b6fd6; stroke-width: 3; } svg .dot { fill: #c2410c; }
 svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c2410c; stroke-width: 2; }
 .note { color: #5b6475; max-width: 60rem; }
+.wide { overflow-x: auto; }
 </style>
 </head>
 <body>
@@ -147,10 +149,11 @@ ${forestSvg(report.models, (m) => m.unsupportedClaims, 'Unsupported-claim rate w
 
 <h2>Rates by model</h2>
 <p class="note">Each cell: rate [Wilson 95% interval] (events/trials). Models are ordered by hallucination rate, highest first.</p>
-${table(['model', 'checks', 'grounded', 'hallucination', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}
+<div class="wide">${table(['model', 'checks', 'grounded', 'hallucination', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}</div>
 
 <h2>Hallucination score distribution (calibration view)</h2>
-${scoresSvg(o.scores, 'All models: share per score bin (bars), flag rate above each threshold (line)')}
+${scoresSvg(o.scores, 'All models: hallucination score distribution')}
+<p class="note">Bars: share of exchanges per score bin. Line: share of exchanges scoring above each bin's lower edge, i.e. the flag rate a threshold there would give.</p>
 ${table(['model', ...binHeader], scoreRows)}
 
 <h2>Method</h2>
