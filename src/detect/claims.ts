@@ -70,7 +70,10 @@ export function splitSentences(text: string): Array<[number, number]> {
           let k = j;
           while (k < n && text[k] === ' ') k++;
           const next = text[k] ?? '';
+          const lineStart = text.lastIndexOf('\n', i - 1) + 1;
           if (ABBREVIATIONS.has(word) && !atEnd) boundary = false;
+          // A numbered list marker ("1. ") at the start of a line.
+          else if (/^\s*(?:\d{1,3}|[a-zA-Z])$/.test(text.slice(Math.max(lineStart, start), i))) boundary = false;
           // An initial ("H. Bruce") or a dotted acronym ("U.S.") followed by a capitalised word.
           else if (/^(?:\p{Lu}|(?:\p{L}\.)+\p{L})$/u.test(wordAsWritten) && /\p{Lu}/u.test(next)) boundary = false;
           // A lower-case continuation after a dot is rarely a new sentence ("approx. five").

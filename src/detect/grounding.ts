@@ -20,6 +20,8 @@ interface Passage {
 export interface ContextIndex {
   keys: Set<string>;
   bigrams: Set<string>;
+  /** Unordered pairs of content words within PAIR_WINDOW of each other. */
+  pairs: Set<string>;
   /** Lower-cased context, for verbatim phrase look-ups. */
   lower: string;
   passages: Passage[];
@@ -44,12 +46,19 @@ export interface ClaimFeatures {
   numberMissing: number;
   /** Best single passage: share of claim content tokens it holds. */
   passageCoverage: number;
-  /** Share of adjacent content-word pairs that also sit together in the context. */
+  /** Share of adjacent content-word pairs that also sit together, in that order, in the context. */
   bigramCoverage: number;
+  /** Share of adjacent claim content-word pairs that sit close together (any order) in the context. */
+  pairCoverage: number;
   /** Polarity of the claim differs from its best passage. */
   negationFlip: boolean;
   /** The claim uses a word whose antonym the best passage uses instead. */
   antonymFlip: boolean;
+  /**
+   * A name or number the context lacks, inside a claim whose other words the context has: the
+   * signature of a swapped entity, date or quantity.
+   */
+  specificSwap: boolean;
   /** Only question words: the claim restates what was asked. */
   restatesQuestion: boolean;
   /**
@@ -62,6 +71,12 @@ export interface ClaimFeatures {
 }
 
 const MAX_PASSAGES_SCORED = 64;
+/** How many content words apart two context words may sit and still count as related. */
+const PAIR_WINDOW = 4;
+
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a} ${b}` : `${b} ${a}`;
+}
 
 function keysOf(tokens: Token[]): Set<string> {
   const s = new Set<string>();
@@ -72,6 +87,7 @@ function keysOf(tokens: Token[]): Set<string> {
 export function buildContextIndex(contextText: string, question: string): ContextIndex {
   const keys = new Set<string>();
   const bigrams = new Set<string>();
+  const pairs = new Set<string>();
   const numbers = new Set<string>();
   const passages: Passage[] = [];
   const postings = new Map<string, number[]>();
@@ -90,7 +106,12 @@ export function buildContextIndex(contextText: string, question: string): Contex
       keys.add(t.key);
       if (t.number) numbers.add(t.key);
     }
-    for (let i = 0; i + 1 < content.length; i++) bigrams.add(`${content[i]!.key} ${content[i + 1]!.key}`);
+    // Unordered pairs of content words close together: a relation survives reordering ("in Paris
+    // in 1889" / "in 1889 in Paris") but not a word lifted from another part of the passage.
+    for (let i = 0; i < content.length; i++) {
+      if (i + 1 < content.length) bigrams.add(`${content[i]!.key} ${content[i + 1]!.key}`);
+      for (let j = i + 1; j < Math.min(content.length, i + 1 + PAIR_WINDOW); j++) pairs.add(pairKey(content[i]!.key, content[j]!.key));
+    }
     const id = passages.length;
     for (const k of pk) {
       let list = postings.get(k);
@@ -104,6 +125,7 @@ export function buildContextIndex(contextText: string, question: string): Contex
   return {
     keys,
     bigrams,
+    pairs,
     lower: contextText.toLowerCase(),
     passages,
     postings,
@@ -136,9 +158,11 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   }
   let bigramTotal = 0;
   let bigramFound = 0;
+  let pairFound = 0;
   for (let i = 0; i + 1 < content.length; i++) {
     bigramTotal++;
     if (index.bigrams.has(`${content[i]!.key} ${content[i + 1]!.key}`)) bigramFound++;
+    if (index.pairs.has(pairKey(content[i]!.key, content[i + 1]!.key))) pairFound++;
   }
 
   // Best passage: count shared keys through the postings, score only the top candidates.
@@ -170,7 +194,9 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   if (best && passageCoverage >= 0.5 && n >= 3) {
     let negated = false;
     for (const t of tokens) if (isNegation(t.raw)) negated = !negated;
-    negationFlip = negated !== best.negated;
+    // A passage's negation often scopes over words the claim never used; only a claim that says
+    // nearly everything the passage says is held to the passage's polarity.
+    negationFlip = negated !== best.negated && (negated || (n >= 5 && passageCoverage >= 0.8));
     for (const k of claimKeys) {
       if (best.keys.has(k)) continue;
       const ants = ANTONYMS.get(k);
@@ -207,9 +233,11 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     numberMissing,
     passageCoverage,
     bigramCoverage: bigramTotal > 0 ? bigramFound / bigramTotal : 1,
+    pairCoverage: bigramTotal > 0 ? pairFound / bigramTotal : 1,
     negationFlip,
     antonymFlip,
     restatesQuestion: n > 0 && novel === 0,
+    specificSwap: properMissing + numberMissing > 0 && n - novelMissing >= 2 && (found + properMissing + numberMissing) / Math.max(1, n) >= 0.99,
     questionLocality,
     evidence: best ? best.text.trim().slice(0, 300) : '',
   };
@@ -230,6 +258,8 @@ export function featureVector(f: ClaimFeatures): number[] {
     f.restatesQuestion ? 1 : 0,
     Math.min(f.n, 30) / 30,
     1 - f.questionLocality,
+    1 - f.pairCoverage,
+    f.specificSwap ? 1 : 0,
   ];
 }
 
@@ -246,6 +276,8 @@ export const FEATURE_NAMES = [
   'restatesQuestion',
   'length',
   'questionDistance',
+  'pairMissing',
+  'specificSwap',
 ];
 
 /** A system prompt shorter than this (content words) is an instruction, not material to check against. */

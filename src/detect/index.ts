@@ -93,7 +93,8 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
       const f = claimFeatures(c, index);
       const z = claimLogit(f);
       maxLogit = Math.max(maxLogit, z);
-      score = sigmoid(z);
+      // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
+      score = sigmoid(GROUNDING_MODEL.exchange.a * z + GROUNDING_MODEL.exchange.b);
       evidence = f.evidence || undefined;
       const flipped = (f.negationFlip || f.antonymFlip) && f.passageCoverage >= 0.6;
       if (flipped) {

@@ -181,7 +181,7 @@ export function tokenize(text: string): Token[] {
       content = false;
     } else {
       key = stemOf(raw);
-      content = !STOPWORDS.has(lower) && !NEGATIONS.has(lower) && key.length > 0;
+      content = !STOPWORDS.has(lower) && !STOPWORDS.has(key) && !NEGATIONS.has(lower) && key.length > 0;
     }
     const prev = out[out.length - 1];
     // "160 million", "2.5bn": fold the scale into the number before it.

@@ -4,10 +4,10 @@
  * rows; do not edit by hand, re-run the script.
  */
 export const GROUNDING_MODEL = {
-  features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance"],
-  weights: [-0.0315,1.8069,-1.1823,0.4742,-0.3134,0.6273,3.7775,0.9035,-0.1703,0.3602,2.8807,-1.3332],
-  bias: -1.9101,
+  features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance","pairMissing","specificSwap"],
+  weights: [-0.3428,1.487,0,0.1363,0,0.3911,2.9856,1.6272,0,0.2928,2.3416,-1.512,0.8892,0.3022],
+  bias: -1.7003,
   /** Exchange score = sigmoid(a * max claim logit + c * ln(claim count) + b). */
-  exchange: { a: 1.4425, b: 0.1269, c: -0.9613 },
+  exchange: { a: 1.2967, b: 0.6, c: -1.15 },
   trainedOn: 'dev-v1',
 };

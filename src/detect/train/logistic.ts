@@ -3,7 +3,7 @@
 export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
 /** Weighted logistic regression by full-batch gradient descent with an L2 penalty. */
-export function fitLogistic(xs: number[][], ys: boolean[], ws: number[], l2: number, iters = 3000, nonNegative = false): { weights: number[]; bias: number } {
+export function fitLogistic(xs: number[][], ys: boolean[], ws: number[], l2: number, iters = 3000, nonNegative: boolean | boolean[] = false): { weights: number[]; bias: number } {
   const d = xs[0]?.length ?? 0;
   const w = new Array<number>(d).fill(0);
   let b = 0;
@@ -23,7 +23,7 @@ export function fitLogistic(xs: number[][], ys: boolean[], ws: number[], l2: num
     for (let j = 0; j < d; j++) {
       w[j]! -= lr * (gw[j]! / wsum + l2 * w[j]!);
       // Every feature is oriented so that more means less support: keep the weights monotone.
-      if (nonNegative && w[j]! < 0) w[j] = 0;
+      if ((nonNegative === true || (Array.isArray(nonNegative) && nonNegative[j])) && w[j]! < 0) w[j] = 0;
     }
     b -= lr * (gb / wsum);
   }

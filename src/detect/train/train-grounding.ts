@@ -34,6 +34,15 @@ const cfg = defaultDetectConfig();
  * balanced accuracy on both sets under cross-validation, so the default fits freely.
  */
 const NON_NEGATIVE = process.env.NON_NEGATIVE === '1';
+/** DECISION_FIT=0 keeps the plain likelihood calibration of the exchange score. */
+const DECISION_FIT = process.env.DECISION_FIT !== '0';
+/**
+ * Features whose weight may not go negative whatever the dev rows say: a name, number or fact
+ * the context lacks, or a flipped polarity, can never make a claim better supported.
+ */
+const MONOTONE = new Set(
+  (process.env.MONOTONE ?? 'novelMissingShare,novelMissingCount,properMissing,numberMissing,negationFlip,antonymFlip,specificSwap').split(',').filter(Boolean),
+);
 const DROP = new Set((process.env.DROP ?? '').split(',').filter(Boolean));
 
 function items(dataset: string, rows: Row[]): Item[] {
@@ -91,13 +100,32 @@ function train(data: Item[], l2: number): Model {
     ys.push(c.y);
     ds.push(it.dataset);
   }
-  const claimModel = fitLogistic(xs, ys, balance(ys, ds), l2, 3000, NON_NEGATIVE);
+  const claimModel = fitLogistic(xs, ys, balance(ys, ds), l2, 3000, NON_NEGATIVE || FEATURE_NAMES.map((n) => MONOTONE.has(n)));
   // Calibrate the exchange score on the max claim logit, exchanges balanced per dataset and class.
   const ex = data.filter((it) => it.claims.length > 0);
   // The max over many claims runs higher by chance alone, so the claim count joins the calibration.
   const zs = ex.map((it) => calibrationInputs(claimModel, it));
   const cal = fitLogistic(zs, ex.map((it) => it.label), balance(ex.map((it) => it.label), ex.map((it) => it.dataset)), 0, 4000);
-  return { ...claimModel, a: cal.weights[0]!, c: cal.weights[1]!, b: cal.bias };
+  const a = cal.weights[0]!;
+  let best = { b: cal.bias, c: cal.weights[1]!, value: -Infinity };
+  if (DECISION_FIT) {
+    // Likelihood is ruled by the far tails; the flag is decided at 0.5. Move the offset and the
+    // claim-count slope (slope a kept) to where the decision is best on average across datasets.
+    const datasets = [...new Set(ex.map((it) => it.dataset))];
+    for (let b = -3; b <= 3.001; b += 0.05) {
+      for (let c = -2.5; c <= 0.501; c += 0.05) {
+        let value = 0;
+        for (const d of datasets) {
+          const idx = ex.map((it, i) => (it.dataset === d ? i : -1)).filter((i) => i >= 0);
+          value += balancedAccuracy(idx.map((i) => ex[i]!.label), idx.map((i) => a * zs[i]![0]! + c * zs[i]![1]! + b >= 0));
+        }
+        // Ties go to the likelihood fit.
+        value -= 1e-4 * (Math.abs(b - cal.bias) + Math.abs(c - cal.weights[1]!));
+        if (value > best.value) best = { b, c, value };
+      }
+    }
+  }
+  return { ...claimModel, a, c: best.c, b: best.b };
 }
 
 function calibrationInputs(m: Pick<Model, 'weights' | 'bias'>, it: Item): number[] {
