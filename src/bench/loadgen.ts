@@ -37,6 +37,8 @@ export interface LoadResult {
   interChunk?: Summary;
   /** Streams whose body did not end with `data: [DONE]`. */
   truncated?: number;
+  /** Measured requests still in flight when the drain time ran out (cut off by the generator). */
+  unfinished: number;
   collected?: string[];
 }
 
@@ -57,6 +59,8 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const errorSamples: string[] = [];
   let errors = 0;
   let truncated = 0;
+  let unfinished = 0;
+  let stopping = false;
   let completedInWindow = 0;
 
   const t0 = process.hrtime.bigint();
@@ -101,7 +105,9 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
       // straddling the window edges are not lost.
       if (end >= windowStart && end <= windowEnd) completedInWindow++;
     } catch (err) {
-      if (measured) {
+      if (stopping) {
+        if (measured) unfinished++;
+      } else if (measured) {
         errors++;
         if (errorSamples.length < 5) errorSamples.push(String((err as Error).message ?? err));
       }
@@ -133,6 +139,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
       sleep(job.warmupMs + job.durationMs + (job.drainMs ?? 10_000)),
     ]);
   }
+  stopping = true;
   await pool.destroy().catch(() => undefined);
 
   const seconds = job.durationMs / 1000;
@@ -143,6 +150,7 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
     seconds,
     throughput: Math.round((completedInWindow / seconds) * 10) / 10,
     latency: summarise(lat),
+    unfinished,
   };
   if (ttfc && gaps) {
     result.ttfc = summarise(ttfc);

@@ -109,7 +109,7 @@ export function renderCells(cells: readonly Derived[]): string {
       ...(stream ? [fmt(c.addedTtfcP50), fmt(c.addedTtfcP99), fmt(c.load.interChunk?.p99)] : []),
       fmt(c.cpuPercent, 0) + (c.auxCpuPercent !== undefined ? ` (+${fmt(c.auxCpuPercent, 0)})` : ''),
       fmt(c.peakRssMb, 0) + (c.auxPeakRssMb !== undefined ? ` (+${fmt(c.auxPeakRssMb, 0)})` : ''),
-      String(c.load.errors + (c.load.truncated ?? 0)),
+      String(c.load.errors + (c.load.truncated ?? 0)) + (c.load.unfinished ? ` (+${c.load.unfinished} cut)` : ''),
     ]);
     out.push(markdownTable(header, body), '');
   }

@@ -282,15 +282,26 @@ export function lagBuckets(exposition: string): { le: number; count: number }[] 
   return [...sums].map(([le, count]) => ({ le, count }));
 }
 
-async function metricsLag(urls: string[]): Promise<{ p50: number; p99: number; source?: string }> {
+type Buckets = { le: number; count: number }[];
+
+async function scrapeLag(urls: string[]): Promise<Map<string, Buckets>> {
+  const out = new Map<string, Buckets>();
   for (const url of urls) {
     try {
-      const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
-      const b = lagBuckets(text);
-      if (b.some((x) => x.count > 0)) return { p50: bucketQuantile(b, 0.5) * 1000, p99: bucketQuantile(b, 0.99) * 1000, source: url };
+      out.set(url, lagBuckets(await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text()));
     } catch {
-      // try the next
+      // not exposed there
     }
+  }
+  return out;
+}
+
+/** Lag quantiles of what the histogram gained between two scrapes (it counts since start). */
+function metricsLag(before: Map<string, Buckets>, after: Map<string, Buckets>): { p50: number; p99: number; source?: string } {
+  for (const [url, b] of after) {
+    const prev = new Map((before.get(url) ?? []).map((x) => [x.le, x.count]));
+    const delta = b.map((x) => ({ le: x.le, count: x.count - (prev.get(x.le) ?? 0) }));
+    if (delta.some((x) => x.count > 0)) return { p50: bucketQuantile(delta, 0.5) * 1000, p99: bucketQuantile(delta, 0.99) * 1000, source: url };
   }
   return { p50: NaN, p99: NaN };
 }
@@ -311,6 +322,8 @@ const fmt = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 async function main() {
   const opts = parseOptions(process.argv.slice(2));
   const started = new Date();
+  // Other work on the machine skews every figure; the load average says how much there was.
+  const loadAvgStart = os.loadavg().map((x) => Math.round(x * 100) / 100);
   const ncpu = os.cpus().length;
   // The proxy under test (and what it needs) gets core 0; the load generator and fake upstream
   // share the rest, so the generator never competes with the proxy for a core.
@@ -372,7 +385,8 @@ async function main() {
             }
           }
         }
-        if (opts.sub.includes('streams') && (name === 'veracity' || name === 'nginx')) {
+        // Direct shows what the generator and the fake upstream manage alone on their core.
+        if (opts.sub.includes('streams') && (name === 'veracity' || name === 'nginx' || name === 'direct')) {
           // Long streams (a 20 ms gap between 200 chunks: ~4 s each) so all of them are open at once.
           const job: LoadJob = {
             origin: target.origin,
@@ -410,10 +424,12 @@ async function main() {
             collectHeader: 'x-veracity-id',
             drainMs: 10_000,
           };
+          const metricUrls = [`${target.origin}/metrics`, ...target.metricsUrls];
+          const before = await scrapeLag(metricUrls);
           const load = await runLoadgen(job, cpus);
           const ids = spread(load.collected ?? [], VERDICT_SAMPLE);
           const { lags, missing } = await fetchVerdictLags(target.origin, ids, 30_000);
-          const ml = await metricsLag([`${target.origin}/metrics`, ...target.metricsUrls]);
+          const ml = metricsLag(before, await scrapeLag(metricUrls));
           lag = {
             offeredRps: opts.lagRps,
             seconds: opts.lagSeconds,
@@ -440,11 +456,12 @@ async function main() {
   }
 
   const derived = derive(cells);
-  const m = machine();
+  const m = { ...machine(), loadAvgStart, loadAvgEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) };
   const header = [
     `# Proxy benchmark — ${started.toISOString()}`,
     '',
-    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GiB, Node ${m.node}, ${m.os}.`,
+    `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GiB, Node ${m.node}, ${m.os}. ` +
+      `Load average (1/5/15 min) at start ${m.loadAvgStart.join(' / ')}, at end ${m.loadAvgEnd.join(' / ')}.`,
     `Pinning: ${cpus.underTest ? `proxy under test (with its worker and Redis) on CPU ${cpus.underTest}; load generator and fake upstream on CPU ${cpus.load}` : 'none'}.`,
     `Cells: ${opts.warmupMs / 1000} s warm-up + ${opts.durationMs / 1000} s measured, closed loop. Streams: ${opts.chunks} chunks, ${opts.chunkGapMs} ms apart.`,
     `Command: npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
@@ -452,7 +469,7 @@ async function main() {
     'Columns: `+p50/+p99` latency added over direct in the same run; `×direct/×nginx` throughput ratio; ' +
       '`+TTFC` added time to first body chunk; `gap p99` 99th percentile of the delay between body chunks; ' +
       "`CPU %` of one core and `RSS MB` peak resident memory of the proxy's processes (Veracity's worker and Redis in brackets); " +
-      '`err` failed or truncated requests.',
+      '`err` failed or truncated requests (`cut` = still unfinished when the drain time ran out).',
     '',
   ];
   const parts = [...header, renderCells(derived)];
@@ -460,15 +477,17 @@ async function main() {
     parts.push(
       `### ${opts.streams} concurrent streams (200 chunks, 20 ms apart)\n`,
       markdownTable(
-        ['target', 'streams/s', 'TTFC p99 ms', 'gap p99 ms', 'CPU %', 'peak RSS MB', 'err'],
+        ['target', 'streams/s', 'TTFC p99 ms', 'gap p99 ms', 'stream p50 ms', 'CPU %', 'peak RSS MB', 'err', 'cut off'],
         streamsResults.map((s) => [
           s.target,
           fmt(s.load.throughput),
           fmt(s.load.ttfc?.p99 ?? NaN, 2),
           fmt(s.load.interChunk?.p99 ?? NaN, 2),
+          fmt(s.load.latency.p50, 0),
           fmt(s.cpuPercent, 0) + (s.auxCpuPercent !== undefined ? ` (+${fmt(s.auxCpuPercent, 0)})` : ''),
           fmt(s.peakRssMb) + (s.auxPeakRssMb !== undefined ? ` (+${fmt(s.auxPeakRssMb)})` : ''),
           String(s.load.errors + (s.load.truncated ?? 0)),
+          String(s.load.unfinished),
         ]),
       ),
       '',
