@@ -135,9 +135,13 @@ t.test('panelQueries substitutes variables the way Grafana does', async (t) => {
     'sum by (provider, model) (rate(veracity_hallucinations_total{provider=~"(openai|anthropic)", model=~"gpt-4o"}[2m]))\n/\n' +
       'sum by (provider, model) (rate(veracity_checks_total{provider=~"(openai|anthropic)", model=~"gpt-4o"}[2m]))',
   );
-  t.equal(substitute('x{m=~"$model"}', { model: ['gpt-4.1'] }, d), 'x{m=~"gpt-4\\.1"}', 'single values are regex-escaped');
+  // Regex-escaped, then escaped again for the PromQL string literal it lands in.
+  t.equal(substitute('x{m=~"$model"}', { model: ['gpt-4.1'] }, d), 'x{m=~"gpt-4\\\\.1"}', 'single values are regex-escaped');
   t.equal(substitute('x{m=~"${model}"}', { model: '$__all' }, d), 'x{m=~".*"}', 'All is .*');
   t.ok(picked.find((q) => q.instant), 'instant queries are marked');
+  const aliased = panelQueries(d, { $provider: 'openai', rateInterval: '30s', range: '6h' });
+  t.match(aliased.find((q) => q.panel === 'Hallucination rate by model')!.expr, /provider=~"openai", model=~"\.\*"\}\[30s\]/, '$-prefixed names and aliases');
+  t.match(aliased.find((q) => q.instant)!.expr, /\[6h\]/);
 });
 
 t.test('every dashboard expression is valid PromQL (promtool)', async (t) => {
@@ -147,7 +151,8 @@ t.test('every dashboard expression is valid PromQL (promtool)', async (t) => {
   }
   const dir = mkdtempSync(join(tmpdir(), 'veracity-dash-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const rules = allQueries().map((q, i) => ({ record: `dashboard_query_${i}`, expr: q.expr }));
+  const picked = [...dashboards.values()].flatMap((d) => panelQueries(d, { provider: ['openai', 'anthropic'], model: ['gpt-3.5-turbo', 'claude-3.5(new)'] }));
+  const rules = [...allQueries(), ...picked].map((q, i) => ({ record: `dashboard_query_${i}`, expr: q.expr }));
   writeFileSync(join(dir, 'rules.yml'), stringify({ groups: [{ name: 'dashboards', rules }] }));
   const out = await new Promise<{ code: number; text: string }>((resolve) =>
     execFile(PROMTOOL, ['check', 'rules', join(dir, 'rules.yml')], { timeout: 60_000 }, (err, stdout, stderr) =>

@@ -118,8 +118,26 @@ export function substitute(expr: string, vars: QueryVars = {}, dashboard: Dashbo
   });
 }
 
+const ALIASES: Record<string, string> = {
+  rate_interval: '__rate_interval',
+  rateInterval: '__rate_interval',
+  interval: '__interval',
+  range: '__range',
+};
+
+/** Accepts names with or without `$`, and the built-ins without their `__` (rateInterval, range). */
+function normaliseVars(vars: QueryVars): QueryVars {
+  const out: QueryVars = {};
+  for (const [key, value] of Object.entries(vars)) {
+    const name = key.replace(/^\$/, '');
+    out[ALIASES[name] ?? name] = value;
+  }
+  return out;
+}
+
 /** Every panel's expressions, variables substituted, in panel order. */
 export function panelQueries(dashboard: Dashboard, vars: QueryVars = {}): PanelQuery[] {
+  vars = normaliseVars(vars);
   const out: PanelQuery[] = [];
   for (const panel of dashboardPanels(dashboard)) {
     for (const target of panel.targets ?? []) {
