@@ -80,6 +80,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   const logprobs = Array.isArray(response.logprobs) ? response.logprobs : undefined;
   const out: ClaimVerdict[] = [];
   let maxLogit = -Infinity;
+  let secondLogit = -Infinity;
   let mismatch = 0;
 
   const index = grounded ? buildContextIndex(ctx, question) : undefined;
@@ -92,9 +93,12 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
     if (index) {
       const f = claimFeatures(c, index);
       const z = claimLogit(f);
-      maxLogit = Math.max(maxLogit, z);
+      if (z > maxLogit) {
+        secondLogit = maxLogit;
+        maxLogit = z;
+      } else if (z > secondLogit) secondLogit = z;
       // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
-      score = sigmoid(GROUNDING_MODEL.exchange.a * z + GROUNDING_MODEL.exchange.b);
+      score = sigmoid((GROUNDING_MODEL.exchange.a + GROUNDING_MODEL.exchange.a2) * z + GROUNDING_MODEL.exchange.b);
       evidence = f.evidence || undefined;
       const flipped = (f.negationFlip || f.antonymFlip) && f.passageCoverage >= 0.6;
       if (flipped) {
@@ -115,9 +119,10 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   let score = 0;
   if (index) {
     if (out.length > 0) {
-      const { a, b, c } = GROUNDING_MODEL.exchange;
-      // The max over many claims runs higher by chance alone; the claim count corrects for it.
-      score = sigmoid(a * maxLogit + c * Math.log(out.length) + b);
+      const { a, a2, b, c } = GROUNDING_MODEL.exchange;
+      // One bad claim can be noise, a second rarely is; and the top of many claims runs higher by
+      // chance alone, which the claim count corrects for.
+      score = sigmoid(a * maxLogit + a2 * (secondLogit === -Infinity ? maxLogit : secondLogit) + c * Math.log(out.length) + b);
     }
     // A contradicted claim is at least as bad as the threshold says.
     if (out.some((c) => c.support === 'contradicted')) score = Math.max(score, cfg.hallucinationThreshold);

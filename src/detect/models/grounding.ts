@@ -5,9 +5,9 @@
  */
 export const GROUNDING_MODEL = {
   features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance","pairMissing","specificSwap"],
-  weights: [-0.3428,1.487,0,0.1363,0,0.3911,2.9856,1.6272,0,0.2928,2.3416,-1.512,0.8892,0.3022],
-  bias: -1.7003,
-  /** Exchange score = sigmoid(a * max claim logit + c * ln(claim count) + b). */
-  exchange: { a: 1.2967, b: 0.6, c: -1.15 },
+  weights: [0.1333,1.6185,0,0.0093,0,0.5888,2.8762,1.6346,0,0.269,2.2761,-1.5452,0.5525,0.3139],
+  bias: -1.6494,
+  /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + b). */
+  exchange: { a: 0.5391, a2: 0.8963, b: 0.3, c: -0.5502 },
   trainedOn: 'dev-v1',
 };

@@ -36,6 +36,10 @@ const cfg = defaultDetectConfig();
 const NON_NEGATIVE = process.env.NON_NEGATIVE === '1';
 /** DECISION_FIT=0 keeps the plain likelihood calibration of the exchange score. */
 const DECISION_FIT = process.env.DECISION_FIT !== '0';
+/** DECISION_FIT_SLOPE=1 lets the decision fit move the claim-count slope too (overfits on dev). */
+const DECISION_FIT_SLOPE = process.env.DECISION_FIT_SLOPE === '1';
+const range = (from: number, to: number, step: number): number[] =>
+  Array.from({ length: Math.floor((to - from) / step + 1e-9) + 1 }, (_, i) => from + i * step);
 /**
  * Features whose weight may not go negative whatever the dev rows say: a name, number or fact
  * the context lacks, or a flipped polarity, can never make a claim better supported.
@@ -71,6 +75,7 @@ interface Model {
   weights: number[];
   bias: number;
   a: number;
+  a2: number;
   b: number;
   c: number;
 }
@@ -101,41 +106,45 @@ function train(data: Item[], l2: number): Model {
     ds.push(it.dataset);
   }
   const claimModel = fitLogistic(xs, ys, balance(ys, ds), l2, 3000, NON_NEGATIVE || FEATURE_NAMES.map((n) => MONOTONE.has(n)));
-  // Calibrate the exchange score on the max claim logit, exchanges balanced per dataset and class.
+  // Calibrate the exchange score on the top two claim logits, exchanges balanced per dataset and class:
+  // one bad claim can be noise, a second one rarely is.
   const ex = data.filter((it) => it.claims.length > 0);
   // The max over many claims runs higher by chance alone, so the claim count joins the calibration.
   const zs = ex.map((it) => calibrationInputs(claimModel, it));
   const cal = fitLogistic(zs, ex.map((it) => it.label), balance(ex.map((it) => it.label), ex.map((it) => it.dataset)), 0, 4000);
   const a = cal.weights[0]!;
-  let best = { b: cal.bias, c: cal.weights[1]!, value: -Infinity };
+  const a2 = cal.weights[1]!;
+  let best = { b: cal.bias, c: cal.weights[2]!, value: -Infinity };
   if (DECISION_FIT) {
     // Likelihood is ruled by the far tails; the flag is decided at 0.5. Move the offset and the
     // claim-count slope (slope a kept) to where the decision is best on average across datasets.
     const datasets = [...new Set(ex.map((it) => it.dataset))];
     for (let b = -3; b <= 3.001; b += 0.05) {
-      for (let c = -2.5; c <= 0.501; c += 0.05) {
+      for (const c of DECISION_FIT_SLOPE ? range(-2.5, 0.5, 0.05) : [cal.weights[2]!]) {
         let value = 0;
         for (const d of datasets) {
           const idx = ex.map((it, i) => (it.dataset === d ? i : -1)).filter((i) => i >= 0);
-          value += balancedAccuracy(idx.map((i) => ex[i]!.label), idx.map((i) => a * zs[i]![0]! + c * zs[i]![1]! + b >= 0));
+          value += balancedAccuracy(idx.map((i) => ex[i]!.label), idx.map((i) => a * zs[i]![0]! + a2 * zs[i]![1]! + c * zs[i]![2]! + b >= 0));
         }
         // Ties go to the likelihood fit.
-        value -= 1e-4 * (Math.abs(b - cal.bias) + Math.abs(c - cal.weights[1]!));
+        value -= 1e-4 * (Math.abs(b - cal.bias) + Math.abs(c - cal.weights[2]!));
         if (value > best.value) best = { b, c, value };
       }
     }
   }
-  return { ...claimModel, a, c: best.c, b: best.b };
+  return { ...claimModel, a, a2, c: best.c, b: best.b };
 }
 
+/** Highest and second-highest claim logit (the same for one claim), and ln(claim count). */
 function calibrationInputs(m: Pick<Model, 'weights' | 'bias'>, it: Item): number[] {
-  return [Math.max(...it.claims.map((c) => logit(m, c.x))), Math.log(it.claims.length)];
+  const zs = it.claims.map((c) => logit(m, c.x)).sort((x, y) => y - x);
+  return [zs[0]!, zs[1] ?? zs[0]!, Math.log(it.claims.length)];
 }
 
 function exchangeScore(m: Model, it: Item): number {
   if (it.claims.length === 0) return 0;
-  const [z, logN] = calibrationInputs(m, it);
-  return sigmoid(m.a * z! + m.c * logN! + m.b);
+  const [z1, z2, logN] = calibrationInputs(m, it);
+  return sigmoid(m.a * z1! + m.a2 * z2! + m.c * logN! + m.b);
 }
 
 function report(label: string, data: Item[], scores: number[]): void {
@@ -167,7 +176,7 @@ for (let k = 0; k < K; k++) {
 report(`cv-${K}fold`, data, cvScores);
 
 console.log('weights', FEATURE_NAMES.map((n, i) => `${n}=${full.weights[i]!.toFixed(3)}`).join(' '));
-console.log(`bias=${full.bias.toFixed(3)} a=${full.a.toFixed(3)} b=${full.b.toFixed(3)} c=${full.c.toFixed(3)}`);
+console.log(`bias=${full.bias.toFixed(3)} a=${full.a.toFixed(3)} a2=${full.a2.toFixed(3)} b=${full.b.toFixed(3)} c=${full.c.toFixed(3)}`);
 
 if (process.argv.includes('--write')) {
   // Run from the repository root: the model is written into the source tree, not next to the build.
@@ -182,8 +191,8 @@ export const GROUNDING_MODEL = {
   features: ${JSON.stringify(FEATURE_NAMES)},
   weights: ${JSON.stringify(full.weights.map(r))},
   bias: ${r(full.bias)},
-  /** Exchange score = sigmoid(a * max claim logit + c * ln(claim count) + b). */
-  exchange: { a: ${r(full.a)}, b: ${r(full.b)}, c: ${r(full.c)} },
+  /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + b). */
+  exchange: { a: ${r(full.a)}, a2: ${r(full.a2)}, b: ${r(full.b)}, c: ${r(full.c)} },
   trainedOn: 'dev-v1',
 };
 `;
