@@ -168,3 +168,11 @@ t.test('the verdict keeps to the contract shape', async (t) => {
   for (const s of [v.hallucination.score, v.confidence_mismatch.score, v.refusal.score]) t.ok(s >= 0 && s <= 1);
   t.match(v.refusal.kind, /^(none|partial|full)$/);
 });
+
+t.test('a short system prompt grounds only when it announces material', async (t) => {
+  const marked = analyse(exchange('Butterscotch by day.', [{ source: 'system', text: 'Use the document. Document: The sky over Mars is butterscotch by day.' }]), cfg);
+  t.equal(marked.grounded, true);
+  const tool = analyse(exchange('It is 4 degrees in Oslo.', [{ source: 'tool', text: 'Oslo: 4 degrees, rain.' }]), cfg);
+  t.equal(tool.grounded, true);
+  t.equal(tool.hallucination.flagged, false);
+});

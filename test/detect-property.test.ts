@@ -99,4 +99,5 @@ t.test('analyse survives malformed exchanges and stays bounded on huge input', a
   t.ok(ms < 5000, `huge exchange analysed in ${ms} ms`);
   t.ok(v.hallucination.claims.every((c) => c.end <= cfg.maxResponseChars), 'response cut at maxResponseChars');
   t.equal(v.grounded, true);
+  t.same(v.truncated, { response: true, context: true }, 'the cut is reported for counting');
 });

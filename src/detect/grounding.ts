@@ -282,14 +282,17 @@ export const FEATURE_NAMES = [
 
 /** A system prompt shorter than this (content words) is an instruction, not material to check against. */
 const MIN_CONTEXT_WORDS = 12;
+const MIN_MARKED_WORDS = 4;
+const MATERIAL_MARKER = /\b(?:context|document|passage|source|reference|article|excerpt|knowledge|facts?)\s*:|<(?:document|context|source)\b/i;
 
 /**
  * The context text to check against, cut at `max` characters, and whether there is any: documents
  * and tool results always count; system prompts and history only when they say enough to be
  * material rather than instructions ("You are a helpful assistant" grounds nothing).
  */
-export function contextText(parts: ContextPart[] | undefined, max: number): { text: string; grounded: boolean } {
-  if (!Array.isArray(parts)) return { text: '', grounded: false };
+export function contextText(parts: ContextPart[] | undefined, max: number): { text: string; grounded: boolean; truncated: boolean } {
+  if (!Array.isArray(parts)) return { text: '', grounded: false, truncated: false };
+  let truncated = false;
   const texts: string[] = [];
   let strong = false;
   let total = 0;
@@ -297,13 +300,20 @@ export function contextText(parts: ContextPart[] | undefined, max: number): { te
     const t = typeof p?.text === 'string' ? p.text : '';
     if (t.trim() === '') continue;
     const room = max - total;
-    if (room <= 0) break;
+    if (room <= 0) {
+      truncated = true;
+      break;
+    }
+    if (t.length > room) truncated = true;
     const piece = t.length > room ? t.slice(0, room) : t;
     texts.push(piece);
     total += piece.length + 1;
     if (p.source === 'document' || p.source === 'tool') strong = true;
   }
   const text = texts.join('\n');
-  const words = strong ? MIN_CONTEXT_WORDS : tokenize(text.slice(0, 4000)).filter((t) => t.content || t.number).length;
-  return { text, grounded: words >= MIN_CONTEXT_WORDS };
+  if (strong) return { text, grounded: true, truncated };
+  const words = tokenize(text.slice(0, 4000)).filter((t) => t.content || t.number).length;
+  // A short system prompt still grounds when it announces material ("Context: …", "Document: …").
+  const announced = MATERIAL_MARKER.test(text) && words >= MIN_MARKED_WORDS;
+  return { text, grounded: words >= MIN_CONTEXT_WORDS || announced, truncated };
 }

@@ -60,8 +60,13 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   const fullText = typeof response.text === 'string' ? response.text : '';
   const text = fullText.length > cfg.maxResponseChars ? fullText.slice(0, cfg.maxResponseChars) : fullText;
   const question = typeof exchange.question === 'string' ? exchange.question.slice(0, 20_000) : '';
-  const { text: ctx, grounded } = contextText(exchange.context, cfg.maxContextChars);
+  const { text: ctx, grounded, truncated: contextCut } = contextText(exchange.context, cfg.maxContextChars);
   verdict.grounded = grounded;
+  if (contextCut || text.length < fullText.length) {
+    verdict.truncated = {};
+    if (text.length < fullText.length) verdict.truncated.response = true;
+    if (contextCut) verdict.truncated.context = true;
+  }
   if (typeof exchange.app === 'string') verdict.app = exchange.app;
   if (typeof exchange.route === 'string') verdict.route = exchange.route;
   if (exchange.aborted === true) verdict.aborted = true;

@@ -37,4 +37,6 @@ export interface Verdict {
   status?: number;
   /** Detectors that contributed (e.g. `heuristic`, `judge:<model>`). */
   provenance?: string[];
+  /** Which inputs were cut at `detect.maxResponseChars` / `detect.maxContextChars` before analysis. */
+  truncated?: { response?: boolean; context?: boolean };
 }
