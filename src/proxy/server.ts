@@ -22,6 +22,8 @@ export interface ProxyDeps {
   logger?: boolean | object;
 }
 
+const CONTENT_TYPE = Symbol('content-type');
+
 // Dot-segments, raw or percent-encoded, would let a path climb out of an upstream's base path.
 const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 
@@ -72,6 +74,22 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
   // Bodies are forwarded byte for byte: keep the raw buffer, whatever the content type.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // Fastify answers 415 itself to a content-type it cannot parse (`;;;/==`), before any route
+  // runs; the header is the upstream's business. Hidden from Fastify while the body is read, it
+  // is put back before the request is relayed.
+  app.addHook('onRequest', (request, _reply, done) => {
+    const contentType = request.raw.headers['content-type'];
+    if (contentType !== undefined) {
+      (request.raw as { [CONTENT_TYPE]?: string })[CONTENT_TYPE] = contentType;
+      delete request.raw.headers['content-type'];
+    }
+    done();
+  });
+  app.addHook('preHandler', (request, _reply, done) => {
+    const contentType = (request.raw as { [CONTENT_TYPE]?: string })[CONTENT_TYPE];
+    if (contentType !== undefined) request.raw.headers['content-type'] = contentType;
+    done();
+  });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     const dialect = dialectOf(request.url, request.headers);
