@@ -18,6 +18,19 @@ export interface Running {
   stop(): Promise<void>;
 }
 
+/** Resolves to the promise's value, or to false when it has not settled within `ms`. */
+async function bounded<T>(promise: Promise<T>, ms: number): Promise<T | false> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((r) => {
+    timer = setTimeout(() => r(false), ms);
+  });
+  try {
+    return await Promise.race([promise.catch(() => false as const), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 type Log = Pick<FastifyBaseLogger, 'info' | 'warn' | 'error'>;
 
 const consoleLog: Log = {
@@ -125,7 +138,11 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
         await new Promise((r) => metricsServer!.close(() => r(undefined)));
       }
       await producer?.close();
-      await worker?.close().catch(() => {});
+      // A worker finishes its active jobs; if Redis is gone it cannot, so it is forced after a while.
+      if (worker) {
+        const closed = await bounded(worker.close().then(() => true), 5000);
+        if (!closed) await bounded(worker.close(true), 2000);
+      }
       for (const close of closers) await close().catch(() => {});
       await client.quit().catch(() => client.disconnect());
       if (blocking) await blocking.quit().catch(() => blocking!.disconnect());

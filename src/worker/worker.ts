@@ -9,7 +9,8 @@ import { VerdictStore } from '../verdicts/store.js';
 import { analyseJob } from './analyse-job.js';
 
 export interface AnalysisWorker {
-  close(): Promise<void>;
+  /** Stops taking jobs and waits for active ones; `force` abandons them (they are retried elsewhere). */
+  close(force?: boolean): Promise<void>;
 }
 
 /** The BullMQ side of analysis: takes jobs, runs analyseJob, reports queue depth. */
@@ -67,9 +68,9 @@ export function startWorker(opts: {
   poll.unref();
 
   return {
-    async close() {
+    async close(force = false) {
       clearInterval(poll);
-      await worker.close();
+      await worker.close(force);
       await queue.close().catch(() => {});
     },
   };
