@@ -16,7 +16,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../..');
 
 const USAGE = `usage: npm run bench -- [options]
-  --quick                 ~1 minute subset (json+stream, latency 50 ms, concurrency 1 and 64, 2 s cells)
+  --quick                 ~1 minute subset (json+stream, latency 50 ms, concurrency 1 and 64, 0.5+1.5 s cells,
+                          streams and lag runs shortened and through Veracity only)
   --targets LIST          direct,veracity,nginx,portkey (default all; direct is always added)
   --kinds LIST            json,stream (default both)
   --latencies LIST        upstream latency ms before headers (default 0,50)
@@ -106,7 +107,7 @@ function parseOptions(argv: string[]): Options {
     kinds: kinds as Kind[],
     latencies: numbers(values.latencies ?? (q ? '50' : '0,50'), 'latencies'),
     concurrency: numbers(values.concurrency ?? (q ? '1,64' : '1,16,64,256'), 'concurrency').map((c) => Math.max(1, c)),
-    durationMs: numbers(values.duration ?? (q ? '2' : '5'), 'duration')[0]! * 1000,
+    durationMs: numbers(values.duration ?? (q ? '1.5' : '5'), 'duration')[0]! * 1000,
     warmupMs: numbers(values.warmup ?? (q ? '0.5' : '1'), 'warmup')[0]! * 1000,
     chunks: numbers(values.chunks, 'chunks')[0]!,
     chunkGapMs: numbers(values['chunk-gap-ms'], 'chunk-gap-ms')[0]!,
@@ -225,6 +226,10 @@ interface LagResult {
   metricsLagP50Ms: number;
   metricsLagP99Ms: number;
   metricsSource?: string;
+  /** Cumulative counts the histogram gained during the run (le in seconds). */
+  metricsBuckets?: Buckets;
+  /** Seconds spent before the run waiting for earlier cells' analysis to finish. */
+  backlogWaitS: number;
   note?: string;
 }
 
@@ -282,6 +287,45 @@ export function lagBuckets(exposition: string): { le: number; count: number }[] 
   return [...sums].map(([le, count]) => ({ le, count }));
 }
 
+function sumSeries(exposition: string, name: string, labelFilter?: RegExp): number | undefined {
+  let total: number | undefined;
+  const re = new RegExp(`^${name}(\\{[^}]*\\})?\\s+(\\S+)`, 'gm');
+  for (let m = re.exec(exposition); m; m = re.exec(exposition)) {
+    if (labelFilter && !labelFilter.test(m[1] ?? '')) continue;
+    total = (total ?? 0) + Number(m[2]);
+  }
+  return total;
+}
+
+/**
+ * Waits until earlier cells' analysis backlog is worked off, so the lag run measures its own
+ * exchanges: queue depth (waiting + active) 0 when exposed, else veracity_checks_total steady.
+ * Returns the seconds waited.
+ */
+async function waitForIdleWorker(urls: string[], maxMs: number): Promise<number> {
+  const t0 = Date.now();
+  let lastChecks: number | undefined;
+  while (Date.now() - t0 < maxMs) {
+    let depth: number | undefined;
+    let checks: number | undefined;
+    for (const url of urls) {
+      try {
+        const text = await (await fetch(url, { signal: AbortSignal.timeout(5000) })).text();
+        const d = sumSeries(text, 'veracity_queue_depth', /state="(waiting|active)"/);
+        if (d !== undefined) depth = (depth ?? 0) + d;
+        const c = sumSeries(text, 'veracity_checks_total');
+        if (c !== undefined) checks = (checks ?? 0) + c;
+      } catch {
+        // not exposed there
+      }
+    }
+    if (depth === 0 || (depth === undefined && checks !== undefined && checks === lastChecks)) break;
+    lastChecks = checks;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return Math.round((Date.now() - t0) / 100) / 10;
+}
+
 type Buckets = { le: number; count: number }[];
 
 async function scrapeLag(urls: string[]): Promise<Map<string, Buckets>> {
@@ -297,11 +341,13 @@ async function scrapeLag(urls: string[]): Promise<Map<string, Buckets>> {
 }
 
 /** Lag quantiles of what the histogram gained between two scrapes (it counts since start). */
-function metricsLag(before: Map<string, Buckets>, after: Map<string, Buckets>): { p50: number; p99: number; source?: string } {
+function metricsLag(before: Map<string, Buckets>, after: Map<string, Buckets>): { p50: number; p99: number; source?: string; buckets?: Buckets } {
   for (const [url, b] of after) {
     const prev = new Map((before.get(url) ?? []).map((x) => [x.le, x.count]));
     const delta = b.map((x) => ({ le: x.le, count: x.count - (prev.get(x.le) ?? 0) }));
-    if (delta.some((x) => x.count > 0)) return { p50: bucketQuantile(delta, 0.5) * 1000, p99: bucketQuantile(delta, 0.99) * 1000, source: url };
+    if (delta.some((x) => x.count > 0)) {
+      return { p50: bucketQuantile(delta, 0.5) * 1000, p99: bucketQuantile(delta, 0.99) * 1000, source: url, buckets: delta };
+    }
   }
   return { p50: NaN, p99: NaN };
 }
@@ -385,31 +431,7 @@ async function main() {
             }
           }
         }
-        // Direct shows what the generator and the fake upstream manage alone on their core.
-        if (opts.sub.includes('streams') && (name === 'veracity' || name === 'nginx' || name === 'direct')) {
-          // Long streams (a 20 ms gap between 200 chunks: ~4 s each) so all of them are open at once.
-          const job: LoadJob = {
-            origin: target.origin,
-            path: '/v1/chat/completions',
-            headers: { ...baseHeaders, ...target.headers },
-            body: requestBody('stream', 0, 20),
-            stream: true,
-            concurrency: opts.streams,
-            warmupMs: opts.quick ? 1000 : 2000,
-            durationMs: opts.quick ? 4000 : 8000,
-            drainMs: 10_000,
-          };
-          const m = await measure(target, job, cpus);
-          streamsResults.push({
-            target: name,
-            streams: opts.streams,
-            load: m.load,
-            cpuPercent: m.proxy.cpuPercent,
-            peakRssMb: m.proxy.peakRssMb,
-            ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
-          });
-          log(`${name} ${opts.streams} streams: peak RSS ${fmt(m.proxy.peakRssMb)} MB, err=${m.load.errors} ${m.load.errorSamples[0] ?? ''}`);
-        }
+        // Lag before the streams run, whose cut-off streams would still be analysed during it.
         if (opts.sub.includes('lag') && name === 'veracity') {
           const job: LoadJob = {
             origin: target.origin,
@@ -425,6 +447,8 @@ async function main() {
             drainMs: 10_000,
           };
           const metricUrls = [`${target.origin}/metrics`, ...target.metricsUrls];
+          const backlogWaitS = await waitForIdleWorker(metricUrls, 60_000);
+          log(`veracity: waited ${backlogWaitS} s for the analysis backlog of earlier cells`);
           const before = await scrapeLag(metricUrls);
           const load = await runLoadgen(job, cpus);
           const ids = spread(load.collected ?? [], VERDICT_SAMPLE);
@@ -441,11 +465,38 @@ async function main() {
             lagMaxMs: lags.length ? Math.max(...lags) : NaN,
             metricsLagP50Ms: ml.p50,
             metricsLagP99Ms: ml.p99,
-            ...(ml.source ? { metricsSource: ml.source } : {}),
+            backlogWaitS,
+            ...(ml.source ? { metricsSource: ml.source, metricsBuckets: ml.buckets } : {}),
             ...(ids.length === 0 ? { note: 'no x-veracity-id header on responses' } : {}),
             ...(ids.length > 0 && lags.length === 0 && ids.length > missing ? { note: 'verdicts carry no detection_lag_ms' } : {}),
           };
           log(`veracity lag @${opts.lagRps} rps: verdict p99 ${fmt(lag.lagP99Ms)} ms, metrics p99 ${fmt(lag.metricsLagP99Ms)} ms`);
+        }
+        // Direct shows what the generator and the fake upstream manage alone on their core.
+        if (opts.sub.includes('streams') && (name === 'veracity' || (!opts.quick && (name === 'nginx' || name === 'direct')))) {
+          // Long streams (200 chunks, 20 ms apart: ~4 s; 10 ms and ~2 s in --quick) so all of
+          // them are open at once. No warm-up: the opening burst of connections is part of it.
+          const job: LoadJob = {
+            origin: target.origin,
+            path: '/v1/chat/completions',
+            headers: { ...baseHeaders, ...target.headers },
+            body: requestBody('stream', 0, opts.quick ? 10 : 20),
+            stream: true,
+            concurrency: opts.streams,
+            warmupMs: 0,
+            durationMs: opts.quick ? 4000 : 10_000,
+            drainMs: opts.quick ? 3000 : 6000,
+          };
+          const m = await measure(target, job, cpus);
+          streamsResults.push({
+            target: name,
+            streams: opts.streams,
+            load: m.load,
+            cpuPercent: m.proxy.cpuPercent,
+            peakRssMb: m.proxy.peakRssMb,
+            ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
+          });
+          log(`${name} ${opts.streams} streams: peak RSS ${fmt(m.proxy.peakRssMb)} MB, err=${m.load.errors} ${m.load.errorSamples[0] ?? ''}`);
         }
       } finally {
         await target.stop();
@@ -475,7 +526,7 @@ async function main() {
   const parts = [...header, renderCells(derived)];
   if (streamsResults.length) {
     parts.push(
-      `### ${opts.streams} concurrent streams (200 chunks, 20 ms apart)\n`,
+      `### ${opts.streams} concurrent streams (${opts.chunks} chunks, ${opts.quick ? 10 : 20} ms apart, closed loop for ${opts.quick ? 4 : 10} s)\n`,
       markdownTable(
         ['target', 'streams/s', 'TTFC p99 ms', 'gap p99 ms', 'stream p50 ms', 'CPU %', 'peak RSS MB', 'err', 'cut off'],
         streamsResults.map((s) => [
@@ -512,7 +563,7 @@ async function main() {
           ],
         ],
       ),
-      `\nlag p50/p99/max from \`detection_lag_ms\` of ${lag.verdictsFound + lag.verdictsMissing} verdicts sampled evenly over the run; /metrics figures interpolate the \`veracity_detection_lag_seconds\` buckets of all exchanges.`,
+      `\nlag p50/p99/max from \`detection_lag_ms\` of ${lag.verdictsFound + lag.verdictsMissing} verdicts sampled evenly over the run; /metrics figures interpolate what the \`veracity_detection_lag_seconds\` buckets gained during the run (all its exchanges), after waiting ${lag.backlogWaitS} s for earlier cells' analysis backlog to drain.`,
       lag.note ? `\nNote: ${lag.note}.` : '',
       '',
     );
