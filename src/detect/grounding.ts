@@ -61,6 +61,8 @@ export interface ClaimFeatures {
   specificSwap: boolean;
   /** Only question words: the claim restates what was asked. */
   restatesQuestion: boolean;
+  /** The claim talks about the source itself ("the passage does not say …"), not about the world. */
+  metaReference: boolean;
   /**
    * How much of the question the context says around the claim's new words (0..1; 1 when there is
    * no question to anchor to). A right answer sits next to what was asked; a wrong entity lifted
@@ -71,6 +73,8 @@ export interface ClaimFeatures {
 }
 
 const MAX_PASSAGES_SCORED = 64;
+const META_REFERENCE =
+  /\b(?:the|this|that|provided|given|above|original) (?:passage|text|article|context|document|excerpt|source|summary|information provided)\b|\b(?:it(?:'s| is) (?:important|worth) (?:to note|noting))\b/i;
 /** How many content words apart two context words may sit and still count as related. */
 const PAIR_WINDOW = 4;
 
@@ -237,6 +241,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     negationFlip,
     antonymFlip,
     restatesQuestion: n > 0 && novel === 0,
+    metaReference: META_REFERENCE.test(claim.text),
     specificSwap: properMissing + numberMissing > 0 && n - novelMissing >= 2 && (found + properMissing + numberMissing) / Math.max(1, n) >= 0.99,
     questionLocality,
     evidence: best ? best.text.trim().slice(0, 300) : '',
@@ -260,6 +265,7 @@ export function featureVector(f: ClaimFeatures): number[] {
     1 - f.questionLocality,
     1 - f.pairCoverage,
     f.specificSwap ? 1 : 0,
+    f.metaReference ? 1 : 0,
   ];
 }
 
@@ -278,6 +284,7 @@ export const FEATURE_NAMES = [
   'questionDistance',
   'pairMissing',
   'specificSwap',
+  'metaReference',
 ];
 
 /** A system prompt shorter than this (content words) is an instruction, not material to check against. */

@@ -4,10 +4,10 @@
  * rows; do not edit by hand, re-run the script.
  */
 export const GROUNDING_MODEL = {
-  features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance","pairMissing","specificSwap"],
-  weights: [0.1333,1.6185,0,0.0093,0,0.5888,2.8762,1.6346,0,0.269,2.2761,-1.5452,0.5525,0.3139],
-  bias: -1.6494,
+  features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance","pairMissing","specificSwap","metaReference"],
+  weights: [0.1691,1.6375,0,0.0534,0.035,0.6024,2.8492,1.7118,0,0.2813,2.2448,-1.5063,0.5822,0.2831,-0.37],
+  bias: -1.664,
   /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + b). */
-  exchange: { a: 0.5391, a2: 0.8963, b: 0.3, c: -0.5502 },
+  exchange: { a: 0.5935, a2: 0.8531, b: 0.3, c: -0.5642 },
   trainedOn: 'dev-v1',
 };
