@@ -105,6 +105,10 @@ export function refusalFeatures(trimmed: string): number[] {
     PREMISE.test(head) ? 1 : 0,
     Math.min(lecture / sentences, 2) / 2,
     HELPFUL_LEAD.test(head) ? 1 : 0,
+    /^(?:i'm sorry|i am sorry|sorry|i apologi[sz]e|my apologies)\b/i.test(trimmed) ? 1 : 0,
+    /\b(?:as an ai|i'm just an ai|i am just an ai|as a language model)\b/i.test(head) ? 1 : 0,
+    NEGATED_START.test(firstSentence(trimmed)) ? 1 : 0,
+    Math.min((trimmed.match(ADVICE) ?? []).length, 5) / 5,
   ];
 }
 
@@ -123,4 +127,16 @@ export const REFUSAL_FEATURES = [
   'premiseRejected',
   'lectureDensity',
   'helpfulLead',
+  'apologyStart',
+  'aiIdentity',
+  'negatedStart',
+  'adviceCount',
 ];
+
+const NEGATED_START = /\b(?:not|no|never|cannot|can't|won't|shouldn't|isn't|aren't)\b/i;
+const ADVICE = /\b(?:you (?:can|could|may|might|should|will need to)|try (?:to|using)|make sure|first,|step \d|to do this)\b/gi;
+
+function firstSentence(text: string): string {
+  const m = /^[\s\S]*?[.!?](?:\s|$)/.exec(text);
+  return (m ? m[0] : text).slice(0, 300);
+}

@@ -14,6 +14,8 @@ export interface ClaimVerdict {
   certainty?: number;
   /** Token-level uncertainty when the upstream returned logprobs. */
   logprob?: { mean: number; min: number };
+  /** The judge model's reading of this claim, when the optional judge ran. */
+  judge?: Support;
   /** Best-matching context excerpt, for explanation. */
   evidence?: string;
 }
@@ -35,6 +37,8 @@ export interface Verdict {
   detection_lag_ms?: number;
   aborted?: boolean;
   status?: number;
+  /** The optional judge's part: its own score and how many claims it read. */
+  judge?: { model: string; score: number; claims: number };
   /** Detectors that contributed (e.g. `heuristic`, `judge:<model>`). */
   provenance?: string[];
   /** Which inputs were cut at `detect.maxResponseChars` / `detect.maxContextChars` before analysis. */
