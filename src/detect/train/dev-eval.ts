@@ -1,8 +1,10 @@
 /**
  * Dev evaluation of `analyse` over the labelled dev rows.
  *
- *   npx tsc -p tsconfig.json && node dist/detect/train/dev-eval.js [--verbose]
- *   (or: node --loader ts-node/esm src/detect/train/dev-eval.ts)
+ *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/detect/train/dev-eval.ts [--verbose]
+ *   (or compiled: npm run build && node dist/detect/train/dev-eval.js)
+ *
+ * Run from the repository root. --verbose lists every misclassified row with its claims.
  *
  * Data: VERACITY_DEV_DATA or ../shared/datasets/dev. Prints per-dataset balanced accuracy, F1 and
  * AUROC of `hallucination`, refusal F1 and 3-class accuracy, and exchanges/s over FaithBench.

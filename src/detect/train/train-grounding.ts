@@ -3,7 +3,10 @@
  * hand-made claim features of grounding.ts, then a one-variable calibration of the exchange score
  * (sigmoid(a * max claim logit + b)).
  *
- *   npx tsc -p tsconfig.json && node dist/detect/train/train-grounding.js [--write]
+ *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/detect/train/train-grounding.ts [--write]
+ *
+ * Run from the repository root; --write rewrites src/detect/models/grounding.ts. Knobs (env): L2,
+ * MONOTONE, NON_NEGATIVE, DECISION_FIT, DECISION_FIT_SLOPE, DROP (see below).
  *
  * Claim labels: a HaluEval claim takes its exchange's label; a FaithBench claim is positive when
  * its exchange is a hallucination and the claim overlaps an annotated span. Each dataset weighs the

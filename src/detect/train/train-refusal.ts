@@ -2,7 +2,9 @@
  * Fits src/detect/models/refusal.ts: two logistic regressions over the wording features of
  * refusal.ts — refusal vs answer over every row, then partial vs full over the refusals.
  *
- *   npx tsc -p tsconfig.json && node dist/detect/train/train-refusal.js [--write]   (from the repo root)
+ *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/detect/train/train-refusal.ts [--write]
+ *
+ * Run from the repository root; --write rewrites src/detect/models/refusal.ts.
  *
  * Reports in-sample figures and 5-fold cross-validation grouped by prompt (both models' answers
  * to one prompt stay on the same side of a split).
