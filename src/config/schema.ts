@@ -35,7 +35,7 @@ export type UpstreamConfig = z.infer<typeof UpstreamSchema>;
 
 export const ConfigSchema = z.strictObject({
   server: z
-    .object({
+    .strictObject({
       host: z.string().default('127.0.0.1'),
       port: z.number().int().min(0).max(65535).default(8080),
       /** Largest request body accepted, bytes. Larger → 413 in the dialect's error format. */
@@ -51,7 +51,7 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   upstreams: z
-    .object({
+    .strictObject({
       openai: UpstreamSchema.omit({ dialect: true, prefix: true }).prefault({ url: 'https://api.openai.com' }),
       anthropic: UpstreamSchema.omit({ dialect: true, prefix: true }).prefault({ url: 'https://api.anthropic.com' }),
       /** More named upstreams, mounted under their prefix: `/ollama/v1/chat/completions`. */
@@ -59,7 +59,7 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   capture: z
-    .object({
+    .strictObject({
       /** Analyse exchanges at all. Off = a plain proxy with request metrics. */
       enabled: z.boolean().default(true),
       /** Largest request or response body copied for analysis, bytes. Beyond it the copy is truncated (counted). */
@@ -79,7 +79,7 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   redis: z
-    .object({
+    .strictObject({
       /** Redis URL; unset = start a private redis-server child. */
       url: z.string().optional(),
       /** Data directory of the private redis-server. */
@@ -91,7 +91,7 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   worker: z
-    .object({
+    .strictObject({
       /** Jobs analysed in parallel per worker process. */
       concurrency: z.number().int().positive().default(8),
       /** Attempts per job before it is given up. */
@@ -106,13 +106,13 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   verdicts: z
-    .object({
+    .strictObject({
       /** How long a verdict stays retrievable, seconds. */
       ttlSeconds: z.number().int().positive().default(7 * 24 * 3600),
     })
     .prefault({}),
   detect: z
-    .object({
+    .strictObject({
       /** Exchange hallucination score at or above which `hallucination.flagged` is true. */
       hallucinationThreshold: z.number().min(0).max(1).default(0.5),
       /** Claim score at or above which a claim is `unsupported`. */
@@ -128,7 +128,7 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
   metrics: z
-    .object({
+    .strictObject({
       /** Models given their own label; others are admitted first-come up to `maxModels`. */
       models: z.array(z.string()).default([]),
       /** Distinct model label values beyond `models`; the rest become `other`. */
@@ -138,8 +138,31 @@ export const ConfigSchema = z.strictObject({
       maxApps: z.number().int().nonnegative().default(20),
     })
     .prefault({}),
+  judge: z
+    .strictObject({
+      /** Ask a model to verify claims against the context, in the worker, after the local detectors. */
+      enabled: z.boolean().default(false),
+      /** Base URL of an OpenAI-compatible API (POST {url}/v1/chat/completions). */
+      url: upstreamUrl.default('https://api.openai.com'),
+      /** Judge model name. */
+      model: z.string().min(1).default('gpt-4o-mini'),
+      /** Name of the environment variable holding the judge's API key (the key itself is never in config). */
+      apiKeyEnv: z.string().default('VERACITY_JUDGE_API_KEY'),
+      /** Share of exchanges judged, per answering model; `default` for the rest. 0..1. */
+      sampleRates: z.record(z.string(), z.number().min(0).max(1)).default({ default: 0.05 }),
+      /** Estimated tokens (prompt + answer) the judge may use per minute; over it, exchanges are not judged. */
+      tokensPerMinute: z.number().int().positive().default(50_000),
+      /** Claims sent to the judge per exchange (the least supported first). */
+      maxClaims: z.number().int().positive().default(12),
+      /** Context characters sent to the judge. */
+      maxContextChars: z.number().int().positive().default(24_000),
+      timeoutMs: z.number().int().positive().default(15_000),
+      /** Weight of the judge's score against the local score in the merged hallucination score. */
+      weight: z.number().min(0).max(1).default(0.5),
+    })
+    .prefault({}),
   admin: z
-    .object({
+    .strictObject({
       /** Bearer token for /veracity/*; unset = those routes answer only on loopback. */
       token: z.string().min(16, 'must be at least 16 characters').optional(),
     })

@@ -179,6 +179,17 @@ function defineMetrics(registry: Registry) {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers: r,
     }),
+    judgeRequests: new Counter({
+      name: 'veracity_judge_requests_total',
+      help: 'Optional judge calls by result (ok, error, over_budget, unparseable).',
+      labelNames: ['result'],
+      registers: r,
+    }),
+    judgeTokens: new Counter({
+      name: 'veracity_judge_tokens_total',
+      help: 'Tokens the optional judge used (as reported by its API).',
+      registers: r,
+    }),
     jobs: new Counter({
       name: 'veracity_worker_jobs_total',
       help: 'Jobs processed by workers, by result (stored, duplicate, failed).',

@@ -7,6 +7,7 @@ import { analyse } from '../detect/index.js';
 import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { Judge } from '../judge/judge.js';
 import { withoutText, type VerdictStore } from '../verdicts/store.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
@@ -16,6 +17,8 @@ export interface AnalyseDeps {
   metrics: Metrics;
   store: VerdictStore;
   models: BoundedLabel;
+  /** The optional judge (judge.enabled). */
+  judge?: Judge;
 }
 
 /**
@@ -64,6 +67,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
 
   const verdict: Verdict = analyse(exchange, config.detect);
   metrics.analysisDuration.observe((performance.now() - t0) / 1000);
+  if (deps.judge) await deps.judge.apply(exchange, verdict, config.detect.hallucinationThreshold);
   const now = Date.now();
   verdict.route = raw.route;
   if (raw.app) verdict.app = raw.app;

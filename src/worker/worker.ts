@@ -7,6 +7,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME } from '../queue/names.js';
 import { VerdictStore } from '../verdicts/store.js';
 import { analyseJob } from './analyse-job.js';
+import { Judge } from '../judge/judge.js';
 
 export interface AnalysisWorker {
   /** Stops taking jobs and waits for active ones; `force` abandons them (they are retried elsewhere). */
@@ -24,12 +25,13 @@ export function startWorker(opts: {
   const { config, metrics } = opts;
   const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds);
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
+  const judge = Judge.fromConfig(config, process.env, metrics);
 
   const worker = new Worker<RawExchange>(
     QUEUE_NAME,
     async (job: Job<RawExchange>) => {
       if (job.processedOn) metrics.queueWait.observe(Math.max(0, job.processedOn - job.timestamp) / 1000);
-      const result = await analyseJob(job.data, { config, metrics, store, models });
+      const result = await analyseJob(job.data, { config, metrics, store, models, judge });
       metrics.jobs.inc({ result });
       return result;
     },
