@@ -27,6 +27,7 @@ const ENV_OVERRIDES: Array<[name: string, path: string[], kind: 'string' | 'int'
   ['VERACITY_ANTHROPIC_UPSTREAM', ['upstreams', 'anthropic', 'url'], 'string'],
   ['VERACITY_ADMIN_TOKEN', ['admin', 'token'], 'string'],
   ['VERACITY_METRICS_PORT', ['worker', 'metricsPort'], 'int'],
+  ['VERACITY_METRICS_HOST', ['worker', 'metricsHost'], 'string'],
   ['VERACITY_LOG_LEVEL', ['server', 'logLevel'], 'string'],
   ['VERACITY_WORKER_CONCURRENCY', ['worker', 'concurrency'], 'int'],
   ['VERACITY_REDIS_DATA_DIR', ['redis', 'dataDir'], 'string'],
