@@ -131,6 +131,13 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
     relay(request, reply, target);
   });
 
+  // CONNECT never reaches a route: Node hands it to a 'connect' listener or, with none, drops the
+  // socket without a word. A forward proxy it is not; say so.
+  app.server.on('connect', (_req, socket) => {
+    socket.on('error', () => {});
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nAllow: GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+  });
+
   app.addHook('onClose', async () => {
     await pools.close();
   });
