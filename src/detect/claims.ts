@@ -78,7 +78,10 @@ export function splitSentences(text: string): Array<[number, number]> {
           else if (/^(?:\p{Lu}|(?:\p{L}\.)+\p{L})$/u.test(wordAsWritten) && /\p{Lu}/u.test(next)) boundary = false;
           // A lower-case continuation after a dot is rarely a new sentence ("approx. five").
           else if (/\p{Ll}/u.test(next) && k === j + 1) boundary = false;
-        }
+        } else if (/\p{Ll}/u.test(text[j + 1] ?? '') && /["”’')\]]/.test(text[j - 1] ?? '')) {
+          // A title that ends in ! or ? inside quotes, then the sentence goes on ("Fantabulosa!" is …).
+          boundary = false;
+}
         if (boundary) {
           push(start, j);
           start = j;
@@ -123,7 +126,8 @@ export function extractClaims(text: string): Claim[] {
     if (!isCheckable(piece)) continue;
     // "Heading: statement" — check only the statement part.
     let bodyStart = s;
-    const colon = /^[^:]{1,60}:\s+(?=\S)/.exec(piece);
+    // (not a colon inside a quoted title: 'The actor in "Kenneth Williams: Fantabulosa!" …')
+    const colon = /^[^:"“”]{1,60}:\s+(?=\S)/.exec(piece);
     if (colon && wordCount(piece.slice(colon[0].length)) >= 3) bodyStart = s + colon[0].length;
     const cuts: number[] = [bodyStart];
     CLAUSE_SPLIT_RE.lastIndex = 0;

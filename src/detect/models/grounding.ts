@@ -5,9 +5,9 @@
  */
 export const GROUNDING_MODEL = {
   features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance","pairMissing","specificSwap","metaReference"],
-  weights: [0.1691,1.6375,0,0.0534,0.035,0.6024,2.8492,1.7118,0,0.2813,2.2448,-1.5063,0.5822,0.2831,-0.37],
-  bias: -1.664,
+  weights: [0.1333,1.6315,0,0.0577,0,0.6422,2.8715,1.7197,0,0.2227,2.2494,-1.5113,0.5768,0.279,-0.3691],
+  bias: -1.6761,
   /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + b). */
-  exchange: { a: 0.5935, a2: 0.8531, b: 0.3, c: -0.5642 },
+  exchange: { a: 0.565, a2: 0.8878, b: 0.3, c: -0.5679 },
   trainedOn: 'dev-v1',
 };
