@@ -163,3 +163,45 @@ t.test('report: Prometheus errors and bad arguments', async (t) => {
   t.equal(await reportMain(['--bogus']), 2, 'unknown option -> 2');
   t.equal(await reportMain(['--prometheus', 'not a url']), 2, 'bad URL -> 2');
 });
+
+t.test('report: worst recent examples from stored verdicts', async (t) => {
+  const { startRedis } = await import('./helpers/redis.js');
+  const { Redis } = await import('ioredis');
+  const { VerdictStore } = await import('../src/verdicts/store.js');
+  const redis = await startRedis();
+  const client = new Redis(redis.url);
+  const prom = await fakePrometheus();
+  t.teardown(async () => {
+    client.disconnect();
+    await redis.stop();
+    await prom.close();
+  });
+  const store = new VerdictStore(client, 'veracity', 600);
+  const verdict = (id: string, score: number, text: string) => ({
+    id,
+    provider: 'openai' as const,
+    model: 'gpt-4o',
+    grounded: true,
+    hallucination: { flagged: true, score, claims: [{ text, start: 0, end: text.length, support: 'unsupported' as const, score }] },
+    confidence_mismatch: { flagged: false, score: 0 },
+    refusal: { flagged: false, kind: 'none' as const, score: 0 },
+  });
+  for (const [id, score, text] of [['a', 0.6, 'The tower is <b>gold</b>.'], ['b', 0.95, 'It opened in 1925.'], ['c', 0.7, 'It is in Rome.']] as const) {
+    const v = verdict(id, score, text);
+    await store.putIfAbsent(v);
+    await store.rememberFlagged(v, 'gpt-4o');
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-report-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const stderr = quietStderr(t);
+  const out = join(dir, 'r.html');
+  const json = join(dir, 'r.json');
+  const code = await reportMain(['--out', out, '--json', json, '--prometheus', prom.url, '--redis', redis.url, '--examples', '2']);
+  t.equal(code, 0, stderr.join('\n'));
+  const report = JSON.parse(readFileSync(json, 'utf8')) as ReliabilityReport;
+  t.same(report.examples!['openai:gpt-4o']!.map((e) => e.id), ['b', 'c'], 'highest scores first, --examples of them');
+  const html = readFileSync(out, 'utf8');
+  t.match(html, /Worst recent examples/);
+  t.match(html, /It opened in 1925\./);
+  t.notMatch(html, /The tower is/, 'only the worst N');
+});

@@ -85,6 +85,24 @@ function table(header: string[], rows: string[][]): string {
     .join('\n')}\n</tbody></table>`;
 }
 
+function examplesHtml(report: ReliabilityReport): string {
+  if (!report.examples) return '';
+  const sections = Object.entries(report.examples).map(([model, list]) => {
+    const items = list
+      .map((e) => {
+        const claims = e.claims
+          .map((c) => `<li><span class="tag ${escapeHtml(c.support)}">${escapeHtml(c.support)} ${c.score.toFixed(2)}</span> ${c.text ? escapeHtml(c.text) : '<i>text not stored</i>'}</li>`)
+          .join('');
+        return `<li><code>${escapeHtml(e.id)}</code> score ${e.score.toFixed(2)}${e.analysedAt ? ` · ${escapeHtml(e.analysedAt)}` : ''}${e.app ? ` · app ${escapeHtml(e.app)}` : ''}<ul>${claims}</ul></li>`;
+      })
+      .join('\n');
+    return `<h3>${escapeHtml(model)}</h3><ol>${items}</ol>`;
+  });
+  return `<h2>Worst recent examples</h2>
+<p class="note">The highest-scoring of each model's last 100 flagged exchanges still stored, with their least supported claims.</p>
+${sections.length > 0 ? sections.join('\n') : '<p class="note">No flagged exchanges stored.</p>'}`;
+}
+
 export function reportHtml(report: ReliabilityReport, generatedAt = new Date()): string {
   const all = [report.overall, ...report.models];
   const kinds = [...new Set(all.flatMap((m) => Object.keys(m.refusalByKind)))].sort();
@@ -130,6 +148,8 @@ svg .grid { stroke: #e3e6ec; } svg .ci { stroke: #3b6fd6; stroke-width: 3; } svg
 svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c2410c; stroke-width: 2; }
 .note { color: #5b6475; max-width: 60rem; }
 .wide { overflow-x: auto; }
+.tag { font-size: 11px; padding: 0 .3rem; border-radius: 3px; background: #fde7d9; }
+.tag.contradicted { background: #f8c9c9; }
 </style>
 </head>
 <body>
@@ -156,6 +176,7 @@ ${scoresSvg(o.scores, 'All models: hallucination score distribution')}
 <p class="note">Bars: share of exchanges per score bin. Line: share of exchanges scoring above each bin's lower edge, i.e. the flag rate a threshold there would give.</p>
 ${table(['model', ...binHeader], scoreRows)}
 
+${examplesHtml(report)}
 <h2>Method</h2>
 <p class="note">Counts are <code>increase()</code> of Veracity's counters over the window, summed across every
 proxy and worker instance, and rounded to whole exchanges (Prometheus extrapolates increases to the

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { reportHtml } from './html.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 import { wilson, type Interval } from './wilson.js';
+import { worstExamples, type Example } from './examples.js';
 
 /**
  * `veracity report`: per-model reliability over a window, read from Prometheus. Rates are ratios
@@ -50,6 +51,8 @@ export interface ReliabilityReport {
   overall: ModelFigures;
   /** Highest hallucination rate first. */
   models: ModelFigures[];
+  /** Worst recent flagged exchanges per `provider:model`, from stored verdicts (with --redis). */
+  examples?: Record<string, Example[]>;
 }
 
 export interface ReportOptions {
@@ -205,7 +208,10 @@ distribution. Writes one self-contained HTML file.
   --out F          HTML output (default report.html)
   --json F         also write the figures as JSON
   --prometheus U   Prometheus base URL (default $PROMETHEUS_URL, else http://127.0.0.1:9090)
-  --at T           evaluate at Unix time T instead of now`;
+  --at T           evaluate at Unix time T instead of now
+  --redis URL      also list the worst recent flagged exchanges per model from stored verdicts
+                   (default $REDIS_URL; none when unset)
+  --examples N     examples per model (default 5)`;
 
 export async function reportMain(argv: string[]): Promise<number> {
   let args;
@@ -218,6 +224,8 @@ export async function reportMain(argv: string[]): Promise<number> {
         json: { type: 'string' },
         prometheus: { type: 'string', default: process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090' },
         at: { type: 'string' },
+        redis: { type: 'string', default: process.env.REDIS_URL },
+        examples: { type: 'string', default: '5' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -259,6 +267,19 @@ export async function reportMain(argv: string[]): Promise<number> {
       return 1;
     }
     throw err;
+  }
+  if (args.redis) {
+    const n = Number(args.examples);
+    if (!Number.isInteger(n) || n < 1) {
+      console.error(`veracity report: --examples ${JSON.stringify(args.examples)} must be a positive whole number`);
+      return 2;
+    }
+    try {
+      report.examples = await worstExamples(args.redis, n);
+    } catch (err) {
+      console.error(`veracity report: cannot read stored verdicts from Redis: ${(err as Error).message}`);
+      return 1;
+    }
   }
   writeFileSync(args.out!, reportHtml(report));
   if (args.json) writeFileSync(args.json, `${JSON.stringify(report, (_k, v) => (v === Infinity ? '+Inf' : v), 2)}\n`);

@@ -92,6 +92,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   metrics.mismatches.inc(labels, verdict.confidence_mismatch.flagged ? 1 : 0);
   for (const kind of ['partial', 'full'] as const) metrics.refusals.inc({ ...labels, kind }, verdict.refusal.kind === kind ? 1 : 0);
   metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
+  if (verdict.hallucination.flagged) await deps.store.rememberFlagged(verdict, labels.model).catch(() => {});
 
   const usage = exchange.response.usage;
   if (usage) {
