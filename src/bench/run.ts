@@ -382,127 +382,137 @@ async function main() {
   const skipped: { target: string; reason: string }[] = [];
   const streamsResults: StreamsResult[] = [];
   let lag: LagResult | undefined;
+  const running: Target[] = [];
   const ctx = { upstreamPort: upstream.port, cpus: cpus.underTest, repoRoot, veracityMode: opts.veracityMode };
   const baseHeaders = { authorization: 'Bearer sk-bench-not-a-real-key' };
 
   try {
+    // Every target is up for the whole run and the cells go round the targets in turn, so
+    // background load on the machine drifts over all of them alike.
     for (const name of opts.targets) {
-      let target: Target;
       try {
-        target = await startTarget(name, ctx);
+        running.push(await startTarget(name, ctx));
       } catch (e) {
         const reason = e instanceof TargetUnavailable ? e.message : String((e as Error).stack ?? e);
         log(`${name}: skipped: ${reason}`);
         skipped.push({ target: name, reason });
-        continue;
       }
-      try {
-        for (const kind of opts.kinds) {
-          for (const latencyMs of opts.latencies) {
-            for (const concurrency of opts.concurrency) {
-              const job: LoadJob = {
-                origin: target.origin,
-                path: '/v1/chat/completions',
-                headers: { ...baseHeaders, ...target.headers },
-                body: requestBody(kind, latencyMs, opts.chunkGapMs),
-                stream: kind === 'stream',
-                concurrency,
-                warmupMs: opts.warmupMs,
-                durationMs: opts.durationMs,
-                drainMs: 5000,
-              };
-              const m = await measure(target, job, cpus);
-              const cell: Cell = {
-                target: name,
-                kind,
-                latencyMs,
-                concurrency,
-                load: m.load,
-                cpuPercent: m.proxy.cpuPercent,
-                peakRssMb: m.proxy.peakRssMb,
-                ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
-              };
-              cells.push(cell);
-              log(
-                `${name.padEnd(8)} ${kind.padEnd(6)} lat=${latencyMs} c=${String(concurrency).padEnd(3)} ` +
-                  `${fmt(m.load.throughput)} req/s p50=${fmt(m.load.latency.p50, 2)} p99=${fmt(m.load.latency.p99, 2)} ms ` +
-                  `err=${m.load.errors}${m.load.errorSamples.length ? ` (${m.load.errorSamples[0]})` : ''}`,
-              );
+    }
+    for (const kind of opts.kinds) {
+      for (const latencyMs of opts.latencies) {
+        for (const concurrency of opts.concurrency) {
+          for (const target of running) {
+            const name = target.name;
+            const job: LoadJob = {
+              origin: target.origin,
+              path: '/v1/chat/completions',
+              headers: { ...baseHeaders, ...target.headers },
+              body: requestBody(kind, latencyMs, opts.chunkGapMs),
+              stream: kind === 'stream',
+              concurrency,
+              warmupMs: opts.warmupMs,
+              durationMs: opts.durationMs,
+              drainMs: 5000,
+            };
+            const m = await measure(target, job, cpus);
+            cells.push({
+              target: name,
+              kind,
+              latencyMs,
+              concurrency,
+              load: m.load,
+              cpuPercent: m.proxy.cpuPercent,
+              peakRssMb: m.proxy.peakRssMb,
+              ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
+            });
+            log(
+              `${name.padEnd(8)} ${kind.padEnd(6)} lat=${latencyMs} c=${String(concurrency).padEnd(3)} ` +
+                `${fmt(m.load.throughput)} req/s p50=${fmt(m.load.latency.p50, 2)} p99=${fmt(m.load.latency.p99, 2)} ms ` +
+                `err=${m.load.errors}${m.load.errorSamples.length ? ` (${m.load.errorSamples[0]})` : ''}`,
+            );
+            // Veracity's analysis backlog would otherwise run on the core of the next target.
+            if (target.metricsUrls.length) {
+              const waited = await waitForIdleWorker([`${target.origin}/metrics`, ...target.metricsUrls], 30_000);
+              if (waited > 1) log(`${name}: waited ${waited} s for its analysis backlog`);
             }
           }
         }
-        // Lag before the streams run, whose cut-off streams would still be analysed during it.
-        if (opts.sub.includes('lag') && name === 'veracity') {
-          const job: LoadJob = {
-            origin: target.origin,
-            path: '/v1/chat/completions',
-            headers: baseHeaders,
-            body: requestBody('json', 0, 0),
-            stream: false,
-            concurrency: 256,
-            rate: opts.lagRps,
-            warmupMs: 2000,
-            durationMs: opts.lagSeconds * 1000,
-            collectHeader: 'x-veracity-id',
-            drainMs: 10_000,
-          };
-          const metricUrls = [`${target.origin}/metrics`, ...target.metricsUrls];
-          const backlogWaitS = await waitForIdleWorker(metricUrls, 60_000);
-          log(`veracity: waited ${backlogWaitS} s for the analysis backlog of earlier cells`);
-          const before = await scrapeLag(metricUrls);
-          const load = await runLoadgen(job, cpus);
-          const ids = spread(load.collected ?? [], VERDICT_SAMPLE);
-          const { lags, missing } = await fetchVerdictLags(target.origin, ids, 30_000);
-          const ml = metricsLag(before, await scrapeLag(metricUrls));
-          lag = {
-            offeredRps: opts.lagRps,
-            seconds: opts.lagSeconds,
-            load: { ...load, collected: undefined },
-            verdictsFound: ids.length - missing,
-            verdictsMissing: missing,
-            lagP50Ms: percentile(lags, 50),
-            lagP99Ms: percentile(lags, 99),
-            lagMaxMs: lags.length ? Math.max(...lags) : NaN,
-            metricsLagP50Ms: ml.p50,
-            metricsLagP99Ms: ml.p99,
-            backlogWaitS,
-            ...(ml.source ? { metricsSource: ml.source, metricsBuckets: ml.buckets } : {}),
-            ...(ids.length === 0 ? { note: 'no x-veracity-id header on responses' } : {}),
-            ...(ids.length > 0 && lags.length === 0 && ids.length > missing ? { note: 'verdicts carry no detection_lag_ms' } : {}),
-          };
-          log(`veracity lag @${opts.lagRps} rps: verdict p99 ${fmt(lag.lagP99Ms)} ms, metrics p99 ${fmt(lag.metricsLagP99Ms)} ms`);
-        }
-        // Direct shows what the generator and the fake upstream manage alone on their core.
-        if (opts.sub.includes('streams') && (name === 'veracity' || (!opts.quick && (name === 'nginx' || name === 'direct')))) {
-          // Long streams (200 chunks, 20 ms apart: ~4 s; 10 ms and ~2 s in --quick) so all of
-          // them are open at once. No warm-up: the opening burst of connections is part of it.
-          const job: LoadJob = {
-            origin: target.origin,
-            path: '/v1/chat/completions',
-            headers: { ...baseHeaders, ...target.headers },
-            body: requestBody('stream', 0, opts.quick ? 10 : 20),
-            stream: true,
-            concurrency: opts.streams,
-            warmupMs: 0,
-            durationMs: opts.quick ? 4000 : 10_000,
-            drainMs: opts.quick ? 3000 : 6000,
-          };
-          const m = await measure(target, job, cpus);
-          streamsResults.push({
-            target: name,
-            streams: opts.streams,
-            load: m.load,
-            cpuPercent: m.proxy.cpuPercent,
-            peakRssMb: m.proxy.peakRssMb,
-            ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
-          });
-          log(`${name} ${opts.streams} streams: peak RSS ${fmt(m.proxy.peakRssMb)} MB, err=${m.load.errors} ${m.load.errorSamples[0] ?? ''}`);
-        }
-      } finally {
-        await target.stop();
       }
     }
+    // Lag before the streams run, whose cut-off streams would still be analysed during it.
+    const veracity = running.find((t) => t.name === 'veracity');
+    if (opts.sub.includes('lag') && veracity) {
+      const target = veracity;
+      const job: LoadJob = {
+        origin: target.origin,
+        path: '/v1/chat/completions',
+        headers: baseHeaders,
+        body: requestBody('json', 0, 0),
+        stream: false,
+        concurrency: 256,
+        rate: opts.lagRps,
+        warmupMs: 2000,
+        durationMs: opts.lagSeconds * 1000,
+        collectHeader: 'x-veracity-id',
+        drainMs: 10_000,
+      };
+      const metricUrls = [`${target.origin}/metrics`, ...target.metricsUrls];
+      const backlogWaitS = await waitForIdleWorker(metricUrls, 60_000);
+      log(`veracity: waited ${backlogWaitS} s for the analysis backlog of earlier cells`);
+      const before = await scrapeLag(metricUrls);
+      const load = await runLoadgen(job, cpus);
+      const ids = spread(load.collected ?? [], VERDICT_SAMPLE);
+      const { lags, missing } = await fetchVerdictLags(target.origin, ids, 30_000);
+      const ml = metricsLag(before, await scrapeLag(metricUrls));
+      lag = {
+        offeredRps: opts.lagRps,
+        seconds: opts.lagSeconds,
+        load: { ...load, collected: undefined },
+        verdictsFound: ids.length - missing,
+        verdictsMissing: missing,
+        lagP50Ms: percentile(lags, 50),
+        lagP99Ms: percentile(lags, 99),
+        lagMaxMs: lags.length ? Math.max(...lags) : NaN,
+        metricsLagP50Ms: ml.p50,
+        metricsLagP99Ms: ml.p99,
+        backlogWaitS,
+        ...(ml.source ? { metricsSource: ml.source, metricsBuckets: ml.buckets } : {}),
+        ...(ids.length === 0 ? { note: 'no x-veracity-id header on responses' } : {}),
+        ...(ids.length > 0 && lags.length === 0 && ids.length > missing ? { note: 'verdicts carry no detection_lag_ms' } : {}),
+      };
+      log(`veracity lag @${opts.lagRps} rps: verdict p99 ${fmt(lag.lagP99Ms)} ms, metrics p99 ${fmt(lag.metricsLagP99Ms)} ms`);
+    }
+    // Direct shows what the generator and the fake upstream manage alone on their core.
+    for (const target of running) {
+      const name = target.name;
+      if (!opts.sub.includes('streams') || !(name === 'veracity' || (!opts.quick && (name === 'nginx' || name === 'direct')))) continue;
+      // Long streams (200 chunks, 20 ms apart: ~4 s; 10 ms and ~2 s in --quick) so all of
+      // them are open at once. No warm-up: the opening burst of connections is part of it.
+      const job: LoadJob = {
+        origin: target.origin,
+        path: '/v1/chat/completions',
+        headers: { ...baseHeaders, ...target.headers },
+        body: requestBody('stream', 0, opts.quick ? 10 : 20),
+        stream: true,
+        concurrency: opts.streams,
+        warmupMs: 0,
+        durationMs: opts.quick ? 4000 : 10_000,
+        drainMs: opts.quick ? 3000 : 6000,
+      };
+      const m = await measure(target, job, cpus);
+      streamsResults.push({
+        target: name,
+        streams: opts.streams,
+        load: m.load,
+        cpuPercent: m.proxy.cpuPercent,
+        peakRssMb: m.proxy.peakRssMb,
+        ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
+      });
+      log(`${name} ${opts.streams} streams: peak RSS ${fmt(m.proxy.peakRssMb)} MB, err=${m.load.errors} ${m.load.errorSamples[0] ?? ''}`);
+      if (target.metricsUrls.length) await waitForIdleWorker([`${target.origin}/metrics`, ...target.metricsUrls], 30_000);
+    }
   } finally {
+    for (const t of running) await t.stop();
     upstream.stop();
   }
 
