@@ -28,6 +28,22 @@ function hallucination(name: string, rows: Row[]): void {
       `f1=${f1(labels, flagged).toFixed(3)} auroc=${auroc(labels, scores).toFixed(3)} ` +
       `(best threshold ${best.threshold.toFixed(3)} → ${best.balancedAccuracy.toFixed(3)}) ungrounded=${ungrounded}`,
   );
+  // Claim level, where spans are annotated: a claim is hallucinated when it overlaps a span.
+  const claimLabels: boolean[] = [];
+  const claimScores: number[] = [];
+  rows.forEach((r, i) => {
+    if (!Array.isArray(r.expected.spans)) return;
+    for (const c of verdicts[i]!.hallucination.claims) {
+      claimLabels.push(labels[i]! && r.expected.spans.some(([s, e]) => s < c.end && e > c.start));
+      claimScores.push(c.score);
+    }
+  });
+  if (claimLabels.length > 0) {
+    console.log(
+      `${''.padEnd(12)} claims=${claimLabels.length} claim_auroc=${auroc(claimLabels, claimScores).toFixed(3)} ` +
+        `claim_balanced_acc=${balancedAccuracy(claimLabels, claimScores.map((s) => s >= cfg.claimThreshold)).toFixed(3)}`,
+    );
+  }
   if (verbose) {
     for (let i = 0; i < rows.length; i++) {
       if (labels[i] !== flagged[i]) {
