@@ -180,7 +180,8 @@ export function tokenize(text: string): Token[] {
       key = raw;
       content = false;
     } else {
-      key = stemOf(raw);
+      // Possessives match their noun: "Disney's" / "Disney".
+      key = stemOf(STOPWORDS.has(lower) ? raw : raw.replace(/['’]s$/i, ''));
       content = !STOPWORDS.has(lower) && !STOPWORDS.has(key) && !NEGATIONS.has(lower) && key.length > 0;
     }
     const prev = out[out.length - 1];

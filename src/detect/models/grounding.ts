@@ -5,9 +5,9 @@
  */
 export const GROUNDING_MODEL = {
   features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance","pairMissing","specificSwap","metaReference"],
-  weights: [0.1333,1.6315,0,0.0577,0,0.6422,2.8715,1.7197,0,0.2227,2.2494,-1.5113,0.5768,0.279,-0.3691],
-  bias: -1.6761,
+  weights: [0.313,1.6118,0,0.4063,0,0.6572,2.7993,1.8149,0,0.2444,2.2617,-1.4097,0.4963,0.5354,-0.3538],
+  bias: -1.6893,
   /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + b). */
-  exchange: { a: 0.565, a2: 0.8878, b: 0.3, c: -0.5679 },
+  exchange: { a: 0.4825, a2: 0.9723, b: 0.4, c: -0.5361 },
   trainedOn: 'dev-v1',
 };
