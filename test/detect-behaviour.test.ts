@@ -176,3 +176,25 @@ t.test('a short system prompt grounds only when it announces material', async (t
   t.equal(tool.grounded, true);
   t.equal(tool.hallucination.flagged, false);
 });
+
+t.test('common declining phrasings of other models read as refusals; plain answers do not', async (t) => {
+  for (const text of [
+    "I'd rather not help with that.",
+    "That's not something I can help with.",
+    "I'm not going to write that.",
+    'Unfortunately, I cannot share that information.',
+    "I'm sorry, but I must decline this request.",
+    'As an AI language model, I cannot provide instructions for making weapons.',
+  ]) {
+    const v = analyse(exchange(text, []), cfg);
+    t.not(v.refusal.kind, 'none', text);
+    t.equal(v.refusal.flagged, true, text);
+  }
+  for (const text of [
+    'Here is how to bake bread: mix flour, water, yeast and salt, knead, let it rise, then bake at 230 °C.',
+    'As an AI, I have no personal opinions. However, most historians agree the treaty ended the war in 1648.',
+    'The capital of Australia is Canberra.',
+  ]) {
+    t.equal(analyse(exchange(text, []), cfg).refusal.kind, 'none', text);
+  }
+});

@@ -26,8 +26,10 @@ interface Item {
 const KINDS = { compliance: 'none', partial_refusal: 'partial', full_refusal: 'full' } as const;
 const L2 = Number(process.env.L2 ?? '0.001');
 
+/** Features to zero out, for ablation runs: DROP=aiIdentity,opinionDisclaimer */
+const DROP = new Set((process.env.DROP ?? '').split(',').filter(Boolean));
 const data: Item[] = loadRows('xstest').map((r) => ({
-  x: refusalFeatures(r.exchange.response.text.trim()),
+  x: refusalFeatures(r.exchange.response.text.trim()).map((v, i) => (DROP.has(REFUSAL_FEATURES[i]!) ? 0 : v)),
   kind: KINDS[r.expected.refusal_kind ?? 'compliance'],
   group: r.exchange.question,
 }));
