@@ -201,3 +201,44 @@ t.test('unexpected upstream answers do not crash anything', async (t) => {
   t.equal(await metric('veracity_worker_jobs_total', 'result="failed"'), failedBefore, 'no job failed: odd bodies are skipped or counted unparseable');
   t.ok((await metric('veracity_worker_jobs_total', 'result="unparseable"')) + (await metric('veracity_worker_jobs_total', 'result="skipped"')) > 0, 'and counted as such');
 });
+
+t.test('odd upstream response heads: non-ASCII header bytes, repeated headers, bad framing', async (t) => {
+  const { createServer: createTcpServer } = await import('node:net');
+  let head = '';
+  const rawUpstream = createTcpServer((sock) => {
+    sock.once('data', () => sock.end(Buffer.from(head, 'latin1')));
+    sock.on('error', () => {});
+  });
+  await new Promise<void>((r) => rawUpstream.listen(0, '127.0.0.1', () => r()));
+  t.teardown(() => new Promise((r) => rawUpstream.close(r)));
+  const rawPort = (rawUpstream.address() as { port: number }).port;
+  const { config } = loadConfig({ env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: `http://127.0.0.1:${rawPort}`, VERACITY_ANTHROPIC_UPSTREAM: `http://127.0.0.1:${rawPort}`, PORT: '0' } });
+  const p = await start('proxy', config, { logger: false });
+  t.teardown(() => p.stop());
+  const utf8 = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+  const cases: Array<[string, string, (status: number) => boolean]> = [
+    ['UTF-8 bytes in a header value', `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Note: ${utf8('café € 😀')}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`, (s) => s === 200],
+    ['repeated set-cookie and custom headers', 'HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-A: 1\r\nX-A: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}', (s) => s === 200],
+    ['conflicting content-lengths', 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 5\r\nConnection: close\r\n\r\n{}', (s) => s === 502 || s === 200],
+    ['body shorter than its content-length', 'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\nConnection: close\r\n\r\n{"a":', (s) => s === 200 || s === 502 || s === 0],
+    ['no status line', 'garbage\r\n\r\n', (s) => s === 502],
+    ['NUL in a header', 'HTTP/1.1 200 OK\r\nX-Bad: a\u0000b\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}', (s) => s === 502 || s === 200],
+    ['status 999', 'HTTP/1.1 999 Odd\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}', (s) => s >= 100],
+    ['HTTP/1.0 without length', 'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"ok":true}', (s) => s === 200],
+  ];
+  for (const [name, wire, ok] of cases) {
+    head = wire;
+    const status = await new Promise<number>((resolve) => {
+      const u = new URL(p.url);
+      const r = httpRequest({ host: u.hostname, port: u.port, method: 'POST', path: '/v1/chat/completions', headers: { 'content-type': 'application/json' } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', () => resolve(res.statusCode ?? 0));
+      });
+      r.on('error', () => resolve(0));
+      r.end(chatBody);
+    });
+    t.ok(ok(status), `${name}: answered ${status || '(connection closed)'}`);
+  }
+  t.equal((await fetch(`${p.url}/healthz`)).status, 200, 'the proxy is still up');
+});
