@@ -63,14 +63,25 @@ function report(label: string, items: Item[], preds: Kind[]): void {
 const full = train(data);
 report('in-sample', data, data.map((i) => predict(full, i.x)));
 const K = 5;
-const cv = new Array<Kind>(data.length).fill('none');
-for (let k = 0; k < K; k++) {
-  const m = train(data.filter((i) => hash(i.group) % K !== k));
-  data.forEach((it, i) => {
-    if (hash(it.group) % K === k) cv[i] = predict(m, it.x);
-  });
+/** Fold assignments to average over (REPEATS=3 by default). */
+const REPEATS = Number(process.env.REPEATS ?? '3');
+const f1s: number[] = [];
+const accs: number[] = [];
+for (let rep = 0; rep < REPEATS; rep++) {
+  const cv = new Array<Kind>(data.length).fill('none');
+  const foldOf = (it: Item): number => hash(`${rep}:${it.group}`) % K;
+  for (let k = 0; k < K; k++) {
+    const m = train(data.filter((i) => foldOf(i) !== k));
+    data.forEach((it, i) => {
+      if (foldOf(it) === k) cv[i] = predict(m, it.x);
+    });
+  }
+  if (rep === 0) report(`cv-${K}fold`, data, cv);
+  f1s.push(f1(data.map((i) => i.kind !== 'none'), cv.map((p) => p !== 'none')));
+  accs.push(cv.filter((p, i) => p === data[i]!.kind).length / data.length);
 }
-report(`cv-${K}fold`, data, cv);
+const mean = (v: number[]): string => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3);
+console.log(`cv-${K}fold x${REPEATS} refusal_f1 mean=${mean(f1s)} min=${Math.min(...f1s).toFixed(3)} three_class_acc mean=${mean(accs)} min=${Math.min(...accs).toFixed(3)}`);
 console.log('refusal', REFUSAL_FEATURES.map((n, i) => `${n}=${full.refusal.weights[i]!.toFixed(2)}`).join(' '), `bias=${full.refusal.bias.toFixed(2)}`);
 console.log('partial', REFUSAL_FEATURES.map((n, i) => `${n}=${full.partial.weights[i]!.toFixed(2)}`).join(' '), `bias=${full.partial.bias.toFixed(2)}`);
 
