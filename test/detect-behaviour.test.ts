@@ -198,3 +198,10 @@ t.test('common declining phrasings of other models read as refusals; plain answe
     t.equal(analyse(exchange(text, []), cfg).refusal.kind, 'none', text);
   }
 });
+
+t.test('hedge words count only in their hedging sense', async (t) => {
+  t.equal(certaintyOf('The passage gives information about the film.'), certaintyOf('The passage gives information on the film.'));
+  t.equal(certaintyOf('It opened in May 2014.'), certaintyOf('It opened in June 2014.'));
+  t.ok(certaintyOf('It cost about 5 million dollars.') < certaintyOf('It cost 5 million dollars.'));
+  t.ok(certaintyOf('It may open soon.') < certaintyOf('It opens soon.'));
+});

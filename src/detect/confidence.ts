@@ -10,7 +10,7 @@ const BOOSTERS =
   /\b(?:definitely|certainly|clearly|undoubtedly|undeniably|obviously|always|never|absolutely|without (?:a )?doubt|in fact|indeed|of course|surely|proven|guaranteed|exactly|precisely|everyone knows|it is (?:a )?(?:well[- ]known )?fact|no doubt|confirmed|must be|will (?:definitely|certainly))\b/gi;
 
 const HEDGES =
-  /\b(?:may|might|could|possibly|perhaps|probably|likely|unlikely|apparently|seemingly|seems?|appears?|suggests?|roughly|approximately|around|about|estimated|reportedly|allegedly|arguably|somewhat|typically|generally|usually|often|sometimes|i think|i believe|i guess|i suppose|if i recall|as far as i know|not sure|uncertain|unclear|it is possible|potentially|presumably|supposedly)\b/gi;
+  /\b(?:(?<!\d )may(?! \d)|might|could|possibly|perhaps|probably|likely|unlikely|apparently|seemingly|seems?|appears?|suggests?|(?:roughly|approximately|around|about|some) (?=[\d$£€])|estimated|reportedly|allegedly|arguably|somewhat|typically|generally|usually|often|sometimes|i think|i believe|i guess|i suppose|if i recall|as far as i know|not sure|uncertain|unclear|it is possible|potentially|presumably|supposedly)\b/gi;
 
 const DISCLAIMERS =
   /\b(?:i(?:'m| am) not (?:sure|certain)|i (?:don't|do not) know|i (?:can't|cannot) (?:verify|confirm)|(?:to )?the best of my knowledge|as of my (?:last|knowledge)|my (?:knowledge|training) (?:cutoff|data)|(?:may|might) be (?:outdated|inaccurate|incorrect)|please (?:verify|double[- ]check|consult)|not (?:mentioned|specified|stated|provided) in the (?:context|passage|text|document)|(?:the )?(?:context|passage|text|document) does not (?:mention|say|specify|state|provide))\b/gi;
