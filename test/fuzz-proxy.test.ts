@@ -104,6 +104,17 @@ const request = fc.record({ method, target, headers: fc.array(fc.tuple(headerNam
 });
 
 t.test('random requests always get an HTTP answer, and the proxy stays up', async (t) => {
+  // An upstream that takes any body: 200 for a JSON object on an API path, else its own 4xx.
+  upstream.handler = (req, res, body) => {
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {}
+    const path = (req.url ?? '').split('?')[0]!;
+    if (!/^\/(base\/)?v1\//.test(path)) return res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
+    if (typeof json !== 'object' || json === null) return res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":{"message":"invalid JSON body"}}');
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'Paris.' } }] }));
+  };
   const seen = new Map<number, number>();
   await fc.assert(
     fc.asyncProperty(request, async (bytes) => {
