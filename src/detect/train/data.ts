@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import { fromRecord } from '../../capture/index.js';
@@ -29,14 +29,7 @@ export function datasetDir(): string {
     path.resolve(here, '../../../../../shared/datasets/dev'),
     path.resolve(process.cwd(), '../shared/datasets/dev'),
   ];
-  for (const c of candidates) {
-    try {
-      readFileSync(path.join(c, 'xstest.jsonl'), { flag: 'r' });
-      return c;
-    } catch {
-      /* next */
-    }
-  }
+  for (const c of candidates) if (existsSync(path.join(c, 'xstest.jsonl'))) return c;
   return candidates[0]!;
 }
 
