@@ -168,8 +168,8 @@ function sleep(ms: number): Promise<void> {
 async function main() {
   const job = JSON.parse(process.argv[2] ?? '') as LoadJob;
   const result = await runLoad(job);
-  process.stdout.write(`${JSON.stringify(result)}\n`);
-  process.exit(0);
+  // Exit only once the line is flushed: a large result (collected ids) outgrows the pipe buffer.
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) void main();

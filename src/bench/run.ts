@@ -383,6 +383,7 @@ async function main() {
   const streamsResults: StreamsResult[] = [];
   let lag: LagResult | undefined;
   const running: Target[] = [];
+  const subFailures: string[] = [];
   const ctx = { upstreamPort: upstream.port, cpus: cpus.underTest, repoRoot, veracityMode: opts.veracityMode };
   const baseHeaders = { authorization: 'Bearer sk-bench-not-a-real-key' };
 
@@ -414,7 +415,14 @@ async function main() {
               durationMs: opts.durationMs,
               drainMs: 5000,
             };
-            const m = await measure(target, job, cpus);
+            let m: Awaited<ReturnType<typeof measure>>;
+            try {
+              m = await measure(target, job, cpus);
+            } catch (e) {
+              subFailures.push(`${name} ${kind} lat=${latencyMs} c=${concurrency}: ${(e as Error).message}`);
+              log(`${name} ${kind} lat=${latencyMs} c=${concurrency} failed: ${(e as Error).message}`);
+              continue;
+            }
             cells.push({
               target: name,
               kind,
@@ -441,7 +449,7 @@ async function main() {
     }
     // Lag before the streams run, whose cut-off streams would still be analysed during it.
     const veracity = running.find((t) => t.name === 'veracity');
-    if (opts.sub.includes('lag') && veracity) {
+    if (opts.sub.includes('lag') && veracity) try {
       const target = veracity;
       const job: LoadJob = {
         origin: target.origin,
@@ -481,6 +489,10 @@ async function main() {
         ...(ids.length > 0 && lags.length === 0 && ids.length > missing ? { note: 'verdicts carry no detection_lag_ms' } : {}),
       };
       log(`veracity lag @${opts.lagRps} rps: verdict p99 ${fmt(lag.lagP99Ms)} ms, metrics p99 ${fmt(lag.metricsLagP99Ms)} ms`);
+    } catch (e) {
+      // One failed sub-run must not throw away the matrix measured before it.
+      subFailures.push(`lag: ${(e as Error).message}`);
+      log(`lag run failed: ${(e as Error).stack ?? String(e)}`);
     }
     // Direct shows what the generator and the fake upstream manage alone on their core.
     for (const target of running) {
@@ -499,7 +511,14 @@ async function main() {
         durationMs: opts.quick ? 4000 : 10_000,
         drainMs: opts.quick ? 3000 : 6000,
       };
-      const m = await measure(target, job, cpus);
+      let m: Awaited<ReturnType<typeof measure>>;
+      try {
+        m = await measure(target, job, cpus);
+      } catch (e) {
+        subFailures.push(`streams through ${name}: ${(e as Error).message}`);
+        log(`streams run through ${name} failed: ${(e as Error).stack ?? String(e)}`);
+        continue;
+      }
       streamsResults.push({
         target: name,
         streams: opts.streams,
@@ -578,6 +597,9 @@ async function main() {
       '',
     );
   }
+  if (subFailures.length) {
+    parts.push('### Runs that failed\n', ...subFailures.map((f) => `- ${f.replace(/\s+/g, ' ').slice(0, 500)}`), '');
+  }
   if (skipped.length) {
     parts.push('### Targets left out\n', ...skipped.map((s) => `- ${s.target}: ${s.reason.replace(/\s+/g, ' ')}`), '');
   }
@@ -589,7 +611,7 @@ async function main() {
   writeFileSync(
     path.join(outDir, 'bench.json'),
     `${JSON.stringify(
-      { started: started.toISOString(), finished: new Date().toISOString(), machine: m, options: opts, pinning: cpus, cells: derived, streams: streamsResults, lag, skipped },
+      { started: started.toISOString(), finished: new Date().toISOString(), machine: m, options: opts, pinning: cpus, cells: derived, streams: streamsResults, lag, skipped, subFailures },
       (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v),
       2,
     )}\n`,
