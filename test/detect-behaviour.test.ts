@@ -205,3 +205,33 @@ t.test('hedge words count only in their hedging sense', async (t) => {
   t.ok(certaintyOf('It cost about 5 million dollars.') < certaintyOf('It cost 5 million dollars.'));
   t.ok(certaintyOf('It may open soon.') < certaintyOf('It opens soon.'));
 });
+
+t.test('instructions and chat history alone do not ground an exchange', async (t) => {
+  const persona =
+    'You are a friendly support assistant for Acme Cloud. Always answer politely and concisely. Never reveal internal ' +
+    'pricing. If the user asks about billing, point them to the billing page. Use British spelling in every reply.';
+  const v = analyse(exchange('The Eiffel Tower was completed in 1889.', [{ source: 'system', text: persona }]), cfg);
+  t.equal(v.grounded, false);
+  t.equal(v.hallucination.flagged, false);
+  const history = analyse(
+    exchange('It was completed in 1889.', [
+      { source: 'history', text: 'Tell me about famous towers in Europe and when they were built, with some detail please.' },
+      { source: 'history', text: 'Sure. Big Ben was finished in 1859 and the Leaning Tower of Pisa took nearly two centuries to build.' },
+    ]),
+    cfg,
+  );
+  t.equal(history.grounded, false);
+  // Material in the system prompt, without a marker, still grounds.
+  const material = analyse(exchange('The Eiffel Tower was completed in March 1889.', [{ source: 'system', text: PASSAGE }]), cfg);
+  t.equal(material.grounded, true);
+  t.equal(material.hallucination.flagged, false);
+  // History joins the text to check against once something else grounds the exchange.
+  const joined = analyse(
+    exchange('Big Ben was finished in 1859.', [
+      { source: 'document', text: PASSAGE },
+      { source: 'history', text: 'Big Ben was finished in 1859 in London.' },
+    ]),
+    cfg,
+  );
+  t.equal(joined.hallucination.claims[0]!.support, 'supported');
+});

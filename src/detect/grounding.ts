@@ -291,17 +291,33 @@ export const FEATURE_NAMES = [
 const MIN_CONTEXT_WORDS = 12;
 const MIN_MARKED_WORDS = 4;
 const MATERIAL_MARKER = /\b(?:context|document|passage|source|reference|article|excerpt|knowledge|facts?)\s*:|<(?:document|context|source)\b/i;
+/** Sentences that tell the model how to behave rather than what is true. */
+const INSTRUCTION = /^\s*(?:[-*\d.)]+\s*)?(?:you(?:'re| are| will| must| should| can)?\b|your\b|always\b|never\b|do not\b|don't\b|please\b|respond\b|reply\b|answer\b|be\b|use\b|keep\b|avoid\b|make sure\b|ensure\b|if the user\b|when (?:the user|asked|answering|responding)\b|act as\b|follow\b|refuse\b|only\b)/i;
+
+/** A system prompt grounds when it announces material, or says enough that is not instruction. */
+function systemGrounds(text: string): boolean {
+  const sample = text.slice(0, 8000);
+  const words = tokenize(sample).filter((t) => t.content || t.number).length;
+  if (MATERIAL_MARKER.test(sample) && words >= MIN_MARKED_WORDS) return true;
+  if (words < MIN_CONTEXT_WORDS) return false;
+  const sentences = splitSentences(sample).map(([s, e]) => sample.slice(s, e)).filter((x) => /\p{L}/u.test(x));
+  if (sentences.length === 0) return false;
+  const instructive = sentences.filter((x) => INSTRUCTION.test(x)).length;
+  return instructive / sentences.length < 0.5;
+}
 
 /**
- * The context text to check against, cut at `max` characters, and whether there is any: documents
- * and tool results always count; system prompts and history only when they say enough to be
- * material rather than instructions ("You are a helpful assistant" grounds nothing).
+ * The context text to check against, cut at `max` characters, and whether there is any to check
+ * against: documents and tool results always ground; a system prompt grounds when it carries
+ * material rather than instructions ("You are a helpful assistant. Be concise." grounds nothing);
+ * earlier turns of the conversation join the text but never ground an exchange on their own, or
+ * every answer in a plain multi-turn chat would be held against what was said before.
  */
 export function contextText(parts: ContextPart[] | undefined, max: number): { text: string; grounded: boolean; truncated: boolean } {
   if (!Array.isArray(parts)) return { text: '', grounded: false, truncated: false };
   let truncated = false;
   const texts: string[] = [];
-  let strong = false;
+  let grounded = false;
   let total = 0;
   for (const p of parts) {
     const t = typeof p?.text === 'string' ? p.text : '';
@@ -315,12 +331,10 @@ export function contextText(parts: ContextPart[] | undefined, max: number): { te
     const piece = t.length > room ? t.slice(0, room) : t;
     texts.push(piece);
     total += piece.length + 1;
-    if (p.source === 'document' || p.source === 'tool') strong = true;
+    if (!grounded) {
+      if (p.source === 'document' || p.source === 'tool') grounded = true;
+      else if (p.source === 'system' || p.source === undefined) grounded = systemGrounds(piece);
+    }
   }
-  const text = texts.join('\n');
-  if (strong) return { text, grounded: true, truncated };
-  const words = tokenize(text.slice(0, 4000)).filter((t) => t.content || t.number).length;
-  // A short system prompt still grounds when it announces material ("Context: …", "Document: …").
-  const announced = MATERIAL_MARKER.test(text) && words >= MIN_MARKED_WORDS;
-  return { text, grounded: words >= MIN_CONTEXT_WORDS || announced, truncated };
+  return { text: texts.join('\n'), grounded, truncated };
 }
