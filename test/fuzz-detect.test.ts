@@ -4,37 +4,13 @@ import { analyse } from '../src/detect/index.js';
 import { ConfigSchema } from '../src/config/schema.js';
 import type { Exchange } from '../src/capture/exchange.js';
 
-// analyse() is what every worker job and `check` line runs. On any exchange, including ones the
-// capture layer would never produce, it returns a verdict of the contract's shape — every score
-// finite and in 0..1, claim offsets inside the response text — and stays bounded in time at the
-// default input limits (detect.maxResponseChars / maxContextChars).
+// analyse() is what every worker job and `check` line runs. test/detect-property.test.ts covers
+// well-typed random exchanges and one huge input; this adds arbitrary junk in place of an
+// exchange (the worker's catch-all must still give a contract-shaped verdict: every score finite
+// and in 0..1, claim offsets inside the text) and a set of adversarial text shapes, each timed at
+// the default input limits (detect.maxResponseChars / maxContextChars).
 
 const cfg = ConfigSchema.parse({}).detect;
-
-const words = fc.constantFrom(
-  'The', 'Eiffel', 'Tower', 'is', 'in', 'Paris', 'was', 'completed', '1889', 'not', 'never', 'definitely', 'probably', 'I', "can't", 'help',
-  'sorry', 'However,', '100%', '3.14', 'e.g.', 'Dr.', 'U.S.', '—', '…', '\n', '\n\n', '- ', '1.', '```', '"', '(', ')', '?', '!', '.', '𝒜', 'é', '\u0000', '\ufffd',
-);
-const prose = fc.oneof(
-  fc.string({ maxLength: 300 }),
-  fc.string({ unit: 'binary', maxLength: 300 }),
-  fc.array(words, { maxLength: 200 }).map((w) => w.join(' ')),
-  fc.array(words, { maxLength: 200 }).map((w) => w.join('')),
-);
-const logprobs = fc.array(fc.record({ token: fc.string({ maxLength: 8 }), logprob: fc.oneof(fc.double(), fc.constantFrom(0, -Infinity, NaN, 1e308, -1e308)) }), { maxLength: 40 });
-const exchange = fc.record({
-  id: fc.string({ maxLength: 20 }),
-  provider: fc.constantFrom('openai', 'anthropic'),
-  route: fc.constantFrom('chat.completions', 'completions', 'responses', 'messages'),
-  model: fc.string({ maxLength: 20 }),
-  context: fc.array(fc.record({ source: fc.constantFrom('system', 'document', 'tool', 'history'), text: prose }), { maxLength: 4 }),
-  question: prose,
-  response: fc.record(
-    { text: prose, finishReason: fc.constantFrom('stop', 'length', 'content_filter', 'end_turn', 'refusal'), refusal: prose, logprobs, usage: fc.record({ inputTokens: fc.nat(), outputTokens: fc.nat() }) },
-    { requiredKeys: ['text'] },
-  ),
-  aborted: fc.boolean(),
-});
 
 function checkShape(v: ReturnType<typeof analyse>, text: string): void {
   const unit = (x: unknown, what: string) => {
@@ -53,21 +29,6 @@ function checkShape(v: ReturnType<typeof analyse>, text: string): void {
     }
   }
 }
-
-t.test('any well-formed exchange: a verdict of the contract shape, no detector exception', async (t) => {
-  fc.assert(
-    fc.property(exchange, (ex) => {
-      const v = analyse(ex as Exchange, cfg);
-      checkShape(v, ex.response.text);
-      // analyse() turns an internal exception into an empty verdict marked 'error'; on a
-      // well-formed exchange that would be a detector bug hidden from the caller.
-      if (v.provenance?.includes('error')) throw new Error('a detector threw on a well-formed exchange');
-      return true;
-    }),
-    { numRuns: 400 },
-  );
-  t.pass('400 random exchanges');
-});
 
 t.test('malformed objects (wrong types, missing fields) still give a verdict', async (t) => {
   fc.assert(
