@@ -62,14 +62,20 @@ export class AnalysisProducer {
         () => 'ok' as const,
         () => 'error' as const,
       );
-    const done: Promise<void> = Promise.race([add, timeout]).then((outcome) => {
+    // The outcome is counted once, at the timeout or when Redis answers, whichever comes first.
+    // The slot is held until Redis answers: an abandoned add has already been written towards
+    // Redis and its bytes stay buffered until then, so releasing it early would let a frozen
+    // Redis (socket open, no replies) take an unbounded number of them.
+    const counted = Promise.race([add, timeout]).then((outcome) => {
       clearTimeout(timer);
+      if (outcome === 'ok') this.metrics.enqueued.inc();
+      else this.drop(outcome === 'timeout' ? 'enqueue_timeout' : 'enqueue_error');
+    });
+    const done: Promise<void> = Promise.all([add, counted]).then(() => {
       this.inFlight--;
       this.inFlightBytes -= bytes;
       this.metrics.enqueueInFlight.set(this.inFlight);
       this.pending.delete(done);
-      if (outcome === 'ok') this.metrics.enqueued.inc();
-      else this.drop(outcome === 'timeout' ? 'enqueue_timeout' : 'enqueue_error');
     });
     this.pending.add(done);
   }
