@@ -129,3 +129,99 @@ t.test('Redis SIGKILLed and restarted under load: no client error, verdicts resu
   const checks = metricSum(await metrics(), 'veracity_checks_total');
   t.ok(checks >= after.length && checks <= enqueued, `checks (${checks}) between the post-recovery count and the enqueued count`);
 });
+
+t.test('Redis frozen (SIGSTOP) under load: clients never wait on it', async (t) => {
+  const before = await metrics();
+  const enqueued0 = metricSum(before, 'veracity_analysis_enqueued_total');
+  const dropped0 = metricSum(before, 'veracity_analysis_dropped_total');
+  const checks0 = metricSum(before, 'veracity_checks_total');
+  const sent: Sent[] = [];
+  const latencies: number[] = [];
+  let stop = false;
+  let n = 0;
+  const clients = Array.from({ length: 4 }, async () => {
+    while (!stop) {
+      const t0 = Date.now();
+      sent.push(await one(n++));
+      latencies.push(Date.now() - t0);
+      await sleep(10);
+    }
+  });
+  await sleep(500);
+  redis.process.kill('SIGSTOP');
+  const frozenAt = Date.now();
+  await sleep(2500);
+  redis.process.kill('SIGCONT');
+  const thawedAt = Date.now();
+  await sleep(1500);
+  stop = true;
+  await Promise.all(clients);
+
+  const failed = sent.filter((s) => !s.ok);
+  t.same(failed.slice(0, 5), [], `no client-visible error (${failed.length} of ${sent.length})`);
+  const during = sent.filter((s) => s.at > frozenAt && s.at < thawedAt).length;
+  t.ok(during > 30, `${during} requests answered while Redis was frozen`);
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const p99 = sorted[Math.floor(sorted.length * 0.99)]!;
+  t.ok(p99 < 1000, `p99 latency ${p99} ms: the request path never waited for the frozen Redis`);
+
+  // Hand-offs that waited past enqueueTimeoutMs count as dropped; the rest as enqueued.
+  await sleep(1000);
+  const deadline = Date.now() + 10_000;
+  let text = await metrics();
+  while (Date.now() < deadline) {
+    text = await metrics();
+    if (metricSum(text, 'veracity_analysis_enqueued_total') - enqueued0 + metricSum(text, 'veracity_analysis_dropped_total') - dropped0 >= sent.length) break;
+    await sleep(200);
+  }
+  const enqueued = metricSum(text, 'veracity_analysis_enqueued_total') - enqueued0;
+  const dropped = metricSum(text, 'veracity_analysis_dropped_total') - dropped0;
+  t.equal(enqueued + dropped, sent.length, `enqueued (${enqueued}) + dropped (${dropped}) = sent (${sent.length})`);
+  await sleep(2000);
+  const checks = metricSum(await metrics(), 'veracity_checks_total') - checks0;
+  // An add abandoned at the timeout was already written to the socket: when Redis wakes it can
+  // still land and be analysed, so an exchange counted as dropped may get a verdict after all.
+  t.comment(`checks ${checks}, enqueued ${enqueued}, dropped ${dropped}: ${Math.max(0, checks - enqueued)} timed-out hand-offs landed after all`);
+  t.ok(checks <= sent.length, 'never more checks than exchanges');
+});
+
+t.test('a frozen Redis holds at most capture.maxInFlightEnqueues hand-offs', async (t) => {
+  // Its own proxy, with a small bound, against the shared Redis.
+  const { config } = loadConfig({
+    env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, VERACITY_ANTHROPIC_UPSTREAM: upstream.url, PORT: '0' },
+    overrides: (raw) => {
+      raw.capture = { ...(raw.capture as object), enqueueTimeoutMs: 200, maxInFlightEnqueues: 10 };
+    },
+  });
+  const small = await start('proxy', config, { logger: false });
+  t.teardown(() => small.stop());
+  const text = async () => (await fetch(`${small.url}/metrics`)).text();
+  for (let i = 0; i < 100 && (await fetch(`${small.url}/readyz`)).status !== 200; i++) await sleep(50);
+  redis.process.kill('SIGSTOP');
+  let statuses: number[] = [];
+  try {
+    // 60 exchanges over ~1.2 s: every add times out long before Redis wakes.
+    for (let i = 0; i < 60; i++) {
+      const res = await fetch(`${small.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-frozen', messages: [] }) });
+      await res.arrayBuffer();
+      statuses.push(res.status);
+      await sleep(20);
+    }
+    await sleep(300);
+    const m = await text();
+    t.equal(metricSum(m, 'veracity_analysis_enqueue_inflight'), 10, 'the in-flight gauge stays at the bound');
+    t.equal(metricSum(m, 'veracity_analysis_dropped_total', 'reason="enqueue_timeout"'), 10, 'only the bound were written towards Redis, then timed out');
+    t.equal(metricSum(m, 'veracity_analysis_dropped_total', 'reason="backpressure"'), 50, 'the rest were refused at once');
+  } finally {
+    redis.process.kill('SIGCONT');
+  }
+  t.same(statuses, Array(60).fill(200), 'clients unaffected');
+  // Once Redis answers, the slots come back.
+  const deadline = Date.now() + 5000;
+  while (metricSum(await text(), 'veracity_analysis_enqueued_total') === 0 && Date.now() < deadline) {
+    const res = await fetch(`${small.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-frozen', messages: [] }) });
+    await res.arrayBuffer();
+    await sleep(100);
+  }
+  t.ok(metricSum(await text(), 'veracity_analysis_enqueued_total') > 0, 'hand-offs flow again after Redis wakes');
+});
