@@ -169,3 +169,29 @@ t.test('redactPii: PII never reaches Redis, while queued or after analysis', asy
     t.notMatch(v, /jane|415.?555|example\.com/, `verdict ${id} carries no reassembled PII`);
   }
 });
+
+t.test('a client cannot choose the exchange id its verdict is stored under', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const proxy = await run('serve', redis, {});
+  t.teardown(() => proxy.stop());
+  answer = 'The Eiffel Tower is in Paris.';
+  const victim = await chat(proxy.url, 'Where is it?');
+  await verdictKeys(redis.url, [victim]);
+  const client = new Redis(redis.url);
+  t.teardown(() => client.disconnect());
+  const original = await client.get(`veracity:verdict:${victim}`);
+  answer = 'The Eiffel Tower is in Rome. It was built in 1999.';
+  const res = await fetch(`${proxy.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-veracity-id': victim, 'idempotency-key': victim },
+    body: JSON.stringify({ model: 'gpt-retain', id: victim, messages: [{ role: 'user', content: 'Where is it?' }] }),
+  });
+  await res.arrayBuffer();
+  const id = res.headers.get('x-veracity-id')!;
+  t.not(id, victim, 'the proxy assigns its own id');
+  t.match(id, /^[0-9a-f-]{36}$/, 'a random UUID');
+  t.equal(upstream.seen.at(-1)!.headers['x-veracity-id'], undefined, 'the client header is not passed upstream');
+  await verdictKeys(redis.url, [id]);
+  t.equal(await client.get(`veracity:verdict:${victim}`), original, "the first exchange's verdict is untouched");
+});
