@@ -31,6 +31,7 @@ const USAGE = `usage: npm run bench -- [options]
   --lag-rps N             offered rate for the 'lag' run (default 200)
   --lag-seconds S         length of the 'lag' run (default 30)
   --veracity-mode M       split (proxy + worker processes) or serve (one process) (default split)
+  --veracity-config FILE  VERACITY_CONFIG for Veracity's processes (default: its own default)
   --no-pin                do not pin processes to cores with taskset
   --out DIR               where bench.md and bench.json go (default bench-results)`;
 
@@ -60,6 +61,7 @@ interface Options {
   lagRps: number;
   lagSeconds: number;
   veracityMode: 'split' | 'serve';
+  veracityConfig: string | undefined;
   pin: boolean;
   out: string;
   quick: boolean;
@@ -83,6 +85,7 @@ function parseOptions(argv: string[]): Options {
       'lag-rps': { type: 'string', default: '200' },
       'lag-seconds': { type: 'string' },
       'veracity-mode': { type: 'string', default: 'split' },
+      'veracity-config': { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results' },
       help: { type: 'boolean', default: false },
@@ -116,6 +119,7 @@ function parseOptions(argv: string[]): Options {
     lagRps: numbers(values['lag-rps'], 'lag-rps')[0]!,
     lagSeconds: numbers(values['lag-seconds'] ?? (q ? '10' : '30'), 'lag-seconds')[0]!,
     veracityMode: mode,
+    veracityConfig: values['veracity-config'],
     pin: !values['no-pin'],
     out: values.out,
     quick: q,
@@ -384,7 +388,7 @@ async function main() {
   let lag: LagResult | undefined;
   const running: Target[] = [];
   const subFailures: string[] = [];
-  const ctx = { upstreamPort: upstream.port, cpus: cpus.underTest, repoRoot, veracityMode: opts.veracityMode };
+  const ctx = { upstreamPort: upstream.port, cpus: cpus.underTest, repoRoot, veracityMode: opts.veracityMode, veracityConfig: opts.veracityConfig };
   const baseHeaders = { authorization: 'Bearer sk-bench-not-a-real-key' };
 
   try {

@@ -32,6 +32,8 @@ export interface StartContext {
   cpus: string | undefined;
   repoRoot: string;
   veracityMode: 'split' | 'serve';
+  /** VERACITY_CONFIG for the Veracity processes; unset = its default config. */
+  veracityConfig?: string;
 }
 
 export class TargetUnavailable extends Error {
@@ -242,6 +244,7 @@ async function startVeracity(ctx: StartContext): Promise<Target> {
       PORT: String(port),
       HOST: '127.0.0.1',
       VERACITY_METRICS_PORT: String(metricsPort),
+      ...(ctx.veracityConfig ? { VERACITY_CONFIG: path.resolve(ctx.veracityConfig) } : {}),
     };
     const cwd = ctx.repoRoot;
     if (ctx.veracityMode === 'serve') {
