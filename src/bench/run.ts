@@ -156,8 +156,12 @@ function runLoadgen(job: LoadJob, cpus: Cpus): Promise<LoadResult> {
     p.on('exit', (code) => {
       clearTimeout(limit);
       const line = out.trim().split('\n').at(-1);
-      if (code === 0 && line) resolve(JSON.parse(line) as LoadResult);
-      else reject(new Error(`load generator exited with ${code}: ${err.trim()}`));
+      try {
+        if (code === 0 && line) resolve(JSON.parse(line) as LoadResult);
+        else reject(new Error(`load generator exited with ${code}: ${err.trim()}`));
+      } catch (e) {
+        reject(new Error(`load generator printed no whole result (${(e as Error).message})`));
+      }
     });
   });
 }
@@ -388,6 +392,16 @@ async function main() {
   let lag: LagResult | undefined;
   const running: Target[] = [];
   const subFailures: string[] = [];
+  // Ctrl-C or a kill must not leave proxies, Redis or nginx behind.
+  const onSignal = (sig: NodeJS.Signals) => {
+    log(`${sig}: stopping targets`);
+    void Promise.all(running.map((t) => t.stop())).finally(() => {
+      upstream.stop();
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   const ctx = { upstreamPort: upstream.port, cpus: cpus.underTest, repoRoot, veracityMode: opts.veracityMode, veracityConfig: opts.veracityConfig };
   const baseHeaders = { authorization: 'Bearer sk-bench-not-a-real-key' };
 
