@@ -8,6 +8,7 @@ import { createBlockingRedis, createFastFailRedis, describeTarget, type RedisTar
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { VerdictStore } from './verdicts/store.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
+import { startAnalysisThread, type AnalysisThread } from './worker/thread-handle.js';
 
 export type Mode = 'serve' | 'proxy' | 'worker';
 
@@ -69,10 +70,14 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   let producer: AnalysisProducer | undefined;
   let url = '';
 
-  if (mode !== 'proxy') {
+  let thread: AnalysisThread | undefined;
+  if (mode === 'worker') {
     blocking = createBlockingRedis(target, `veracity-worker`);
     blocking.on('error', () => {});
     worker = startWorker({ config, metrics, blocking, client, log: (o, m) => { if (!quiet) log.warn(o, m); } });
+  } else if (mode === 'serve') {
+    // Detection is CPU work: in serve it runs on its own thread, never on the proxy's event loop.
+    thread = await startAnalysisThread(config, target, quiet);
   }
 
   let proxyServer: ReturnType<typeof buildProxy> | undefined;
@@ -93,6 +98,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       producer,
       store: new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds),
       ready: () => client.status === 'ready',
+      metricsText: thread ? () => thread!.metricsText(metrics.registry) : undefined,
       logger: quiet ? false : undefined,
     });
     url = await proxyServer.app.listen({ host: config.server.host, port: config.server.port });
@@ -143,6 +149,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
         const closed = await bounded(worker.close().then(() => true), 5000);
         if (!closed) await bounded(worker.close(true), 2000);
       }
+      await thread?.stop();
       for (const close of closers) await close().catch(() => {});
       await client.quit().catch(() => client.disconnect());
       if (blocking) await blocking.quit().catch(() => blocking!.disconnect());

@@ -6,8 +6,8 @@
 //   node dist/bench/soak.js --minutes 2 --rps 50 --split     # proxy + worker as two processes
 //
 // Every --sample-s seconds (10) it reads the proxy's /metrics: resident memory
-// (veracity_process_process_resident_memory_bytes: prom-client's name under the registry's
-// prefix) and event-loop lag (veracity_process_nodejs_eventloop_lag_*,
+// (veracity_process_resident_memory_bytes: prom-client's name under the registry's
+// prefix) and event-loop lag (veracity_nodejs_eventloop_lag_*,
 // which prom-client resets at each scrape, so each sample covers the interval since the last).
 // At the end it prints a table and exits non-zero unless:
 //   - no client saw an error (status, broken stream, truncated body, connection error);
@@ -217,7 +217,7 @@ function sum(text: string, name: string, match = ''): number {
 
 /** prom-client's process_resident_memory_bytes under the registry's `veracity_process_` prefix. */
 function rss(text: string): number {
-  const bytes = sample(text, 'veracity_process_resident_memory_bytes') ?? sample(text, 'veracity_process_process_resident_memory_bytes');
+  const bytes = sample(text, 'veracity_process_resident_memory_bytes');
   return (bytes ?? NaN) / 2 ** 20;
 }
 
@@ -318,9 +318,9 @@ async function main(): Promise<number> {
       errors: errors.length,
       rssMiB: rss(text),
       workerRssMiB: workerText ? rss(workerText) : undefined,
-      lagMeanMs: (sample(text, 'veracity_process_nodejs_eventloop_lag_mean_seconds') ?? NaN) * 1000,
-      lagP99Ms: (sample(text, 'veracity_process_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000,
-      lagMaxMs: (sample(text, 'veracity_process_nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000,
+      lagMeanMs: (sample(text, 'veracity_nodejs_eventloop_lag_mean_seconds') ?? NaN) * 1000,
+      lagP99Ms: (sample(text, 'veracity_nodejs_eventloop_lag_p99_seconds') ?? NaN) * 1000,
+      lagMaxMs: (sample(text, 'veracity_nodejs_eventloop_lag_max_seconds') ?? NaN) * 1000,
       p50Ms: pct(windowLatencies, 0.5),
       p99Ms: pct(windowLatencies, 0.99),
     };

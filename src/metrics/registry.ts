@@ -18,7 +18,10 @@ const MODEL_LABELS = ['provider', 'model'] as const;
 export const DROP_REASONS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large', 'parse_error', 'failed'] as const;
 export const UPSTREAM_ERROR_TYPES = ['refused', 'timeout', 'reset', 'dns', 'upstream_error'] as const;
 
-export function createMetrics(registry = new Registry()) {
+export function createMetrics(registry = new Registry(), options: { processMetrics?: boolean } = {}) {
+  // Process metrics (memory, CPU, event-loop lag) describe the whole process: collected once, by
+  // the main thread, not again by an analysis thread in the same process.
+  if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'veracity_' });
   const metrics = defineMetrics(registry);
   for (const reason of DROP_REASONS) metrics.dropped.inc({ reason }, 0);
   for (const provider of ['openai', 'anthropic']) {
@@ -28,7 +31,6 @@ export function createMetrics(registry = new Registry()) {
 }
 
 function defineMetrics(registry: Registry) {
-  collectDefaultMetrics({ register: registry, prefix: 'veracity_process_' });
   const r = [registry];
   return {
     registry,

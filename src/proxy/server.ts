@@ -18,6 +18,8 @@ export interface ProxyDeps {
   store?: VerdictStore;
   /** Reports whether Redis is reachable, for /readyz. */
   ready?: () => boolean;
+  /** Metrics text for /metrics when more than this process' registry must be merged in. */
+  metricsText?: () => Promise<string>;
   /** A logger instance or `false`; default is pino at config.server.logLevel. */
   logger?: boolean | object;
 }
@@ -114,7 +116,7 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'redis_unavailable' });
   });
   app.get('/metrics', async (_req, reply) => {
-    const text = await metrics.registry.metrics();
+    const text = deps.metricsText ? await deps.metricsText() : await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });
   registerAdminRoutes(app, { token: config.admin.token, store: deps.store });
