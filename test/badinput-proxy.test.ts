@@ -2,10 +2,10 @@ import t from 'tap';
 import { request as httpRequest } from 'node:http';
 import { brotliCompressSync, gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { start, type Running } from '../src/app.js';
+import { start } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { anthropicEvents, anthropicMessage, chatChunks, chatCompletion, startUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { anthropicEvents, anthropicMessage, chatChunks, chatCompletion } from './helpers/upstream.js';
+import { startStack } from './helpers/stack.js';
 import { metricSum, sleep } from './helpers/processes.js';
 
 // Input the proxy did not expect — odd content types, bytes that are not UTF-8, one enormous
@@ -13,34 +13,16 @@ import { metricSum, sleep } from './helpers/processes.js';
 // and never takes the proxy or the worker down.
 
 const MAX_CAPTURE = 1024 * 1024;
-let redis: TestRedis;
-let upstream: FakeUpstream;
-let proxy: Running;
-let host = '';
-let port = 0;
 
-t.before(async () => {
-  redis = await startRedis();
-  upstream = await startUpstream();
-  const { config } = loadConfig({
-    env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, VERACITY_ANTHROPIC_UPSTREAM: upstream.url, PORT: '0' },
-    overrides: (raw) => {
-      raw.capture = { ...(raw.capture as object), maxBodyBytes: MAX_CAPTURE };
-    },
-  });
-  proxy = await start('serve', config, { logger: false });
-  host = new URL(proxy.url).hostname;
-  port = Number(new URL(proxy.url).port);
+const { redis, upstream, proxy, port } = await startStack(t, {
+  overrides: (raw, upstream) => {
+    raw.capture = { ...(raw.capture as object), maxBodyBytes: MAX_CAPTURE };
+  },
 });
+const host = new URL(proxy.url).hostname;
 
 t.afterEach(() => {
   upstream.handler = null;
-});
-
-t.teardown(async () => {
-  await proxy?.stop();
-  await upstream?.close();
-  await redis?.stop();
 });
 
 interface Reply {

@@ -1,8 +1,8 @@
 import t from 'tap';
-import { start, type Running } from '../src/app.js';
+import { start } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startUpstream, type FakeUpstream, ANSWER } from './helpers/upstream.js';
+import { ANSWER } from './helpers/upstream.js';
+import { startStack } from './helpers/stack.js';
 import { metricSum, sleep } from './helpers/processes.js';
 
 // Redis is SIGKILLed in the middle of a steady stream of requests through `serve` and comes back
@@ -10,26 +10,10 @@ import { metricSum, sleep } from './helpers/processes.js';
 // counted as dropped (every exchange is either enqueued or dropped); and once Redis is back, the
 // same process — no restart — queues and analyses again, so later requests get their verdicts.
 
-let redis: TestRedis;
-let upstream: FakeUpstream;
-let proxy: Running;
-
-t.before(async () => {
-  redis = await startRedis();
-  upstream = await startUpstream();
-  const { config } = loadConfig({
-    env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, VERACITY_ANTHROPIC_UPSTREAM: upstream.url, PORT: '0' },
-    overrides: (raw) => {
-      raw.capture = { ...(raw.capture as object), enqueueTimeoutMs: 500 };
-    },
-  });
-  proxy = await start('serve', config, { logger: false });
-});
-
-t.teardown(async () => {
-  await proxy?.stop();
-  await upstream?.close();
-  await redis?.stop();
+const { redis, upstream, proxy, port } = await startStack(t, {
+  overrides: (raw, upstream) => {
+    raw.capture = { ...(raw.capture as object), enqueueTimeoutMs: 500 };
+  },
 });
 
 interface Sent {

@@ -1,9 +1,6 @@
 import t from 'tap';
 import { connect, type Socket } from 'node:net';
-import { start, type Running } from '../src/app.js';
-import { loadConfig } from '../src/config/load.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { startStack } from './helpers/stack.js';
 import { sleep } from './helpers/processes.js';
 
 // Clients that send their headers or body a byte at a time are cut off by server.headersTimeoutMs
@@ -12,28 +9,10 @@ import { sleep } from './helpers/processes.js';
 const HEADERS_TIMEOUT = 800;
 const REQUEST_TIMEOUT = 1500;
 
-let redis: TestRedis;
-let upstream: FakeUpstream;
-let proxy: Running;
-let port = 0;
-
-t.before(async () => {
-  redis = await startRedis();
-  upstream = await startUpstream();
-  const { config } = loadConfig({
-    env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, VERACITY_ANTHROPIC_UPSTREAM: upstream.url, PORT: '0' },
-    overrides: (raw) => {
-      raw.server = { ...(raw.server as object), headersTimeoutMs: HEADERS_TIMEOUT, requestTimeoutMs: REQUEST_TIMEOUT };
-    },
-  });
-  proxy = await start('serve', config, { logger: false });
-  port = Number(new URL(proxy.url).port);
-});
-
-t.teardown(async () => {
-  await proxy?.stop();
-  await upstream?.close();
-  await redis?.stop();
+const { redis, upstream, proxy, port } = await startStack(t, {
+  overrides: (raw, upstream) => {
+    raw.server = { ...(raw.server as object), headersTimeoutMs: HEADERS_TIMEOUT, requestTimeoutMs: REQUEST_TIMEOUT };
+  },
 });
 
 interface Drip {

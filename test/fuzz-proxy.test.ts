@@ -3,10 +3,7 @@ import fc from 'fast-check';
 import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
 import { gzipSync } from 'node:zlib';
-import { start, type Running } from '../src/app.js';
-import { loadConfig } from '../src/config/load.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { startStack } from './helpers/stack.js';
 import { metricSum, sleep } from './helpers/processes.js';
 
 // The proxy end to end under random input from both sides. Whatever a client writes on the
@@ -14,40 +11,22 @@ import { metricSum, sleep } from './helpers/processes.js';
 // the client gets that status and those bytes, and the worker analysing the copy neither crashes
 // nor fails a job (anything unreadable is a counted CaptureError, not an exception).
 
-let redis: TestRedis;
-let upstream: FakeUpstream;
-let proxy: Running;
-let port = 0;
-
-t.before(async () => {
-  redis = await startRedis();
-  upstream = await startUpstream();
-  const { config } = loadConfig({
-    env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, VERACITY_ANTHROPIC_UPSTREAM: upstream.url, PORT: '0' },
-    overrides: (raw) => {
-      raw.server = { ...(raw.server as object), bodyLimitBytes: 64 * 1024, headersTimeoutMs: 2000, requestTimeoutMs: 3000 };
-      raw.upstreams = {
-        ...(raw.upstreams as object),
-        openai: { url: upstream.url, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 },
-        anthropic: { url: upstream.url, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 },
-        named: { local: { url: `${upstream.url}/base`, dialect: 'anthropic', prefix: '/local' } },
-      };
-      // One attempt: a job that throws is a final failure, visible at once.
-      raw.worker = { ...(raw.worker as object), attempts: 1 };
-    },
-  });
-  proxy = await start('serve', config, { logger: false });
-  port = Number(new URL(proxy.url).port);
+const { redis, upstream, proxy, port } = await startStack(t, {
+  overrides: (raw, upstream) => {
+    raw.server = { ...(raw.server as object), bodyLimitBytes: 64 * 1024, headersTimeoutMs: 2000, requestTimeoutMs: 3000 };
+    raw.upstreams = {
+      ...(raw.upstreams as object),
+      openai: { url: upstream.url, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 },
+      anthropic: { url: upstream.url, headersTimeoutMs: 2000, bodyTimeoutMs: 2000 },
+      named: { local: { url: `${upstream.url}/base`, dialect: 'anthropic', prefix: '/local' } },
+    };
+    // One attempt: a job that throws is a final failure, visible at once.
+    raw.worker = { ...(raw.worker as object), attempts: 1 };
+  },
 });
 
 t.afterEach(() => {
   upstream.handler = null;
-});
-
-t.teardown(async () => {
-  await proxy?.stop();
-  await upstream?.close();
-  await redis?.stop();
 });
 
 /** Writes bytes on a fresh connection; resolves with the status of the first answer, 0 if none came. */

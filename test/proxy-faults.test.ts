@@ -1,17 +1,13 @@
 import t from 'tap';
 import { connect } from 'node:net';
 import { request as httpRequest } from 'node:http';
-import { start, type Running } from '../src/app.js';
+import { start } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
-import { freePort, startRedis, type TestRedis } from './helpers/redis.js';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { freePort } from './helpers/redis.js';
+import { startStack } from './helpers/stack.js';
 
 // Whatever happens behind the proxy, the client gets a faithful relay or a clear error in its own
 // dialect — never a hang, never a crash.
-
-let redis: TestRedis;
-let upstream: FakeUpstream;
-let proxy: Running;
 
 const chatBody = JSON.stringify({ model: 'gpt-fault', messages: [{ role: 'user', content: 'hi' }] });
 const post = (path: string, body = chatBody, headers: Record<string, string> = {}) =>
@@ -25,31 +21,19 @@ async function metric(name: string, match: string): Promise<number> {
     .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-t.before(async () => {
-  redis = await startRedis();
-  upstream = await startUpstream();
-  const { config } = loadConfig({
-    env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, VERACITY_ANTHROPIC_UPSTREAM: upstream.url, PORT: '0' },
-    overrides: (raw) => {
-      raw.server = { ...(raw.server as object), bodyLimitBytes: 64 * 1024 };
-      raw.upstreams = {
-        ...(raw.upstreams as object),
-        openai: { url: upstream.url, headersTimeoutMs: 500, bodyTimeoutMs: 500 },
-        named: { ollama: { url: `${upstream.url}/base`, dialect: 'openai', prefix: '/ollama' } },
-      };
-    },
-  });
-  proxy = await start('serve', config, { logger: false });
+const { redis, upstream, proxy, port } = await startStack(t, {
+  overrides: (raw, upstream) => {
+    raw.server = { ...(raw.server as object), bodyLimitBytes: 64 * 1024 };
+    raw.upstreams = {
+      ...(raw.upstreams as object),
+      openai: { url: upstream.url, headersTimeoutMs: 500, bodyTimeoutMs: 500 },
+      named: { ollama: { url: `${upstream.url}/base`, dialect: 'openai', prefix: '/ollama' } },
+    };
+  },
 });
 
 t.afterEach(() => {
   upstream.handler = null;
-});
-
-t.teardown(async () => {
-  await proxy?.stop();
-  await upstream?.close();
-  await redis?.stop();
 });
 
 t.test('upstream 4xx/5xx are relayed as they are', async (t) => {

@@ -1,35 +1,15 @@
 import t from 'tap';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import { start, type Running } from '../src/app.js';
-import { loadConfig } from '../src/config/load.js';
-import { startRedis, type TestRedis } from './helpers/redis.js';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { startStack } from './helpers/stack.js';
 
 // The app side of the contract: official SDKs pointed at Veracity get exactly what the upstream
 // sent, in both dialects, streaming and not; each exchange gets a verdict and is counted.
 
-let redis: TestRedis;
-let upstream: FakeUpstream;
-let proxy: Running;
-
 const OPENAI_KEY = 'sk-test-marker-openai-0123456789';
 const ANTHROPIC_KEY = 'sk-ant-test-marker-0123456789';
 
-t.before(async () => {
-  redis = await startRedis();
-  upstream = await startUpstream();
-  const { config } = loadConfig({
-    env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, VERACITY_ANTHROPIC_UPSTREAM: upstream.url, PORT: '0' },
-  });
-  proxy = await start('serve', config, { logger: false });
-});
-
-t.teardown(async () => {
-  await proxy?.stop();
-  await upstream?.close();
-  await redis?.stop();
-});
+const { redis, upstream, proxy, port } = await startStack(t);
 
 async function verdictFor(id: string, withinMs = 2000): Promise<Record<string, any>> {
   const deadline = Date.now() + withinMs;
