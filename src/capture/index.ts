@@ -32,6 +32,11 @@ export function fromRecord(row: RecordInput): Exchange {
   const route = row.route ?? defaultRoute(provider, row.request);
   const request = parseRequest(provider, route, row.request);
   const response = parseResponse(provider, route, row.response);
+  return assemble(id, provider, route, request, response);
+}
+
+/** The one place an Exchange is put together from a parsed request and response. */
+function assemble(id: string, provider: Provider, route: string, request: ParsedRequest, response: ResponseCapture): Exchange {
   return {
     id,
     provider,
@@ -82,14 +87,7 @@ export function normalise(raw: RawExchange, limits: NormaliseLimits = {}): Norma
   const response = readResponse(raw);
   const truncated: string[] = [];
   const exchange: Exchange = {
-    id: raw.id,
-    provider,
-    route,
-    model: request.model ?? response.model ?? 'unknown',
-    context: request.context,
-    question: request.question,
-    response,
-    stream: request.stream,
+    ...assemble(raw.id, provider, route, request, response),
     status: raw.status,
     aborted: raw.aborted,
     startedAt: raw.startedAt,
