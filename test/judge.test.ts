@@ -1,7 +1,6 @@
 import t from 'tap';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Redis } from 'ioredis';
 import { ConfigSchema } from '../src/config/schema.js';
 import { createMetrics } from '../src/metrics/registry.js';
 import { BoundedLabel } from '../src/metrics/labels.js';
@@ -9,7 +8,7 @@ import { VerdictStore } from '../src/verdicts/store.js';
 import { analyseJob } from '../src/worker/analyse-job.js';
 import { Judge, inSample, parseJudgeAnswer } from '../src/judge/judge.js';
 import type { RawExchange } from '../src/capture/raw.js';
-import { startRedis } from './helpers/redis.js';
+import { startRedisWithClient } from './helpers/redis.js';
 import { chatCompletion } from './helpers/upstream.js';
 
 const CONTEXT =
@@ -69,13 +68,8 @@ t.test('the judge merges into the verdict with provenance, within its token budg
     });
   });
   await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
-  const redis = await startRedis();
-  const client = new Redis(redis.url);
-  t.teardown(async () => {
-    client.disconnect();
-    await redis.stop();
-    fake.close();
-  });
+  t.teardown(() => fake.close());
+  const { client } = await startRedisWithClient(t);
 
   const config = ConfigSchema.parse({
     judge: { enabled: true, url: `http://127.0.0.1:${(fake.address() as AddressInfo).port}`, model: 'judge-small', sampleRates: { 'gpt-judged': 1, default: 0 }, tokensPerMinute: 700, weight: 0.5 },
@@ -109,12 +103,7 @@ t.test('the judge merges into the verdict with provenance, within its token budg
 t.test('a failing judge leaves the local verdict as it was', async (t) => {
   const config = ConfigSchema.parse({ judge: { enabled: true, url: 'http://127.0.0.1:9', sampleRates: { default: 1 }, timeoutMs: 1000 } });
   const metrics = createMetrics();
-  const redis = await startRedis();
-  const client = new Redis(redis.url);
-  t.teardown(async () => {
-    client.disconnect();
-    await redis.stop();
-  });
+  const { client } = await startRedisWithClient(t);
   const judge = Judge.fromConfig(config, {}, metrics)!;
   t.equal(await analyseJob(raw('judged-3'), { config, metrics, store: new VerdictStore(client, 'veracity', 60), models: new BoundedLabel([], 10), judge }), 'stored');
   const v = JSON.parse((await client.get('veracity:verdict:judged-3'))!);

@@ -1,12 +1,11 @@
 import t from 'tap';
-import { Redis } from 'ioredis';
 import { analyseJob } from '../src/worker/analyse-job.js';
 import { ConfigSchema } from '../src/config/schema.js';
 import { createMetrics } from '../src/metrics/registry.js';
 import { BoundedLabel } from '../src/metrics/labels.js';
 import { VerdictStore } from '../src/verdicts/store.js';
 import type { RawExchange } from '../src/capture/raw.js';
-import { startRedis } from './helpers/redis.js';
+import { startRedisWithClient } from './helpers/redis.js';
 import { chatCompletion } from './helpers/upstream.js';
 
 const raw = (id: string, over: Partial<RawExchange> = {}): RawExchange => ({
@@ -29,12 +28,7 @@ async function counter(metrics: ReturnType<typeof createMetrics>, name: string):
 }
 
 t.test('a duplicated job neither rewrites the verdict nor counts twice', async (t) => {
-  const redis = await startRedis();
-  const client = new Redis(redis.url);
-  t.teardown(async () => {
-    client.disconnect();
-    await redis.stop();
-  });
+  const { client } = await startRedisWithClient(t);
   const config = ConfigSchema.parse({ verdicts: { ttlSeconds: 60 } });
   const metrics = createMetrics();
   const store = new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds);
@@ -52,12 +46,7 @@ t.test('a duplicated job neither rewrites the verdict nor counts twice', async (
 });
 
 t.test('storeText: false keeps scores and offsets but no text', async (t) => {
-  const redis = await startRedis();
-  const client = new Redis(redis.url);
-  t.teardown(async () => {
-    client.disconnect();
-    await redis.stop();
-  });
+  const { client } = await startRedisWithClient(t);
   const config = ConfigSchema.parse({ capture: { storeText: false } });
   const metrics = createMetrics();
   const store = new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds);
@@ -68,12 +57,7 @@ t.test('storeText: false keeps scores and offsets but no text', async (t) => {
 });
 
 t.test('upstream errors and unparseable captures are not counted as checks', async (t) => {
-  const redis = await startRedis();
-  const client = new Redis(redis.url);
-  t.teardown(async () => {
-    client.disconnect();
-    await redis.stop();
-  });
+  const { client } = await startRedisWithClient(t);
   const config = ConfigSchema.parse({});
   const metrics = createMetrics();
   const deps = { config, metrics, store: new VerdictStore(client, 'veracity', 60), models: new BoundedLabel([], 10) };

@@ -131,6 +131,19 @@ export interface EvalReport {
 
 const MAX_FAILURES_KEPT = 20;
 
+/** The figures every binary detector gets from its confusion counts. */
+function binaryFigures(matrix: Confusion, rows: number) {
+  return {
+    rows,
+    positives: matrix.tp + matrix.fn,
+    confusion: matrix,
+    precision: precision(matrix),
+    recall: recall(matrix),
+    f1: f1(matrix),
+    balancedAccuracy: balancedAccuracy(matrix),
+  };
+}
+
 function hallucinationFigures(cases: readonly HallucinationCase[], withBins: boolean): HallucinationFigures {
   const actual = cases.map((c) => c.actual);
   const scores = cases.map((c) => c.score);
@@ -140,14 +153,8 @@ function hallucinationFigures(cases: readonly HallucinationCase[], withBins: boo
   );
   const bins = calibrationBins(scores, actual);
   return {
-    rows: cases.length,
-    positives: matrix.tp + matrix.fn,
-    confusion: matrix,
-    precision: precision(matrix),
-    recall: recall(matrix),
-    f1: f1(matrix),
+    ...binaryFigures(matrix, cases.length),
     accuracy: accuracy(matrix),
-    balancedAccuracy: balancedAccuracy(matrix),
     auroc: auroc(scores, actual),
     ece: ece(bins),
     ...(withBins ? { calibration: bins, thresholds: thresholdSweep(scores, actual) } : {}),
@@ -167,13 +174,7 @@ function refusalFigures(cases: readonly RefusalCase[]): RefusalFigures {
     kinded.map((c) => c.actualKind),
   );
   return {
-    rows: cases.length,
-    positives: matrix.tp + matrix.fn,
-    confusion: matrix,
-    precision: precision(matrix),
-    recall: recall(matrix),
-    f1: f1(matrix),
-    balancedAccuracy: balancedAccuracy(matrix),
+    ...binaryFigures(matrix, cases.length),
     auroc: auroc(
       cases.map((c) => c.score),
       actual,

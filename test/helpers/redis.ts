@@ -68,3 +68,14 @@ async function launch(port: number): Promise<ChildProcess> {
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A real redis-server and a client connected to it, both gone when the test `t` ends. */
+export async function startRedisWithClient(t: { teardown(fn: () => unknown): void }): Promise<{ redis: TestRedis; client: Redis }> {
+  const redis = await startRedis();
+  const client = new Redis(redis.url);
+  t.teardown(async () => {
+    client.disconnect();
+    await redis.stop();
+  });
+  return { redis, client };
+}
