@@ -8,6 +8,7 @@ import { createBlockingRedis, createFastFailRedis, describeTarget, type RedisTar
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { VerdictStore } from './verdicts/store.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
+import { lowerPriority } from './worker/priority.js';
 import { startAnalysisThread, type AnalysisThread } from './worker/thread-handle.js';
 
 export type Mode = 'serve' | 'proxy' | 'worker';
@@ -74,6 +75,9 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   if (mode === 'worker') {
     blocking = createBlockingRedis(target, `veracity-worker`);
     blocking.on('error', () => {});
+    // After Redis is up, so a private redis-server child keeps its normal priority.
+    const notLowered = lowerPriority(config.worker.nice, 'process');
+    if (notLowered && !quiet) log.warn({ nice: config.worker.nice }, notLowered);
     worker = startWorker({ config, metrics, blocking, client, log: (o, m) => { if (!quiet) log.warn(o, m); } });
   } else if (mode === 'serve') {
     // Detection is CPU work: in serve it runs on its own thread, never on the proxy's event loop.

@@ -30,6 +30,7 @@ const ENV_OVERRIDES: Array<[name: string, path: string[], kind: 'string' | 'int'
   ['VERACITY_METRICS_HOST', ['worker', 'metricsHost'], 'string'],
   ['VERACITY_LOG_LEVEL', ['server', 'logLevel'], 'string'],
   ['VERACITY_WORKER_CONCURRENCY', ['worker', 'concurrency'], 'int'],
+  ['VERACITY_WORKER_NICE', ['worker', 'nice'], 'int'],
   ['VERACITY_REDIS_DATA_DIR', ['redis', 'dataDir'], 'string'],
 ];
 

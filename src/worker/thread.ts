@@ -2,6 +2,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import { createMetrics } from '../metrics/registry.js';
 import { createBlockingRedis, createFastFailRedis, type RedisTarget } from '../redis/connection.js';
+import { lowerPriority } from './priority.js';
 import { startWorker } from './worker.js';
 
 /**
@@ -16,6 +17,9 @@ export type ThreadReply = { type: 'ready' } | { type: 'metrics'; seq: number; da
 const port = parentPort;
 if (!port) throw new Error('src/worker/thread.ts runs only as a worker thread');
 const { config, target, quiet } = workerData as { config: Config; target: RedisTarget; quiet: boolean };
+
+const notLowered = lowerPriority(config.worker.nice, 'thread');
+if (notLowered && !quiet) console.error(JSON.stringify({ level: 'warn', nice: config.worker.nice, msg: notLowered }));
 
 const metrics = createMetrics(undefined, { processMetrics: false });
 const client = createFastFailRedis(target, 'veracity-worker');
