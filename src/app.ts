@@ -94,6 +94,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
         maxInFlight: config.capture.maxInFlightEnqueues,
         maxInFlightBytes: config.capture.maxInFlightEnqueueBytes,
         timeoutMs: config.capture.enqueueTimeoutMs,
+        batchWindowMs: config.capture.batchWindowMs,
       });
     }
     proxyServer = buildProxy({

@@ -137,12 +137,19 @@ t.test('redactPii: PII never reaches Redis, while queued or after analysis', asy
     await chat(proxy.url, prompt, { stream: true }),
     await chat(proxy.url, prompt, { anthropic: true, stream: true }),
   ];
-  // Wait until all four jobs are in Redis.
+  // Wait until all four exchanges are queued (a job carries a batch of them).
   const client = new Redis(redis.url);
   t.teardown(() => client.disconnect());
+  const queuedExchanges = async () => {
+    let n = 0;
+    for (const jobId of await client.lrange('veracity:exchanges:wait', 0, -1)) {
+      n += (JSON.parse((await client.hget(`veracity:exchanges:${jobId}`, 'data'))!) as { exchanges: unknown[] }).exchanges.length;
+    }
+    return n;
+  };
   const deadline = Date.now() + 5000;
-  while ((await client.llen('veracity:exchanges:wait')) < ids.length && Date.now() < deadline) await sleep(50);
-  t.equal(await client.llen('veracity:exchanges:wait'), ids.length, 'all jobs queued, none analysed');
+  while ((await queuedExchanges()) < ids.length && Date.now() < deadline) await sleep(50);
+  t.equal(await queuedExchanges(), ids.length, 'all exchanges queued, none analysed');
 
   const scan = async (when: string) => {
     const dump = [...(await dumpRedis(redis.url))].join('\n');

@@ -72,6 +72,11 @@ export const ConfigSchema = z.strictObject({
       maxInFlightEnqueueBytes: z.number().int().positive().default(256 * 1024 * 1024),
       /** An enqueue slower than this is abandoned and counted as dropped. */
       enqueueTimeoutMs: z.number().int().positive().default(2000),
+      /**
+       * Exchanges finishing within this window go to Redis as one job (at most 64 or 1 MiB), ms.
+       * It delays analysis, never the response; 0 batches only what ends in the same event-loop turn.
+       */
+      batchWindowMs: z.number().int().min(0).max(1000).default(5),
       /** Keep no prompt or response text in Redis verdicts (metrics and scores only). */
       storeText: z.boolean().default(true),
       /** Mask e-mail addresses, phone numbers, card numbers, IP addresses and similar in the copy before it is queued. */

@@ -15,7 +15,7 @@ const GEN_AI_LABELS = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_
 const MODEL_LABELS = ['provider', 'model'] as const;
 
 /** Label values known in advance: exported at 0 from the start, so rates and alerts see a real zero. */
-export const DROP_REASONS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large', 'parse_error', 'failed'] as const;
+export const DROP_REASONS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large', 'parse_error', 'expired', 'failed'] as const;
 export const UPSTREAM_ERROR_TYPES = ['refused', 'timeout', 'reset', 'dns', 'upstream_error'] as const;
 
 export function createMetrics(registry = new Registry(), options: { processMetrics?: boolean } = {}) {
@@ -90,7 +90,7 @@ function defineMetrics(registry: Registry) {
     }),
     dropped: new Counter({
       name: 'veracity_analysis_dropped_total',
-      help: 'Exchanges not analysed, by reason (redis_unavailable, backpressure, enqueue_timeout, enqueue_error, too_large, parse_error, failed).',
+      help: 'Exchanges not analysed, by reason (redis_unavailable, backpressure, enqueue_timeout, enqueue_error, too_large, parse_error, expired, failed).',
       labelNames: ['reason'],
       registers: r,
     }),
@@ -194,7 +194,7 @@ function defineMetrics(registry: Registry) {
     }),
     jobs: new Counter({
       name: 'veracity_worker_jobs_total',
-      help: 'Jobs processed by workers, by result (stored, duplicate, failed).',
+      help: 'Exchanges processed by workers, by result (stored, duplicate, skipped, unparseable, expired, failed); a job carries a batch of them.',
       labelNames: ['result'],
       registers: r,
     }),

@@ -5,7 +5,6 @@ import { pipeline } from 'node:stream';
 import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
-import type { RawExchange } from '../capture/raw.js';
 import { errorBody } from '../capture/errors.js';
 import { decodeBody } from '../capture/decode.js';
 import { redactPii } from '../capture/redact.js';
@@ -13,7 +12,10 @@ import { createUsageChunkStripper, injectIncludeUsage } from '../capture/stream-
 import type { Config } from '../config/schema.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { Captured } from '../queue/batch.js';
 import type { AnalysisProducer } from '../queue/producer.js';
+import { background } from './background.js';
+import { CaptureBuffer } from './capture-buffer.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Target } from './routes.js';
 import type { UpstreamPools } from './upstream-pool.js';
@@ -78,17 +80,19 @@ function pump(source: Readable, res: ServerResponse, done: (err: NodeJS.ErrnoExc
 }
 
 /** Masks PII in the queued copy; a compressed response is decoded first so it can be masked. */
-function redactRaw(raw: RawExchange): void {
-  if (raw.responseEncoding) {
-    try {
-      raw.response = decodeBody(raw.response, raw.responseEncoding);
-      raw.responseEncoding = undefined;
-    } catch {
-      raw.response = ''; // undecodable: keep nothing rather than unmasked bytes
-    }
+function redactCaptured(c: Captured): void {
+  let response = '';
+  try {
+    const bytes = c.body.subarray(c.requestBytes);
+    const encoding = c.meta.responseEncoding;
+    response = encoding ? decodeBody(bytes.toString('base64'), encoding) : bytes.toString('utf8');
+  } catch {
+    // undecodable: keep nothing rather than unmasked bytes
   }
-  raw.request = redactPii(raw.request).text;
-  raw.response = redactPii(raw.response).text;
+  c.meta.responseEncoding = undefined;
+  const request = Buffer.from(redactPii(c.body.toString('utf8', 0, c.requestBytes)).text);
+  c.body = Buffer.concat([request, Buffer.from(redactPii(response).text)]);
+  c.requestBytes = request.length;
 }
 
 /**
@@ -199,9 +203,10 @@ export function createRelay(deps: RelayDeps) {
 
           const contentType = String(up.headers['content-type'] ?? '');
           const streaming = contentType.startsWith('text/event-stream');
-          const chunks: Buffer[] = [];
-          let captured = 0;
-          let truncated = false;
+          const announced = Number(up.headers['content-length']);
+          const copy = capture
+            ? new CaptureBuffer(body?.subarray(0, maxCapture), Number.isFinite(announced) ? announced : streaming ? 32 * 1024 : 4096, maxCapture)
+            : undefined;
           let first = true;
           const source = up.body as unknown as Readable;
           source.on('data', (chunk: Buffer) => {
@@ -209,15 +214,7 @@ export function createRelay(deps: RelayDeps) {
               first = false;
               if (streaming) metrics.timeToFirstChunk.observe({ provider: dialect, model }, (performance.now() - started) / 1000);
             }
-            if (!capture || truncated) return;
-            if (captured + chunk.length > maxCapture) {
-              chunks.push(chunk.subarray(0, maxCapture - captured));
-              captured = maxCapture;
-              truncated = true;
-            } else {
-              chunks.push(chunk);
-              captured += chunk.length;
-            }
+            copy?.append(chunk);
           });
 
           const done = (err: NodeJS.ErrnoException | null | undefined) => {
@@ -234,34 +231,37 @@ export function createRelay(deps: RelayDeps) {
               errorType = String(up.statusCode);
             }
             finish(up.statusCode, outcome, errorType);
-            if (!capture) return;
+            if (!copy) return;
             const endedAt = Date.now();
-            // Copy-out and hand-off run after this tick: the client already has its last byte.
-            setImmediate(() => {
+            const truncated = copy.truncated;
+            // The hand-off runs in the background lane: the client already has its last byte.
+            background(() => {
               const encoding = up.headers['content-encoding'];
               const compressed = typeof encoding === 'string' && encoding !== '' && encoding !== 'identity';
-              const responseBytes = Buffer.concat(chunks, captured);
               const reqTruncated = (body?.length ?? 0) > maxCapture;
               if (truncated) metrics.truncated.inc({ part: 'response_body' });
               if (reqTruncated) metrics.truncated.inc({ part: 'request_body' });
-              const raw: RawExchange = {
-                id,
-                provider: dialect,
-                route: target.route,
-                app,
-                request: body ? body.toString('utf8', 0, Math.min(body.length, maxCapture)) : '',
-                response: responseBytes.toString(compressed ? 'base64' : 'utf8'),
-                responseEncoding: compressed ? (encoding as string) : undefined,
-                contentType,
-                status: up.statusCode,
-                aborted: clientGone || err != null,
-                error: clientGone ? 'client_abort' : err ? errorType : undefined,
-                truncated: truncated || reqTruncated ? { request: reqTruncated, response: truncated } : undefined,
-                startedAt,
-                endedAt,
+              // Bytes as they crossed the wire: decoding and parsing are the worker's job.
+              const exchange: Captured = {
+                meta: {
+                  id,
+                  provider: dialect,
+                  route: target.route,
+                  app,
+                  responseEncoding: compressed ? (encoding as string) : undefined,
+                  contentType,
+                  status: up.statusCode,
+                  aborted: clientGone || err != null,
+                  error: clientGone ? 'client_abort' : err ? errorType : undefined,
+                  truncated: truncated || reqTruncated ? { request: reqTruncated, response: truncated } : undefined,
+                  startedAt,
+                  endedAt,
+                },
+                body: copy.bytes(),
+                requestBytes: copy.requestBytes,
               };
-              if (config.capture.redactPii) redactRaw(raw);
-              producer!.submit(raw);
+              if (config.capture.redactPii) redactCaptured(exchange);
+              producer!.submit(exchange);
             });
           };
 

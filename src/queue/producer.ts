@@ -1,11 +1,8 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RawExchange } from '../capture/raw.js';
 import type { Metrics } from '../metrics/registry.js';
+import { BODY_TTL_MS, bodyKey, MAX_BATCH, MAX_BATCH_BYTES, type BatchJob, type Captured, type QueuedExchange } from './batch.js';
 import { JOB_NAME, QUEUE_NAME } from './names.js';
-
-/** Most exchanges sent to Redis in one round trip. */
-const MAX_BATCH = 64;
 
 export interface ProducerOptions {
   prefix: string;
@@ -13,21 +10,27 @@ export interface ProducerOptions {
   maxInFlight: number;
   maxInFlightBytes: number;
   timeoutMs: number;
+  /** How long the first exchange of a batch waits for others before the batch is sent, ms (0 = end of this event-loop turn). */
+  batchWindowMs: number;
 }
 
 /**
- * Hands finished exchanges to BullMQ without ever making the request path wait: `submit` returns
- * at once, enqueues waiting on Redis are bounded in count and bytes, and whatever cannot be
- * enqueued (Redis down, slow or full hand-off) is counted in veracity_analysis_dropped_total.
+ * Hands finished exchanges to BullMQ, a batch per job (see batch.ts), without ever making the
+ * request path wait: `submit` returns at once, enqueues waiting on Redis are bounded in count and
+ * bytes, and whatever cannot be enqueued (Redis down, slow or full hand-off) is counted in
+ * veracity_analysis_dropped_total.
  */
 export class AnalysisProducer {
   private readonly queue: Queue;
   private inFlight = 0;
   private inFlightBytes = 0;
   private readonly pending = new Set<Promise<void>>();
-  private batch: RawExchange[] = [];
+  private batch: QueuedExchange[] = [];
+  /** The body writes of the current batch; its job is added once they all succeeded. */
+  private batchWrites: Array<Promise<unknown>> = [];
   private batchBytes = 0;
-  private flushScheduled = false;
+  /** Cancels the scheduled send of the current batch, when one is scheduled. */
+  private cancelFlush: (() => void) | undefined;
   private readonly jobOptions;
 
   constructor(
@@ -49,8 +52,8 @@ export class AnalysisProducer {
     return this.connection.status === 'ready';
   }
 
-  submit(raw: RawExchange): void {
-    const bytes = raw.request.length + raw.response.length;
+  submit(captured: Captured): void {
+    const bytes = captured.body.length;
     if (!this.ready) return this.drop('redis_unavailable');
     if (this.inFlight >= this.options.maxInFlight || this.inFlightBytes + bytes > this.options.maxInFlightBytes) {
       return this.drop('backpressure');
@@ -58,33 +61,53 @@ export class AnalysisProducer {
     this.inFlight++;
     this.inFlightBytes += bytes;
     this.metrics.enqueueInFlight.set(this.inFlight);
-    this.batch.push(raw);
+    if (this.batch.length > 0 && this.batchBytes + bytes > MAX_BATCH_BYTES) this.flush();
+    // The bytes leave now, one command with no intermediate copies; the job follows at flush.
+    const queued: QueuedExchange = { ...captured.meta, body: bodyKey(this.options.prefix, captured.meta.id), requestBytes: captured.requestBytes };
+    const write = this.connection.set(queued.body, captured.body, 'PX', BODY_TTL_MS);
+    write.catch(() => {}); // handled at flush; until then it must not count as an unhandled rejection
+    this.batchWrites.push(write);
+    this.batch.push(queued);
     this.batchBytes += bytes;
-    // Exchanges that end in the same turn of the event loop go to Redis in one round trip.
-    if (this.batch.length >= MAX_BATCH) this.flush();
-    else if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
+    // Exchanges that end within one batch window go to Redis as one job.
+    if (this.batch.length >= MAX_BATCH || this.batchBytes >= MAX_BATCH_BYTES) this.flush();
+    else if (!this.cancelFlush) {
+      const flush = () => this.flush();
+      if (this.options.batchWindowMs > 0) {
+        const timer = setTimeout(flush, this.options.batchWindowMs);
+        this.cancelFlush = () => clearTimeout(timer);
+      } else {
+        const immediate = setImmediate(flush);
+        this.cancelFlush = () => clearImmediate(immediate);
+      }
     }
   }
 
   private flush(): void {
-    this.flushScheduled = false;
+    this.cancelFlush?.();
+    this.cancelFlush = undefined;
     if (this.batch.length === 0) return;
     const jobs = this.batch;
+    const writes = this.batchWrites;
     const bytes = this.batchBytes;
     this.batch = [];
+    this.batchWrites = [];
     this.batchBytes = 0;
 
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.timeoutMs);
     });
-    const add = this.queue
-      .addBulk(jobs.map((raw) => ({ name: JOB_NAME, data: raw, opts: { ...this.jobOptions, jobId: raw.id } })))
+    const data: BatchJob = { exchanges: jobs };
+    const add = Promise.all(writes)
+      .then(() => this.queue.add(JOB_NAME, data, { ...this.jobOptions, jobId: jobs[0]!.id }))
       .then(
         () => 'ok' as const,
-        () => 'error' as const,
+        () => {
+          // Bodies already written would otherwise wait out their TTL.
+          this.connection.unlink(...jobs.map((e) => e.body)).catch(() => {});
+          return 'error' as const;
+        },
       );
     // The outcome is counted once, at the timeout or when Redis answers, whichever comes first.
     // The slots are held until Redis answers: an abandoned add has already been written towards

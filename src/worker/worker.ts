@@ -1,10 +1,10 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { RawExchange } from '../capture/raw.js';
 import type { Config } from '../config/schema.js';
 import { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME } from '../queue/names.js';
+import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/batch.js';
 import { VerdictStore } from '../verdicts/store.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
@@ -14,7 +14,31 @@ export interface AnalysisWorker {
   close(force?: boolean): Promise<void>;
 }
 
-/** The BullMQ side of analysis: takes jobs, runs analyseJob, reports queue depth. */
+/** Thrown when some exchanges of a job failed, so BullMQ retries the job; the others are stored. */
+export class BatchFailed extends Error {
+  constructor(
+    readonly failed: number,
+    readonly total: number,
+    cause: unknown,
+  ) {
+    super(`${failed} of ${total} exchanges failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
+}
+
+/** Runs fn over items with at most `limit` calls awaiting at once. */
+async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}
+
+/**
+ * The BullMQ side of analysis: takes jobs (each a batch of exchanges), runs analyseJob on each
+ * exchange, reports queue depth. A retried job re-runs its batch; exchanges already stored come
+ * back as `duplicate` (the verdict write is set-if-absent), so nothing is counted twice.
+ */
 export function startWorker(opts: {
   config: Config;
   metrics: Metrics;
@@ -27,13 +51,34 @@ export function startWorker(opts: {
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
   const judge = Judge.fromConfig(config, process.env, metrics);
 
-  const worker = new Worker<RawExchange>(
+  const deps = { config, metrics, store, models, judge };
+  const worker = new Worker<JobData>(
     QUEUE_NAME,
-    async (job: Job<RawExchange>) => {
-      if (job.processedOn) metrics.queueWait.observe(Math.max(0, job.processedOn - job.timestamp) / 1000);
-      const result = await analyseJob(job.data, { config, metrics, store, models, judge });
-      metrics.jobs.inc({ result });
-      return result;
+    async (job: Job<JobData>) => {
+      const exchanges = await readExchanges(opts.client, job.data);
+      if (job.processedOn && job.attemptsMade === 0) {
+        const wait = Math.max(0, job.processedOn - job.timestamp) / 1000;
+        for (let i = 0; i < exchanges.length; i++) metrics.queueWait.observe(wait);
+      }
+      let failed = 0;
+      let cause: unknown;
+      await forEachLimited(exchanges, config.worker.concurrency, async (raw) => {
+        if (!raw) {
+          // Its bodies expired or were evicted before analysis: lost, and retrying cannot help.
+          metrics.jobs.inc({ result: 'expired' });
+          metrics.dropped.inc({ reason: 'expired' });
+          return;
+        }
+        try {
+          metrics.jobs.inc({ result: await analyseJob(raw, deps) });
+        } catch (err) {
+          failed++;
+          cause ??= err;
+        }
+      });
+      if (failed > 0) throw new BatchFailed(failed, exchanges.length, cause);
+      await deleteBodies(opts.client, job.data).catch(() => {}); // else they expire
+      return exchanges.length;
     },
     {
       connection: opts.blocking,
@@ -46,10 +91,12 @@ export function startWorker(opts: {
     },
   );
   worker.on('failed', (job, err) => {
-    const final = job && (err instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1));
+    const final = job !== undefined && job.attemptsMade >= (job.opts.attempts ?? 1);
     if (final) {
-      metrics.jobs.inc({ result: 'failed' });
-      metrics.dropped.inc({ reason: 'failed' });
+      // Exchanges whose verdicts were stored on an earlier attempt are not lost; the rest are.
+      const lost = err instanceof BatchFailed ? err.failed : batchSize(job.data);
+      metrics.jobs.inc({ result: 'failed' }, lost);
+      metrics.dropped.inc({ reason: 'failed' }, lost);
     }
     opts.log({ id: job?.id, err: err.message, final }, 'analysis job failed');
   });

@@ -1,0 +1,164 @@
+import { Queue } from 'bullmq';
+import t from 'tap';
+import type { RawExchange } from '../src/capture/raw.js';
+import { ConfigSchema } from '../src/config/schema.js';
+import { createMetrics } from '../src/metrics/registry.js';
+import { MAX_BATCH_BYTES, type Captured } from '../src/queue/batch.js';
+import { JOB_NAME, QUEUE_NAME } from '../src/queue/names.js';
+import { AnalysisProducer } from '../src/queue/producer.js';
+import { createBlockingRedis, createFastFailRedis } from '../src/redis/connection.js';
+import { startWorker } from '../src/worker/worker.js';
+import { sleep } from './helpers/processes.js';
+import { startRedisWithClient } from './helpers/redis.js';
+import { chatCompletion } from './helpers/upstream.js';
+
+// The hand-off from proxy to worker: exchanges ending together share one BullMQ job, their bytes
+// travel as binary strings beside it, and the worker turns every one into a verdict, counts what
+// it cannot, and leaves nothing behind in Redis.
+
+const CONTEXT =
+  'Answer from the context.\n\nContext:\nThe Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It was completed in 1889 for the World Fair.';
+
+function rawExchange(id: string, answer = 'The Eiffel Tower is in Rome. It was completed in 1925.'): RawExchange {
+  return {
+    id,
+    provider: 'openai',
+    route: 'chat.completions',
+    request: JSON.stringify({ model: 'gpt-q', messages: [{ role: 'system', content: CONTEXT }, { role: 'user', content: 'Where?' }] }),
+    response: JSON.stringify(chatCompletion('gpt-q', answer)),
+    contentType: 'application/json',
+    status: 200,
+    aborted: false,
+    startedAt: Date.now() - 30,
+    endedAt: Date.now() - 5,
+  };
+}
+
+function captured(raw: RawExchange, padding = 0): Captured {
+  const { request, response, ...meta } = raw;
+  const req = Buffer.from(padding ? request.replace('Where?', `Where?${' '.repeat(padding)}`) : request);
+  return { meta, body: Buffer.concat([req, Buffer.from(response)]), requestBytes: req.length };
+}
+
+async function value(metrics: ReturnType<typeof createMetrics>, name: string, labels: Record<string, string> = {}): Promise<number> {
+  const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);
+  return (m?.values ?? [])
+    .filter((v) => (v.metricName === undefined || v.metricName === name) && Object.entries(labels).every(([k, l]) => v.labels[k] === l))
+    .reduce((s, v) => s + v.value, 0);
+}
+
+async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], batchWindowMs = 50) {
+  const { redis, client } = await startRedisWithClient(t);
+  const config = ConfigSchema.parse({ capture: { batchWindowMs } });
+  const proxyMetrics = createMetrics(undefined, { processMetrics: false });
+  const producerConn = createFastFailRedis({ url: redis.url }, 'test-producer');
+  await new Promise((r) => producerConn.once('ready', r));
+  const producer = new AnalysisProducer(producerConn, proxyMetrics, {
+    prefix: config.redis.prefix,
+    attempts: config.worker.attempts,
+    maxInFlight: config.capture.maxInFlightEnqueues,
+    maxInFlightBytes: config.capture.maxInFlightEnqueueBytes,
+    timeoutMs: config.capture.enqueueTimeoutMs,
+    batchWindowMs: config.capture.batchWindowMs,
+  });
+  t.teardown(async () => {
+    await producer.close();
+    producerConn.disconnect();
+  });
+  const startAnalysis = () => {
+    const metrics = createMetrics(undefined, { processMetrics: false });
+    const workerClient = createFastFailRedis({ url: redis.url }, 'test-worker');
+    const blocking = createBlockingRedis({ url: redis.url }, 'test-worker-blocking');
+    const worker = startWorker({ config, metrics, blocking, client: workerClient, log: () => {} });
+    t.teardown(async () => {
+      await worker.close(true);
+      workerClient.disconnect();
+      blocking.disconnect();
+    });
+    return metrics;
+  };
+  const waitFor = async (what: () => Promise<boolean>, label: string, ms = 5000) => {
+    const deadline = Date.now() + ms;
+    while (!(await what())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);
+      await sleep(20);
+    }
+  };
+  return { redis, client, config, producer, proxyMetrics, startAnalysis, waitFor };
+}
+
+t.test('exchanges ending within the batch window share one job; every one gets a verdict and nothing is left behind', async (t) => {
+  const { client, producer, proxyMetrics, startAnalysis, waitFor } = await setup(t);
+  const ids = Array.from({ length: 10 }, (_, i) => `batch-${i}`);
+  for (const id of ids) producer.submit(captured(rawExchange(id)));
+  await waitFor(async () => (await value(proxyMetrics, 'veracity_analysis_enqueued_total')) === ids.length, 'enqueue');
+
+  t.equal(await client.llen('veracity:exchanges:wait'), 1, 'one job for the ten exchanges');
+  const data = JSON.parse((await client.hget('veracity:exchanges:batch-0', 'data'))!);
+  t.equal(data.exchanges.length, 10, 'the job lists all ten');
+  t.notMatch(JSON.stringify(data), /Eiffel|Rome/, 'the job data carries metadata, not the bodies');
+  t.equal((await client.keys('veracity:body:*')).length, 10, 'each body is its own binary string');
+  const ttl = await client.pttl('veracity:body:batch-3');
+  t.ok(ttl > 0, `bodies expire if never analysed (pttl ${ttl})`);
+
+  const metrics = startAnalysis();
+  await waitFor(async () => (await client.exists(...ids.map((id) => `veracity:verdict:${id}`))) === ids.length, 'verdicts');
+  const verdict = JSON.parse((await client.get('veracity:verdict:batch-7'))!);
+  t.equal(verdict.hallucination.flagged, true, 'the wrong city and year are flagged');
+  await waitFor(async () => (await value(metrics, 'veracity_worker_jobs_total', { result: 'stored' })) === ids.length, 'job counts');
+  t.equal(await value(metrics, 'veracity_checks_total'), ids.length, 'counted once each');
+  const wait = (await metrics.registry.getMetricsAsJSON()).find((m) => m.name === 'veracity_queue_wait_seconds')!;
+  t.equal(wait.values.find((v) => v.metricName === 'veracity_queue_wait_seconds_count')?.value, ids.length, 'queue wait observed per exchange');
+  await waitFor(async () => (await client.keys('veracity:body:*')).length === 0, 'bodies freed');
+  t.pass('bodies are deleted once the batch is analysed');
+});
+
+t.test('a batch closes at 1 MiB of captured bytes; a larger exchange travels alone', async (t) => {
+  const { client, producer, proxyMetrics, waitFor } = await setup(t, 1000);
+  const third = Math.ceil(MAX_BATCH_BYTES / 3);
+  producer.submit(captured(rawExchange('big-0'), third));
+  producer.submit(captured(rawExchange('big-1'), third));
+  producer.submit(captured(rawExchange('big-2'), third)); // would pass 1 MiB: starts a new batch
+  producer.submit(captured(rawExchange('big-3'), MAX_BATCH_BYTES * 2)); // alone, at once
+  producer.submit(captured(rawExchange('big-4'))); // waits for the 1 s window
+  await waitFor(async () => (await value(proxyMetrics, 'veracity_analysis_enqueued_total')) === 4, 'the full batches');
+  t.same((await client.lrange('veracity:exchanges:wait', 0, -1)).sort(), ['big-0', 'big-2', 'big-3'], 'three jobs sent before the window ended');
+  const sizes = await Promise.all(['big-0', 'big-2', 'big-3'].map(async (id) => JSON.parse((await client.hget(`veracity:exchanges:${id}`, 'data'))!).exchanges.length));
+  t.same(sizes, [2, 1, 1], 'two exchanges, then one, then the large one alone');
+  await producer.close();
+  t.equal(await value(proxyMetrics, 'veracity_analysis_enqueued_total'), 5, 'close sends what is left');
+  t.equal(await client.llen('veracity:exchanges:wait'), 4);
+});
+
+t.test('an exchange whose bytes expired is counted as lost; the rest of its batch is analysed', async (t) => {
+  const { client, producer, proxyMetrics, startAnalysis, waitFor } = await setup(t);
+  producer.submit(captured(rawExchange('gone-0')));
+  producer.submit(captured(rawExchange('gone-1')));
+  await waitFor(async () => (await value(proxyMetrics, 'veracity_analysis_enqueued_total')) === 2, 'enqueue');
+  await client.del('veracity:body:gone-1');
+
+  const metrics = startAnalysis();
+  await waitFor(async () => (await value(metrics, 'veracity_analysis_dropped_total', { reason: 'expired' })) === 1, 'the lost one counted');
+  await waitFor(async () => (await client.exists('veracity:verdict:gone-0')) === 1, 'the other verdict');
+  t.equal(await client.exists('veracity:verdict:gone-1'), 0, 'no verdict made from missing bytes');
+  t.equal(await value(metrics, 'veracity_worker_jobs_total', { result: 'expired' }), 1);
+  t.equal(await value(metrics, 'veracity_worker_jobs_total', { result: 'failed' }), 0, 'the job itself does not fail');
+});
+
+t.test('a job holding one exchange inline (older proxies) is still analysed', async (t) => {
+  const { client, startAnalysis, waitFor } = await setup(t);
+  const queue = new Queue(QUEUE_NAME, { connection: client, prefix: 'veracity' });
+  await queue.add(JOB_NAME, rawExchange('inline-1'), { jobId: 'inline-1', removeOnComplete: true });
+  const metrics = startAnalysis();
+  await waitFor(async () => (await client.exists('veracity:verdict:inline-1')) === 1, 'verdict');
+  t.equal(await value(metrics, 'veracity_checks_total'), 1);
+  await queue.close();
+});
+
+t.test('with Redis unreachable, exchanges are dropped and counted at once', async (t) => {
+  const { redis, producer, proxyMetrics } = await setup(t);
+  await redis.stop();
+  await sleep(100);
+  producer.submit(captured(rawExchange('down-1')));
+  t.equal(await value(proxyMetrics, 'veracity_analysis_dropped_total', { reason: 'redis_unavailable' }), 1);
+});
