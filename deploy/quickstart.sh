@@ -29,4 +29,4 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules ]; then
   npm ci --no-audit --no-fund
 fi
 npm run build --silent
-exec node dist/cli.js serve
+exec node --max-semi-space-size=32 dist/cli.js serve   # flags: src/node-flags.ts

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=32
 import { ConfigError, loadConfig } from './config/load.js';
 import { start, type Mode } from './app.js';
 

@@ -16,6 +16,7 @@
 //   - event-loop lag is flat: last-quarter mean p99 within 20 % (or 5 ms) of the second quarter's.
 // Needs redis-server on PATH (Debian's redis-server package); sends traffic to 127.0.0.1 only.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { NODE_FLAGS } from '../node-flags.js';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
@@ -265,10 +266,10 @@ async function main(): Promise<number> {
     VERACITY_LOG_LEVEL: 'warn',
   };
   if (opts.split) {
-    children.push(launch(process.execPath, [CLI, 'proxy'], env, 'veracity proxy'));
-    children.push(launch(process.execPath, [CLI, 'worker'], env, 'veracity worker'));
+    children.push(launch(process.execPath, [...NODE_FLAGS, CLI, 'proxy'], env, 'veracity proxy'));
+    children.push(launch(process.execPath, [...NODE_FLAGS, CLI, 'worker'], env, 'veracity worker'));
   } else {
-    children.push(launch(process.execPath, [CLI, 'serve'], env, 'veracity serve'));
+    children.push(launch(process.execPath, [...NODE_FLAGS, CLI, 'serve'], env, 'veracity serve'));
   }
   const base = `http://127.0.0.1:${proxyPort}`;
   const workerBase = opts.split ? `http://127.0.0.1:${workerPort}` : base;

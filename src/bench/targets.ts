@@ -3,6 +3,7 @@
 // cores given, and stopped at the end. A target that cannot start says why instead of failing
 // the run.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { NODE_FLAGS } from '../node-flags.js';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -248,10 +249,10 @@ async function startVeracity(ctx: StartContext): Promise<Target> {
     };
     const cwd = ctx.repoRoot;
     if (ctx.veracityMode === 'serve') {
-      children.push(spawnChild(process.execPath, [cli, 'serve'], { cpus: ctx.cpus, env, cwd }));
+      children.push(spawnChild(process.execPath, [...NODE_FLAGS, cli, 'serve'], { cpus: ctx.cpus, env, cwd }));
     } else {
-      children.push(spawnChild(process.execPath, [cli, 'proxy'], { cpus: ctx.cpus, env, cwd }));
-      children.push(spawnChild(process.execPath, [cli, 'worker'], { cpus: ctx.cpus, env, cwd }));
+      children.push(spawnChild(process.execPath, [...NODE_FLAGS, cli, 'proxy'], { cpus: ctx.cpus, env, cwd }));
+      children.push(spawnChild(process.execPath, [...NODE_FLAGS, cli, 'worker'], { cpus: ctx.cpus, env, cwd }));
     }
     await waitFor(`http://127.0.0.1:${port}/readyz`, children[1], 20_000, 200);
     if (children[2]) {
