@@ -18,12 +18,14 @@ const repoRoot = path.resolve(here, '../..');
 const USAGE = `usage: npm run bench -- [options]
   --quick                 ~1 minute subset (json+stream, latency 50 ms, concurrency 1 and 64, 0.5+1.5 s cells,
                           streams and lag runs shortened and through Veracity only)
-  --targets LIST          direct,veracity,nginx,portkey (default all; direct is always added)
+  --targets LIST          direct,veracity,node-min,nginx,portkey (default all; direct is always added;
+                          node-min is a 40-line node:http + undici proxy, the floor for any Node proxy)
   --kinds LIST            json,stream (default both)
   --latencies LIST        upstream latency ms before headers (default 0,50)
   --concurrency LIST      in-flight requests (default 1,16,64,256)
   --duration S            measured seconds per cell (default 5)
   --warmup S              warm-up seconds per cell (default 1)
+  --prewarm S             load per target before the first cell, so JIT compilation is over (default 4; 2 in --quick)
   --chunks N              streamed content chunks (default 200)
   --chunk-gap-ms N        upstream delay between streamed chunks (default 5)
   --sub LIST              extra runs: streams,lag or none (default streams,lag)
@@ -54,6 +56,7 @@ interface Options {
   concurrency: number[];
   durationMs: number;
   warmupMs: number;
+  prewarmMs: number;
   chunks: number;
   chunkGapMs: number;
   sub: ('streams' | 'lag')[];
@@ -72,6 +75,7 @@ function parseOptions(argv: string[]): Options {
     args: argv,
     options: {
       quick: { type: 'boolean', default: false },
+      prewarm: { type: 'string' },
       targets: { type: 'string' },
       kinds: { type: 'string' },
       latencies: { type: 'string' },
@@ -112,6 +116,7 @@ function parseOptions(argv: string[]): Options {
     concurrency: numbers(values.concurrency ?? (q ? '1,64' : '1,16,64,256'), 'concurrency').map((c) => Math.max(1, c)),
     durationMs: numbers(values.duration ?? (q ? '1.5' : '5'), 'duration')[0]! * 1000,
     warmupMs: numbers(values.warmup ?? (q ? '0.5' : '1'), 'warmup')[0]! * 1000,
+    prewarmMs: numbers(values.prewarm ?? (q ? '2' : '4'), 'prewarm')[0]! * 1000,
     chunks: numbers(values.chunks, 'chunks')[0]!,
     chunkGapMs: numbers(values['chunk-gap-ms'], 'chunk-gap-ms')[0]!,
     sub: sub as ('streams' | 'lag')[],
@@ -417,6 +422,24 @@ async function main() {
         skipped.push({ target: name, reason });
       }
     }
+    // A process that has just started is still compiling its hot paths (V8's optimising compiler
+    // runs on extra threads of the same pinned core); a proxy in production has long finished.
+    // Each target first gets zero-latency JSON and back-to-back streams at concurrency 64.
+    if (opts.prewarmMs > 0) {
+      for (const target of running) {
+        for (const [kind, share] of [['json', 0.75], ['stream', 0.25]] as const) {
+          const body = requestBody(kind, 0, 0);
+          await runLoadgen(
+            { origin: target.origin, path: '/v1/chat/completions', headers: { ...baseHeaders, ...target.headers }, body, stream: kind === 'stream', concurrency: 64, warmupMs: 0, durationMs: Math.round(opts.prewarmMs * share), drainMs: 5000 },
+            cpus,
+          ).catch((e: Error) => log(`${target.name}: pre-warm ${kind} failed: ${e.message}`));
+        }
+        if (target.metricsUrls.length) {
+          const waited = await waitForIdleWorker([`${target.origin}/metrics`, ...target.metricsUrls], 60_000);
+          log(`${target.name}: pre-warmed; waited ${waited} s for its analysis backlog`);
+        }
+      }
+    }
     for (const kind of opts.kinds) {
       for (const latencyMs of opts.latencies) {
         for (const concurrency of opts.concurrency) {
@@ -515,7 +538,7 @@ async function main() {
     // Direct shows what the generator and the fake upstream manage alone on their core.
     for (const target of running) {
       const name = target.name;
-      if (!opts.sub.includes('streams') || !(name === 'veracity' || (!opts.quick && (name === 'nginx' || name === 'direct')))) continue;
+      if (!opts.sub.includes('streams') || !(name === 'veracity' || (!opts.quick && (name === 'nginx' || name === 'direct' || name === 'node-min')))) continue;
       // Long streams (200 chunks, 20 ms apart: ~4 s; 10 ms and ~2 s in --quick) so all of
       // them are open at once. No warm-up: the opening burst of connections is part of it.
       const job: LoadJob = {
@@ -561,7 +584,7 @@ async function main() {
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GiB, Node ${m.node}, ${m.os}. ` +
       `Load average (1/5/15 min) at start ${m.loadAvgStart.join(' / ')}, at end ${m.loadAvgEnd.join(' / ')}.`,
     `Pinning: ${cpus.underTest ? `proxy under test (with its worker and Redis) on CPU ${cpus.underTest}; load generator and fake upstream on CPU ${cpus.load}` : 'none'}.`,
-    `Cells: ${opts.warmupMs / 1000} s warm-up + ${opts.durationMs / 1000} s measured, closed loop. Streams: ${opts.chunks} chunks, ${opts.chunkGapMs} ms apart.`,
+    `Each target pre-warmed with ${opts.prewarmMs / 1000} s of zero-latency load. Cells: ${opts.warmupMs / 1000} s warm-up + ${opts.durationMs / 1000} s measured, closed loop. Streams: ${opts.chunks} chunks, ${opts.chunkGapMs} ms apart.`,
     `Command: npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     '',
     'Columns: `+p50/+p99` latency added over direct in the same run; `×direct/×nginx` throughput ratio; ' +

@@ -1,5 +1,5 @@
 // The things a request can go through on its way to the fake upstream: nothing (direct), nginx,
-// Portkey's gateway, and Veracity. Each is started as child processes on loopback, pinned to the
+// Portkey's gateway, a minimal Node.js proxy (the floor for any proxy on Node), and Veracity. Each is started as child processes on loopback, pinned to the
 // cores given, and stopped at the end. A target that cannot start says why instead of failing
 // the run.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { processTree } from './procstat.js';
 
-export type TargetName = 'direct' | 'veracity' | 'nginx' | 'portkey';
-export const TARGET_NAMES: readonly TargetName[] = ['direct', 'veracity', 'nginx', 'portkey'];
+export type TargetName = 'direct' | 'veracity' | 'node-min' | 'nginx' | 'portkey';
+export const TARGET_NAMES: readonly TargetName[] = ['direct', 'veracity', 'node-min', 'nginx', 'portkey'];
 
 export interface Target {
   name: TargetName;
@@ -118,6 +118,8 @@ export async function startTarget(name: TargetName, ctx: StartContext): Promise<
         metricsUrls: [],
         stop: async () => undefined,
       };
+    case 'node-min':
+      return startMinimalProxy(ctx);
     case 'nginx':
       return startNginx(ctx);
     case 'portkey':
@@ -188,6 +190,29 @@ http {
       await stopChild(child);
       rmSync(dir, { recursive: true, force: true });
     },
+  };
+}
+
+async function startMinimalProxy(ctx: StartContext): Promise<Target> {
+  const entry = path.join(ctx.repoRoot, 'dist/bench/minimal-proxy.js');
+  if (!existsSync(entry)) throw new TargetUnavailable(`${entry} missing: the benchmark is not built yet`);
+  const port = await freePort();
+  const child = spawnChild(process.execPath, [...NODE_FLAGS, entry, `--port=${port}`, `--upstream=http://127.0.0.1:${ctx.upstreamPort}`], { cpus: ctx.cpus });
+  try {
+    await waitFor(`http://127.0.0.1:${port}/`, child);
+  } catch (e) {
+    await stopChild(child);
+    throw e;
+  }
+  const pid = child.proc.pid as number;
+  return {
+    name: 'node-min',
+    origin: `http://127.0.0.1:${port}`,
+    headers: {},
+    proxyPids: () => processTree(pid),
+    auxPids: () => [],
+    metricsUrls: [],
+    stop: () => stopChild(child),
   };
 }
 
