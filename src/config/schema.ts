@@ -26,8 +26,12 @@ export const UpstreamSchema = z.strictObject({
   bodyTimeoutMs: z.number().int().positive().default(300_000),
   /** Milliseconds to establish the TCP/TLS connection. */
   connectTimeoutMs: z.number().int().positive().default(10_000),
-  /** Keep-alive connections per upstream origin. */
-  connections: z.number().int().positive().default(512),
+  /**
+   * Most connections to the upstream origin at once, i.e. most requests in flight to it (one
+   * per connection): a stream holds its connection for its whole length, so this must exceed
+   * the concurrent streams expected. Requests beyond it wait for a free connection.
+   */
+  connections: z.number().int().positive().default(4096),
   /** Verify upstream TLS certificates. Turn off only for a private upstream you trust. */
   tlsVerify: z.boolean().default(true),
 });
