@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import t from 'tap';
-import { background } from '../src/proxy/background.js';
+import { background } from '../src/queue/background.js';
 import { CaptureBuffer } from '../src/proxy/capture-buffer.js';
 
 t.test('CaptureBuffer holds the request then the response, growing as chunks arrive', async (t) => {

@@ -14,7 +14,7 @@ import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Captured } from '../queue/batch.js';
 import type { AnalysisProducer } from '../queue/producer.js';
-import { background } from './background.js';
+import { background } from '../queue/background.js';
 import { CaptureBuffer } from './capture-buffer.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
 import type { Target } from './routes.js';

@@ -1,6 +1,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Metrics } from '../metrics/registry.js';
+import { background } from './background.js';
 import { BODY_TTL_MS, bodyKey, MAX_BATCH, MAX_BATCH_BYTES, type BatchJob, type Captured, type QueuedExchange } from './batch.js';
 import { JOB_NAME, QUEUE_NAME } from './names.js';
 
@@ -26,10 +27,8 @@ export class AnalysisProducer {
   private inFlightBytes = 0;
   private readonly pending = new Set<Promise<void>>();
   private batch: QueuedExchange[] = [];
-  /** The body writes of the current batch; its job is added once they all succeeded. */
-  private batchWrites: Array<Promise<unknown>> = [];
-  /** Bodies waiting for the end of this tick to be written together. */
-  private bodies: Array<{ key: string; body: Buffer; settle: (err?: Error | null) => void }> = [];
+  /** The captured bytes of the batch's exchanges, in the same order. */
+  private batchBodies: Buffer[] = [];
   private batchBytes = 0;
   /** Cancels the scheduled send of the current batch, when one is scheduled. */
   private cancelFlush: (() => void) | undefined;
@@ -64,17 +63,17 @@ export class AnalysisProducer {
     this.inFlightBytes += bytes;
     this.metrics.enqueueInFlight.set(this.inFlight);
     if (this.batch.length > 0 && this.batchBytes + bytes > MAX_BATCH_BYTES) this.flush();
-    // The bytes leave now, one command with no intermediate copies; the job follows at flush.
-    const queued: QueuedExchange = { ...captured.meta, body: bodyKey(this.options.prefix, captured.meta.id), requestBytes: captured.requestBytes };
-    const write = this.writeBody(queued.body, captured.body);
-    write.catch(() => {}); // handled at flush; until then it must not count as an unhandled rejection
-    this.batchWrites.push(write);
+    const queued = captured.meta as QueuedExchange;
+    queued.body = bodyKey(this.options.prefix, captured.meta.id);
+    queued.requestBytes = captured.requestBytes;
     this.batch.push(queued);
+    this.batchBodies.push(captured.body);
     this.batchBytes += bytes;
     // Exchanges that end within one batch window go to Redis as one job.
     if (this.batch.length >= MAX_BATCH || this.batchBytes >= MAX_BATCH_BYTES) this.flush();
     else if (!this.cancelFlush) {
-      const flush = () => this.flush();
+      // In the background lane too: a batch can hold up to 1 MiB to write.
+      const flush = () => background(() => this.flush());
       if (this.options.batchWindowMs > 0) {
         const timer = setTimeout(flush, this.options.batchWindowMs);
         this.cancelFlush = () => clearTimeout(timer);
@@ -85,46 +84,33 @@ export class AnalysisProducer {
     }
   }
 
-  /**
-   * Queues one body for Redis. Bodies submitted in the same tick (a turn of the background lane)
-   * go in one pipeline, one socket write: a write per exchange cost a fifth of the proxy's CPU.
-   */
-  private writeBody(key: string, body: Buffer): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.bodies.push({ key, body, settle: (err) => (err ? reject(err) : resolve()) });
-      if (this.bodies.length === 1) process.nextTick(() => this.sendBodies());
-    });
-  }
-
-  private sendBodies(): void {
-    const bodies = this.bodies;
-    this.bodies = [];
-    const pipeline = this.connection.pipeline();
-    for (const b of bodies) pipeline.set(b.key, b.body, 'PX', BODY_TTL_MS);
-    pipeline.exec().then(
-      (results) => bodies.forEach((b, i) => b.settle(results ? (results[i]?.[0] ?? undefined) : new Error('body write was discarded'))),
-      (err: Error) => bodies.forEach((b) => b.settle(err)),
-    );
-  }
-
   private flush(): void {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
     if (this.batch.length === 0) return;
     const jobs = this.batch;
-    const writes = this.batchWrites;
+    const bodies = this.batchBodies;
     const bytes = this.batchBytes;
     this.batch = [];
-    this.batchWrites = [];
+    this.batchBodies = [];
     this.batchBytes = 0;
 
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.timeoutMs);
     });
+    // The bodies go first, all in one pipeline (one socket write: a write per exchange cost a
+    // fifth of the proxy's CPU); the job that lists them is added once they are all stored.
+    const pipeline = this.connection.pipeline();
+    jobs.forEach((e, i) => pipeline.set(e.body, bodies[i]!, 'PX', BODY_TTL_MS));
     const data: BatchJob = { exchanges: jobs };
-    const add = Promise.all(writes)
-      .then(() => this.queue.add(JOB_NAME, data, { ...this.jobOptions, jobId: jobs[0]!.id }))
+    const add = pipeline
+      .exec()
+      .then((results) => {
+        const failed = results?.find(([err]) => err);
+        if (!results || failed) throw failed?.[0] ?? new Error('body write was discarded');
+        return this.queue.add(JOB_NAME, data, { ...this.jobOptions, jobId: jobs[0]!.id });
+      })
       .then(
         () => 'ok' as const,
         () => {
