@@ -107,7 +107,7 @@ export const ConfigSchema = z.strictObject({
        * Nice value (0-19) of analysis: the worker thread in `serve`, the whole process for
        * `worker`. Above 0, a proxy on the same CPU always runs first; 0 leaves priority alone.
        */
-      nice: z.number().int().min(0).max(19).default(10),
+      nice: z.number().int().min(0).max(19).default(19),
       /** Attempts per job before it is given up. */
       attempts: z.number().int().positive().default(3),
       /** A job whose worker stops renewing its lock for this long (crash, kill -9) is handed to another worker, ms. */
