@@ -13,6 +13,19 @@ t.test('CaptureBuffer holds the request then the response, growing as chunks arr
   t.equal(copy.truncated, false);
 });
 
+t.test('CaptureBuffer spans slabs for long responses, including chunks larger than a slab', async (t) => {
+  const request = randomBytes(40_000);
+  const chunks = [randomBytes(10), randomBytes(70_000), ...Array.from({ length: 500 }, () => randomBytes(170)), randomBytes(16 * 1024)];
+  const copy = new CaptureBuffer(request, 0, 1 << 20);
+  for (const c of chunks) copy.append(c);
+  t.ok(copy.bytes().equals(Buffer.concat([request, ...chunks])), 'byte-identical across slabs');
+  t.equal(copy.requestBytes, 40_000);
+  const announced = new CaptureBuffer(Buffer.from('q'), 6, 100);
+  announced.append(Buffer.from('abc'));
+  announced.append(Buffer.from('def'));
+  t.equal(announced.bytes().toString(), 'qabcdef', 'an announced size fills one exact slab');
+});
+
 t.test('CaptureBuffer cuts the response at its limit and says so', async (t) => {
   const copy = new CaptureBuffer(undefined, 10, 100);
   copy.append(Buffer.alloc(60, 'a'));

@@ -205,7 +205,7 @@ export function createRelay(deps: RelayDeps) {
           const streaming = contentType.startsWith('text/event-stream');
           const announced = Number(up.headers['content-length']);
           const copy = capture
-            ? new CaptureBuffer(body?.subarray(0, maxCapture), Number.isFinite(announced) ? announced : streaming ? 32 * 1024 : 4096, maxCapture)
+            ? new CaptureBuffer(body?.subarray(0, maxCapture), Number.isFinite(announced) ? announced : 0, maxCapture)
             : undefined;
           let first = true;
           const source = up.body as unknown as Readable;
