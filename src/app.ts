@@ -88,14 +88,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   let metricsServer: Server | undefined;
   if (mode !== 'worker') {
     if (config.capture.enabled) {
-      producer = new AnalysisProducer(client, metrics, {
-        prefix: config.redis.prefix,
-        attempts: config.worker.attempts,
-        maxInFlight: config.capture.maxInFlightEnqueues,
-        maxInFlightBytes: config.capture.maxInFlightEnqueueBytes,
-        timeoutMs: config.capture.enqueueTimeoutMs,
-        batchWindowMs: config.capture.batchWindowMs,
-      });
+      producer = AnalysisProducer.fromConfig(client, metrics, config);
     }
     proxyServer = buildProxy({
       config,

@@ -53,14 +53,7 @@ async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], batchWindow
   const proxyMetrics = createMetrics(undefined, { processMetrics: false });
   const producerConn = createFastFailRedis({ url: redis.url }, 'test-producer');
   await new Promise((r) => producerConn.once('ready', r));
-  const producer = new AnalysisProducer(producerConn, proxyMetrics, {
-    prefix: config.redis.prefix,
-    attempts: config.worker.attempts,
-    maxInFlight: config.capture.maxInFlightEnqueues,
-    maxInFlightBytes: config.capture.maxInFlightEnqueueBytes,
-    timeoutMs: config.capture.enqueueTimeoutMs,
-    batchWindowMs: config.capture.batchWindowMs,
-  });
+  const producer = AnalysisProducer.fromConfig(producerConn, proxyMetrics, config);
   t.teardown(async () => {
     await producer.close();
     producerConn.disconnect();

@@ -172,23 +172,34 @@ http {
 `,
   );
   const child = spawnChild('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-e', path.join(dir, 'error.log')], { cpus: ctx.cpus });
+  return oneProcessTarget('nginx', child, port, { readyPath: '/healthz', cleanup: () => rmSync(dir, { recursive: true, force: true }) });
+}
+
+/** A target that is one child process: waits until it answers on `port`, then describes it. */
+async function oneProcessTarget(
+  name: TargetName,
+  child: Child,
+  port: number,
+  opts: { readyPath?: string; headers?: Record<string, string>; cleanup?: () => void } = {},
+): Promise<Target> {
   try {
-    await waitFor(`http://127.0.0.1:${port}/healthz`, child);
+    await waitFor(`http://127.0.0.1:${port}${opts.readyPath ?? '/'}`, child);
   } catch (e) {
     await stopChild(child);
+    opts.cleanup?.();
     throw e;
   }
   const pid = child.proc.pid as number;
   return {
-    name: 'nginx',
+    name,
     origin: `http://127.0.0.1:${port}`,
-    headers: {},
+    headers: opts.headers ?? {},
     proxyPids: () => processTree(pid),
     auxPids: () => [],
     metricsUrls: [],
     stop: async () => {
       await stopChild(child);
-      rmSync(dir, { recursive: true, force: true });
+      opts.cleanup?.();
     },
   };
 }
@@ -198,22 +209,7 @@ async function startMinimalProxy(ctx: StartContext): Promise<Target> {
   if (!existsSync(entry)) throw new TargetUnavailable(`${entry} missing: the benchmark is not built yet`);
   const port = await freePort();
   const child = spawnChild(process.execPath, [...NODE_FLAGS, entry, `--port=${port}`, `--upstream=http://127.0.0.1:${ctx.upstreamPort}`], { cpus: ctx.cpus });
-  try {
-    await waitFor(`http://127.0.0.1:${port}/`, child);
-  } catch (e) {
-    await stopChild(child);
-    throw e;
-  }
-  const pid = child.proc.pid as number;
-  return {
-    name: 'node-min',
-    origin: `http://127.0.0.1:${port}`,
-    headers: {},
-    proxyPids: () => processTree(pid),
-    auxPids: () => [],
-    metricsUrls: [],
-    stop: () => stopChild(child),
-  };
+  return oneProcessTarget('node-min', child, port);
 }
 
 async function startPortkey(ctx: StartContext): Promise<Target> {
@@ -224,25 +220,12 @@ async function startPortkey(ctx: StartContext): Promise<Target> {
     cpus: ctx.cpus,
     env: { ...process.env, NODE_ENV: 'production' },
   });
-  try {
-    await waitFor(`http://127.0.0.1:${port}/`, child);
-  } catch (e) {
-    await stopChild(child);
-    throw e;
-  }
-  const pid = child.proc.pid as number;
-  return {
-    name: 'portkey',
-    origin: `http://127.0.0.1:${port}`,
+  return oneProcessTarget('portkey', child, port, {
     headers: {
       'x-portkey-provider': 'openai',
       'x-portkey-custom-host': `http://127.0.0.1:${ctx.upstreamPort}/v1`,
     },
-    proxyPids: () => processTree(pid),
-    auxPids: () => [],
-    metricsUrls: [],
-    stop: () => stopChild(child),
-  };
+  });
 }
 
 async function startVeracity(ctx: StartContext): Promise<Target> {

@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { background } from './background.js';
 import { BODY_TTL_MS, bodyKey, MAX_BATCH, MAX_BATCH_BYTES, type BatchJob, type Captured, type QueuedExchange } from './batch.js';
@@ -47,6 +48,18 @@ export class AnalysisProducer {
       removeOnComplete: true,
       removeOnFail: { age: 24 * 3600, count: 1000 },
     };
+  }
+
+  /** The producer a proxy runs with this config. */
+  static fromConfig(connection: Redis, metrics: Metrics, config: Config): AnalysisProducer {
+    return new AnalysisProducer(connection, metrics, {
+      prefix: config.redis.prefix,
+      attempts: config.worker.attempts,
+      maxInFlight: config.capture.maxInFlightEnqueues,
+      maxInFlightBytes: config.capture.maxInFlightEnqueueBytes,
+      timeoutMs: config.capture.enqueueTimeoutMs,
+      batchWindowMs: config.capture.batchWindowMs,
+    });
   }
 
   get ready(): boolean {
