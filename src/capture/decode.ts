@@ -1,19 +1,28 @@
 import zlib from 'node:zlib';
 import { CaptureError } from './errors.js';
 
-/**
- * Undoes the upstream's content-encoding on the captured copy. The proxy stores compressed bodies
- * as base64 so bytes survive JSON; a body cut at capture.maxBodyBytes still yields its prefix
- * because every decoder flushes what it has instead of demanding the stream's end.
- */
-export function decodeBody(body: string, encoding: string | undefined): string {
-  const codings = (encoding ?? '')
+/** The content codings applied to a body, in the order they were applied. */
+function codingsOf(encoding: string | undefined): string[] {
+  return (encoding ?? '')
     .toLowerCase()
     .split(',')
     .map((c) => c.trim())
     .filter((c) => c !== '' && c !== 'identity');
-  if (codings.length === 0) return body;
-  let bytes: Buffer = Buffer.from(body, 'base64');
+}
+
+/**
+ * Undoes the upstream's content-encoding on the captured copy. A RawExchange carries a compressed
+ * body as base64 so its bytes survive JSON; a body cut at capture.maxBodyBytes still yields its
+ * prefix because every decoder flushes what it has instead of demanding the stream's end.
+ */
+export function decodeBody(body: string, encoding: string | undefined): string {
+  if (codingsOf(encoding).length === 0) return body;
+  return decodeBytes(Buffer.from(body, 'base64'), encoding);
+}
+
+/** The same for the raw bytes, as the proxy holds them. */
+export function decodeBytes(bytes: Buffer, encoding: string | undefined): string {
+  const codings = codingsOf(encoding);
   // Codings are listed in the order they were applied; undo them last first.
   for (const coding of codings.reverse()) bytes = decodeOne(bytes, coding);
   return bytes.toString('utf8');

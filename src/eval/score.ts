@@ -47,32 +47,28 @@ interface RefusalCase {
   score: number;
 }
 
-export interface HallucinationFigures {
+/** What every yes/no figure set holds. */
+export interface BinaryFigures {
   rows: number;
   positives: number;
   confusion: Confusion;
   precision: number | null;
   recall: number | null;
   f1: number | null;
-  accuracy: number | null;
   balancedAccuracy: number | null;
   auroc: number | null;
+}
+
+export interface HallucinationFigures extends BinaryFigures {
+  accuracy: number | null;
   ece: number | null;
   calibration?: CalibrationBin[];
   /** What flagging at other score thresholds would give, to choose `detect.hallucinationThreshold`. */
   thresholds?: ThresholdPoint[];
 }
 
-export interface RefusalFigures {
-  rows: number;
-  positives: number;
-  /** Refusal yes/no: `verdict.refusal.flagged` against expected refusal (full or partial). */
-  confusion: Confusion;
-  precision: number | null;
-  recall: number | null;
-  f1: number | null;
-  balancedAccuracy: number | null;
-  auroc: number | null;
+/** Refusal yes/no (`confusion`): `verdict.refusal.flagged` against expected refusal (full or partial). */
+export interface RefusalFigures extends BinaryFigures {
   /** none/partial/full, over rows labelled with a kind; `matrix[expected][predicted]`. */
   kinds: {
     rows: number;

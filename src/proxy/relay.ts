@@ -6,7 +6,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Dispatcher } from 'undici';
 import { errorBody } from '../capture/errors.js';
-import { decodeBody } from '../capture/decode.js';
+import { decodeBytes } from '../capture/decode.js';
 import { redactPii } from '../capture/redact.js';
 import { createUsageChunkStripper, injectIncludeUsage } from '../capture/stream-usage.js';
 import type { Config } from '../config/schema.js';
@@ -83,9 +83,7 @@ function pump(source: Readable, res: ServerResponse, done: (err: NodeJS.ErrnoExc
 function redactCaptured(c: Captured): void {
   let response = '';
   try {
-    const bytes = c.body.subarray(c.requestBytes);
-    const encoding = c.meta.responseEncoding;
-    response = encoding ? decodeBody(bytes.toString('base64'), encoding) : bytes.toString('utf8');
+    response = decodeBytes(c.body.subarray(c.requestBytes), c.meta.responseEncoding);
   } catch {
     // undecodable: keep nothing rather than unmasked bytes
   }
