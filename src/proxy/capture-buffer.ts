@@ -1,51 +1,69 @@
-/** Size of the slabs a long response is copied into. */
-const SLAB = 16 * 1024;
+/** Size of the slabs a capture is copied into. */
+export const SLAB = 16 * 1024;
+/** Free slabs kept for reuse: at most 8 MiB. */
+const POOL_MAX = 512;
+const pool: Buffer[] = [];
+
+function takeSlab(): Buffer {
+  // Its own allocation, not a slice of Node's shared pool, so it can be handed on whole.
+  return pool.pop() ?? Buffer.allocUnsafeSlow(SLAB);
+}
+
+/** How many free slabs the pool holds now (for tests and diagnostics). */
+export function pooledSlabs(): number {
+  return pool.length;
+}
 
 /**
  * The analysis copy of one exchange, built while the response streams: the request bytes, then
  * each response chunk copied in as it passes. Copying on arrival (rather than keeping the chunks)
- * lets every chunk die young, so a long stream does not carry hundreds of live buffers into the
- * old generation. The copy goes into a few 16 KiB slabs, joined once at the end, so a stream
- * holds at most one partly filled slab beyond its bytes (growing one buffer by doubling would
- * hold up to twice them: 1,000 streams of 34 KiB held 64 MiB instead of 34). A response whose
- * size was announced gets one slab of exactly that size and needs no join.
+ * lets every chunk die young. The copy goes into 16 KiB slabs taken from a process-wide pool and
+ * given back by `take()`, so in steady state a capture allocates no memory outside the JS heap
+ * that could outlive it.
+ *
+ * Why a pool: a slab lives as long as its response, so a streamed answer's slabs outlive a
+ * young-generation collection or two and are promoted. V8 counts external memory (ArrayBuffers)
+ * gained since the last full collection against the old generation's limit, and a few MiB of
+ * promoted slabs per wave of finishing streams made it start a mark-compact about once a second,
+ * each one stalling the event loop for 10 to 30 ms (see the issue notes for the measurements).
+ * Reused slabs never become garbage.
+ *
+ * A slab that is never given back (an exchange abandoned before `take()`) is simply collected.
  * The response part stops at `maxResponse` bytes; `truncated` then says so.
  */
 export class CaptureBuffer {
-  private readonly slabs: Buffer[] = [];
-  private slab: Buffer;
-  private used: number;
-  private length: number;
+  private slabs: Buffer[] = [];
+  private slab: Buffer | undefined;
+  private used = 0;
+  private length = 0;
   readonly requestBytes: number;
   truncated = false;
+  private taken = false;
 
   constructor(
     request: Buffer | undefined,
-    /** Response size when the upstream announced it (content-length), else 0. */
-    expectedResponse: number,
     private readonly maxResponse: number,
   ) {
     this.requestBytes = request?.length ?? 0;
-    const first = this.requestBytes + Math.min(expectedResponse > 0 ? expectedResponse : SLAB, maxResponse);
-    // Its own allocation, not a slice of Node's shared pool, so it is freed on its own.
-    this.slab = Buffer.allocUnsafeSlow(Math.max(first, 1));
-    if (request) request.copy(this.slab, 0);
-    this.used = this.requestBytes;
-    this.length = this.requestBytes;
+    if (request) this.copyIn(request);
   }
 
   append(chunk: Buffer): void {
-    if (this.truncated) return;
+    if (this.truncated || this.taken) return;
     const room = this.maxResponse - (this.length - this.requestBytes);
     if (chunk.length > room) {
       this.truncated = true;
       chunk = chunk.subarray(0, room);
     }
+    this.copyIn(chunk);
+  }
+
+  private copyIn(chunk: Buffer): void {
     this.length += chunk.length;
     while (chunk.length > 0) {
-      if (this.used === this.slab.length) {
-        this.slabs.push(this.slab);
-        this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB, Math.min(chunk.length, this.maxResponse)));
+      if (this.slab === undefined || this.used === SLAB) {
+        if (this.slab) this.slabs.push(this.slab);
+        this.slab = takeSlab();
         this.used = 0;
       }
       const n = chunk.copy(this.slab, this.used);
@@ -54,9 +72,22 @@ export class CaptureBuffer {
     }
   }
 
-  /** The request bytes followed by the response bytes captured so far. */
-  bytes(): Buffer {
-    if (this.slabs.length === 0) return this.slab.subarray(0, this.used);
-    return Buffer.concat([...this.slabs, this.slab.subarray(0, this.used)], this.length);
+  /**
+   * The request bytes followed by the response bytes captured so far, in a buffer of their own;
+   * the slabs go back to the pool. Afterwards the capture is empty and takes no more chunks.
+   */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.length);
+    let at = 0;
+    for (const s of this.slabs) at += s.copy(out, at, 0, SLAB);
+    if (this.slab) this.slab.copy(out, at, 0, this.used);
+    this.taken = true;
+    for (const s of this.slabs) if (pool.length < POOL_MAX) pool.push(s);
+    if (this.slab && pool.length < POOL_MAX) pool.push(this.slab);
+    this.slabs = [];
+    this.slab = undefined;
+    this.used = 0;
+    this.length = 0;
+    return out;
   }
 }

@@ -201,10 +201,7 @@ export function createRelay(deps: RelayDeps) {
 
           const contentType = String(up.headers['content-type'] ?? '');
           const streaming = contentType.startsWith('text/event-stream');
-          const announced = Number(up.headers['content-length']);
-          const copy = capture
-            ? new CaptureBuffer(body?.subarray(0, maxCapture), Number.isFinite(announced) ? announced : 0, maxCapture)
-            : undefined;
+          const copy = capture ? new CaptureBuffer(body?.subarray(0, maxCapture), maxCapture) : undefined;
           let first = true;
           const source = up.body as unknown as Readable;
           source.on('data', (chunk: Buffer) => {
@@ -255,7 +252,7 @@ export function createRelay(deps: RelayDeps) {
                   startedAt,
                   endedAt,
                 },
-                body: copy.bytes(),
+                body: copy.take(),
                 requestBytes: copy.requestBytes,
               };
               if (config.capture.redactPii) redactCaptured(exchange);
