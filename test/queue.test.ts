@@ -13,7 +13,7 @@ import { startRedisWithClient } from './helpers/redis.js';
 import { chatCompletion } from './helpers/upstream.js';
 
 // The hand-off from proxy to worker: exchanges ending together share one BullMQ job, their bytes
-// travel as binary strings beside it, and the worker turns every one into a verdict, counts what
+// travel as one binary string beside it, and the worker turns every one into a verdict, counts what
 // it cannot, and leaves nothing behind in Redis.
 
 const CONTEXT =
@@ -90,9 +90,19 @@ t.test('exchanges ending within the batch window share one job; every one gets a
   const data = JSON.parse((await client.hget('veracity:exchanges:batch-0', 'data'))!);
   t.equal(data.exchanges.length, 10, 'the job lists all ten');
   t.notMatch(JSON.stringify(data), /Eiffel|Rome/, 'the job data carries metadata, not the bodies');
-  t.equal((await client.keys('veracity:body:*')).length, 10, 'each body is its own binary string');
-  const ttl = await client.pttl('veracity:body:batch-3');
-  t.ok(ttl > 0, `bodies expire if never analysed (pttl ${ttl})`);
+  t.same(await client.keys('veracity:body:*'), ['veracity:body:batch-0'], "the batch's bytes are one binary string, named like its job");
+  const stored = (await client.getBuffer('veracity:body:batch-0'))!;
+  t.ok(stored.equals(Buffer.concat(ids.map((id) => captured(rawExchange(id)).body))), 'holding each exchange in turn, byte for byte');
+  t.same(
+    data.exchanges.map((e: { offset: number; bytes: number }) => [e.offset, e.bytes]),
+    ids.map((id, i) => {
+      const n = captured(rawExchange(id)).body.length;
+      return [i * n, n];
+    }),
+    'the job says where each one is',
+  );
+  const ttl = await client.pttl('veracity:body:batch-0');
+  t.ok(ttl > 0, `the bytes expire if never analysed (pttl ${ttl})`);
 
   const metrics = startAnalysis();
   await waitFor(async () => (await client.exists(...ids.map((id) => `veracity:verdict:${id}`))) === ids.length, 'verdicts');
@@ -123,19 +133,35 @@ t.test('a batch closes at 1 MiB of captured bytes; a larger exchange travels alo
   t.equal(await client.llen('veracity:exchanges:wait'), 4);
 });
 
-t.test('an exchange whose bytes expired is counted as lost; the rest of its batch is analysed', async (t) => {
+t.test('a batch whose bytes expired is counted as lost, exchange by exchange; the job does not fail', async (t) => {
   const { client, producer, proxyMetrics, startAnalysis, waitFor } = await setup(t);
   producer.submit(captured(rawExchange('gone-0')));
   producer.submit(captured(rawExchange('gone-1')));
   await waitFor(async () => (await value(proxyMetrics, 'veracity_analysis_enqueued_total')) === 2, 'enqueue');
-  await client.del('veracity:body:gone-1');
+  await client.del('veracity:body:gone-0');
 
   const metrics = startAnalysis();
-  await waitFor(async () => (await value(metrics, 'veracity_analysis_dropped_total', { reason: 'expired' })) === 1, 'the lost one counted');
-  await waitFor(async () => (await client.exists('veracity:verdict:gone-0')) === 1, 'the other verdict');
-  t.equal(await client.exists('veracity:verdict:gone-1'), 0, 'no verdict made from missing bytes');
-  t.equal(await value(metrics, 'veracity_worker_jobs_total', { result: 'expired' }), 1);
+  await waitFor(async () => (await value(metrics, 'veracity_analysis_dropped_total', { reason: 'expired' })) === 2, 'both counted');
+  t.equal(await client.exists('veracity:verdict:gone-0', 'veracity:verdict:gone-1'), 0, 'no verdict made from missing bytes');
+  t.equal(await value(metrics, 'veracity_worker_jobs_total', { result: 'expired' }), 2);
   t.equal(await value(metrics, 'veracity_worker_jobs_total', { result: 'failed' }), 0, 'the job itself does not fail');
+});
+
+t.test('a job from older proxies, with a string per exchange, is analysed; one missing string loses only its exchange', async (t) => {
+  const { client, startAnalysis, waitFor } = await setup(t);
+  const exchanges = ['old-0', 'old-1'].map((id) => {
+    const c = captured(rawExchange(id));
+    return { c, queued: { ...c.meta, body: `veracity:body:${id}`, requestBytes: c.requestBytes } };
+  });
+  await client.set('veracity:body:old-0', exchanges[0]!.c.body);
+  const queue = new Queue(QUEUE_NAME, { connection: client, prefix: 'veracity' });
+  await queue.add(JOB_NAME, { exchanges: exchanges.map((e) => e.queued) }, { jobId: 'old-0', removeOnComplete: true });
+  const metrics = startAnalysis();
+  await waitFor(async () => (await client.exists('veracity:verdict:old-0')) === 1, 'the verdict of the one with bytes');
+  await waitFor(async () => (await value(metrics, 'veracity_analysis_dropped_total', { reason: 'expired' })) === 1, 'the other counted');
+  t.equal(await client.exists('veracity:verdict:old-1'), 0);
+  await waitFor(async () => (await client.exists('veracity:body:old-0')) === 0, 'its string freed');
+  await queue.close();
 });
 
 t.test('a job holding one exchange inline (older proxies) is still analysed', async (t) => {

@@ -6,9 +6,12 @@ import type { RawExchange } from '../capture/raw.js';
  *
  * One BullMQ job carries a batch of exchanges: BullMQ's per-job work (job object, serialisation,
  * its add script in Redis, then the worker's fetch, lock and finish scripts) is paid once per
- * batch. The captured bodies do not travel inside the job's JSON: each exchange's bytes go to
- * Redis as one binary string, written as soon as the exchange ends, so the proxy never decodes,
- * escapes or re-encodes them and copies them once. The job carries the small metadata only.
+ * batch. The captured bodies do not travel inside the job's JSON: the batch's bytes go to Redis
+ * as one binary string (every exchange's request then response, one after another), so the proxy
+ * never decodes, escapes or re-encodes them. The job carries the small metadata only, with where
+ * each exchange's bytes sit in that string. The string is written in the same socket write as
+ * the job, just before it, on the same connection: Redis runs the two in order, so a worker that
+ * sees the job finds the bytes.
  */
 
 /** Most exchanges carried by one job. */
@@ -31,8 +34,11 @@ export interface Captured {
 
 /** An exchange inside a job: its metadata and where its bytes are. */
 export interface QueuedExchange extends ExchangeMeta {
-  /** Redis key of the body bytes. */
+  /** Redis key of the bytes. */
   body: string;
+  /** Where the exchange's bytes start in that string, and how many there are. Absent in jobs from older proxies, which wrote a string per exchange. */
+  offset?: number;
+  bytes?: number;
   requestBytes: number;
 }
 
@@ -43,6 +49,7 @@ export interface BatchJob {
 /** A job's data: a batch, or (from older proxies) one exchange with its bodies inline. */
 export type JobData = BatchJob | RawExchange;
 
+/** The key of a batch's bytes: named after its first exchange, like its job. */
 export function bodyKey(prefix: string, id: string): string {
   return `${prefix}:body:${id}`;
 }
@@ -62,9 +69,15 @@ function isBatch(data: JobData): data is BatchJob {
 export async function readExchanges(redis: Redis, data: JobData): Promise<Array<RawExchange | undefined>> {
   if (!isBatch(data)) return [data];
   if (data.exchanges.length === 0) return [];
-  const bodies = await redis.mgetBuffer(...data.exchanges.map((e) => e.body));
-  return data.exchanges.map(({ body: _key, requestBytes, ...meta }, i) => {
-    const body = bodies[i];
+  const keys = bodyKeys(data);
+  const values = await redis.mgetBuffer(...keys);
+  const byKey = new Map(keys.map((k, i) => [k, values[i]]));
+  return data.exchanges.map(({ body: key, offset, bytes, requestBytes, ...meta }) => {
+    let body = byKey.get(key) ?? undefined;
+    if (body && offset !== undefined) {
+      const end = offset + (bytes ?? 0);
+      body = body.length >= end ? body.subarray(offset, end) : undefined;
+    }
     if (!body || body.length < requestBytes) return undefined;
     return {
       ...meta,
@@ -75,7 +88,12 @@ export async function readExchanges(redis: Redis, data: JobData): Promise<Array<
   });
 }
 
-/** Frees a batch's bodies once every exchange in it has been analysed. */
+/** The distinct keys holding a batch's bytes: one, or one per exchange from older proxies. */
+function bodyKeys(data: BatchJob): string[] {
+  return [...new Set(data.exchanges.map((e) => e.body))];
+}
+
+/** Frees a batch's bytes once every exchange in it has been analysed. */
 export async function deleteBodies(redis: Redis, data: JobData): Promise<void> {
-  if (isBatch(data) && data.exchanges.length > 0) await redis.unlink(...data.exchanges.map((e) => e.body));
+  if (isBatch(data) && data.exchanges.length > 0) await redis.unlink(...bodyKeys(data));
 }

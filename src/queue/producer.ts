@@ -77,7 +77,6 @@ export class AnalysisProducer {
     this.metrics.enqueueInFlight.set(this.inFlight);
     if (this.batch.length > 0 && this.batchBytes + bytes > MAX_BATCH_BYTES) this.flush();
     const queued = captured.meta as QueuedExchange;
-    queued.body = bodyKey(this.options.prefix, captured.meta.id);
     queued.requestBytes = captured.requestBytes;
     this.batch.push(queued);
     this.batchBodies.push(captured.body);
@@ -112,25 +111,36 @@ export class AnalysisProducer {
     const timeout = new Promise<'timeout'>((resolve) => {
       timer = setTimeout(() => resolve('timeout'), this.options.timeoutMs);
     });
-    // The bodies go first, in one socket write (a write per exchange cost a fifth of the
-    // proxy's CPU): the socket is corked while their SETs are issued. Plain commands rather
-    // than an ioredis pipeline, whose constructor copies every script BullMQ defined on the
-    // connection. The job that lists them is added once they are all stored.
+    // The batch's bytes become one binary string, and its SET and the job's add leave in one
+    // socket write: the socket stays corked until the add script's command is queued (a few
+    // promise turns inside BullMQ), and a socket write to Redis costs about as much as the
+    // commands in it. Redis runs them in order, so the bytes are stored before the job exists.
+    const key = bodyKey(this.options.prefix, jobs[0]!.id);
+    let offset = 0;
+    for (let i = 0; i < jobs.length; i++) {
+      const e = jobs[i]!;
+      e.body = key;
+      e.offset = offset;
+      e.bytes = bodies[i]!.length;
+      offset += e.bytes;
+    }
     const socket = this.connection.stream as typeof this.connection.stream | undefined;
     socket?.cork();
-    const writes = jobs.map((e, i) => this.connection.set(e.body, bodies[i]!, 'PX', BODY_TTL_MS));
-    if (socket) process.nextTick(() => socket.uncork());
+    const stored = this.connection.set(key, bodies.length === 1 ? bodies[0]! : Buffer.concat(bodies, bytes), 'PX', BODY_TTL_MS).then(
+      () => true,
+      () => false,
+    );
     const data: BatchJob = { exchanges: jobs };
-    const add = Promise.all(writes)
-      .then(() => this.queue.add(JOB_NAME, data, { ...this.jobOptions, jobId: jobs[0]!.id }))
-      .then(
-        () => 'ok' as const,
-        () => {
-          // Bodies already written would otherwise wait out their TTL.
-          this.connection.unlink(...jobs.map((e) => e.body)).catch(() => {});
-          return 'error' as const;
-        },
-      );
+    const added = this.queue.add(JOB_NAME, data, { ...this.jobOptions, jobId: jobs[0]!.id });
+    if (socket) setImmediate(() => socket.uncork());
+    const add = Promise.all([stored, added]).then(
+      ([ok]) => (ok ? ('ok' as const) : ('bytes_lost' as const)),
+      () => {
+        // Bytes already written would otherwise wait out their TTL.
+        this.connection.unlink(key).catch(() => {});
+        return 'error' as const;
+      },
+    );
     // The outcome is counted once, at the timeout or when Redis answers, whichever comes first.
     // The slots are held until Redis answers: an abandoned add has already been written towards
     // Redis and its bytes stay buffered until then, so releasing them early would let a frozen
@@ -138,6 +148,9 @@ export class AnalysisProducer {
     const counted = Promise.race([add, timeout]).then((outcome) => {
       clearTimeout(timer);
       if (outcome === 'ok') this.metrics.enqueued.inc(jobs.length);
+      // A job whose bytes were refused (and whose add was not) is in the queue: its worker finds
+      // no bytes and counts its exchanges as dropped{reason="expired"}, once.
+      else if (outcome === 'bytes_lost') return;
       else this.metrics.dropped.inc({ reason: outcome === 'timeout' ? 'enqueue_timeout' : 'enqueue_error' }, jobs.length);
     });
     const done: Promise<void> = Promise.all([add, counted]).then(() => {
