@@ -1,6 +1,6 @@
 import t from 'tap';
 import { bucketQuantile, diff, newHistogram, percentile, ratio, summarise } from '../src/bench/stats.js';
-import { derive, markdownTable, renderCells, type Cell } from '../src/bench/report.js';
+import { derive, markdownTable, mergeRounds, renderCells, type Cell } from '../src/bench/report.js';
 import type { LoadResult } from '../src/bench/loadgen.js';
 
 t.test('percentile is nearest-rank over raw samples', async (t) => {
@@ -79,4 +79,28 @@ t.test('tables render aligned Markdown with a dash for missing figures', async (
   const out = renderCells(derive([cell('direct', 1000, 1, 2), cell('veracity', 400, 3, 6)]));
   t.match(out, /### Non-streaming JSON, upstream latency 0 ms/);
   t.match(out, /\| 16 +\| veracity \| 400\.0 +\| 0\.40 +\| – /);
+});
+
+t.test('rounds of one cell merge into medians; one disturbed round does not move them', async (t) => {
+  const rounds = [cell('veracity', 400, 3, 6), cell('veracity', 420, 3.2, 40), cell('veracity', 380, 2.8, 7)];
+  rounds[1]!.peakRssMb = 90;
+  const other = cell('direct', 1000, 1, 2);
+  const merged = mergeRounds([rounds[0]!, other, rounds[1]!, rounds[2]!]);
+  t.equal(merged.length, 2, 'one cell per target and scenario');
+  const v = merged.find((c) => c.target === 'veracity')!;
+  t.equal(v.load.throughput, 400);
+  t.equal(v.load.latency.p50, 3);
+  t.equal(v.load.latency.p99, 7, 'the 40 ms round is outvoted');
+  t.equal(v.load.latency.max, 40, 'but the worst case is kept');
+  t.equal(v.load.requests, 300, 'counts add up');
+  t.equal(v.peakRssMb, 90, 'peak memory is the highest round');
+  t.same(
+    v.rounds?.map((r) => r.p99),
+    [6, 40, 7],
+    'each round stays on record',
+  );
+  t.equal(merged.find((c) => c.target === 'direct'), other, 'a cell measured once is left as it is');
+  const even = mergeRounds([cell('nginx', 100, 1, 2), cell('nginx', 200, 1, 4)])[0]!;
+  t.equal(even.load.throughput, 150, 'an even count takes the mean of the middle two');
+  t.equal(even.load.latency.p99, 3);
 });

@@ -1,6 +1,6 @@
 // Turns measured cells into figures compared within the same run, and renders them as Markdown.
 import type { LoadResult } from './loadgen.js';
-import { diff, ratio } from './stats.js';
+import { diff, ratio, type Summary } from './stats.js';
 
 export type Kind = 'json' | 'stream';
 
@@ -16,6 +16,63 @@ export interface Cell {
   /** Veracity's worker and Redis, when run apart from the proxy. */
   auxCpuPercent?: number;
   auxPeakRssMb?: number;
+  /** Each round's figures when the cell was measured more than once (see mergeRounds). */
+  rounds?: { throughput: number; p99: number; ttfcP99: number | undefined }[];
+}
+
+/** The middle value (the mean of the two middle ones for an even count); NaN when there is none. */
+function median(xs: readonly number[]): number {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (v.length === 0) return NaN;
+  const m = v.length >> 1;
+  return v.length % 2 ? (v[m] as number) : ((v[m - 1] as number) + (v[m] as number)) / 2;
+}
+
+function medianSummary(xs: readonly (Summary | undefined)[]): Summary | undefined {
+  const present = xs.filter((x): x is Summary => x !== undefined);
+  if (present.length === 0) return undefined;
+  const f = (k: keyof Summary) => median(present.map((x) => x[k]));
+  return { count: present.reduce((n, x) => n + x.count, 0), p50: f('p50'), p90: f('p90'), p99: f('p99'), max: Math.max(...present.map((x) => x.max)), mean: f('mean') };
+}
+
+/**
+ * One cell out of the same cell measured in several rounds: each percentile, throughput and CPU
+ * figure is the median of the rounds (one disturbed round cannot move it), counts are summed,
+ * peak memory is the highest seen, and `rounds` keeps each round's p99 so the spread shows.
+ */
+export function mergeRounds(cells: readonly Cell[]): Cell[] {
+  const groups = new Map<string, Cell[]>();
+  for (const c of cells) {
+    const k = `${c.target}|${key(c)}`;
+    groups.set(k, [...(groups.get(k) ?? []), c]);
+  }
+  return [...groups.values()].map((g) => {
+    if (g.length === 1) return g[0] as Cell;
+    const loads = g.map((c) => c.load);
+    const sum = (f: (l: LoadResult) => number | undefined) => loads.reduce((n, l) => n + (f(l) ?? 0), 0);
+    const first = g[0] as Cell;
+    const aux = g.some((c) => c.auxCpuPercent !== undefined);
+    return {
+      ...first,
+      load: {
+        ...first.load,
+        requests: sum((l) => l.requests),
+        errors: sum((l) => l.errors),
+        errorSamples: loads.flatMap((l) => l.errorSamples).slice(0, 5),
+        seconds: sum((l) => l.seconds),
+        throughput: median(loads.map((l) => l.throughput)),
+        latency: medianSummary(loads.map((l) => l.latency)) as Summary,
+        ttfc: medianSummary(loads.map((l) => l.ttfc)),
+        interChunk: medianSummary(loads.map((l) => l.interChunk)),
+        truncated: first.load.truncated === undefined ? undefined : sum((l) => l.truncated),
+        unfinished: sum((l) => l.unfinished),
+      },
+      cpuPercent: median(g.map((c) => c.cpuPercent)),
+      peakRssMb: Math.max(...g.map((c) => c.peakRssMb)),
+      ...(aux ? { auxCpuPercent: median(g.map((c) => c.auxCpuPercent ?? NaN)), auxPeakRssMb: Math.max(...g.map((c) => c.auxPeakRssMb ?? NaN)) } : {}),
+      rounds: g.map((c) => ({ throughput: c.load.throughput, p99: c.load.latency.p99, ttfcP99: c.load.ttfc?.p99 })),
+    };
+  });
 }
 
 export interface Derived extends Cell {

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { LoadJob, LoadResult } from './loadgen.js';
 import { ProcWatch } from './procstat.js';
-import { derive, markdownTable, renderCells, type Cell, type Kind } from './report.js';
+import { derive, markdownTable, mergeRounds, renderCells, type Cell, type Kind } from './report.js';
 import { bucketQuantile, percentile } from './stats.js';
 import { TARGET_NAMES, TargetUnavailable, startTarget, spawnChild, type Target, type TargetName } from './targets.js';
 
@@ -25,6 +25,8 @@ const USAGE = `usage: npm run bench -- [options]
   --concurrency LIST      in-flight requests (default 1,16,64,256)
   --duration S            measured seconds per cell (default 5)
   --warmup S              warm-up seconds per cell (default 1)
+  --rounds N              measure every cell N times, the targets in turn and in reversed order every
+                          other round; tables show the median of the rounds (default 1)
   --prewarm S             load per target before the first cell, so JIT compilation is over (default 4; 2 in --quick)
   --chunks N              streamed content chunks (default 200)
   --chunk-gap-ms N        upstream delay between streamed chunks (default 5)
@@ -68,6 +70,7 @@ interface Options {
   pin: boolean;
   out: string;
   quick: boolean;
+  rounds: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -82,6 +85,7 @@ function parseOptions(argv: string[]): Options {
       concurrency: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      rounds: { type: 'string', default: '1' },
       chunks: { type: 'string', default: '200' },
       'chunk-gap-ms': { type: 'string', default: '5' },
       sub: { type: 'string' },
@@ -128,6 +132,7 @@ function parseOptions(argv: string[]): Options {
     pin: !values['no-pin'],
     out: values.out,
     quick: q,
+    rounds: Math.max(1, Math.round(numbers(values.rounds, 'rounds')[0]!)),
   };
 }
 
@@ -443,46 +448,49 @@ async function main() {
     for (const kind of opts.kinds) {
       for (const latencyMs of opts.latencies) {
         for (const concurrency of opts.concurrency) {
-          for (const target of running) {
-            const name = target.name;
-            const job: LoadJob = {
-              origin: target.origin,
-              path: '/v1/chat/completions',
-              headers: { ...baseHeaders, ...target.headers },
-              body: requestBody(kind, latencyMs, opts.chunkGapMs),
-              stream: kind === 'stream',
-              concurrency,
-              warmupMs: opts.warmupMs,
-              durationMs: opts.durationMs,
-              drainMs: 5000,
-            };
-            let m: Awaited<ReturnType<typeof measure>>;
-            try {
-              m = await measure(target, job, cpus);
-            } catch (e) {
-              subFailures.push(`${name} ${kind} lat=${latencyMs} c=${concurrency}: ${(e as Error).message}`);
-              log(`${name} ${kind} lat=${latencyMs} c=${concurrency} failed: ${(e as Error).message}`);
-              continue;
-            }
-            cells.push({
-              target: name,
-              kind,
-              latencyMs,
-              concurrency,
-              load: m.load,
-              cpuPercent: m.proxy.cpuPercent,
-              peakRssMb: m.proxy.peakRssMb,
-              ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
-            });
-            log(
-              `${name.padEnd(8)} ${kind.padEnd(6)} lat=${latencyMs} c=${String(concurrency).padEnd(3)} ` +
-                `${fmt(m.load.throughput)} req/s p50=${fmt(m.load.latency.p50, 2)} p99=${fmt(m.load.latency.p99, 2)} ms ` +
-                `err=${m.load.errors}${m.load.errorSamples.length ? ` (${m.load.errorSamples[0]})` : ''}`,
-            );
-            // Veracity's analysis backlog would otherwise run on the core of the next target.
-            if (target.metricsUrls.length) {
-              const waited = await waitForIdleWorker([`${target.origin}/metrics`, ...target.metricsUrls], 30_000);
-              if (waited > 1) log(`${name}: waited ${waited} s for its analysis backlog`);
+          for (let round = 0; round < opts.rounds; round++) {
+            // Reversed every other round, so no target always follows the same one.
+            for (const target of round % 2 ? [...running].reverse() : running) {
+              const name = target.name;
+              const job: LoadJob = {
+                origin: target.origin,
+                path: '/v1/chat/completions',
+                headers: { ...baseHeaders, ...target.headers },
+                body: requestBody(kind, latencyMs, opts.chunkGapMs),
+                stream: kind === 'stream',
+                concurrency,
+                warmupMs: opts.warmupMs,
+                durationMs: opts.durationMs,
+                drainMs: 5000,
+              };
+              let m: Awaited<ReturnType<typeof measure>>;
+              try {
+                m = await measure(target, job, cpus);
+              } catch (e) {
+                subFailures.push(`${name} ${kind} lat=${latencyMs} c=${concurrency}: ${(e as Error).message}`);
+                log(`${name} ${kind} lat=${latencyMs} c=${concurrency} failed: ${(e as Error).message}`);
+                continue;
+              }
+              cells.push({
+                target: name,
+                kind,
+                latencyMs,
+                concurrency,
+                load: m.load,
+                cpuPercent: m.proxy.cpuPercent,
+                peakRssMb: m.proxy.peakRssMb,
+                ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
+              });
+              log(
+                `${name.padEnd(8)} ${kind.padEnd(6)} lat=${latencyMs} c=${String(concurrency).padEnd(3)} ` +
+                  `${fmt(m.load.throughput)} req/s p50=${fmt(m.load.latency.p50, 2)} p99=${fmt(m.load.latency.p99, 2)} ms ` +
+                  `err=${m.load.errors}${m.load.errorSamples.length ? ` (${m.load.errorSamples[0]})` : ''}`,
+              );
+              // Veracity's analysis backlog would otherwise run on the core of the next target.
+              if (target.metricsUrls.length) {
+                const waited = await waitForIdleWorker([`${target.origin}/metrics`, ...target.metricsUrls], 30_000);
+                if (waited > 1) log(`${name}: waited ${waited} s for its analysis backlog`);
+              }
             }
           }
         }
@@ -576,7 +584,7 @@ async function main() {
     upstream.stop();
   }
 
-  const derived = derive(cells);
+  const derived = derive(mergeRounds(cells));
   const m = { ...machine(), loadAvgStart, loadAvgEnd: os.loadavg().map((x) => Math.round(x * 100) / 100) };
   const header = [
     `# Proxy benchmark — ${started.toISOString()}`,
@@ -584,7 +592,7 @@ async function main() {
     `Machine: ${m.cpuModel}, ${m.cores} cores, ${m.memoryGb} GiB, Node ${m.node}, ${m.os}. ` +
       `Load average (1/5/15 min) at start ${m.loadAvgStart.join(' / ')}, at end ${m.loadAvgEnd.join(' / ')}.`,
     `Pinning: ${cpus.underTest ? `proxy under test (with its worker and Redis) on CPU ${cpus.underTest}; load generator and fake upstream on CPU ${cpus.load}` : 'none'}.`,
-    `Each target pre-warmed with ${opts.prewarmMs / 1000} s of zero-latency load. Cells: ${opts.warmupMs / 1000} s warm-up + ${opts.durationMs / 1000} s measured, closed loop. Streams: ${opts.chunks} chunks, ${opts.chunkGapMs} ms apart.`,
+    `Each target pre-warmed with ${opts.prewarmMs / 1000} s of zero-latency load. Cells: ${opts.warmupMs / 1000} s warm-up + ${opts.durationMs / 1000} s measured, closed loop${opts.rounds > 1 ? `, each measured ${opts.rounds} times (targets in turn, reversed every other round); figures are medians of the rounds` : ''}. Streams: ${opts.chunks} chunks, ${opts.chunkGapMs} ms apart.`,
     `Command: npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     '',
     'Columns: `+p50/+p99` latency added over direct in the same run; `×direct/×nginx` throughput ratio; ' +
