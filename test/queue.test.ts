@@ -47,9 +47,9 @@ async function value(metrics: ReturnType<typeof createMetrics>, name: string, la
     .reduce((s, v) => s + v.value, 0);
 }
 
-async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], batchWindowMs = 50) {
+async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], batchWindowMs = 50, capture: Record<string, unknown> = {}) {
   const { redis, client } = await startRedisWithClient(t);
-  const config = ConfigSchema.parse({ capture: { batchWindowMs } });
+  const config = ConfigSchema.parse({ capture: { batchWindowMs, ...capture } });
   const proxyMetrics = createMetrics(undefined, { processMetrics: false });
   const producerConn = createFastFailRedis({ url: redis.url }, 'test-producer');
   await new Promise((r) => producerConn.once('ready', r));
@@ -180,4 +180,14 @@ t.test('with Redis unreachable, exchanges are dropped and counted at once', asyn
   await sleep(100);
   producer.submit(captured(rawExchange('down-1')));
   t.equal(await value(proxyMetrics, 'veracity_analysis_dropped_total', { reason: 'redis_unavailable' }), 1);
+});
+
+t.test('an exchange larger than the whole hand-off budget is dropped as too_large; smaller ones still go', async (t) => {
+  const { client, producer, proxyMetrics, waitFor } = await setup(t, 0, { maxInFlightEnqueueBytes: 4096 });
+  producer.submit(captured(rawExchange('huge-1'), 5000));
+  producer.submit(captured(rawExchange('small-1')));
+  t.equal(await value(proxyMetrics, 'veracity_analysis_dropped_total', { reason: 'too_large' }), 1, 'counted at once');
+  t.equal(await value(proxyMetrics, 'veracity_analysis_dropped_total', { reason: 'backpressure' }), 0, 'not mistaken for backpressure');
+  await waitFor(async () => (await value(proxyMetrics, 'veracity_analysis_enqueued_total')) === 1, 'the small one');
+  t.same(await client.lrange('veracity:exchanges:wait', 0, -1), ['small-1']);
 });

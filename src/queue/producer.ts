@@ -69,6 +69,8 @@ export class AnalysisProducer {
   submit(captured: Captured): void {
     const bytes = captured.body.length;
     if (!this.ready) return this.drop('redis_unavailable');
+    // One exchange larger than the whole hand-off budget could never be queued, however idle Redis is.
+    if (bytes > this.options.maxInFlightBytes) return this.drop('too_large');
     if (this.inFlight >= this.options.maxInFlight || this.inFlightBytes + bytes > this.options.maxInFlightBytes) {
       return this.drop('backpressure');
     }
