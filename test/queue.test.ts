@@ -3,7 +3,8 @@ import t from 'tap';
 import type { RawExchange } from '../src/capture/raw.js';
 import { ConfigSchema } from '../src/config/schema.js';
 import { createMetrics } from '../src/metrics/registry.js';
-import { MAX_BATCH_BYTES, type Captured } from '../src/queue/batch.js';
+import { MAX_BATCH, MAX_BATCH_BYTES, type Captured } from '../src/queue/batch.js';
+import { CaptureBuffer, pooledSlabs } from '../src/proxy/capture-buffer.js';
 import { JOB_NAME, QUEUE_NAME } from '../src/queue/names.js';
 import { AnalysisProducer } from '../src/queue/producer.js';
 import { createBlockingRedis, createFastFailRedis } from '../src/redis/connection.js';
@@ -190,4 +191,41 @@ t.test('an exchange larger than the whole hand-off budget is dropped as too_larg
   t.equal(await value(proxyMetrics, 'veracity_analysis_dropped_total', { reason: 'backpressure' }), 0, 'not mistaken for backpressure');
   await waitFor(async () => (await value(proxyMetrics, 'veracity_analysis_enqueued_total')) === 1, 'the small one');
   t.same(await client.lrange('veracity:exchanges:wait', 0, -1), ['small-1']);
+});
+
+t.test('bytes held in captures are copied straight into the batch, and the shared assembly buffer is reused safely', async (t) => {
+  const { client, producer, proxyMetrics, waitFor } = await setup(t, 1000);
+  // Two full batches flushed in the same turn: the second is assembled in the buffer the first
+  // was just sent from, so the first must already have been copied out of it.
+  const ids = Array.from({ length: 2 * MAX_BATCH }, (_, i) => `held-${i}`);
+  const expected = new Map<string, Buffer>();
+  const before = pooledSlabs();
+  for (const id of ids) {
+    const c = captured(rawExchange(id, `Answer number ${id}. `.repeat(1 + (id.length % 7))));
+    const held = new CaptureBuffer((c.body as Buffer).subarray(0, c.requestBytes), 1 << 20);
+    held.append((c.body as Buffer).subarray(c.requestBytes));
+    expected.set(id, c.body as Buffer);
+    producer.submit({ ...c, body: held });
+  }
+  t.ok(pooledSlabs() >= before, "the captures' slabs went back to the pool once copied");
+  await waitFor(async () => (await value(proxyMetrics, 'veracity_analysis_enqueued_total')) === ids.length, 'enqueue');
+  for (const first of ['held-0', `held-${MAX_BATCH}`]) {
+    const stored = (await client.getBuffer(`veracity:body:${first}`))!;
+    const data = JSON.parse((await client.hget(`veracity:exchanges:${first}`, 'data'))!);
+    t.equal(data.exchanges.length, MAX_BATCH);
+    const wrong = data.exchanges.filter((e: { id: string; offset: number; bytes: number }) => !stored.subarray(e.offset, e.offset + e.bytes).equals(expected.get(e.id)!));
+    t.same(wrong.map((e: { id: string }) => e.id), [], `every exchange of the batch starting at ${first} is intact`);
+  }
+});
+
+t.test('a capture refused at the door gives its slabs back', async (t) => {
+  const { redis, producer, proxyMetrics } = await setup(t);
+  await redis.stop();
+  await sleep(100);
+  const held = new CaptureBuffer(Buffer.from('{"model":"m"}'), 1 << 20);
+  held.append(Buffer.alloc(40_000, 'x'));
+  const before = pooledSlabs();
+  producer.submit({ ...captured(rawExchange('refused-1')), body: held });
+  t.equal(await value(proxyMetrics, 'veracity_analysis_dropped_total', { reason: 'redis_unavailable' }), 1);
+  t.equal(pooledSlabs(), Math.min(512, before + 3), 'its three slabs are back in the pool');
 });

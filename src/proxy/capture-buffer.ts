@@ -72,15 +72,21 @@ export class CaptureBuffer {
     }
   }
 
-  /**
-   * The request bytes followed by the response bytes captured so far, in a buffer of their own;
-   * the slabs go back to the pool. Afterwards the capture is empty and takes no more chunks.
-   */
-  take(): Buffer {
-    const out = Buffer.allocUnsafe(this.length);
-    let at = 0;
-    for (const s of this.slabs) at += s.copy(out, at, 0, SLAB);
-    if (this.slab) this.slab.copy(out, at, 0, this.used);
+  /** Bytes captured: the request's, then the response's. */
+  get byteLength(): number {
+    return this.length;
+  }
+
+  /** Copies the captured bytes into `target` at `at`; returns how many were copied. */
+  copyTo(target: Buffer, at: number): number {
+    const start = at;
+    for (const s of this.slabs) at += s.copy(target, at, 0, SLAB);
+    if (this.slab) at += this.slab.copy(target, at, 0, this.used);
+    return at - start;
+  }
+
+  /** Gives the slabs back to the pool; afterwards the capture is empty and takes no more chunks. */
+  release(): void {
     this.taken = true;
     for (const s of this.slabs) if (pool.length < POOL_MAX) pool.push(s);
     if (this.slab && pool.length < POOL_MAX) pool.push(this.slab);
@@ -88,6 +94,13 @@ export class CaptureBuffer {
     this.slab = undefined;
     this.used = 0;
     this.length = 0;
+  }
+
+  /** The captured bytes in a buffer of their own; the slabs go back to the pool (see release). */
+  take(): Buffer {
+    const out = Buffer.allocUnsafe(this.length);
+    this.copyTo(out, 0);
+    this.release();
     return out;
   }
 }

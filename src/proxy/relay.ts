@@ -80,7 +80,7 @@ function pump(source: Readable, res: ServerResponse, done: (err: NodeJS.ErrnoExc
 }
 
 /** Masks PII in the queued copy; a compressed response is decoded first so it can be masked. */
-function redactCaptured(c: Captured): void {
+function redactCaptured(c: Captured & { body: Buffer }): void {
   let response = '';
   try {
     response = decodeBytes(c.body.subarray(c.requestBytes), c.meta.responseEncoding);
@@ -252,10 +252,12 @@ export function createRelay(deps: RelayDeps) {
                   startedAt,
                   endedAt,
                 },
-                body: copy.take(),
+                // Masking needs the bytes in hand; otherwise they stay in the capture's slabs
+                // until the producer copies them into the batch.
+                body: config.capture.redactPii ? copy.take() : copy,
                 requestBytes: copy.requestBytes,
               };
-              if (config.capture.redactPii) redactCaptured(exchange);
+              if (config.capture.redactPii) redactCaptured(exchange as Captured & { body: Buffer });
               producer!.submit(exchange);
             });
           };

@@ -23,11 +23,21 @@ export const BODY_TTL_MS = 24 * 3600 * 1000;
 
 export type ExchangeMeta = Omit<RawExchange, 'request' | 'response'>;
 
+/**
+ * Captured bytes still where the proxy copied them as they passed (its CaptureBuffer): the
+ * producer copies them once, straight into the batch's string, then gives their memory back.
+ */
+export interface HeldBytes {
+  readonly byteLength: number;
+  copyTo(target: Buffer, at: number): number;
+  release(): void;
+}
+
 /** An exchange as the proxy captured it: metadata, and the request then the response bytes. */
 export interface Captured {
   meta: ExchangeMeta;
   /** Request body as sent upstream (possibly cut at capture.maxBodyBytes), then the response body as received (still content-encoded when `meta.responseEncoding` is set). */
-  body: Buffer;
+  body: Buffer | HeldBytes;
   /** Where the request ends and the response starts in `body`. */
   requestBytes: number;
 }

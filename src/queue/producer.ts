@@ -3,8 +3,21 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { background } from './background.js';
-import { BODY_TTL_MS, bodyKey, MAX_BATCH, MAX_BATCH_BYTES, type BatchJob, type Captured, type QueuedExchange } from './batch.js';
+import { BODY_TTL_MS, bodyKey, MAX_BATCH, MAX_BATCH_BYTES, type BatchJob, type Captured, type HeldBytes, type QueuedExchange } from './batch.js';
 import { JOB_NAME, QUEUE_NAME } from './names.js';
+
+/**
+ * One buffer the batches are assembled in, reused: ioredis copies a command's arguments into its
+ * own buffer as it writes the command (the connection queues nothing offline), so the batch's
+ * bytes are free again as soon as `set` returns. Assembling each batch in a fresh buffer, after
+ * copying each exchange out of its capture first, made two short-lived copies of every byte
+ * besides ioredis' own, and V8 counts such memory towards starting a full collection.
+ */
+const assembly = { buffer: Buffer.allocUnsafeSlow(0) };
+
+function byteLength(body: Buffer | HeldBytes): number {
+  return Buffer.isBuffer(body) ? body.length : body.byteLength;
+}
 
 export interface ProducerOptions {
   prefix: string;
@@ -29,7 +42,7 @@ export class AnalysisProducer {
   private readonly pending = new Set<Promise<void>>();
   private batch: QueuedExchange[] = [];
   /** The captured bytes of the batch's exchanges, in the same order. */
-  private batchBodies: Buffer[] = [];
+  private batchBodies: Array<Buffer | HeldBytes> = [];
   private batchBytes = 0;
   /** Cancels the scheduled send of the current batch, when one is scheduled. */
   private cancelFlush: (() => void) | undefined;
@@ -67,12 +80,16 @@ export class AnalysisProducer {
   }
 
   submit(captured: Captured): void {
-    const bytes = captured.body.length;
-    if (!this.ready) return this.drop('redis_unavailable');
+    const bytes = byteLength(captured.body);
+    const refuse = (reason: string) => {
+      if (!Buffer.isBuffer(captured.body)) captured.body.release();
+      this.drop(reason);
+    };
+    if (!this.ready) return refuse('redis_unavailable');
     // One exchange larger than the whole hand-off budget could never be queued, however idle Redis is.
-    if (bytes > this.options.maxInFlightBytes) return this.drop('too_large');
+    if (bytes > this.options.maxInFlightBytes) return refuse('too_large');
     if (this.inFlight >= this.options.maxInFlight || this.inFlightBytes + bytes > this.options.maxInFlightBytes) {
-      return this.drop('backpressure');
+      return refuse('backpressure');
     }
     this.inFlight++;
     this.inFlightBytes += bytes;
@@ -118,17 +135,28 @@ export class AnalysisProducer {
     // promise turns inside BullMQ), and a socket write to Redis costs about as much as the
     // commands in it. Redis runs them in order, so the bytes are stored before the job exists.
     const key = bodyKey(this.options.prefix, jobs[0]!.id);
+    // Batches stop at 1 MiB, so the shared buffer stays that size; one larger exchange gets its own.
+    if (assembly.buffer.length < Math.min(bytes, MAX_BATCH_BYTES)) assembly.buffer = Buffer.allocUnsafeSlow(MAX_BATCH_BYTES);
+    const copiesAtOnce = this.connection.status === 'ready' && !this.connection.options.enableAutoPipelining;
+    const value = copiesAtOnce && bytes <= assembly.buffer.length ? assembly.buffer.subarray(0, bytes) : Buffer.allocUnsafeSlow(bytes);
     let offset = 0;
     for (let i = 0; i < jobs.length; i++) {
       const e = jobs[i]!;
+      const body = bodies[i]!;
       e.body = key;
       e.offset = offset;
-      e.bytes = bodies[i]!.length;
+      if (Buffer.isBuffer(body)) {
+        e.bytes = body.copy(value, offset);
+      } else {
+        e.bytes = body.copyTo(value, offset);
+        body.release();
+      }
       offset += e.bytes;
     }
     const socket = this.connection.stream as typeof this.connection.stream | undefined;
     socket?.cork();
-    const stored = this.connection.set(key, bodies.length === 1 ? bodies[0]! : Buffer.concat(bodies, bytes), 'PX', BODY_TTL_MS).then(
+    // On a ready connection ioredis copies `value` into its own write buffer before `set` returns.
+    const stored = this.connection.set(key, value, 'PX', BODY_TTL_MS).then(
       () => true,
       () => false,
     );
