@@ -44,7 +44,9 @@ export function mergeRounds(cells: readonly Cell[]): Cell[] {
   const groups = new Map<string, Cell[]>();
   for (const c of cells) {
     const k = `${c.target}|${key(c)}`;
-    groups.set(k, [...(groups.get(k) ?? []), c]);
+    const g = groups.get(k);
+    if (g) g.push(c);
+    else groups.set(k, [c]);
   }
   return [...groups.values()].map((g) => {
     if (g.length === 1) return g[0] as Cell;

@@ -445,53 +445,52 @@ async function main() {
         }
       }
     }
-    for (const kind of opts.kinds) {
-      for (const latencyMs of opts.latencies) {
-        for (const concurrency of opts.concurrency) {
-          for (let round = 0; round < opts.rounds; round++) {
-            // Reversed every other round, so no target always follows the same one.
-            for (const target of round % 2 ? [...running].reverse() : running) {
-              const name = target.name;
-              const job: LoadJob = {
-                origin: target.origin,
-                path: '/v1/chat/completions',
-                headers: { ...baseHeaders, ...target.headers },
-                body: requestBody(kind, latencyMs, opts.chunkGapMs),
-                stream: kind === 'stream',
-                concurrency,
-                warmupMs: opts.warmupMs,
-                durationMs: opts.durationMs,
-                drainMs: 5000,
-              };
-              let m: Awaited<ReturnType<typeof measure>>;
-              try {
-                m = await measure(target, job, cpus);
-              } catch (e) {
-                subFailures.push(`${name} ${kind} lat=${latencyMs} c=${concurrency}: ${(e as Error).message}`);
-                log(`${name} ${kind} lat=${latencyMs} c=${concurrency} failed: ${(e as Error).message}`);
-                continue;
-              }
-              cells.push({
-                target: name,
-                kind,
-                latencyMs,
-                concurrency,
-                load: m.load,
-                cpuPercent: m.proxy.cpuPercent,
-                peakRssMb: m.proxy.peakRssMb,
-                ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
-              });
-              log(
-                `${name.padEnd(8)} ${kind.padEnd(6)} lat=${latencyMs} c=${String(concurrency).padEnd(3)} ` +
-                  `${fmt(m.load.throughput)} req/s p50=${fmt(m.load.latency.p50, 2)} p99=${fmt(m.load.latency.p99, 2)} ms ` +
-                  `err=${m.load.errors}${m.load.errorSamples.length ? ` (${m.load.errorSamples[0]})` : ''}`,
-              );
-              // Veracity's analysis backlog would otherwise run on the core of the next target.
-              if (target.metricsUrls.length) {
-                const waited = await waitForIdleWorker([`${target.origin}/metrics`, ...target.metricsUrls], 30_000);
-                if (waited > 1) log(`${name}: waited ${waited} s for its analysis backlog`);
-              }
-            }
+    const scenarios = opts.kinds.flatMap((kind) =>
+      opts.latencies.flatMap((latencyMs) => opts.concurrency.map((concurrency) => ({ kind, latencyMs, concurrency }))),
+    );
+    for (const { kind, latencyMs, concurrency } of scenarios) {
+      for (let round = 0; round < opts.rounds; round++) {
+        // Reversed every other round, so no target always follows the same one.
+        for (const target of round % 2 ? [...running].reverse() : running) {
+          const name = target.name;
+          const job: LoadJob = {
+            origin: target.origin,
+            path: '/v1/chat/completions',
+            headers: { ...baseHeaders, ...target.headers },
+            body: requestBody(kind, latencyMs, opts.chunkGapMs),
+            stream: kind === 'stream',
+            concurrency,
+            warmupMs: opts.warmupMs,
+            durationMs: opts.durationMs,
+            drainMs: 5000,
+          };
+          let m: Awaited<ReturnType<typeof measure>>;
+          try {
+            m = await measure(target, job, cpus);
+          } catch (e) {
+            subFailures.push(`${name} ${kind} lat=${latencyMs} c=${concurrency}: ${(e as Error).message}`);
+            log(`${name} ${kind} lat=${latencyMs} c=${concurrency} failed: ${(e as Error).message}`);
+            continue;
+          }
+          cells.push({
+            target: name,
+            kind,
+            latencyMs,
+            concurrency,
+            load: m.load,
+            cpuPercent: m.proxy.cpuPercent,
+            peakRssMb: m.proxy.peakRssMb,
+            ...(m.aux ? { auxCpuPercent: m.aux.cpuPercent, auxPeakRssMb: m.aux.peakRssMb } : {}),
+          });
+          log(
+            `${name.padEnd(8)} ${kind.padEnd(6)} lat=${latencyMs} c=${String(concurrency).padEnd(3)} ` +
+              `${fmt(m.load.throughput)} req/s p50=${fmt(m.load.latency.p50, 2)} p99=${fmt(m.load.latency.p99, 2)} ms ` +
+              `err=${m.load.errors}${m.load.errorSamples.length ? ` (${m.load.errorSamples[0]})` : ''}`,
+          );
+          // Veracity's analysis backlog would otherwise run on the core of the next target.
+          if (target.metricsUrls.length) {
+            const waited = await waitForIdleWorker([`${target.origin}/metrics`, ...target.metricsUrls], 30_000);
+            if (waited > 1) log(`${name}: waited ${waited} s for its analysis backlog`);
           }
         }
       }

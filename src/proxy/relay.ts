@@ -79,16 +79,16 @@ function pump(source: Readable, res: ServerResponse, done: (err: NodeJS.ErrnoExc
   });
 }
 
-/** Masks PII in the queued copy; a compressed response is decoded first so it can be masked. */
-function redactCaptured(c: Captured & { body: Buffer }): void {
+/** Puts a PII-masked copy of `bytes` in the queued exchange; a compressed response is decoded first so it can be masked. */
+function redactCaptured(c: Captured, bytes: Buffer): void {
   let response = '';
   try {
-    response = decodeBytes(c.body.subarray(c.requestBytes), c.meta.responseEncoding);
+    response = decodeBytes(bytes.subarray(c.requestBytes), c.meta.responseEncoding);
   } catch {
     // undecodable: keep nothing rather than unmasked bytes
   }
   c.meta.responseEncoding = undefined;
-  const request = Buffer.from(redactPii(c.body.toString('utf8', 0, c.requestBytes)).text);
+  const request = Buffer.from(redactPii(bytes.toString('utf8', 0, c.requestBytes)).text);
   c.body = Buffer.concat([request, Buffer.from(redactPii(response).text)]);
   c.requestBytes = request.length;
 }
@@ -252,12 +252,11 @@ export function createRelay(deps: RelayDeps) {
                   startedAt,
                   endedAt,
                 },
-                // Masking needs the bytes in hand; otherwise they stay in the capture's slabs
-                // until the producer copies them into the batch.
-                body: config.capture.redactPii ? copy.take() : copy,
+                // The bytes stay in the capture's slabs until the producer copies them into the batch.
+                body: copy,
                 requestBytes: copy.requestBytes,
               };
-              if (config.capture.redactPii) redactCaptured(exchange as Captured & { body: Buffer });
+              if (config.capture.redactPii) redactCaptured(exchange, copy.take());
               producer!.submit(exchange);
             });
           };

@@ -33,6 +33,11 @@ export interface HeldBytes {
   release(): void;
 }
 
+/** Bytes already in a buffer of their own, held the same way (releasing them is a no-op). */
+export function heldBuffer(bytes: Buffer): HeldBytes {
+  return { byteLength: bytes.length, copyTo: (target, at) => bytes.copy(target, at), release: () => {} };
+}
+
 /** An exchange as the proxy captured it: metadata, and the request then the response bytes. */
 export interface Captured {
   meta: ExchangeMeta;

@@ -3,7 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { background } from './background.js';
-import { BODY_TTL_MS, bodyKey, MAX_BATCH, MAX_BATCH_BYTES, type BatchJob, type Captured, type HeldBytes, type QueuedExchange } from './batch.js';
+import { BODY_TTL_MS, bodyKey, heldBuffer, MAX_BATCH, MAX_BATCH_BYTES, type BatchJob, type Captured, type HeldBytes, type QueuedExchange } from './batch.js';
 import { JOB_NAME, QUEUE_NAME } from './names.js';
 
 /**
@@ -13,11 +13,7 @@ import { JOB_NAME, QUEUE_NAME } from './names.js';
  * copying each exchange out of its capture first, made two short-lived copies of every byte
  * besides ioredis' own, and V8 counts such memory towards starting a full collection.
  */
-const assembly = { buffer: Buffer.allocUnsafeSlow(0) };
-
-function byteLength(body: Buffer | HeldBytes): number {
-  return Buffer.isBuffer(body) ? body.length : body.byteLength;
-}
+let assembly: Buffer | undefined;
 
 export interface ProducerOptions {
   prefix: string;
@@ -42,7 +38,7 @@ export class AnalysisProducer {
   private readonly pending = new Set<Promise<void>>();
   private batch: QueuedExchange[] = [];
   /** The captured bytes of the batch's exchanges, in the same order. */
-  private batchBodies: Array<Buffer | HeldBytes> = [];
+  private batchBodies: HeldBytes[] = [];
   private batchBytes = 0;
   /** Cancels the scheduled send of the current batch, when one is scheduled. */
   private cancelFlush: (() => void) | undefined;
@@ -80,16 +76,13 @@ export class AnalysisProducer {
   }
 
   submit(captured: Captured): void {
-    const bytes = byteLength(captured.body);
-    const refuse = (reason: string) => {
-      if (!Buffer.isBuffer(captured.body)) captured.body.release();
-      this.drop(reason);
-    };
-    if (!this.ready) return refuse('redis_unavailable');
+    const body = Buffer.isBuffer(captured.body) ? heldBuffer(captured.body) : captured.body;
+    const bytes = body.byteLength;
+    if (!this.ready) return this.refuse(body, 'redis_unavailable');
     // One exchange larger than the whole hand-off budget could never be queued, however idle Redis is.
-    if (bytes > this.options.maxInFlightBytes) return refuse('too_large');
+    if (bytes > this.options.maxInFlightBytes) return this.refuse(body, 'too_large');
     if (this.inFlight >= this.options.maxInFlight || this.inFlightBytes + bytes > this.options.maxInFlightBytes) {
-      return refuse('backpressure');
+      return this.refuse(body, 'backpressure');
     }
     this.inFlight++;
     this.inFlightBytes += bytes;
@@ -98,7 +91,7 @@ export class AnalysisProducer {
     const queued = captured.meta as QueuedExchange;
     queued.requestBytes = captured.requestBytes;
     this.batch.push(queued);
-    this.batchBodies.push(captured.body);
+    this.batchBodies.push(body);
     this.batchBytes += bytes;
     // Exchanges that end within one batch window go to Redis as one job.
     if (this.batch.length >= MAX_BATCH || this.batchBytes >= MAX_BATCH_BYTES) this.flush();
@@ -135,22 +128,16 @@ export class AnalysisProducer {
     // promise turns inside BullMQ), and a socket write to Redis costs about as much as the
     // commands in it. Redis runs them in order, so the bytes are stored before the job exists.
     const key = bodyKey(this.options.prefix, jobs[0]!.id);
-    // Batches stop at 1 MiB, so the shared buffer stays that size; one larger exchange gets its own.
-    if (assembly.buffer.length < Math.min(bytes, MAX_BATCH_BYTES)) assembly.buffer = Buffer.allocUnsafeSlow(MAX_BATCH_BYTES);
+    // Batches stop at 1 MiB, so the shared buffer is that size; one larger exchange gets its own.
     const copiesAtOnce = this.connection.status === 'ready' && !this.connection.options.enableAutoPipelining;
-    const value = copiesAtOnce && bytes <= assembly.buffer.length ? assembly.buffer.subarray(0, bytes) : Buffer.allocUnsafeSlow(bytes);
+    const value = copiesAtOnce && bytes <= MAX_BATCH_BYTES ? (assembly ??= Buffer.allocUnsafeSlow(MAX_BATCH_BYTES)).subarray(0, bytes) : Buffer.allocUnsafeSlow(bytes);
     let offset = 0;
     for (let i = 0; i < jobs.length; i++) {
       const e = jobs[i]!;
-      const body = bodies[i]!;
       e.body = key;
       e.offset = offset;
-      if (Buffer.isBuffer(body)) {
-        e.bytes = body.copy(value, offset);
-      } else {
-        e.bytes = body.copyTo(value, offset);
-        body.release();
-      }
+      e.bytes = bodies[i]!.copyTo(value, offset);
+      bodies[i]!.release();
       offset += e.bytes;
     }
     const socket = this.connection.stream as typeof this.connection.stream | undefined;
@@ -190,6 +177,12 @@ export class AnalysisProducer {
       this.pending.delete(done);
     });
     this.pending.add(done);
+  }
+
+  /** Counts an exchange that will not be queued, and gives its bytes back. */
+  private refuse(body: HeldBytes, reason: string): void {
+    body.release();
+    this.drop(reason);
   }
 
   drop(reason: string): void {
