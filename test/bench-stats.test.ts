@@ -104,3 +104,19 @@ t.test('rounds of one cell merge into medians; one disturbed round does not move
   t.equal(even.load.throughput, 150, 'an even count takes the mean of the middle two');
   t.equal(even.load.latency.p99, 3);
 });
+
+t.test('rounds are compared pairwise with direct, and their spread is shown', async (t) => {
+  const direct = [cell('direct', 1000, 1, 2), cell('direct', 1000, 1, 5), cell('direct', 1000, 1, 3)];
+  const vera = [cell('veracity', 400, 3, 6), cell('veracity', 420, 3, 4), cell('veracity', 380, 3, 9)];
+  const d = derive(mergeRounds([direct[0]!, vera[0]!, vera[1]!, direct[1]!, direct[2]!, vera[2]!]));
+  const v = d.find((c) => c.target === 'veracity')!;
+  t.same(v.addedP99Rounds, [4, -1, 6], 'round i against direct round i, not against the median');
+  t.equal(v.addedP99, 3, 'the headline stays the difference of medians');
+  const out = renderCells(d);
+  t.match(out, /\| p99 rounds \| \+p99 rounds \|/);
+  t.match(out, /\| veracity \|.*\| 4\.00…9\.00 +\| -1\.00…6\.00 +\|/);
+  t.match(out, /\| direct +\|.*\| 2\.00…5\.00 +\| 0\.00…0\.00 +\|/);
+  const once = renderCells(derive([cell('direct', 1000, 1, 2), cell('veracity', 400, 3, 6)]));
+  t.notMatch(once, /rounds/, 'a single round has no spread to show');
+  t.equal(derive(mergeRounds([...vera, direct[0]!]))[0]!.addedP99Rounds, undefined, 'rounds that do not pair are not compared');
+});

@@ -86,6 +86,12 @@ export interface Derived extends Cell {
   rpsVsNginx: number;
   /** This target's added p99 divided by nginx's added p99. */
   addedP99VsNginx: number;
+  /**
+   * Added p99 (and TTFC p99) of each round against direct's p99 of the same round, when both were
+   * measured in rounds: their spread says how much of the median's difference is noise.
+   */
+  addedP99Rounds?: number[];
+  addedTtfcP99Rounds?: number[];
 }
 
 const key = (c: Pick<Cell, 'kind' | 'latencyMs' | 'concurrency'>) => `${c.kind}/${c.latencyMs}/${c.concurrency}`;
@@ -110,6 +116,7 @@ export function derive(cells: readonly Cell[]): Derived[] {
       rpsVsDirect: ratio(c.load.throughput, direct?.load.throughput),
       rpsVsNginx: ratio(c.load.throughput, nginx?.load.throughput),
       addedP99VsNginx: NaN,
+      ...pairedRounds(c, direct),
     };
   });
   for (const d of derived) {
@@ -117,6 +124,26 @@ export function derive(cells: readonly Cell[]): Derived[] {
     d.addedP99VsNginx = ratio(d.addedP99, n?.addedP99);
   }
   return derived;
+}
+
+/** Round i of a cell against round i of direct: rounds run targets in turn, so they are close in time. */
+function pairedRounds(c: Cell, direct: Cell | undefined): Pick<Derived, 'addedP99Rounds' | 'addedTtfcP99Rounds'> {
+  const mine = c.rounds;
+  const theirs = direct?.rounds;
+  if (!mine || !theirs || mine.length !== theirs.length) return {};
+  const pairs = mine.map((r, i) => [r, theirs[i]!] as const);
+  const ttfc = pairs.map(([r, d]) => diff(r.ttfcP99, d.ttfcP99)).filter(Number.isFinite);
+  return {
+    addedP99Rounds: pairs.map(([r, d]) => diff(r.p99, d.p99)),
+    ...(ttfc.length > 0 ? { addedTtfcP99Rounds: ttfc } : {}),
+  };
+}
+
+/** `min…max` of a few figures, or – without any. */
+function span(xs: readonly number[] | undefined): string {
+  const v = (xs ?? []).filter(Number.isFinite);
+  if (v.length === 0) return '–';
+  return `${fmt(Math.min(...v))}…${fmt(Math.max(...v))}`;
 }
 
 function fmt(x: number | undefined, digits = 2): string {
@@ -139,6 +166,7 @@ export function renderCells(cells: readonly Derived[]): string {
     const [kind, lat] = s.split('/') as [Kind, string];
     const rows = cells.filter((c) => c.kind === kind && String(c.latencyMs) === lat);
     const stream = kind === 'stream';
+    const rounds = rows.some((c) => c.rounds !== undefined);
     out.push(`### ${stream ? 'Streaming' : 'Non-streaming JSON'}, upstream latency ${lat} ms\n`);
     const header = [
       'conc',
@@ -150,7 +178,8 @@ export function renderCells(cells: readonly Derived[]): string {
       'p99 ms',
       '+p50 ms',
       '+p99 ms',
-      ...(stream ? ['+TTFC p50', '+TTFC p99', 'gap p99 ms'] : []),
+      ...(rounds ? ['p99 rounds', '+p99 rounds'] : []),
+      ...(stream ? ['+TTFC p50', '+TTFC p99', ...(rounds ? ['+TTFC p99 rounds'] : []), 'gap p99 ms'] : []),
       'CPU %',
       'RSS MB',
       'err',
@@ -165,7 +194,8 @@ export function renderCells(cells: readonly Derived[]): string {
       fmt(c.load.latency.p99),
       fmt(c.addedP50),
       fmt(c.addedP99),
-      ...(stream ? [fmt(c.addedTtfcP50), fmt(c.addedTtfcP99), fmt(c.load.interChunk?.p99)] : []),
+      ...(rounds ? [span(c.rounds?.map((r) => r.p99)), span(c.addedP99Rounds)] : []),
+      ...(stream ? [fmt(c.addedTtfcP50), fmt(c.addedTtfcP99), ...(rounds ? [span(c.addedTtfcP99Rounds)] : []), fmt(c.load.interChunk?.p99)] : []),
       fmt(c.cpuPercent, 0) + (c.auxCpuPercent !== undefined ? ` (+${fmt(c.auxCpuPercent, 0)})` : ''),
       fmt(c.peakRssMb, 0) + (c.auxPeakRssMb !== undefined ? ` (+${fmt(c.auxPeakRssMb, 0)})` : ''),
       String(c.load.errors + (c.load.truncated ?? 0)) + (c.load.unfinished ? ` (+${c.load.unfinished} cut)` : ''),

@@ -596,6 +596,9 @@ async function main() {
     '',
     'Columns: `+p50/+p99` latency added over direct in the same run; `×direct/×nginx` throughput ratio; ' +
       '`+TTFC` added time to first body chunk; `gap p99` 99th percentile of the delay between body chunks; ' +
+      (opts.rounds > 1
+        ? "`p99 rounds` the lowest and highest p99 of the rounds; `+p99 rounds` and `+TTFC p99 rounds` the lowest and highest of each round's p99 less direct's p99 in the same round (how far the median's difference is from noise); "
+        : '') +
       "`CPU %` of one core and `RSS MB` peak resident memory of the proxy's processes (Veracity's worker and Redis in brackets); " +
       '`err` failed or truncated requests (`cut` = still unfinished when the drain time ran out).',
     '',
