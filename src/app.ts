@@ -76,7 +76,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
     blocking = createBlockingRedis(target, `veracity-worker`);
     blocking.on('error', () => {});
     // After Redis is up, so a private redis-server child keeps its normal priority.
-    const notLowered = lowerPriority(config.worker.nice, 'process');
+    const notLowered = lowerPriority(config.worker.nice, 'process', config.worker.idleScheduling);
     if (notLowered && !quiet) log.warn({ nice: config.worker.nice }, notLowered);
     worker = startWorker({ config, metrics, blocking, client, log: (o, m) => { if (!quiet) log.warn(o, m); } });
   } else if (mode === 'serve') {

@@ -108,6 +108,12 @@ export const ConfigSchema = z.strictObject({
        * `worker`. Above 0, a proxy on the same CPU always runs first; 0 leaves priority alone.
        */
       nice: z.number().int().min(0).max(19).default(19),
+      /**
+       * Linux: also run analysis under the SCHED_IDLE policy (with util-linux's chrt), so a proxy
+       * thread that wakes up takes the CPU at once instead of after the analysis thread's slice.
+       * Applies only when `nice` is above 0.
+       */
+      idleScheduling: z.boolean().default(true),
       /** Attempts per job before it is given up. */
       attempts: z.number().int().positive().default(3),
       /** A job whose worker stops renewing its lock for this long (crash, kill -9) is handed to another worker, ms. */

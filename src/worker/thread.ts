@@ -18,7 +18,7 @@ const port = parentPort;
 if (!port) throw new Error('src/worker/thread.ts runs only as a worker thread');
 const { config, target, quiet } = workerData as { config: Config; target: RedisTarget; quiet: boolean };
 
-const notLowered = lowerPriority(config.worker.nice, 'thread');
+const notLowered = lowerPriority(config.worker.nice, 'thread', config.worker.idleScheduling);
 if (notLowered && !quiet) console.error(JSON.stringify({ level: 'warn', nice: config.worker.nice, msg: notLowered }));
 
 const metrics = createMetrics(undefined, { processMetrics: false });
