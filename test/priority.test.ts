@@ -10,8 +10,8 @@ import t from 'tap';
 const priorityModule = new URL('../src/worker/priority.ts', import.meta.url).href;
 
 /** Scheduling policy of a thread (field 41 of its stat line): 0 normal, 5 SCHED_IDLE. */
-const POLICY_SOURCE = `(tid) => Number(require('node:fs').readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ').pop().split(' ')[38])`;
-const policyOf = (tid: number) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ').pop()!.split(' ')[38]);
+const POLICY_SOURCE = `(tid) => Number(readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ').pop().split(' ')[38])`;
+const policyOf = new Function('readFileSync', `return ${POLICY_SOURCE}`)(readFileSync) as (tid: number) => number;
 
 t.test('lowering the analysis thread leaves the main thread alone', { skip: process.platform !== 'linux' && 'per-thread nice is Linux only' }, async (t) => {
   const before = getPriority();
@@ -23,7 +23,7 @@ t.test('lowering the analysis thread leaves the main thread alone', { skip: proc
     const { lowerPriority } = await import(${JSON.stringify(priorityModule)});
     const why = lowerPriority(7, 'thread', true);
     const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    const policy = Number(readFileSync('/proc/self/task/' + tid + '/stat', 'utf8').split(') ').pop().split(' ')[38]);
+    const policy = (${POLICY_SOURCE})(tid);
     parentPort.postMessage({ why, tid, nice: getPriority(tid), policy });
   `;
   const worker = new Worker(new URL(`data:text/javascript,${encodeURIComponent(source)}`), { execArgv: process.execArgv });
@@ -43,11 +43,9 @@ t.test('lowering the analysis thread leaves the main thread alone', { skip: proc
 t.test('lowering a worker process covers all its threads, and 0 changes nothing', { skip: process.platform !== 'linux' && 'per-thread nice is Linux only' }, async (t) => {
   const script = `
     const { lowerPriority } = await import(${JSON.stringify(priorityModule)});
-    const { readdirSync } = await import('node:fs');
+    const { readdirSync, readFileSync } = await import('node:fs');
     const { getPriority } = await import('node:os');
     const tids = () => readdirSync('/proc/self/task').map(Number);
-    const { createRequire } = await import('node:module');
-    const require = createRequire(import.meta.url);
     const policy = ${POLICY_SOURCE};
     const at0 = (lowerPriority(0, 'process', true), tids().map((tid) => [getPriority(tid), policy(tid)]));
     const why = lowerPriority(12, 'process', process.env.IDLE === '1');

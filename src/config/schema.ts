@@ -105,7 +105,8 @@ export const ConfigSchema = z.strictObject({
       concurrency: z.number().int().positive().default(8),
       /**
        * Nice value (0-19) of analysis: the worker thread in `serve`, the whole process for
-       * `worker`. Above 0, a proxy on the same CPU always runs first; 0 leaves priority alone.
+       * `worker`. Above 0, a proxy on the same CPU runs first (at once with `idleScheduling`);
+       * 0 leaves priority alone.
        */
       nice: z.number().int().min(0).max(19).default(19),
       /**

@@ -25,10 +25,7 @@ export function lowerPriority(nice: number, scope: 'thread' | 'process', idle = 
 function idleScheduling(scope: 'thread' | 'process'): string | undefined {
   let args: string[];
   try {
-    args =
-      scope === 'thread'
-        ? ['--idle', '--pid', '0', readlinkSync('/proc/thread-self').split('/').pop()!]
-        : ['--all-tasks', '--idle', '--pid', '0', String(process.pid)];
+    args = scope === 'thread' ? ['--idle', '--pid', '0', String(threadId())] : ['--all-tasks', '--idle', '--pid', '0', String(process.pid)];
   } catch (err) {
     return `cannot find this thread: ${(err as Error).message}`;
   }
@@ -46,10 +43,7 @@ function setNice(nice: number, scope: 'thread' | 'process'): string | undefined 
   if (process.platform !== 'linux') return `per-thread priority is only set on Linux (this is ${process.platform})`;
   let tids: number[];
   try {
-    tids =
-      scope === 'thread'
-        ? [Number(readlinkSync('/proc/thread-self').split('/').pop())]
-        : readdirSync('/proc/self/task').map(Number);
+    tids = scope === 'thread' ? [threadId()] : readdirSync('/proc/self/task').map(Number);
   } catch (err) {
     return `cannot list threads: ${(err as Error).message}`;
   }
@@ -63,4 +57,9 @@ function setNice(nice: number, scope: 'thread' | 'process'): string | undefined 
     }
   }
   return failed && `cannot lower priority: ${failed}`;
+}
+
+/** The kernel's id of the calling thread. */
+function threadId(): number {
+  return Number(readlinkSync('/proc/thread-self').split('/').pop());
 }
