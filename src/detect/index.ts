@@ -134,7 +134,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   } else if (out.length > 0) {
     score = UNGROUNDED_BASE + (UNGROUNDED_SPAN * out.reduce((s, c) => s + (c.certainty ?? 0.7), 0)) / out.length;
   }
-  verdict.hallucination = { flagged: score >= cfg.hallucinationThreshold, score: round(score), claims: out };
+  verdict.hallucination = { flagged: score >= cfg.hallucinationThreshold, score: round(score), method: index ? 'context' : 'none', claims: out };
   verdict.confidence_mismatch = { flagged: mismatch >= cfg.mismatchThreshold, score: round(mismatch) };
   return verdict;
 }

@@ -2,6 +2,15 @@
 
 export type Support = 'supported' | 'unsupported' | 'contradicted';
 
+/**
+ * Why a claim is not supported. The first five describe text claims against context or samples;
+ * `tool_name` and `tool_arguments` describe tool calls that fail their declared tools.
+ */
+export type FailureMode = 'number' | 'entity' | 'negation' | 'reference' | 'unsupported' | 'tool_name' | 'tool_arguments';
+
+/** What a hallucination check held the answer against. */
+export type CheckMethod = 'context' | 'samples' | 'none';
+
 export interface ClaimVerdict {
   text: string;
   /** Offsets into the response text: `text === response.slice(start, end)`. */
@@ -18,6 +27,10 @@ export interface ClaimVerdict {
   judge?: Support;
   /** Best-matching context excerpt, for explanation. */
   evidence?: string;
+  /** Set on every `unsupported` or `contradicted` claim. */
+  failure_mode?: FailureMode;
+  /** Checked against resampled or shadow answers: how many of them support the claim. */
+  agreement?: { supporting: number; samples: number };
 }
 
 export type RefusalKind = 'none' | 'partial' | 'full';
@@ -27,7 +40,7 @@ export interface Verdict {
   provider: 'openai' | 'anthropic';
   model: string;
   grounded: boolean;
-  hallucination: { flagged: boolean; score: number; claims: ClaimVerdict[] };
+  hallucination: { flagged: boolean; score: number; method?: CheckMethod; claims: ClaimVerdict[] };
   confidence_mismatch: { flagged: boolean; score: number };
   refusal: { flagged: boolean; kind: RefusalKind; score: number };
   /** Extensions beyond the contract. */
@@ -41,6 +54,10 @@ export interface Verdict {
   judge?: { model: string; score: number; claims: number };
   /** Detectors that contributed (e.g. `heuristic`, `judge:<model>`). */
   provenance?: string[];
+  /** A shadow model's verdict: the id of the original exchange whose request it answered. */
+  shadow_of?: string;
+  /** Set when the worker handled the exchange but deliberately did not analyse it: why. */
+  skipped?: string;
   /** Which inputs were cut at `detect.maxResponseChars` / `detect.maxContextChars` before analysis. */
   truncated?: { response?: boolean; context?: boolean };
 }
