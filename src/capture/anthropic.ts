@@ -207,14 +207,26 @@ function anthropicToolCalls(content: unknown): ToolCall[] {
   const out: ToolCall[] = [];
   for (const block of asArray(content)) {
     if (!isObject(block) || block.type !== 'tool_use') continue;
-    // A streamed block carries the JSON text exactly as the model wrote it; a whole message, the parsed input.
     const streamed = (block as StreamedBlock)[PARTIAL_JSON];
-    const args = streamed !== undefined && streamed !== '' ? streamed : JSON.stringify(block.input ?? {});
+    const args = streamed !== undefined && streamed !== '' ? canonicalJson(streamed) : JSON.stringify(block.input ?? {});
     const call: ToolCall = { name: str(block.name) ?? '', arguments: args, kind: 'function', complete: !isIncomplete(block) };
     if (typeof block.id === 'string') call.id = block.id;
     out.push(call);
   }
   return out;
+}
+
+/**
+ * A whole message carries the input already parsed, a stream the JSON text the model wrote: text
+ * that parses is written the way the whole message's would be, so a streamed answer and the same
+ * answer unstreamed give the same call; text that does not is kept as it came, to be judged.
+ */
+function canonicalJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
 }
 
 /** The streamed input of a tool_use block, kept beside the block, never in a wire field. */

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Verdict } from '../detect/verdict.js';
+import type { ToolCallsVerdict, Verdict } from '../detect/verdict.js';
 
 /**
  * Verdicts live in Redis under `<prefix>:verdict:<id>` with a TTL. Writes are set-if-absent, so a
@@ -67,5 +67,18 @@ export function withoutText(verdict: Verdict): Verdict {
       ...verdict.hallucination,
       claims: verdict.hallucination.claims.map(({ text: _t, evidence: _e, ...rest }) => ({ ...rest, text: '' })),
     },
+    ...(verdict.tool_calls ? { tool_calls: toolCallsWithoutText(verdict.tool_calls) } : {}),
+  };
+}
+
+/** Finding texts go; so does a name the model made up. Paths, rules and declared names stay. */
+function toolCallsWithoutText(tools: ToolCallsVerdict): ToolCallsVerdict {
+  return {
+    ...tools,
+    calls: tools.calls.map((call) => ({
+      ...call,
+      name: call.failure_mode === 'tool_name' ? '' : call.name,
+      findings: call.findings.map((f) => ({ ...f, text: '' })),
+    })),
   };
 }
