@@ -17,6 +17,7 @@ const MODEL_LABELS = ['provider', 'model'] as const;
 /** Label values known in advance: exported at 0 from the start, so rates and alerts see a real zero. */
 export const DROP_REASONS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large', 'parse_error', 'expired', 'failed'] as const;
 export const UPSTREAM_ERROR_TYPES = ['refused', 'timeout', 'reset', 'dns', 'upstream_error'] as const;
+export const TOOL_FAILURE_MODES = ['tool_name', 'tool_arguments'] as const;
 
 export function createMetrics(registry = new Registry(), options: { processMetrics?: boolean } = {}) {
   // Process metrics (memory, CPU, event-loop lag) describe the whole process: collected once, by
@@ -196,6 +197,18 @@ function defineMetrics(registry: Registry) {
       name: 'veracity_worker_jobs_total',
       help: 'Exchanges processed by workers, by result (stored, duplicate, skipped, unparseable, expired, failed); a job carries a batch of them.',
       labelNames: ['result'],
+      registers: r,
+    }),
+    toolCalls: new Counter({
+      name: 'veracity_tool_calls_total',
+      help: 'Complete tool calls in analysed answers, checked against the tools their requests declared.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    toolCallFailures: new Counter({
+      name: 'veracity_tool_call_failures_total',
+      help: 'Tool calls that failed their checks, by failure mode (tool_name: not a declared tool; tool_arguments: invalid JSON or schema violation).',
+      labelNames: [...MODEL_LABELS, 'failure_mode'],
       registers: r,
     }),
   };

@@ -6,9 +6,10 @@ import type { Config } from '../config/schema.js';
 import { analyse } from '../detect/index.js';
 import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
-import type { Metrics } from '../metrics/registry.js';
+import { TOOL_FAILURE_MODES, type Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
 import { withoutText, type VerdictStore } from '../verdicts/store.js';
+import { storeSkipped } from './skipped.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
 
@@ -44,7 +45,7 @@ function redactExchange(exchange: Exchange): void {
  */
 export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<JobResult> {
   const { config, metrics } = deps;
-  if (raw.status < 200 || raw.status >= 300) return 'skipped';
+  if (raw.status < 200 || raw.status >= 300) return storeSkipped(raw, 'upstream_error', deps);
 
   const t0 = performance.now();
   let exchange;
@@ -57,12 +58,16 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   } catch (err) {
     if (err instanceof CaptureError) {
       metrics.dropped.inc({ reason: 'parse_error' });
+      // Best effort: a retry would count the drop twice.
+      await storeSkipped(raw, 'unparseable', deps).catch(() => {});
       return 'unparseable';
     }
     throw err;
   }
   if (config.capture.redactPii) redactExchange(exchange);
-  if (exchange.response.text.trim() === '' && !exchange.response.refusal && !raw.aborted) return 'skipped';
+  if (exchange.response.text.trim() === '' && !exchange.response.refusal && !exchange.response.toolCalls?.length && !raw.aborted) {
+    return storeSkipped(raw, 'empty_response', deps, exchange);
+  }
   for (const part of truncated) metrics.truncated.inc({ part });
 
   const verdict: Verdict = analyse(exchange, config.detect);
@@ -91,6 +96,9 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   metrics.unsupportedClaims.inc(labels, claims.filter((c) => c.support !== 'supported').length);
   metrics.mismatches.inc(labels, verdict.confidence_mismatch.flagged ? 1 : 0);
   for (const kind of ['partial', 'full'] as const) metrics.refusals.inc({ ...labels, kind }, verdict.refusal.kind === kind ? 1 : 0);
+  const toolCalls = verdict.tool_calls;
+  metrics.toolCalls.inc(labels, toolCalls?.checked ?? 0);
+  for (const failure_mode of TOOL_FAILURE_MODES) metrics.toolCallFailures.inc({ ...labels, failure_mode }, toolCalls?.calls.filter((c) => c.failure_mode === failure_mode).length ?? 0);
   metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
   if (verdict.hallucination.flagged) await deps.store.rememberFlagged(verdict, labels.model).catch(() => {});
 
