@@ -156,9 +156,25 @@ t.test('schemas are compiled once and cached, within a bound', async (t) => {
   for (let i = 0; i < SCHEMA_CACHE_SIZE + 100; i++) compiledSchema({ type: 'object', properties: { [`p${i}`]: { type: 'string' } } });
   s = schemaCacheStats();
   t.equal(s.size, SCHEMA_CACHE_SIZE, 'the cache stays bounded');
-  const again = compiledSchema(WEATHER_SCHEMA);
+  const again = compiledSchema(JSON.parse(JSON.stringify(WEATHER_SCHEMA)));
   t.ok('validate' in again, 'an evicted schema compiles again');
   t.equal(schemaCacheStats().compiles, s.compiles + 1);
+});
+
+t.test('descriptions do not make a schema new: only what validates is compiled and keyed', async (t) => {
+  clearSchemaCache();
+  const schema = (when: string) => ({
+    type: 'object',
+    description: `Book a table. Today is ${when}.`,
+    properties: {
+      description: { type: 'string', description: 'What the booking is for', examples: ['dinner'] },
+      guests: { type: 'integer', title: 'Guests', default: 2 },
+    },
+    required: ['description'],
+  });
+  const calls = ['2025-01-01', '2025-01-02', '2025-01-03'].map((d) => check([call('book', '{"guests":"two"}')], [{ name: 'book', kind: 'function', parameters: schema(d) }]).calls[0]!);
+  t.equal(schemaCacheStats().compiles, 1, 'one compilation for three days');
+  t.same(calls[2]!.findings.map((f) => [f.path, f.rule]), [['/description', 'required'], ['/guests', 'type']], 'a property named description is still a property');
 });
 
 t.test('analyse: a failing call flags the exchange with score 1; a passing one leaves the text verdict alone', async (t) => {

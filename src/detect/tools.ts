@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -23,6 +22,8 @@ export const MAX_FINDINGS = 10;
 export const MAX_SCHEMA_CHARS = 64 * 1024;
 /** Compiled schemas kept, least recently used dropped first. */
 export const SCHEMA_CACHE_SIZE = 256;
+/** Characters of schema text the cache may hold as keys, all entries together. */
+const SCHEMA_CACHE_CHARS = 4 * 1024 * 1024;
 /**
  * Compilations per Ajv instance. Ajv keeps every value it generates code for (patterns, formats,
  * sub-validators) in its instance for good, so an instance is retired after this many
@@ -179,7 +180,11 @@ function finding(name: string, e: ErrorObject): ToolFinding {
 type Compiled = { validate: ValidateFunction; unchecked: string[] } | { error: string };
 type Dialect = 'draft-07' | '2019-09' | '2020-12';
 
+/** Keyed by the schema's text, so a schema parsed afresh from every request is found again. */
 const cache = new Map<string, Compiled>();
+let cachedChars = 0;
+/** The same declaration object met again (parallel calls of one tool): no need to serialise it twice. */
+let byObject = new WeakMap<object, Compiled>();
 const instances = new Map<Dialect, { ajv: Ajv; compiles: number }>();
 let stats = { compiles: 0, hits: 0 };
 /** Collects, during one compilation, the patterns left unenforced. */
@@ -237,22 +242,61 @@ export function compiledSchema(schema: unknown): Compiled {
   if (typeof schema !== 'boolean' && (typeof schema !== 'object' || schema === null || Array.isArray(schema))) {
     return { error: 'the declared parameters are not a JSON Schema (neither an object nor a boolean)' };
   }
-  const text = JSON.stringify(schema);
-  if (text.length > MAX_SCHEMA_CHARS) return { error: `the declared schema is larger than ${MAX_SCHEMA_CHARS} characters` };
-  const dialect = dialectOf(schema);
-  const key = createHash('sha256').update(dialect).update('\0').update(text).digest('base64');
-  const hit = cache.get(key);
-  if (hit) {
+  const seen = typeof schema === 'object' ? byObject.get(schema) : undefined;
+  if (seen) {
     stats.hits++;
-    cache.delete(key);
-    cache.set(key, hit);
-    return hit;
+    return seen;
   }
-  const compiled = compile(schema, dialect);
-  stats.compiles++;
-  cache.set(key, compiled);
-  if (cache.size > SCHEMA_CACHE_SIZE) cache.delete(cache.keys().next().value!);
+  const core = withoutAnnotations(schema, 0);
+  const text = JSON.stringify(core);
+  if (text.length > MAX_SCHEMA_CHARS) return { error: `the declared schema is larger than ${MAX_SCHEMA_CHARS} characters without its descriptions` };
+  // The text says which dialect, through its $schema: it is the whole key.
+  let compiled = cache.get(text);
+  if (compiled) {
+    stats.hits++;
+    cache.delete(text);
+    cache.set(text, compiled);
+  } else {
+    compiled = compile(core as object | boolean, dialectOf(core));
+    stats.compiles++;
+    cache.set(text, compiled);
+    cachedChars += text.length;
+    while (cache.size > SCHEMA_CACHE_SIZE || cachedChars > SCHEMA_CACHE_CHARS) {
+      const oldest = cache.keys().next().value!;
+      cache.delete(oldest);
+      cachedChars -= oldest.length;
+    }
+  }
+  if (typeof schema === 'object') byObject.set(schema, compiled);
   return compiled;
+}
+
+/** Keywords that describe and never constrain: dropped, so only what validates is compiled and keyed. */
+const ANNOTATIONS = new Set(['description', 'title', 'examples', 'default', '$comment', 'deprecated', 'readOnly', 'writeOnly']);
+/** Keywords whose value is a schema, an array of schemas, or a map of names to schemas. */
+const SUBSCHEMA = new Set(['items', 'additionalItems', 'contains', 'not', 'if', 'then', 'else', 'additionalProperties', 'propertyNames', 'unevaluatedItems', 'unevaluatedProperties', 'allOf', 'anyOf', 'oneOf', 'prefixItems']);
+const SUBSCHEMA_MAP = new Set(['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas', 'dependencies']);
+/** Deeper than this, a schema is kept as it came (and Ajv decides what to make of it). */
+const MAX_WALK_DEPTH = 64;
+
+/**
+ * The schema without its annotations. Tool schemas carry long descriptions written for the
+ * model, sometimes with per-request content (a date, a user's name), which would otherwise make
+ * every request's schema a new one to compile. Only schema positions are walked, so a property
+ * named `description` stays.
+ */
+function withoutAnnotations(schema: unknown, depth: number): unknown {
+  if (typeof schema !== 'object' || schema === null || depth > MAX_WALK_DEPTH) return schema;
+  if (Array.isArray(schema)) return schema.map((s) => withoutAnnotations(s, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (ANNOTATIONS.has(key) || key === '__proto__') continue;
+    if (SUBSCHEMA.has(key)) out[key] = withoutAnnotations(value, depth + 1);
+    else if (SUBSCHEMA_MAP.has(key) && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      out[key] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [name, Array.isArray(sub) ? sub : withoutAnnotations(sub, depth + 1)]));
+    } else out[key] = value;
+  }
+  return out;
 }
 
 function compile(schema: object | boolean, dialect: Dialect): Compiled {
@@ -281,6 +325,8 @@ export function schemaCacheStats(): { size: number; compiles: number; hits: numb
 
 export function clearSchemaCache(): void {
   cache.clear();
+  cachedChars = 0;
+  byObject = new WeakMap();
   instances.clear();
   stats = { compiles: 0, hits: 0 };
 }
