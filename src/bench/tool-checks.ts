@@ -73,10 +73,15 @@ function cases(): Case[] {
   ];
 }
 
-/** Operations per second over `seconds`, in batches so the clock is read rarely. */
-function measure(op: () => unknown, seconds: number): number {
+/**
+ * Operations per second of wall time and per second of the process's CPU time, over `seconds`,
+ * in batches so the clock is read rarely. On a machine shared with other work the CPU figure is
+ * the one that says what a core of its own would do.
+ */
+function measure(op: () => unknown, seconds: number): { wall: number; cpu: number } {
   let done = 0;
   let batch = 64;
+  const cpu0 = process.cpuUsage();
   const start = performance.now();
   const end = start + seconds * 1000;
   let now = start;
@@ -86,7 +91,8 @@ function measure(op: () => unknown, seconds: number): number {
     now = performance.now();
     if (now - start < 50) batch *= 2;
   }
-  return (done * 1000) / (now - start);
+  const used = process.cpuUsage(cpu0);
+  return { wall: (done * 1000) / (now - start), cpu: (done * 1e6) / Math.max(1, used.user + used.system) };
 }
 
 function main(): void {
@@ -95,24 +101,25 @@ function main(): void {
   const duration = Math.max(0.1, Number(values.duration));
   const all = cases();
   for (const c of all) measure(c.op, 0.2); // warm up: JIT, caches
-  const results = new Map<string, number[]>(all.map((c) => [c.name, []]));
+  const results = new Map<string, Array<{ wall: number; cpu: number }>>(all.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
     // Reversed every other round, so drifting background load falls on every case alike.
     const order = r % 2 === 0 ? all : [...all].reverse();
     for (const c of order) results.get(c.name)!.push(measure(c.op, duration));
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  const floor = median(results.get(all[0]!.name)!);
+  const floor = median(results.get(all[0]!.name)!.map((r) => r.cpu));
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   console.log(`# Tool-call checks, one thread (${cpu}, ${availableParallelism()} cores, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')})`);
-  console.log(`${rounds} rounds × ${duration} s per case; median and [lowest … highest] round.\n`);
-  console.log('| case | per second | rounds | × JSON.parse |');
-  console.log('|---|---|---|---|');
+  console.log(`${rounds} rounds × ${duration} s per case; medians, and [lowest … highest] round of the CPU figure.\n`);
+  console.log('| case | per CPU-second | rounds | per wall-second | × JSON.parse (CPU) |');
+  console.log('|---|---|---|---|---|');
   for (const c of all) {
-    const xs = results.get(c.name)!;
-    const m = median(xs);
-    console.log(`| ${c.name} | ${fmt(m)} ${c.unit} | [${fmt(Math.min(...xs))} … ${fmt(Math.max(...xs))}] | ${(m / floor).toFixed(3)} |`);
+    const cpu = results.get(c.name)!.map((r) => r.cpu);
+    const wall = results.get(c.name)!.map((r) => r.wall);
+    const m = median(cpu);
+    console.log(`| ${c.name} | ${fmt(m)} ${c.unit} | [${fmt(Math.min(...cpu))} … ${fmt(Math.max(...cpu))}] | ${fmt(median(wall))} | ${(m / floor).toFixed(3)} |`);
   }
   const s = schemaCacheStats();
   console.log(`\nschema cache: ${s.size} entries held, ${s.compiles} compilations, ${s.hits} hits`);
