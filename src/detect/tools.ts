@@ -62,10 +62,14 @@ export function applyToolChecks(verdict: Verdict, exchange: Pick<Exchange, 'tool
   if (!result) return;
   verdict.tool_calls = result;
   verdict.provenance = [...(verdict.provenance ?? []), 'tools'];
-  if (result.failed > 0) {
-    verdict.hallucination.score = 1;
-    verdict.hallucination.flagged = true;
-  }
+  holdToolFailures(verdict);
+}
+
+/** Whatever later readings of the text say (the judge), a failing tool call keeps the exchange flagged. */
+export function holdToolFailures(verdict: Verdict): void {
+  if ((verdict.tool_calls?.failed ?? 0) === 0) return;
+  verdict.hallucination.score = 1;
+  verdict.hallucination.flagged = true;
 }
 
 function checkCall(given: ToolCall | null | undefined, index: number, declared: Map<string, ToolDeclaration>): ToolCallVerdict {

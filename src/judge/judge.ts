@@ -3,6 +3,7 @@ import { request } from 'undici';
 import type { Config } from '../config/schema.js';
 import type { Exchange } from '../capture/exchange.js';
 import type { Support, Verdict } from '../detect/verdict.js';
+import { holdToolFailures } from '../detect/tools.js';
 import type { Metrics } from '../metrics/registry.js';
 
 /**
@@ -170,6 +171,7 @@ export function mergeJudgement(
   const merged = (1 - weight) * verdict.hallucination.score + weight * judgeScore;
   verdict.hallucination.score = Math.round(merged * 1000) / 1000;
   verdict.hallucination.flagged = verdict.hallucination.score >= threshold;
+  holdToolFailures(verdict);
   verdict.judge = { model, score: Math.round(judgeScore * 1000) / 1000, claims: judged.length };
   verdict.provenance = [...(verdict.provenance ?? []), `judge:${model}`];
 }
