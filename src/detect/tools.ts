@@ -1,8 +1,5 @@
-import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import { Ajv2019 } from 'ajv/dist/2019.js';
-import { Ajv2020 } from 'ajv/dist/2020.js';
-import ajvFormats from 'ajv-formats';
-import safeRegex from 'safe-regex2';
+import { createRequire } from 'node:module';
+import type { Ajv, ErrorObject, Options, ValidateFunction } from 'ajv';
 import type { Exchange, ToolCall, ToolDeclaration } from '../capture/exchange.js';
 import { REDACTION_TAGS } from '../capture/redact.js';
 import type { ToolCallsVerdict, ToolCallVerdict, ToolFinding, Verdict } from './verdict.js';
@@ -201,12 +198,40 @@ let uncheckedPatterns: string[] | undefined;
 const regExpEngine = Object.assign(
   (pattern: string, flags: string) => {
     const re = new RegExp(pattern, flags); // an invalid pattern fails the compilation, as it should
-    if (safeRegex(re)) return re;
+    if (validators().safeRegex(re)) return re;
     uncheckedPatterns?.push(`pattern ${JSON.stringify(pattern)} (could backtrack without bound)`);
     return { test: () => true, toString: () => `unchecked:${pattern}` };
   },
   { code: 'new RegExp' },
 );
+
+/**
+ * The validator and its companions are loaded when the first schema is compiled: Ajv takes a
+ * noticeable part of a second to load on a busy machine, which every start of `serve`, `worker`
+ * and `check` would pay whether or not any answer ever calls a tool.
+ */
+interface Validators {
+  Ajv: typeof import('ajv').Ajv;
+  Ajv2019: typeof import('ajv/dist/2019.js').Ajv2019;
+  Ajv2020: typeof import('ajv/dist/2020.js').Ajv2020;
+  addFormats: typeof import('ajv-formats').default;
+  safeRegex: typeof import('safe-regex2');
+}
+let loaded: Validators | undefined;
+function validators(): Validators {
+  if (!loaded) {
+    const require = createRequire(import.meta.url);
+    // CommonJS modules: each exports its main function or class, and names it too.
+    loaded = {
+      Ajv: (require('ajv') as typeof import('ajv')).Ajv,
+      Ajv2019: (require('ajv/dist/2019.js') as typeof import('ajv/dist/2019.js')).Ajv2019,
+      Ajv2020: (require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js')).Ajv2020,
+      addFormats: (require('ajv-formats') as typeof import('ajv-formats')).default,
+      safeRegex: require('safe-regex2') as typeof import('safe-regex2'),
+    };
+  }
+  return loaded;
+}
 
 const AJV_OPTIONS: Options = {
   // Schemas in the wild carry keywords and formats of their own; unknown ones are ignored, as providers do.
@@ -224,9 +249,9 @@ const AJV_OPTIONS: Options = {
 function ajvFor(dialect: Dialect): Ajv {
   let entry = instances.get(dialect);
   if (!entry || entry.compiles >= COMPILES_PER_INSTANCE) {
-    const ajv = dialect === '2020-12' ? new Ajv2020(AJV_OPTIONS) : dialect === '2019-09' ? new Ajv2019(AJV_OPTIONS) : new Ajv(AJV_OPTIONS);
-    // A CommonJS module: its `default` is the plugin under either import interpretation.
-    ajvFormats.default(ajv, { mode: 'fast' });
+    const v = validators();
+    const ajv = dialect === '2020-12' ? new v.Ajv2020(AJV_OPTIONS) : dialect === '2019-09' ? new v.Ajv2019(AJV_OPTIONS) : new v.Ajv(AJV_OPTIONS);
+    v.addFormats(ajv, { mode: 'fast' });
     entry = { ajv, compiles: 0 };
     instances.set(dialect, entry);
   }
