@@ -26,7 +26,10 @@ t.test('dev data is present', async (t) => {
   t.ok(existsSync(path.join(dir, 'halueval-qa.jsonl')), `dev rows under ${dir} (set VERACITY_DEV_DATA)`);
 });
 
-for (const [name, floor] of [['halueval-qa', 0.93], ['faithbench', 0.63]] as const) {
+// Floors sit under the held-out figures of src/detect/train/train-grounding.ts (grouped folds,
+// whole batches or models left out), not under the in-sample ones: a floor the held-out figure
+// cannot reach would only hold the detector to what it memorised.
+for (const [name, floor] of [['halueval-qa', 0.94], ['faithbench', 0.63], ['qags-cnndm', 0.62]] as const) {
   t.test(`${name}: balanced accuracy beats the naive baseline`, { skip: !existsSync(path.join(dir, `${name}.jsonl`)) }, async (t) => {
     const rows = loadRows(name, dir);
     const labels = rows.map((r) => r.expected.hallucination === true);

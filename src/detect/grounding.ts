@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, isNegation, tokenize, type Token } from './text.js';
+import { ANTONYMS, isNegation, RELATED, tokenize, type Token } from './text.js';
 
 /**
  * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
@@ -69,6 +69,19 @@ export interface ClaimFeatures {
    * from elsewhere in the context does not.
    */
   questionLocality: number;
+  /** Names, rare words and specific terms (whatever their casing) that neither context nor question has. */
+  specificMissing: number;
+  /** Share of the claim's everyday words that neither context nor question has (paraphrase is likely). */
+  commonMissingShare: number;
+  /** Share of the claim's words found only as a near-synonym the context uses ("built" for "completed"). */
+  relatedShare: number;
+  /** Best three consecutive passages: share of claim content tokens they hold together. */
+  windowCoverage: number;
+  /**
+   * Names, numbers and rare words that the context has, but not in the passages the rest of the
+   * claim comes from: an entity or figure moved from one fact to another.
+   */
+  specificElsewhere: number;
   evidence: string;
 }
 
@@ -142,14 +155,38 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   const tokens = tokenize(claim.text);
   const content = tokens.filter((t) => t.content || t.number);
   const n = content.length;
+  // A word the context lacks meets a near-synonym the context has under the context's key, so
+  // word pairs and passages are compared on the words the context used.
+  const keys = content.map((t) => t.key);
+  let related = 0;
+  for (let i = 0; i < content.length; i++) {
+    const k = keys[i]!;
+    if (content[i]!.number || index.keys.has(k) || index.questionKeys.has(k)) continue;
+    const near = RELATED.get(k);
+    if (!near) continue;
+    for (const r of near) {
+      if (index.keys.has(r)) {
+        keys[i] = r;
+        related++;
+        break;
+      }
+    }
+  }
   let found = 0;
   let novel = 0;
   let novelFound = 0;
   let properMissing = 0;
   let numberMissing = 0;
-  for (const t of content) {
-    const inContext = index.keys.has(t.key);
-    const inQuestion = index.questionKeys.has(t.key);
+  let specificMissing = 0;
+  let common = 0;
+  let commonMissing = 0;
+  for (let i = 0; i < content.length; i++) {
+    const t = content[i]!;
+    const k = keys[i]!;
+    const inContext = index.keys.has(k);
+    const inQuestion = index.questionKeys.has(k);
+    const specific = t.proper || t.rare;
+    if (!t.number && !specific) common++;
     if (inContext) found++;
     if (!inQuestion) {
       novel++;
@@ -157,21 +194,25 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     }
     if (!inContext && !inQuestion) {
       if (t.number) numberMissing++;
-      else if (t.proper) properMissing++;
+      else {
+        if (t.proper) properMissing++;
+        if (specific) specificMissing++;
+        else commonMissing++;
+      }
     }
   }
   let bigramTotal = 0;
   let bigramFound = 0;
   let pairFound = 0;
-  for (let i = 0; i + 1 < content.length; i++) {
+  for (let i = 0; i + 1 < keys.length; i++) {
     bigramTotal++;
-    if (index.bigrams.has(`${content[i]!.key} ${content[i + 1]!.key}`)) bigramFound++;
-    if (index.pairs.has(pairKey(content[i]!.key, content[i + 1]!.key))) pairFound++;
+    if (index.bigrams.has(`${keys[i]!} ${keys[i + 1]!}`)) bigramFound++;
+    if (index.pairs.has(pairKey(keys[i]!, keys[i + 1]!))) pairFound++;
   }
 
   // Best passage: count shared keys through the postings, score only the top candidates.
   const hits = new Map<number, number>();
-  const claimKeys = new Set(content.map((t) => t.key));
+  const claimKeys = new Set(keys);
   for (const k of claimKeys) {
     const list = index.postings.get(k);
     if (!list) continue;
@@ -191,6 +232,35 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   }
   const best = bestId >= 0 ? index.passages[bestId] : undefined;
   const passageCoverage = claimKeys.size > 0 ? bestHits / claimKeys.size : 0;
+
+  // Summaries fuse neighbouring sentences: the best window of three passages, among the passages
+  // that share the most keys with the claim.
+  let windowHits = bestHits;
+  let windowId = bestId;
+  if (hits.size > 1) {
+    const candidates = [...hits].sort((a, b) => b[1] - a[1]).slice(0, 12);
+    for (const [id] of candidates) {
+      let h = 0;
+      for (const k of claimKeys) {
+        if (index.passages[id]!.keys.has(k) || index.passages[id - 1]?.keys.has(k) || index.passages[id + 1]?.keys.has(k)) h++;
+      }
+      if (h > windowHits) {
+        windowHits = h;
+        windowId = id;
+      }
+    }
+  }
+  const windowCoverage = claimKeys.size > 0 ? windowHits / claimKeys.size : 0;
+  let specificElsewhere = 0;
+  if (windowId >= 0 && windowCoverage >= 0.5) {
+    const inWindow = (k: string): boolean =>
+      index.passages[windowId]!.keys.has(k) || index.passages[windowId - 1]?.keys.has(k) === true || index.passages[windowId + 1]?.keys.has(k) === true;
+    for (let i = 0; i < content.length; i++) {
+      const t = content[i]!;
+      const k = keys[i]!;
+      if ((t.number || t.proper || t.rare) && index.keys.has(k) && !index.questionKeys.has(k) && !inWindow(k)) specificElsewhere++;
+    }
+  }
 
   let negationFlip = false;
   let antonymFlip = false;
@@ -244,6 +314,11 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     metaReference: META_REFERENCE.test(claim.text),
     specificSwap: properMissing + numberMissing > 0 && n - novelMissing >= 2 && (found + properMissing + numberMissing) / Math.max(1, n) >= 0.99,
     questionLocality,
+    specificMissing,
+    commonMissingShare: common > 0 ? commonMissing / common : 0,
+    relatedShare: n > 0 ? related / n : 0,
+    windowCoverage,
+    specificElsewhere,
     evidence: best ? best.text.trim().slice(0, 300) : '',
   };
 }
@@ -266,6 +341,11 @@ export function featureVector(f: ClaimFeatures): number[] {
     1 - f.pairCoverage,
     f.specificSwap ? 1 : 0,
     f.metaReference ? 1 : 0,
+    Math.min(f.specificMissing, 3) / 3,
+    f.commonMissingShare,
+    f.relatedShare,
+    1 - f.windowCoverage,
+    Math.min(f.specificElsewhere, 3) / 3,
   ];
 }
 
@@ -285,6 +365,11 @@ export const FEATURE_NAMES = [
   'pairMissing',
   'specificSwap',
   'metaReference',
+  'specificMissing',
+  'commonMissingShare',
+  'relatedShare',
+  'windowMissing',
+  'specificElsewhere',
 ];
 
 /** A system prompt shorter than this (content words) is an instruction, not material to check against. */

@@ -18,8 +18,7 @@
  *
  * Claim labels: a HaluEval claim takes its exchange's label; a FaithBench claim is positive when its
  * exchange is a hallucination and the claim overlaps an annotated span; QAGS labels whole summaries
- * only, so its claims train the claim scorer only where the summary is faithful (every claim then is),
- * and all its summaries train the exchange calibration. Each dataset weighs the same in the claim fit,
+ * only (see QAGS_CLAIMS), and all its summaries train the exchange calibration. Each dataset weighs the same in the claim fit,
  * and within it each class weighs the same.
  */
 import { writeFileSync } from 'node:fs';
@@ -50,20 +49,33 @@ interface Model {
   a2: number;
   b: number;
   c: number;
+  /** Weight of the mean claim logit: a claim that stands out from its siblings says more than one that does not. */
+  m: number;
 }
 
 const cfg = defaultDetectConfig();
 const L2 = Number(process.env.L2 ?? '0.001');
 const DATASETS = (process.env.DATASETS ?? 'halueval-qa,faithbench,qags-cnndm').split(',').filter(Boolean);
-/** neg: claims of faithful QAGS summaries train as negatives; all: every claim takes its summary's label; none. */
-const QAGS_CLAIMS = process.env.QAGS_CLAIMS ?? 'neg';
+/**
+ * max (default): claims of faithful QAGS summaries train as negatives, and of each hallucinated
+ * summary the one claim a first fit finds least supported trains as a positive; all: every claim
+ * takes its summary's label (noisy: held-out HaluEval AUROC falls to 0.93); neg: negatives only; none.
+ */
+const QAGS_CLAIMS = process.env.QAGS_CLAIMS ?? 'max';
+/**
+ * COUNT=1 adds ln(claim count) to the exchange calibration, MEAN=1 the mean claim logit. Both are
+ * off: held out, they learn which source a row came from (summaries are long and, in FaithBench,
+ * mostly hallucinated) rather than anything that carries to another source.
+ */
+const COUNT = process.env.COUNT === '1';
+const MEAN = process.env.MEAN === '1';
 const THRESHOLD = Number(process.env.THRESHOLD ?? String(cfg.hallucinationThreshold));
 /**
  * Features whose weight may not go negative whatever the dev rows say: a name, number or fact
  * the context lacks, or a flipped polarity, can never make a claim better supported.
  */
 const MONOTONE = new Set(
-  (process.env.MONOTONE ?? 'novelMissingShare,novelMissingCount,properMissing,numberMissing,negationFlip,antonymFlip,specificSwap')
+  (process.env.MONOTONE ?? 'novelMissingShare,novelMissingCount,properMissing,numberMissing,negationFlip,antonymFlip,specificSwap,specificMissing,specificElsewhere')
     .split(',')
     .filter(Boolean),
 );
@@ -85,7 +97,7 @@ function items(dataset: string, rows: Row[]): Item[] {
       const x = featureVector(claimFeatures(c, index)).map((v, i) => (DROP.has(FEATURE_NAMES[i]!) ? 0 : v));
       let y: boolean | undefined = label;
       if (dataset === 'faithbench') y = label && spans.some(([s, e]) => s < c.end && e > c.start);
-      else if (dataset === 'qags-cnndm') y = QAGS_CLAIMS === 'all' ? label : QAGS_CLAIMS === 'neg' && !label ? false : undefined;
+      else if (dataset === 'qags-cnndm') y = QAGS_CLAIMS === 'all' ? label : QAGS_CLAIMS !== 'none' && !label ? false : undefined;
       return { x, y };
     });
     const batch = dataset === 'faithbench' ? /^faithbench-(\d+)-/.exec(r.id)?.[1] : undefined;
@@ -111,10 +123,11 @@ function balance(labels: boolean[], datasets: string[], perClass: boolean): numb
 /** Highest and second-highest claim logit (the same for one claim), and ln(claim count). */
 function calibrationInputs(m: Pick<Model, 'weights' | 'bias'>, it: Item): number[] {
   const zs = it.claims.map((c) => logit(m, c.x)).sort((x, y) => y - x);
-  return [zs[0]!, zs[1] ?? zs[0]!, Math.log(it.claims.length)];
+  const mean = zs.reduce((a, b) => a + b, 0) / zs.length;
+  return [zs[0]!, zs[1] ?? zs[0]!, COUNT ? Math.log(it.claims.length) : 0, MEAN ? mean : 0];
 }
 
-function train(data: Item[]): Model {
+function fitClaims(data: Item[], extra: Array<{ x: number[]; dataset: string }> = []): Pick<Model, 'weights' | 'bias'> {
   const xs: number[][] = [];
   const ys: boolean[] = [];
   const ds: string[] = [];
@@ -124,20 +137,37 @@ function train(data: Item[]): Model {
     ys.push(c.y);
     ds.push(it.dataset);
   }
-  const claimModel = fitLogistic(xs, ys, balance(ys, ds, true), L2, 3000, FEATURE_NAMES.map((n) => MONOTONE.has(n)));
+  for (const e of extra) {
+    xs.push(e.x);
+    ys.push(true);
+    ds.push(e.dataset);
+  }
+  return fitLogistic(xs, ys, balance(ys, ds, true), L2, 3000, FEATURE_NAMES.map((n) => MONOTONE.has(n)));
+}
+
+function train(data: Item[]): Model {
+  let claimModel = fitClaims(data);
+  if (QAGS_CLAIMS === 'max') {
+    // Some sentence of a hallucinated QAGS summary is unsupported, and which one is not labelled:
+    // take the one the scorer fitted without them finds least supported, and fit again.
+    const extra = data
+      .filter((it) => it.dataset === 'qags-cnndm' && it.label && it.claims.length > 0)
+      .map((it) => ({ x: it.claims.reduce((a, b) => (logit(claimModel, b.x) > logit(claimModel, a.x) ? b : a)).x, dataset: it.dataset }));
+    claimModel = fitClaims(data, extra);
+  }
   // Plain likelihood, classes as they come: a calibrated score, whose mean estimates the rate.
   // Each dataset weighs the same, so no one source's base rate sets the offset.
   const ex = data.filter((it) => it.claims.length > 0);
   const zs = ex.map((it) => calibrationInputs(claimModel, it));
   const labels = ex.map((it) => it.label);
   const cal = fitLogistic(zs, labels, balance(labels, ex.map((it) => it.dataset), false), 0, 4000);
-  return { ...claimModel, a: cal.weights[0]!, a2: cal.weights[1]!, c: cal.weights[2]!, b: cal.bias };
+  return { ...claimModel, a: cal.weights[0]!, a2: cal.weights[1]!, c: cal.weights[2]!, m: cal.weights[3]!, b: cal.bias };
 }
 
 function exchangeScore(m: Model, it: Item): number {
   if (it.claims.length === 0) return 0;
-  const [z1, z2, logN] = calibrationInputs(m, it);
-  return sigmoid(m.a * z1! + m.a2 * z2! + m.c * logN! + m.b);
+  const [z1, z2, logN, zMean] = calibrationInputs(m, it);
+  return sigmoid(m.a * z1! + m.a2 * z2! + m.c * logN! + m.m * zMean! + m.b);
 }
 
 const data = DATASETS.flatMap((d) => items(d, loadRows(d)));
@@ -191,6 +221,8 @@ const heldOut: Array<[string, number[], string]> = [
   ['leave-source-out', bySource, 'qags-cnndm'],
   ['leave-batch-out', byBatch, 'faithbench'],
   ['leave-model-out', byModel, 'faithbench'],
+  [`cv-${K}fold-grouped`, byFold, 'halueval-qa'],
+  [`cv-${K}fold-grouped`, byFold, 'qags-cnndm'],
 ];
 console.log(`threshold sweep (held-out balanced accuracy) ${sweep.join(' ')}`);
 for (const [scheme, scores, ds] of heldOut) {
@@ -201,7 +233,7 @@ for (const [scheme, scores, ds] of heldOut) {
 }
 
 console.log('weights', FEATURE_NAMES.map((n, i) => `${n}=${full.weights[i]!.toFixed(3)}`).join(' '));
-console.log(`bias=${full.bias.toFixed(3)} a=${full.a.toFixed(3)} a2=${full.a2.toFixed(3)} b=${full.b.toFixed(3)} c=${full.c.toFixed(3)}`);
+console.log(`bias=${full.bias.toFixed(3)} a=${full.a.toFixed(3)} a2=${full.a2.toFixed(3)} b=${full.b.toFixed(3)} c=${full.c.toFixed(3)} m=${full.m.toFixed(3)}`);
 
 if (process.argv.includes('--write')) {
   // Run from the repository root: the model is written into the source tree, not next to the build.
@@ -228,8 +260,8 @@ export const GROUNDING_MODEL = {
   features: ${JSON.stringify(FEATURE_NAMES)},
   weights: ${JSON.stringify(full.weights.map(r))},
   bias: ${r(full.bias)},
-  /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + b). */
-  exchange: { a: ${r(full.a)}, a2: ${r(full.a2)}, b: ${r(full.b)}, c: ${r(full.c)} },
+  /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + m * mean claim logit + b). */
+  exchange: { a: ${r(full.a)}, a2: ${r(full.a2)}, b: ${r(full.b)}, c: ${r(full.c)}, m: ${r(full.m)} },
   trainedOn: 'dev-v2',
   /** What the training script measured, in-sample and with whole groups held out (per dev source). */
   validation: ${JSON.stringify(validation)},
