@@ -101,6 +101,20 @@ function keysOf(tokens: Token[]): Set<string> {
   return s;
 }
 
+/**
+ * Sentences, cut again at semicolons: "take 200–400 mg …; do not exceed 1,200 mg" holds two
+ * statements of opposite polarity, and a claim restating the first must not inherit the second's "not".
+ */
+function passagesOf(text: string): string[] {
+  const out: string[] = [];
+  for (const [s, e] of splitSentences(text)) {
+    const sentence = text.slice(s, e);
+    if (!sentence.includes(';')) out.push(sentence);
+    else for (const part of sentence.split(/;\s+/)) out.push(part);
+  }
+  return out;
+}
+
 export function buildContextIndex(contextText: string, question: string): ContextIndex {
   const keys = new Set<string>();
   const bigrams = new Set<string>();
@@ -108,8 +122,7 @@ export function buildContextIndex(contextText: string, question: string): Contex
   const numbers = new Set<string>();
   const passages: Passage[] = [];
   const postings = new Map<string, number[]>();
-  for (const [s, e] of splitSentences(contextText)) {
-    const text = contextText.slice(s, e);
+  for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
     const content = tokens.filter((t) => t.content || t.number);
     if (content.length === 0) continue;
@@ -161,7 +174,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   let related = 0;
   for (let i = 0; i < content.length; i++) {
     const k = keys[i]!;
-    if (content[i]!.number || index.keys.has(k) || index.questionKeys.has(k)) continue;
+    if (content[i]!.number || index.keys.has(k)) continue;
     const near = RELATED.get(k);
     if (!near) continue;
     for (const r of near) {
@@ -372,23 +385,49 @@ export const FEATURE_NAMES = [
   'specificElsewhere',
 ];
 
-/** A system prompt shorter than this (content words) is an instruction, not material to check against. */
-const MIN_CONTEXT_WORDS = 12;
-const MIN_MARKED_WORDS = 4;
 const MATERIAL_MARKER = /\b(?:context|document|passage|source|reference|article|excerpt|knowledge|facts?)\s*:|<(?:document|context|source)\b/i;
-/** Sentences that tell the model how to behave rather than what is true. */
-const INSTRUCTION = /^\s*(?:[-*\d.)]+\s*)?(?:you(?:'re| are| will| must| should| can)?\b|your\b|always\b|never\b|do not\b|don't\b|please\b|respond\b|reply\b|answer\b|be\b|use\b|keep\b|avoid\b|make sure\b|ensure\b|if the user\b|when (?:the user|asked|answering|responding)\b|act as\b|follow\b|refuse\b|only\b)/i;
+/** Material must say at least this much (content words) before it is worth checking against. */
+const MIN_MARKED_WORDS = 4;
+const MIN_MATERIAL_WORDS = 4;
+/**
+ * The opening of a sentence that tells the model how to behave: who it is, how to answer, what
+ * to avoid. "Do not exceed 1,200 mg" is no such sentence: its verb is about the world, not the
+ * conversation, and is read as material.
+ */
+const BEHAVIOUR =
+  /^\s*(?:[-*•\d.)]+\s*)?(?:(?:please|always|never|only|do not|don't|must|should|you should|you must|you will|you can|kindly)\s+)*(?:you(?:'re| are|'ll| will| must| should| can| may)?\b|your\b|i want you\b|(?:be|act|behave|respond|reply|answer|write|speak|talk|use|keep|avoid|ensure|make sure|format|cite|explain|think|ask|refuse|decline|follow|help|assist|pretend|imagine|roleplay|stay|remember|consider|include|summari[sz]e|translate|greet|introduce|mention|reveal|say|tell|share|provide|give|list|output|return|limit|focus|stick|rely|prefer|adopt|maintain|treat|address|ignore|encourage|guide|correct)\b|if (?:the user|you|asked|a user|someone)\b|when (?:the user|asked|answering|responding|you)\b)/i;
+/** Sentences about the conversation itself (the user, the answers, tone, format), not the world. */
+const ABOUT_CONVERSATION =
+  /\b(?:the user|users?'s?|assistant|chatbot|this conversation|the conversation|your (?:answers?|responses?|replies|role|task|job|goal|tone|output|style)|(?:answers?|responses?|replies|writing) (?:style|format|length|tone)|tone of voice|markdown|emojis?|language model|instructions?|system prompt|persona)\b/i;
 
-/** A system prompt grounds when it announces material, or says enough that is not instruction. */
+/** A sentence that states something checkable: not instruction, not about the conversation. */
+function isMaterial(sentence: string): boolean {
+  if (BEHAVIOUR.test(sentence)) return false;
+  if (ABOUT_CONVERSATION.test(sentence)) return false;
+  return /\p{L}{2,}|\d/u.test(sentence);
+}
+
+/**
+ * A system prompt grounds when it announces material, or when any of its sentences states facts
+ * rather than behaviour, however short: a two-line dosage leaflet or an API table is something
+ * to check against. Instruction-only prompts ("You are a helpful assistant. Be concise.") ground
+ * nothing, so their answers are not held against them.
+ */
 function systemGrounds(text: string): boolean {
   const sample = text.slice(0, 8000);
   const words = tokenize(sample).filter((t) => t.content || t.number).length;
   if (MATERIAL_MARKER.test(sample) && words >= MIN_MARKED_WORDS) return true;
-  if (words < MIN_CONTEXT_WORDS) return false;
-  const sentences = splitSentences(sample).map(([s, e]) => sample.slice(s, e)).filter((x) => /\p{L}/u.test(x));
-  if (sentences.length === 0) return false;
-  const instructive = sentences.filter((x) => INSTRUCTION.test(x)).length;
-  return instructive / sentences.length < 0.5;
+  // Lines first (tables, "key: value" lists), then sentences within them.
+  let materialWords = 0;
+  for (const line of sample.split(/\n+/)) {
+    for (const [s, e] of splitSentences(line)) {
+      const sentence = line.slice(s, e);
+      if (!isMaterial(sentence)) continue;
+      materialWords += tokenize(sentence).filter((t) => t.content || t.number).length;
+      if (materialWords >= MIN_MATERIAL_WORDS) return true;
+    }
+  }
+  return false;
 }
 
 /**
