@@ -82,7 +82,7 @@ upstream.handler = (req, res, body) => {
 interface ToolCallV { index: number; id?: string; name: string; checked: string; valid: boolean; failure_mode?: string; findings: Array<{ failure_mode: string; path: string; rule: string; text: string }> }
 type V = Record<string, any> & { tool_calls?: { checked: number; failed: number; calls: ToolCallV[] } };
 
-async function verdictFor(id: string | null, withinMs = 5000): Promise<V> {
+async function verdictFor(id: string | null, withinMs = 20_000): Promise<V> {
   if (!id) throw new Error('no x-veracity-id');
   const deadline = Date.now() + withinMs;
   for (;;) {
