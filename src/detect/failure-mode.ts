@@ -487,3 +487,21 @@ export function assignFailureModes(claims: ClaimVerdict[], reference?: { text: s
     c.failure_mode = mode === 'unsupported' && c.support === 'contradicted' ? 'negation' : mode;
   }
 }
+
+export const TEXT_FAILURE_MODES: readonly TextFailureMode[] = ['number', 'entity', 'negation', 'reference', 'unsupported'];
+const ALL_FAILURE_MODES = new Set<string>([...TEXT_FAILURE_MODES, 'tool_name', 'tool_arguments']);
+
+/**
+ * Claims that are not supported, counted by failure mode: every text mode present (at 0 when none),
+ * so per-model series exist from a model's first check; a claim without a known mode counts as
+ * `unsupported`, so the counts add up to the unsupported claims.
+ */
+export function countFailureModes(claims: readonly ClaimVerdict[]): Map<FailureMode, number> {
+  const out = new Map<FailureMode, number>(TEXT_FAILURE_MODES.map((m) => [m, 0]));
+  for (const c of claims) {
+    if (c.support === 'supported') continue;
+    const mode: FailureMode = c.failure_mode && ALL_FAILURE_MODES.has(c.failure_mode) ? c.failure_mode : 'unsupported';
+    out.set(mode, (out.get(mode) ?? 0) + 1);
+  }
+  return out;
+}

@@ -4,6 +4,7 @@ import { reportHtml } from './html.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 import { wilson, type Interval } from './wilson.js';
 import { worstExamples, type Example } from './examples.js';
+import { addEstimates, estimateQueries, type EstimateFigure, type FailureProfile } from './estimates.js';
 
 /**
  * `veracity report`: per-model reliability over a window, read from Prometheus. Rates are ratios
@@ -41,6 +42,10 @@ export interface ModelFigures {
   refusal: RateFigure;
   refusalByKind: Record<string, RateFigure>;
   scores: ScoreBin[];
+  /** Estimated rate (mean calibrated score) beside the flagged rate, on grounded checks. */
+  estimated?: EstimateFigure;
+  /** Unsupported claims by failure mode. */
+  failureModes?: FailureProfile;
 }
 
 export interface ReliabilityReport {
@@ -148,6 +153,7 @@ export function reportQueries(since: string): Record<string, string> {
   for (const [name, metric] of Object.entries(COUNTERS)) q[name] = `sum by (provider, model) (increase(${metric}[${since}]))`;
   q.refusals = `sum by (provider, model, kind) (increase(veracity_refusals_total[${since}]))`;
   q.scores = `sum by (provider, model, le) (increase(veracity_hallucination_score_bucket[${since}]))`;
+  Object.assign(q, estimateQueries(since));
   return q;
 }
 
@@ -194,6 +200,7 @@ export async function buildReport(options: ReportOptions): Promise<ReliabilityRe
   const allBuckets = new Map<number, number>();
   for (const m of buckets.values()) for (const [le, n] of m) allBuckets.set(le, (allBuckets.get(le) ?? 0) + n);
   const overall = figures('all', 'all models', (name) => sumOver(counters[name as keyof typeof COUNTERS]), allKinds, asBuckets(allBuckets));
+  addEstimates(models, overall, results);
 
   return { prometheus: options.prometheus, since: options.since, evaluatedAt: at, overall, models };
 }

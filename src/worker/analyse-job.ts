@@ -4,6 +4,7 @@ import type { Exchange } from '../capture/exchange.js';
 import { redactPii } from '../capture/redact.js';
 import type { Config } from '../config/schema.js';
 import { analyse } from '../detect/index.js';
+import { countFailureModes } from '../detect/failure-mode.js';
 import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -92,6 +93,12 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   metrics.mismatches.inc(labels, verdict.confidence_mismatch.flagged ? 1 : 0);
   for (const kind of ['partial', 'full'] as const) metrics.refusals.inc({ ...labels, kind }, verdict.refusal.kind === kind ? 1 : 0);
   metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
+  // Failure-mode profile, and what an estimated (mean-score) rate needs, by what was checked against.
+  const method = verdict.hallucination.method ?? (verdict.grounded ? 'context' : 'none');
+  metrics.checksByMethod.inc({ ...labels, method });
+  metrics.hallucinationsByMethod.inc({ ...labels, method }, verdict.hallucination.flagged ? 1 : 0);
+  metrics.expectedHallucinations.inc({ ...labels, method }, verdict.hallucination.score);
+  for (const [failure_mode, n] of countFailureModes(claims)) metrics.unsupportedClaimsByMode.inc({ ...labels, method, failure_mode }, n);
   if (verdict.hallucination.flagged) await deps.store.rememberFlagged(verdict, labels.model).catch(() => {});
 
   const usage = exchange.response.usage;
