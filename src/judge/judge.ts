@@ -4,6 +4,7 @@ import type { Config } from '../config/schema.js';
 import type { Exchange } from '../capture/exchange.js';
 import type { Support, Verdict } from '../detect/verdict.js';
 import type { Metrics } from '../metrics/registry.js';
+import { TokenBudget } from './budget.js';
 
 /**
  * The optional judge: an OpenAI-compatible model asked, for a sample of exchanges and within a
@@ -61,14 +62,15 @@ export function parseJudgeAnswer(text: string, claimCount: number): JudgedClaim[
 }
 
 export class Judge {
-  private windowStart = Date.now();
-  private spent = 0;
+  private readonly budget: TokenBudget;
 
   constructor(
     private readonly cfg: JudgeConfig,
     private readonly apiKey: string | undefined,
     private readonly metrics?: Metrics,
-  ) {}
+  ) {
+    this.budget = new TokenBudget(cfg.tokensPerMinute);
+  }
 
   static fromConfig(config: Config, env: Record<string, string | undefined>, metrics?: Metrics): Judge | undefined {
     return config.judge.enabled ? new Judge(config.judge, env[config.judge.apiKeyEnv], metrics) : undefined;
@@ -76,18 +78,6 @@ export class Judge {
 
   sampleRate(model: string): number {
     return this.cfg.sampleRates[model] ?? this.cfg.sampleRates.default ?? 0;
-  }
-
-  /** Reserves budget for a call of about `tokens`; false when this minute's budget is spent. */
-  private reserve(tokens: number): boolean {
-    const now = Date.now();
-    if (now - this.windowStart >= 60_000) {
-      this.windowStart = now;
-      this.spent = 0;
-    }
-    if (this.spent + tokens > this.cfg.tokensPerMinute) return false;
-    this.spent += tokens;
-    return true;
   }
 
   /** Judges the verdict's claims and merges the result in place. Never throws. */
@@ -103,7 +93,7 @@ export class Judge {
     const context = exchange.context.map((p) => p.text).join('\n\n').slice(0, this.cfg.maxContextChars);
     const user = `Context:\n"""\n${context}\n"""\n\nClaims:\n${order.map((o, n) => `${n + 1}. ${o.c.text}`).join('\n')}`;
     const estimate = Math.ceil((SYSTEM.length + user.length) / 4) + ANSWER_TOKENS;
-    if (!this.reserve(estimate)) {
+    if (!this.budget.reserve(estimate)) {
       this.metrics?.judgeRequests.inc({ result: 'over_budget' });
       return;
     }

@@ -9,6 +9,7 @@ import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
+import type { RemoteScorer } from '../remote/scorer.js';
 import { withoutText, type VerdictStore } from '../verdicts/store.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
@@ -20,6 +21,8 @@ export interface AnalyseDeps {
   models: BoundedLabel;
   /** The optional judge (judge.enabled). */
   judge?: Judge;
+  /** Optional model-backed scoring (detect.remote.enabled). */
+  remote?: RemoteScorer;
 }
 
 /**
@@ -68,6 +71,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
 
   const verdict: Verdict = analyse(exchange, config.detect);
   metrics.analysisDuration.observe((performance.now() - t0) / 1000);
+  if (deps.remote) await deps.remote.apply(exchange, verdict, config.detect);
   if (deps.judge) await deps.judge.apply(exchange, verdict, config.detect.hallucinationThreshold);
   const now = Date.now();
   verdict.route = raw.route;

@@ -8,6 +8,7 @@ import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/b
 import { VerdictStore } from '../verdicts/store.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
+import { RemoteScorer } from '../remote/scorer.js';
 
 export interface AnalysisWorker {
   /** Stops taking jobs and waits for active ones; `force` abandons them (they are retried elsewhere). */
@@ -50,8 +51,9 @@ export function startWorker(opts: {
   const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds);
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
   const judge = Judge.fromConfig(config, process.env, metrics);
+  const remote = RemoteScorer.fromConfig(config, process.env, metrics);
 
-  const deps = { config, metrics, store, models, judge };
+  const deps = { config, metrics, store, models, judge, remote };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
