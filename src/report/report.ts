@@ -293,7 +293,8 @@ export async function reportMain(argv: string[]): Promise<number> {
   const o = report.overall;
   console.error(
     `veracity report: ${report.models.length} models, ${o.checks} checks over ${report.since}; ` +
-      `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} -> ${args.out}`,
+      `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} flagged` +
+      `${o.estimated?.rate == null ? '' : `, ${(o.estimated.rate * 100).toFixed(1)}% estimated on grounded checks`} -> ${args.out}`,
   );
   return 0;
 }
