@@ -160,10 +160,15 @@ export function failureReference(text: string, extra = ''): FailureReference {
   return FailureReference.fromText(typeof text === 'string' ? text : '', typeof extra === 'string' ? extra : '');
 }
 
+const MAX_CLAIM_CHARS = 1500;
+
 /** Classifies one claim that is not supported by `reference`. */
 export function failureModeOf(claim: string, reference: FailureReference | string): TextFailureMode {
   const ref = typeof reference === 'string' ? failureReference(reference) : reference;
   if (typeof claim !== 'string' || claim.trim() === '') return 'unsupported';
+  // A claim is a sentence or a clause; past this length it is a wall of text, and the patterns
+  // below must stay cheap whatever a response holds.
+  if (claim.length > MAX_CLAIM_CHARS) claim = claim.slice(0, MAX_CLAIM_CHARS);
   if (missingReference(claim, ref)) return 'reference';
   const tokens = tokenize(claim);
   const content = tokens.filter((t) => t.content || t.number);
