@@ -38,12 +38,18 @@ export class FailureReference {
   private quantitySet?: Set<string>;
   private readonly passageNames = new Map<number, Set<string>>();
   private uncasedText?: boolean;
+  private wordSet?: Set<string>;
+  /** Verbatim look-ups and name checks, by word: a response may repeat a word thousands of times. */
+  private readonly verbatim = new Map<string, boolean>();
+  private readonly nameMemo = new Map<string, boolean>();
 
   private constructor(
     private readonly text: string,
     private readonly extra: string,
     readonly keys: { has(key: string): boolean },
     readonly passages: Passage[],
+    /** Passages holding each key. */
+    readonly postings: Map<string, number[]>,
   ) {}
 
   private get uncased(): boolean {
@@ -55,6 +61,7 @@ export class FailureReference {
   static fromText(text: string, extra = ''): FailureReference {
     const keys = new Set<string>();
     const passages: Passage[] = [];
+    const postings = new Map<string, number[]>();
     for (const source of [text, extra]) {
       if (!source) continue;
       for (const [s, e] of splitSentences(source)) {
@@ -67,40 +74,53 @@ export class FailureReference {
           pk.add(t.key);
           keys.add(t.key);
         }
-        if (pk.size > 0 && source === text) passages.push({ text: piece, keys: pk, negated });
+        if (pk.size === 0 || source !== text) continue;
+        for (const k of pk) {
+          let list = postings.get(k);
+          if (!list) postings.set(k, (list = []));
+          list.push(passages.length);
+        }
+        passages.push({ text: piece, keys: pk, negated });
       }
     }
-    return new FailureReference(text, extra, keys, passages);
+    return new FailureReference(text, extra, keys, passages, postings);
   }
 
   static fromIndex(index: ContextIndex, text: string, extra = ''): FailureReference {
     const keys = { has: (k: string) => index.keys.has(k) || index.questionKeys.has(k) };
-    return new FailureReference(text, extra, keys, index.passages);
+    return new FailureReference(text, extra, keys, index.passages, index.postings);
   }
 
   /** The reference (or its passage `passage`) holds the word, by its key or, failing that, written the same way. */
   holds(t: Token, passage?: number): boolean {
-    const p = passage === undefined ? undefined : this.passages[passage];
-    if (p ? p.keys.has(t.key) : this.keys.has(t.key)) return true;
-    return this.position(t, passage) >= 0;
+    if (passage !== undefined) return this.passages[passage]?.keys.has(t.key) || this.position(t, passage) >= 0;
+    if (this.keys.has(t.key)) return true;
+    const word = verbatimForm(t.raw);
+    if (word.length < 2) return false;
+    let held = this.verbatim.get(word);
+    if (held === undefined) {
+      // A plain word is looked up among the text's words; one with inner punctuation ("1,000") is searched for.
+      if (/^[\p{L}\d]+$/u.test(word)) {
+        this.wordSet ??= new Set(this.flat.split(/[^\p{L}\d]+/u));
+        held = this.wordSet.has(word);
+      } else held = wordAt(this.flat, word) >= 0;
+      if (this.verbatim.size > 50_000) this.verbatim.clear();
+      this.verbatim.set(word, held);
+    }
+    return held;
   }
 
-  /** Where the word is first written, in the folded text or its passage `passage`; -1 when nowhere. */
-  position(t: Token, passage?: number): number {
-    const word = foldSpace(fold(t.raw).toLowerCase()).replace(/['’]s$/, '');
-    if (word.length < 2) return -1;
-    let flat = this.flat;
-    const p = passage === undefined ? undefined : this.passages[passage];
-    if (p) {
-      flat = this.passageFlat.get(passage!) ?? foldSpace(fold(p.text).toLowerCase());
-      this.passageFlat.set(passage!, flat);
+  /** Where the word is first written in passage `passage` (folded); -1 when nowhere. */
+  position(t: Token, passage: number): number {
+    const p = this.passages[passage];
+    const word = verbatimForm(t.raw);
+    if (!p || word.length < 2) return -1;
+    let flat = this.passageFlat.get(passage);
+    if (flat === undefined) {
+      flat = foldSpace(fold(p.text).toLowerCase());
+      this.passageFlat.set(passage, flat);
     }
-    for (let at = flat.indexOf(word); at !== -1; at = flat.indexOf(word, at + 1)) {
-      const before = flat[at - 1];
-      const after = flat[at + word.length];
-      if (!(before && /[\p{L}\d]/u.test(before)) && !(after && /[\p{L}\d]/u.test(after))) return at;
-    }
-    return -1;
+    return wordAt(flat, word);
   }
 
   /** The content-word keys of passage `i`, in order. */
@@ -140,6 +160,16 @@ export class FailureReference {
   /** The word is a name in the reference: written capitalised inside a sentence there (or, uncased, not an ordinary word). */
   isName(raw: string): boolean {
     if (this.uncased) return raw.length > 2 && !ordinaryWord(raw);
+    let known = this.nameMemo.get(raw);
+    if (known === undefined) {
+      known = this.writtenAsName(raw);
+      if (this.nameMemo.size > 50_000) this.nameMemo.clear();
+      this.nameMemo.set(raw, known);
+    }
+    return known;
+  }
+
+  private writtenAsName(raw: string): boolean {
     const word = fold(raw);
     if (word.length < 2) return false;
     const cap = word[0]!.toUpperCase() + word.slice(1);
@@ -180,6 +210,17 @@ export function failureModeOf(claim: string, reference: FailureReference | strin
 }
 
 const foldSpace = (s: string): string => s.replace(/\s+/g, ' ');
+const verbatimForm = (raw: string): string => foldSpace(fold(raw).toLowerCase()).replace(/['’]s$/, '');
+
+/** First occurrence of `word` in `text` with no letter or digit either side; -1 when none. */
+function wordAt(text: string, word: string): number {
+  for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+    const before = text[at - 1];
+    const after = text[at + word.length];
+    if (!(before && /[\p{L}\d]/u.test(before)) && !(after && /[\p{L}\d]/u.test(after))) return at;
+  }
+  return -1;
+}
 /** No capital letter but at the start of a sentence: casing says nothing about names. */
 export const isUncased = (s: string): boolean => !/\p{Lu}/u.test(s.replace(/(^|[.!?:]\s+|\n\s*)["'“‘(]*\p{Lu}/gu, '$1'));
 /** "Café" written with a combining accent or without one meets "Café" written precomposed. */
@@ -281,18 +322,27 @@ interface Best {
 function bestPassage(content: Token[], ref: FailureReference): Best | undefined {
   const claimKeys = new Set(content.map((t) => t.key));
   if (claimKeys.size === 0) return undefined;
-  let best: Best | undefined;
+  const hits = new Map<number, number>();
+  for (const k of claimKeys) {
+    const list = ref.postings.get(k);
+    // As in grounding: a key in most passages says little about which passage is meant.
+    if (!list || list.length > 200) continue;
+    for (const id of list) hits.set(id, (hits.get(id) ?? 0) + 1);
+  }
+  let index = -1;
   let bestHits = 0;
-  for (let index = 0; index < ref.passages.length; index++) {
-    const p = ref.passages[index]!;
-    let hits = 0;
-    for (const k of claimKeys) if (p.keys.has(k)) hits++;
-    if (hits > bestHits) {
-      bestHits = hits;
-      best = { index, keys: p.keys, negated: p.negated, coverage: hits / claimKeys.size };
+  for (const [id, h] of hits) {
+    if (h > bestHits || (h === bestHits && id < index)) {
+      bestHits = h;
+      index = id;
     }
   }
-  return best;
+  const p = ref.passages[index];
+  if (!p) return undefined;
+  // Coverage counts every key the passage holds, common ones included.
+  let held = 0;
+  for (const k of claimKeys) if (p.keys.has(k)) held++;
+  return { index, keys: p.keys, negated: p.negated, coverage: held / claimKeys.size };
 }
 
 function flipped(tokens: Token[], content: Token[], best: Best | undefined): boolean {
