@@ -1,7 +1,7 @@
 /**
  * Measures the failure-mode classifier (src/detect/failure-mode.ts) on the dev rows.
  *
- *   npm run build && node dist/detect/train/failure-mode-eval.js [--verbose]
+ *   npm run build && node dist/detect/train/failure-mode-eval.js [--verbose] [--speed]
  *
  * Two measures, because no dev file labels failure modes:
  * 1. FaithBench spans read by hand (failure-mode-spans.jsonl beside this file: 66 annotated
@@ -17,8 +17,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { analyse } from '../index.js';
-import { commonWords, failureModeOf, failureReference, isUncased, type TextFailureMode } from '../failure-mode.js';
-import { contextText } from '../grounding.js';
+import { FailureReference, assignFailureModes, commonWords, failureModeOf, failureReference, isUncased, type TextFailureMode } from '../failure-mode.js';
+import { buildContextIndex, contextText } from '../grounding.js';
 import { tokenize } from '../text.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 
@@ -182,7 +182,36 @@ function printPlanted(name: string, rows: Row[]): void {
   if (none) console.log(`${''.padEnd(12)} unchanged supported claims given a mode: ${[...none.got].map(([m, n]) => `${m}=${n}`).join(' ')}`);
 }
 
+/**
+ * The classifier's share of analyse time, side by side in one run: analyse (which includes it) over
+ * the rows, then the classification alone over the same verdicts, three rounds.
+ */
+function printSpeed(name: string): void {
+  const rows = loadRows(name);
+  commonWords();
+  const prepared = rows.map((r) => {
+    const ctx = contextText(r.exchange.context, cfg.maxContextChars).text;
+    return { r, v: analyse(r.exchange, cfg), ctx, index: buildContextIndex(ctx, r.exchange.question) };
+  });
+  for (let round = 0; round < 3; round++) {
+    let t0 = performance.now();
+    for (let k = 0; k < 5; k++) for (const r of rows) analyse(r.exchange, cfg);
+    const full = performance.now() - t0;
+    t0 = performance.now();
+    for (let k = 0; k < 5; k++) {
+      for (const p of prepared) assignFailureModes(p.v.hallucination.claims, p.v.grounded ? FailureReference.fromIndex(p.index, p.ctx, p.r.exchange.question) : undefined);
+    }
+    const modes = performance.now() - t0;
+    console.log(`${name.padEnd(12)} round ${round + 1}: analyse ${((5 * rows.length) / full * 1000).toFixed(0)} exchanges/s; failure modes ${((modes / full) * 100).toFixed(1)}% of it`);
+  }
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  if (process.argv.includes('--speed')) {
+    printSpeed('faithbench');
+    printSpeed('qags-cnndm');
+    process.exit(0);
+  }
   printSpans();
   console.log('Planted errors (share given the planted mode; "unchanged" = share left `unsupported`):');
   printPlanted('halueval-qa', loadRows('halueval-qa').filter((r) => r.expected.hallucination === false));
