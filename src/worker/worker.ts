@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME } from '../queue/names.js';
 import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/batch.js';
 import { VerdictStore } from '../verdicts/store.js';
+import { aggregateKeys } from '../verdicts/aggregates.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
 
@@ -51,7 +52,8 @@ export function startWorker(opts: {
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
   const judge = Judge.fromConfig(config, process.env, metrics);
 
-  const deps = { config, metrics, store, models, judge };
+  const aggregates = aggregateKeys(config);
+  const deps = { config, metrics, store, models, judge, aggregates };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
