@@ -46,7 +46,7 @@ function claimRow(c: ClaimVerdict, n: number, withText: boolean): Html {
 <td>${score(c.score)}</td>
 <td>${score(c.certainty)}</td>
 <td class="left">${withText && c.text ? cues(c.text) : html`<span class="muted">—</span>`}</td>
-<td class="left">${c.judge ? html`judge: ${c.judge}<br>` : ''}${c.agreement ? html`${c.agreement.supporting} of ${c.agreement.samples} samples agree<br>` : ''}${c.logprob ? html`log-prob mean ${c.logprob.mean}, min ${c.logprob.min}` : ''}</td>
+<td class="left">${c.judge || c.agreement || c.logprob ? html`${c.judge ? html`judge: ${c.judge}<br>` : ''}${c.agreement ? html`${c.agreement.supporting} of ${c.agreement.samples} samples agree<br>` : ''}${c.logprob ? html`log-prob mean ${c.logprob.mean}, min ${c.logprob.min}` : ''}` : html`<span class="muted">—</span>`}</td>
 <td class="evidence">${c.evidence ? html`<q>${c.evidence}</q>` : html`<span class="muted">${withText ? 'no passage' : '—'}</span>`}</td>
 </tr>`;
 }
