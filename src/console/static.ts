@@ -87,7 +87,7 @@ pre.json { overflow-x: auto; background: var(--soft); border: 1px solid var(--li
 .signin input[type=password] { width: 100%; }
 .signin button { margin-top: 1rem; }
 .error { color: var(--bad-line); font-weight: 600; }
-@media (max-width: 600px) { main { padding: .6rem; } th, td { padding: .3rem .35rem; } .card { min-width: 45%; } }
+@media (max-width: 600px) { main { padding: .6rem; } .rate small { white-space: normal; } th, td { padding: .3rem .35rem; } .card { min-width: 45%; } }
 `;
 
 export const CONSOLE_CSS_PATH = `/veracity/static/console.${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

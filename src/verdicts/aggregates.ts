@@ -101,7 +101,8 @@ export const modelKeyString = (k: ModelKey) => `${k.traffic}|${k.provider}|${k.m
 
 /** Writes made in the same atomic step as the verdict, and only if the verdict was stored. */
 export interface StoreWrites {
-  counts: Array<{ key: string; expireAt: number; fields: Record<string, number> }>;
+  /** The same increments added to each of these hashes (one per time resolution). */
+  counts: { keys: Array<{ key: string; expireAt: number }>; fields: Record<string, number> };
   /** Sorted sets of verdict ids (the member is the verdict's id), trimmed to the `cap` highest. */
   indexes: Array<{ key: string; score: number; cap: number; ttlSeconds: number }>;
   /** Strings kept beside the verdict, with its TTL. */
@@ -151,11 +152,12 @@ export class AggregateKeys {
     const fields: Record<string, number> = {};
     for (const [name, n] of Object.entries(aggregateFields(v))) fields[name + suffix] = n;
     const at = Math.floor(atMs / 1000);
-    const counts = [FINE_BUCKET, COARSE_BUCKET].map((res) => {
+    const keys = [FINE_BUCKET, COARSE_BUCKET].map((res) => {
       const start = at - (at % res);
       // Absolute expiry: a bucket lives `retention` past its end, however late it was last written.
-      return { key: this.bucket(res, start), expireAt: start + res + this.retention(res), fields };
+      return { key: this.bucket(res, start), expireAt: start + res + this.retention(res) };
     });
+    const counts = { keys, fields };
     const indexes = flaggedKinds(v).flatMap(({ kind, score }) => [
       { key: this.index('recent', kind, key), score: atMs, cap: this.options.flaggedPerModel, ttlSeconds: this.options.ttlSeconds },
       { key: this.index('top', kind, key), score, cap: this.options.flaggedPerModel, ttlSeconds: this.options.ttlSeconds },

@@ -6,24 +6,26 @@ import type { StoreWrites } from './aggregates.js';
  * Stores a verdict set-if-absent and, only when it was stored, makes the writes that go with it
  * (aggregate counts, indexes, the console's text), all in one atomic step: a verdict stored is
  * counted exactly once, and one not stored counts nothing.
- * KEYS: verdict, then the keys of counts, indexes and strings in order.
- * ARGV: json, ttl, id, #counts, (expireAt, #fields, field, n, ...)..., #indexes, (score, cap,
- * ttl)..., #strings, value...
+ * KEYS: verdict, then the count hashes, the indexes and the strings, in order.
+ * ARGV: json, ttl, id, #hashes, expireAt per hash..., #fields, (field, n)..., #indexes,
+ * (score, cap, ttl) per index..., #strings, value per string...
  */
 const STORE_SCRIPT = `
 local ttl = tonumber(ARGV[2])
 if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl, 'NX') then return 0 end
 local id = ARGV[3]
-local a, k = 5, 2
-for _ = 1, tonumber(ARGV[4]) do
-  local key, expireAt, nf = KEYS[k], ARGV[a], tonumber(ARGV[a + 1])
-  a, k = a + 2, k + 1
-  for _ = 1, nf do
-    redis.call('HINCRBY', key, ARGV[a], ARGV[a + 1])
-    a = a + 2
+local nh = tonumber(ARGV[4])
+local a = 5 + nh
+local nf = tonumber(ARGV[a])
+for h = 1, nh do
+  local key = KEYS[1 + h]
+  for f = 1, nf do
+    redis.call('HINCRBY', key, ARGV[a + 2 * f - 1], ARGV[a + 2 * f])
   end
-  redis.call('EXPIREAT', key, expireAt)
+  redis.call('EXPIREAT', key, ARGV[4 + h])
 end
+a = a + 2 * nf + 1
+local k = 2 + nh
 local ni = tonumber(ARGV[a])
 a = a + 1
 for _ = 1, ni do
@@ -69,12 +71,13 @@ export class VerdictStore {
       return res === 'OK';
     }
     const keys = [this.key(verdict.id)];
-    const args: Array<string | number> = [JSON.stringify(verdict), this.ttlSeconds, verdict.id, writes.counts.length];
-    for (const c of writes.counts) {
-      const fields = Object.entries(c.fields).filter(([, n]) => n !== 0);
+    const fields = Object.entries(writes.counts.fields).filter(([, n]) => n !== 0);
+    const args: Array<string | number> = [JSON.stringify(verdict), this.ttlSeconds, verdict.id, writes.counts.keys.length];
+    for (const c of writes.counts.keys) {
       keys.push(c.key);
-      args.push(c.expireAt, fields.length, ...fields.flat());
+      args.push(c.expireAt);
     }
+    args.push(fields.length, ...fields.flat());
     args.push(writes.indexes.length);
     for (const ix of writes.indexes) {
       keys.push(ix.key);
