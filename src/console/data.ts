@@ -42,6 +42,7 @@ export interface Overview {
 
 /** Most points a chart draws: buckets are merged to stay under it. */
 const MAX_POINTS = 60;
+const FINE_BUCKETS_PER_PAGE = 6 * 60;
 
 const sumPrefixed = (f: Fields, prefix: string, suffix = '') => {
   const out: Record<string, number> = {};
@@ -61,7 +62,9 @@ export class ConsoleData {
   private readonly verdicts: VerdictStore;
 
   async overview(fromSec: number, toSec: number, select: (k: ModelKey) => boolean): Promise<Overview> {
-    const range = await this.reader.read(fromSec, toSec);
+    // A page draws at most MAX_POINTS per chart: minute buckets only while a range is short, so a
+    // day of fifty models is 24 hashes read, not 1,440.
+    const range = await this.reader.read(fromSec, toSec, this.reader.resolutionFor(fromSec, toSec, FINE_BUCKETS_PER_PAGE));
     const available = range.models.map((m) => m.key);
     const models = range.models
       .filter((m) => select(m.key))

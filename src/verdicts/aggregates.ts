@@ -210,9 +210,9 @@ export class AggregateReader {
    * Minute buckets while the range is recent and short enough, hour buckets otherwise. The range
    * is widened to whole buckets: [from, to) becomes every bucket that overlaps it.
    */
-  resolutionFor(fromSec: number, toSec: number, nowSec = Math.floor(Date.now() / 1000)): number {
+  resolutionFor(fromSec: number, toSec: number, maxFineBuckets = MAX_BUCKETS_READ, nowSec = Math.floor(Date.now() / 1000)): number {
     const fineFrom = nowSec - this.keys.retention(FINE_BUCKET);
-    return fromSec >= fineFrom && (toSec - fromSec) / FINE_BUCKET <= MAX_BUCKETS_READ ? FINE_BUCKET : COARSE_BUCKET;
+    return fromSec >= fineFrom && (toSec - fromSec) / FINE_BUCKET <= maxFineBuckets ? FINE_BUCKET : COARSE_BUCKET;
   }
 
   async read(fromSec: number, toSec: number, resolution = this.resolutionFor(fromSec, toSec)): Promise<AggregateRange> {

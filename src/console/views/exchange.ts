@@ -87,7 +87,7 @@ ${text.refusal ? html`<p>Provider refusal message: <q>${text.refusal}</q></p>` :
     : html`<h2>Response</h2><p class="note" role="note">${why}</p>`}
 
 <h2>Claims</h2>
-<p>${claims.length} claims: ${counts.unsupported} unsupported, ${counts.contradicted} contradicted, ${counts.supported} supported.${claims.length === 0 && v.refusal.kind === 'full' ? ' A full refusal states nothing to check.' : ''}</p>
+<p>${claims.length} ${claims.length === 1 ? 'claim' : 'claims'}: ${counts.unsupported} unsupported, ${counts.contradicted} contradicted, ${counts.supported} supported.${claims.length === 0 && v.refusal.kind === 'full' ? ' A full refusal states nothing to check.' : ''}</p>
 ${claims.length > 0
     ? html`<div class="table-wrap"><table>
 <caption>Each claim with its support, its score (likelihood it is not supported, 0 to 1), the certainty of its wording and the words behind it, and the closest passage of the context.</caption>
