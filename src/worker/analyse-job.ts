@@ -11,6 +11,8 @@ import type { Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
 import type { RemoteScorer } from '../remote/scorer.js';
 import { withoutText, type VerdictStore } from '../verdicts/store.js';
+import type { AggregateKeys } from '../verdicts/aggregates.js';
+import { exchangeText, textKey } from '../verdicts/text.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
 
@@ -23,6 +25,8 @@ export interface AnalyseDeps {
   judge?: Judge;
   /** Optional model-backed scoring (detect.remote.enabled). */
   remote?: RemoteScorer;
+  /** Aggregates, indexes and console text stored with each verdict. */
+  aggregates?: AggregateKeys;
 }
 
 /**
@@ -81,10 +85,15 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   verdict.analysed_at = new Date(now).toISOString();
   verdict.detection_lag_ms = Math.max(0, now - raw.endedAt);
 
-  const stored = await deps.store.putIfAbsent(config.capture.storeText ? verdict : withoutText(verdict));
+  const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
+  const kept = config.capture.storeText ? verdict : withoutText(verdict);
+  const writes = deps.aggregates?.writesFor(kept, labels.model, now);
+  if (writes && config.capture.storeText) {
+    writes.strings.push({ key: textKey(config.redis.prefix, verdict.id), value: JSON.stringify(exchangeText(exchange, { questionMaxChars: config.verdicts.questionMaxChars, responseMaxChars: config.detect.maxResponseChars })) });
+  }
+  const stored = await deps.store.putIfAbsent(kept, writes);
   if (!stored) return 'duplicate';
 
-  const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
   // Every per-model series moves together (by 0 when nothing happened), so a model's rates read
   // as a real 0 rather than as missing data.
   const claims = verdict.hallucination.claims;

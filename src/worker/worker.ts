@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME } from '../queue/names.js';
 import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/batch.js';
 import { VerdictStore } from '../verdicts/store.js';
+import { aggregateKeys } from '../verdicts/aggregates.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
 import { RemoteScorer } from '../remote/scorer.js';
@@ -53,7 +54,8 @@ export function startWorker(opts: {
   const judge = Judge.fromConfig(config, process.env, metrics);
   const remote = RemoteScorer.fromConfig(config, process.env, metrics);
 
-  const deps = { config, metrics, store, models, judge, remote };
+  const aggregates = aggregateKeys(config);
+  const deps = { config, metrics, store, models, judge, remote, aggregates };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
