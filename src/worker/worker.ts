@@ -8,6 +8,7 @@ import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/b
 import { VerdictStore } from '../verdicts/store.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
+import { Sampler } from '../sampling/sampler.js';
 
 export interface AnalysisWorker {
   /** Stops taking jobs and waits for active ones; `force` abandons them (they are retried elsewhere). */
@@ -49,9 +50,10 @@ export function startWorker(opts: {
   const { config, metrics } = opts;
   const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds);
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
-  const judge = Judge.fromConfig(config, process.env, metrics);
+  const judge = Judge.fromConfig(config, process.env, metrics, opts.client);
+  const sampler = Sampler.fromConfig(config, process.env, opts.client, metrics, models);
 
-  const deps = { config, metrics, store, models, judge };
+  const deps = { config, metrics, store, models, judge, sampler };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
@@ -121,6 +123,7 @@ export function startWorker(opts: {
       clearInterval(poll);
       await worker.close(force);
       await queue.close().catch(() => {});
+      await sampler?.close();
     },
   };
 }
