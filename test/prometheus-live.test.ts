@@ -80,7 +80,13 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
     upstream.answer(req, res, body);
   };
 
+  // Sampling on, with a shadow model in the other dialect, so the sampling panels have data and
+  // the primary counts below show that shadow answers stay out of them.
+  writeFileSync(join(dir, 'veracity.yaml'), 'sampling: { enabled: true, rate: 1, samples: 2, shadow: [{ upstream: anthropic, model: claude-shadow }] }\n');
   const env = {
+    VERACITY_CONFIG: join(dir, 'veracity.yaml'),
+    VERACITY_SAMPLING_OPENAI_KEY: 'sk-sampling-live',
+    VERACITY_SAMPLING_ANTHROPIC_KEY: 'sk-sampling-live',
     REDIS_URL: redis.url,
     VERACITY_OPENAI_UPSTREAM: upstream.url,
     VERACITY_ANTHROPIC_UPSTREAM: upstream.url,
