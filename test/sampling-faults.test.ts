@@ -167,3 +167,42 @@ t.test('no key in the environment: no call, counted; shadows of a non-plain requ
   t.ok(s.model.calls[0]!.body.tools, 'tools re-sent to the same model');
   t.equal(await count(s.metrics, 'veracity_sampling_skipped_total', { reason: 'not_plain' }), 1, 'the shadow call is skipped and counted');
 });
+
+t.test('bounded: a worker samples `concurrency` exchanges at once and skips beyond 8x that many waiting', async (t) => {
+  const { model, metrics, deps } = await setup(t, { concurrency: 1 });
+  model.delay = () => 200;
+  let most = 0;
+  const timer = setInterval(() => (most = Math.max(most, model.inFlight())), 5);
+  t.teardown(() => clearInterval(timer));
+  const results = await Promise.all(Array.from({ length: 12 }, (_, i) => analyseJob(raw(`c-${i}`), deps)));
+  t.same(results, Array(12).fill('stored'), 'every exchange gets its verdict');
+  t.equal(most, 1, 'one sampling call at a time');
+  t.equal(model.calls.length, 9, 'one sampling, eight waiting');
+  t.equal(await count(metrics, 'veracity_sampling_skipped_total', { reason: 'busy' }), 3, 'the rest keep their local verdict, counted');
+});
+
+t.test('a shadow model on an upstream that is not configured stops start-up, naming the field', async (t) => {
+  const parsed = ConfigSchema.safeParse({ sampling: { shadow: [{ upstream: 'nowhere', model: 'm' }] } });
+  t.notOk(parsed.success);
+  t.same(parsed.error?.issues[0]?.path, ['sampling', 'shadow', 0, 'upstream']);
+  t.match(parsed.error?.issues[0]?.message, /names no configured upstream \(one of: openai, anthropic\)/);
+  t.ok(ConfigSchema.safeParse({ upstreams: { named: { local: { url: 'http://127.0.0.1:1', dialect: 'openai' } } }, sampling: { shadow: [{ upstream: 'local', model: 'm' }] } }).success, 'a named upstream will do');
+});
+
+t.test('an exchange of a named upstream is resampled there, under the base path, without a key when none is named', async (t) => {
+  const model = await startScriptedModel(() => ANSWER);
+  t.teardown(() => model.close());
+  const { client } = await startRedisWithClient(t);
+  const config = ConfigSchema.parse({
+    upstreams: { named: { local: { url: `${model.url}/base`, dialect: 'openai', prefix: '/local' } } },
+    sampling: { enabled: true, rate: 1, samples: 2, timeoutMs: 800 },
+  });
+  const metrics = createMetrics();
+  const models = new BoundedLabel([], 10);
+  const sampler = Sampler.fromConfig(config, {}, client, metrics, models)!;
+  t.teardown(() => sampler.close());
+  await analyseJob(raw('named-1', undefined, { upstream: 'local' }), { config, metrics, store: new VerdictStore(client, 'veracity', 60), models, sampler });
+  t.equal(model.upstream.seen.length, 1);
+  t.equal(model.upstream.seen[0]!.url, '/base/v1/chat/completions', "the named upstream's own base path");
+  t.equal(model.upstream.seen[0]!.headers.authorization, undefined, 'no credentials entry: no key sent');
+});
