@@ -35,8 +35,21 @@ export function shadowExchange(original: Exchange, answer: ShadowAnswer): Exchan
   };
 }
 
-/** Applies a sample set: updates the original verdict in place and returns the shadow exchanges' verdicts. */
+/**
+ * Applies a sample set: updates the original verdict in place and returns the shadow exchanges'
+ * verdicts. Like the detectors, it never fails a job: on an answer it cannot read, the original
+ * verdict says so in its provenance and no shadow verdict is made.
+ */
 export function applySampleSet(original: Exchange, verdict: Verdict, set: SampleSet, cfg: DetectConfig): ShadowExchange[] {
+  try {
+    return applyUnguarded(original, verdict, set, cfg);
+  } catch {
+    verdict.provenance = [...(verdict.provenance ?? []), 'samples:error'];
+    return [];
+  }
+}
+
+function applyUnguarded(original: Exchange, verdict: Verdict, set: SampleSet, cfg: DetectConfig): ShadowExchange[] {
   const shadowTexts = set.shadows.map((s) => s.text);
   applySamples(verdict, { question: original.question, answer: original.response.text }, [...set.samples, ...shadowTexts], cfg);
   return set.shadows.map((answer, i) => {
