@@ -80,10 +80,11 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
     upstream.answer(req, res, body);
   };
 
-  // Sampling on, with a shadow model in the other dialect, so the sampling panels have data and
-  // the primary counts below show that shadow answers stay out of them. A sampled verdict waits
-  // for its calls, and analysis runs at idle priority: verdicts get 30 s on a busy machine.
-  writeFileSync(join(dir, 'veracity.yaml'), 'sampling: { enabled: true, rate: 1, samples: 2, shadow: [{ upstream: anthropic, model: claude-shadow }] }\n');
+  // Sampling on for the streamed open questions, with a shadow model in the other dialect, so the
+  // sampling panels have data and the primary counts below show that shadow answers stay out of
+  // them. A sampled verdict waits for its calls, and analysis runs at idle priority: verdicts get
+  // 30 s on a busy machine.
+  writeFileSync(join(dir, 'veracity.yaml'), 'sampling: { enabled: true, rates: { gpt-stream: 1, claude-stream: 1, default: 0 }, samples: 2, shadow: [{ upstream: anthropic, model: claude-shadow }] }\n');
   const env = {
     VERACITY_CONFIG: join(dir, 'veracity.yaml'),
     VERACITY_SAMPLING_OPENAI_KEY: 'sk-sampling-live',

@@ -55,9 +55,9 @@ export function usableSamples(samples: readonly unknown[]): string[] {
  * variant, lets a fact stated in other words across several samples count as support, which a
  * lexical scorer would otherwise miss in any single one. The claim's score is their mean.
  */
-export function claimsAgainstSamples(claims: readonly Claim[], question: string, samples: readonly string[], cfg: ClaimCfg): ClaimAgreement[] {
+export function claimsAgainstSamples(claims: readonly Claim[], question: string, samples: readonly string[], cfg: ClaimCfg, indexes?: readonly ContextIndex[]): ClaimAgreement[] {
   if (samples.length === 0) return claims.map(() => ({ supporting: 0, samples: 0, score: 0, support: 'supported' as Support }));
-  const idx = samples.map((s) => buildContextIndex(s, question));
+  const idx = indexes ?? samples.map((s) => buildContextIndex(s, question));
   const pooled = buildContextIndex(samples.join('\n\n'), question);
   return claims.map((c) => {
     let supporting = 0;
@@ -82,6 +82,9 @@ export function claimsAgainstSamples(claims: readonly Claim[], question: string,
   });
 }
 
+/** Claims of an answer compared when clustering: enough to tell meanings apart, bounded in cost. */
+const CLUSTER_CLAIMS = 12;
+
 /** Share of `claims` that `index` supports (1 for an answer with no claims: it says nothing against). */
 function supportShare(claims: readonly Claim[], index: ContextIndex, cfg: ClaimCfg): number {
   if (claims.length === 0) return 1;
@@ -90,13 +93,19 @@ function supportShare(claims: readonly Claim[], index: ContextIndex, cfg: ClaimC
   return ok / claims.length;
 }
 
+/** Up to `CLUSTER_CLAIMS` claims spread evenly over the answer. */
+function spread(claims: Claim[]): Claim[] {
+  if (claims.length <= CLUSTER_CLAIMS) return claims;
+  return Array.from({ length: CLUSTER_CLAIMS }, (_, i) => claims[Math.floor((i * claims.length) / CLUSTER_CLAIMS)]!);
+}
+
 /**
  * Clusters answers by mutual support (each supports most of the other's claims: the lexical
  * stand-in for bidirectional entailment), greedily against each cluster's first answer.
  */
-export function disagreement(answers: readonly string[], question: string, cfg: ClaimCfg): SampleDisagreement {
-  const claims = answers.map((a) => extractClaims(a));
-  const indexes = answers.map((a) => buildContextIndex(a, question));
+export function disagreement(answers: readonly string[], question: string, cfg: ClaimCfg, built?: readonly ContextIndex[]): SampleDisagreement {
+  const claims = answers.map((a) => spread(extractClaims(a)));
+  const indexes = built ?? answers.map((a) => buildContextIndex(a, question));
   const clusters: number[][] = [];
   for (let i = 0; i < answers.length; i++) {
     const home = clusters.find(([j]) => supportShare(claims[i]!, indexes[j!]!, cfg) >= 0.5 && supportShare(claims[j!]!, indexes[i]!, cfg) >= 0.5);
@@ -115,10 +124,11 @@ export function disagreement(answers: readonly string[], question: string, cfg: 
 /** The whole sample check of an answer: per-claim agreement and the question-level disagreement. */
 export function checkAgainstSamples(answer: string, question: string, samples: readonly string[], cfg: ClaimCfg, claims: readonly Claim[] = extractClaims(answer)): SampleCheck {
   const usable = usableSamples(samples);
-  const per = claimsAgainstSamples(claims, question, usable, cfg);
+  const indexes = [answer, ...usable].map((a) => buildContextIndex(a, question));
+  const per = claimsAgainstSamples(claims, question, usable, cfg, indexes.slice(1));
   return {
     claims: per,
-    disagreement: disagreement([answer, ...usable], question, cfg),
+    disagreement: disagreement([answer, ...usable], question, cfg, indexes),
     score: round(per.reduce((m, c) => Math.max(m, c.score), 0)),
   };
 }
