@@ -49,7 +49,8 @@ export function scoreClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig
   const f = claimFeatures(c, index);
   const z = claimLogit(f);
   // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
-  let score = sigmoid((GROUNDING_MODEL.exchange.a + GROUNDING_MODEL.exchange.a2) * z + GROUNDING_MODEL.exchange.b);
+  const e = GROUNDING_MODEL.exchange;
+  let score = sigmoid((e.a + e.a2 + e.m) * z + e.b);
   const evidence = f.evidence || undefined;
   let support: Support;
   const flipped = (f.negationFlip || f.antonymFlip) && f.passageCoverage >= 0.6;
@@ -114,6 +115,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   const out: ClaimVerdict[] = [];
   let maxLogit = -Infinity;
   let secondLogit = -Infinity;
+  let sumLogit = 0;
   let mismatch = 0;
 
   const index = grounded ? buildContextIndex(ctx, question) : undefined;
@@ -126,6 +128,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
     if (index) {
       const read = scoreClaim(c, index, cfg);
       const z = read.z;
+      sumLogit += z;
       if (z > maxLogit) {
         secondLogit = maxLogit;
         maxLogit = z;
@@ -145,10 +148,10 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   let score = 0;
   if (index) {
     if (out.length > 0) {
-      const { a, a2, b, c } = GROUNDING_MODEL.exchange;
-      // One bad claim can be noise, a second rarely is; and the top of many claims runs higher by
-      // chance alone, which the claim count corrects for.
-      score = sigmoid(a * maxLogit + a2 * (secondLogit === -Infinity ? maxLogit : secondLogit) + c * Math.log(out.length) + b);
+      const { a, a2, b, c, m } = GROUNDING_MODEL.exchange;
+      // One bad claim can be noise, a second rarely is. Calibrated by likelihood, so that the mean
+      // score over many exchanges estimates their hallucination rate.
+      score = sigmoid(a * maxLogit + a2 * (secondLogit === -Infinity ? maxLogit : secondLogit) + c * Math.log(out.length) + m * (sumLogit / out.length) + b);
     }
     // A contradicted claim is at least as bad as the threshold says.
     if (out.some((c) => c.support === 'contradicted')) score = Math.max(score, cfg.hallucinationThreshold);

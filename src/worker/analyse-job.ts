@@ -11,6 +11,7 @@ import type { Judge } from '../judge/judge.js';
 import type { Sampler } from '../sampling/sampler.js';
 import { applySampleSet, type ShadowExchange } from '../sampling/shadow.js';
 import type { VerdictStore } from '../verdicts/store.js';
+import type { AggregateKeys } from '../verdicts/aggregates.js';
 import { recordVerdict } from './record.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
@@ -24,6 +25,8 @@ export interface AnalyseDeps {
   judge?: Judge;
   /** Sampling and shadow models (sampling.enabled). */
   sampler?: Sampler;
+  /** Aggregates, indexes and console text stored with each verdict. */
+  aggregates?: AggregateKeys;
 }
 
 /**
@@ -94,7 +97,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
     v.detection_lag_ms = Math.max(0, now - raw.endedAt);
   }
 
-  const recordDeps = { metrics, store: deps.store, models: deps.models, storeText: config.capture.storeText };
+  const recordDeps = { config, metrics, store: deps.store, models: deps.models, aggregates: deps.aggregates };
   // Shadows first: once the original's verdict is stored, a retry does nothing more.
   for (const s of shadows) await recordVerdict(s.verdict, s.exchange, 'shadow', recordDeps);
   const stored = await recordVerdict(verdict, exchange, 'primary', recordDeps);

@@ -1,21 +1,27 @@
 import type { Exchange } from '../capture/exchange.js';
+import type { Config } from '../config/schema.js';
 import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
+import type { AggregateKeys, Traffic } from '../verdicts/aggregates.js';
 import { withoutText, type VerdictStore } from '../verdicts/store.js';
+import { exchangeText, textKey } from '../verdicts/text.js';
 
-/**
+/*
  * Primary traffic is what clients sent through the proxy; shadow traffic is what the worker asked
- * shadow models itself. Both are stored alike, but shadow verdicts move only the
- * `veracity_shadow_*` series, so per-model rates of real traffic never include them.
+ * shadow models itself. Both are stored alike (the aggregates keep them apart by `shadow_of`), but
+ * shadow verdicts move only the `veracity_shadow_*` series, so per-model rates of real traffic
+ * never include them.
  */
-export type Traffic = 'primary' | 'shadow';
+export type { Traffic } from '../verdicts/aggregates.js';
 
 export interface RecordDeps {
+  config: Config;
   metrics: Metrics;
   store: VerdictStore;
   models: BoundedLabel;
-  storeText: boolean;
+  /** Aggregates, indexes and console text stored with each verdict. */
+  aggregates?: AggregateKeys;
 }
 
 /**
@@ -23,11 +29,16 @@ export interface RecordDeps {
  * when this call stored it, so a retried or duplicated job neither rewrites history nor counts twice.
  */
 export async function recordVerdict(verdict: Verdict, exchange: Exchange, traffic: Traffic, deps: RecordDeps): Promise<boolean> {
-  const { metrics } = deps;
-  const stored = await deps.store.putIfAbsent(deps.storeText ? verdict : withoutText(verdict));
+  const { metrics, config } = deps;
+  const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
+  const kept = config.capture.storeText ? verdict : withoutText(verdict);
+  const writes = deps.aggregates?.writesFor(kept, labels.model, Date.parse(verdict.analysed_at ?? '') || Date.now());
+  if (writes && config.capture.storeText) {
+    writes.strings.push({ key: textKey(config.redis.prefix, verdict.id), value: JSON.stringify(exchangeText(exchange, { questionMaxChars: config.verdicts.questionMaxChars, responseMaxChars: config.detect.maxResponseChars })) });
+  }
+  const stored = await deps.store.putIfAbsent(kept, writes);
   if (!stored) return false;
 
-  const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
   const claims = verdict.hallucination.claims;
   const unsupported = claims.filter((c) => c.support !== 'supported').length;
   const flagged = verdict.hallucination.flagged ? 1 : 0;

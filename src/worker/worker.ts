@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME } from '../queue/names.js';
 import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/batch.js';
 import { VerdictStore } from '../verdicts/store.js';
+import { aggregateKeys } from '../verdicts/aggregates.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
 import { Sampler } from '../sampling/sampler.js';
@@ -53,7 +54,8 @@ export function startWorker(opts: {
   const judge = Judge.fromConfig(config, process.env, metrics, opts.client);
   const sampler = Sampler.fromConfig(config, process.env, opts.client, metrics, models);
 
-  const deps = { config, metrics, store, models, judge, sampler };
+  const aggregates = aggregateKeys(config);
+  const deps = { config, metrics, store, models, judge, sampler, aggregates };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
