@@ -1,11 +1,12 @@
 import { request } from 'undici';
+import type { Redis } from 'ioredis';
 import type { Exchange } from '../capture/exchange.js';
 import type { Config, DetectConfig, RemoteScoringConfig } from '../config/schema.js';
 import { FailureReference, assignFailureModes } from '../detect/failure-mode.js';
 import { contextText } from '../detect/grounding.js';
 import type { Verdict } from '../detect/verdict.js';
-import { TokenBudget } from '../judge/budget.js';
-import { inSample } from '../judge/judge.js';
+import { LocalTokenBudget, RedisTokenBudget, type TokenBudget } from '../sampling/budget.js';
+import { inSample } from '../sampling/decide.js';
 import type { Metrics } from '../metrics/registry.js';
 import { MalformedPrediction, parsePredictions, predictRequest, type PairScore } from './tei.js';
 
@@ -56,17 +57,20 @@ export class RemoteScorer {
     private readonly cfg: RemoteScoringConfig,
     private readonly apiKey: string | undefined,
     private readonly metrics?: Metrics,
+    budget?: TokenBudget,
   ) {
-    this.budget = new TokenBudget(cfg.tokensPerMinute);
+    this.budget = budget ?? new LocalTokenBudget(cfg.tokensPerMinute);
     const base = cfg.url ?? 'http://127.0.0.1';
     this.endpoint = new URL('predict', base.endsWith('/') ? base : `${base}/`);
   }
 
-  static fromConfig(config: Config, env: Record<string, string | undefined>, metrics?: Metrics): RemoteScorer | undefined {
+  /** With a Redis client, the token budget is shared by every worker on it. */
+  static fromConfig(config: Config, env: Record<string, string | undefined>, metrics?: Metrics, redis?: Redis): RemoteScorer | undefined {
     const cfg = config.detect.remote;
     if (!cfg.enabled) return undefined;
     if (metrics) for (const result of REMOTE_RESULTS) metrics.remoteRequests.inc({ result }, 0);
-    return new RemoteScorer(cfg, env[cfg.apiKeyEnv] || undefined, metrics);
+    const budget = redis ? new RedisTokenBudget(redis, `${config.redis.prefix}:budget:remote`, cfg.tokensPerMinute) : undefined;
+    return new RemoteScorer(cfg, env[cfg.apiKeyEnv] || undefined, metrics, budget);
   }
 
   /** Scores the verdict's claims and merges the result in place. Never throws. */
@@ -82,7 +86,7 @@ export class RemoteScorer {
       .slice(0, this.cfg.maxClaims);
     const pairs = order.map(({ c }) => [passageFor(context, c.evidence, this.cfg.maxPassageChars), c.text] as [string, string]);
     const estimate = Math.ceil(pairs.reduce((n, [a, b]) => n + a.length + b.length, 0) / 4);
-    if (!this.budget.reserve(estimate)) {
+    if (!(await this.budget.reserve(estimate).catch(() => false))) {
       this.metrics?.remoteRequests.inc({ result: 'over_budget' });
       return;
     }

@@ -10,6 +10,7 @@ import { aggregateKeys } from '../verdicts/aggregates.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
 import { RemoteScorer } from '../remote/scorer.js';
+import { Sampler } from '../sampling/sampler.js';
 
 export interface AnalysisWorker {
   /** Stops taking jobs and waits for active ones; `force` abandons them (they are retried elsewhere). */
@@ -51,11 +52,12 @@ export function startWorker(opts: {
   const { config, metrics } = opts;
   const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds);
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
-  const judge = Judge.fromConfig(config, process.env, metrics);
-  const remote = RemoteScorer.fromConfig(config, process.env, metrics);
+  const judge = Judge.fromConfig(config, process.env, metrics, opts.client);
+  const remote = RemoteScorer.fromConfig(config, process.env, metrics, opts.client);
+  const sampler = Sampler.fromConfig(config, process.env, opts.client, metrics, models);
 
   const aggregates = aggregateKeys(config);
-  const deps = { config, metrics, store, models, judge, remote, aggregates };
+  const deps = { config, metrics, store, models, judge, remote, sampler, aggregates };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
@@ -125,6 +127,7 @@ export function startWorker(opts: {
       clearInterval(poll);
       await worker.close(force);
       await queue.close().catch(() => {});
+      await sampler?.close();
     },
   };
 }
