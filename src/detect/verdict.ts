@@ -31,6 +31,8 @@ export interface ClaimVerdict {
   failure_mode?: FailureMode;
   /** Checked against resampled or shadow answers: how many of them support the claim. */
   agreement?: { supporting: number; samples: number };
+  /** Remote scoring (detect.remote): the model's likelihood that the claim is not supported. */
+  remote?: number;
 }
 
 export type RefusalKind = 'none' | 'partial' | 'full';
@@ -40,7 +42,14 @@ export interface Verdict {
   provider: 'openai' | 'anthropic';
   model: string;
   grounded: boolean;
-  hallucination: { flagged: boolean; score: number; method?: CheckMethod; claims: ClaimVerdict[] };
+  hallucination: {
+    flagged: boolean;
+    score: number;
+    method?: CheckMethod;
+    claims: ClaimVerdict[];
+    /** Checked against samples: how many meaning clusters the original and sampled answers fall into. */
+    disagreement?: { answers: number; clusters: number; entropy: number };
+  };
   confidence_mismatch: { flagged: boolean; score: number };
   refusal: { flagged: boolean; kind: RefusalKind; score: number };
   /** Extensions beyond the contract. */
@@ -51,7 +60,13 @@ export interface Verdict {
   aborted?: boolean;
   status?: number;
   /** The optional judge's part: its own score and how many claims it read. */
-  judge?: { model: string; score: number; claims: number };
+  judge?: {
+    model: string;
+    score: number;
+    claims: number;
+    /** What the judge held the claims against: the request's context, or (no context) its own knowledge. */
+    basis?: 'context' | 'knowledge';
+  };
   /** Detectors that contributed (e.g. `heuristic`, `judge:<model>`). */
   provenance?: string[];
   /** A shadow model's verdict: the id of the original exchange whose request it answered. */
@@ -60,6 +75,8 @@ export interface Verdict {
   skipped?: string;
   /** Which inputs were cut at `detect.maxResponseChars` / `detect.maxContextChars` before analysis. */
   truncated?: { response?: boolean; context?: boolean };
+  /** Remote scoring's part (detect.remote): its exchange score and how many claims it scored. */
+  remote?: { name: string; score: number; claims: number };
   /** The answer's tool calls held to the tools the request declared; absent when it made none. */
   tool_calls?: ToolCallsVerdict;
 }

@@ -1,5 +1,6 @@
 import { escapeHtml } from '../eval/html.js';
 import type { ModelFigures, RateFigure, ReliabilityReport, ScoreBin } from './report.js';
+import { estimateCard, estimatesHtml } from './estimates.js';
 
 /** The reliability report as one self-contained HTML page: inline CSS and SVG, no scripts. */
 
@@ -103,6 +104,11 @@ function examplesHtml(report: ReliabilityReport): string {
 ${sections.length > 0 ? sections.join('\n') : '<p class="note">No flagged exchanges stored.</p>'}`;
 }
 
+function sourceLabel(report: ReliabilityReport): string {
+  if (report.source?.kind === 'redis') return `Redis aggregates (${report.source.location})`;
+  return `Prometheus ${report.prometheus}`;
+}
+
 export function reportHtml(report: ReliabilityReport, generatedAt = new Date()): string {
   const all = [report.overall, ...report.models];
   const kinds = [...new Set(all.flatMap((m) => Object.keys(m.refusalByKind)))].sort();
@@ -154,11 +160,12 @@ svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c241
 </head>
 <body>
 <h1>Veracity reliability report</h1>
-<p class="meta">Window: last ${escapeHtml(report.since)} up to ${escapeHtml(evaluated)} · source: ${escapeHtml(report.prometheus)} · generated ${escapeHtml(generatedAt.toISOString())}</p>
+<p class="meta">Window: last ${escapeHtml(report.since)} up to ${escapeHtml(evaluated)} · source: ${escapeHtml(sourceLabel(report))} · generated ${escapeHtml(generatedAt.toISOString())}</p>
 <div class="cards">
 <div class="card">checks<b>${o.checks}</b></div>
 <div class="card">models<b>${report.models.length}</b></div>
-<div class="card">hallucination rate<b>${pct(o.hallucination.rate)}</b>${o.hallucination.ci95 ? `95% CI ${pct(o.hallucination.ci95.lo)}–${pct(o.hallucination.ci95.hi)}` : ''}</div>
+<div class="card">flagged hallucination rate<b>${pct(o.hallucination.rate)}</b>${o.hallucination.ci95 ? `95% CI ${pct(o.hallucination.ci95.lo)}–${pct(o.hallucination.ci95.hi)}` : ''}</div>
+${estimateCard(report)}
 <div class="card">unsupported claims<b>${pct(o.unsupportedClaims.rate)}</b>of ${o.unsupportedClaims.of} claims</div>
 <div class="card">refusals<b>${pct(o.refusal.rate)}</b></div>
 </div>
@@ -169,8 +176,9 @@ ${forestSvg(report.models, (m) => m.unsupportedClaims, 'Unsupported-claim rate w
 
 <h2>Rates by model</h2>
 <p class="note">Each cell: rate [Wilson 95% interval] (events/trials). Models are ordered by hallucination rate, highest first.</p>
-<div class="wide">${table(['model', 'checks', 'grounded', 'hallucination', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}</div>
+<div class="wide">${table(['model', 'checks', 'grounded', 'hallucination (flagged)', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}</div>
 
+${estimatesHtml(report)}
 <h2>Hallucination score distribution (calibration view)</h2>
 ${scoresSvg(o.scores, 'All models: hallucination score distribution')}
 <p class="note">Bars: share of exchanges per score bin. Line: share of exchanges scoring above each bin's lower edge, i.e. the flag rate a threshold there would give.</p>
@@ -178,6 +186,7 @@ ${table(['model', ...binHeader], scoreRows)}
 
 ${examplesHtml(report)}
 <h2>Method</h2>
+${report.source?.kind === 'redis' ? `<p class="note">Source: ${escapeHtml(report.source.note ?? 'aggregates in Redis')}. The counts are the sums the workers kept per model and time bucket in Redis, exact rather than extrapolated; the figures below are computed from them exactly as from Prometheus' counters.</p>` : ''}
 <p class="note">Counts are <code>increase()</code> of Veracity's counters over the window, summed across every
 proxy and worker instance, and rounded to whole exchanges (Prometheus extrapolates increases to the
 window's edges). Every rate is a ratio of those sums: hallucinations, confidence mismatches and refusals

@@ -42,11 +42,18 @@ export function skippedVerdict(raw: RawExchange, reason: SkipReason, model: stri
 /**
  * Stores a skipped verdict, set-if-absent like every verdict: `skipped` when this call stored
  * it, `duplicate` when a retried job already had. Skipped exchanges are not checks: no
- * per-model metric moves.
+ * per-model metric moves, and the aggregates count them apart.
  */
-export async function storeSkipped(raw: RawExchange, reason: SkipReason, deps: Pick<AnalyseDeps, 'config' | 'store'>, exchange?: Exchange): Promise<'skipped' | 'duplicate'> {
+export async function storeSkipped(
+  raw: RawExchange,
+  reason: SkipReason,
+  deps: Pick<AnalyseDeps, 'config' | 'store' | 'models' | 'aggregates'>,
+  exchange?: Exchange,
+): Promise<'skipped' | 'duplicate'> {
   const verdict = skippedVerdict(raw, reason, exchange?.model ?? requestedModel(raw));
-  const stored = await deps.store.putIfAbsent(deps.config.capture.storeText ? verdict : withoutText(verdict));
+  const kept = deps.config.capture.storeText ? verdict : withoutText(verdict);
+  const writes = deps.aggregates?.writesFor(kept, deps.models.value(verdict.model), Date.parse(verdict.analysed_at!));
+  const stored = await deps.store.putIfAbsent(kept, writes);
   return stored ? 'skipped' : 'duplicate';
 }
 
