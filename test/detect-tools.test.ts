@@ -5,7 +5,6 @@ import { ConfigSchema } from '../src/config/schema.js';
 import { analyse } from '../src/detect/index.js';
 import { checkToolCalls, clearSchemaCache, compiledSchema, MAX_FINDINGS, SCHEMA_CACHE_SIZE, schemaCacheStats } from '../src/detect/tools.js';
 import { withoutText } from '../src/verdicts/store.js';
-import { mergeJudgement } from '../src/judge/judge.js';
 import { chatToolCompletion, chatTools, TIME_SCHEMA, WEATHER_SCHEMA } from './helpers/tool-calls.js';
 
 // Every tool call is held to the declared tools: name, JSON, schema. Findings name the path in
@@ -195,16 +194,6 @@ t.test('analyse: a failing call flags the exchange with score 1; a passing one l
 
   const plain = analyse(fromRecord({ id: 'p', provider: 'openai', request: { model: 'm', messages: [{ role: 'user', content: 'Hi' }] }, response: chatToolCompletion('m', [], 'Hello there.') }), cfg);
   t.equal(plain.tool_calls, undefined, 'no calls, no section');
-});
-
-t.test('a judge reading the text as supported does not unflag a failing tool call', async (t) => {
-  const v = analyse(
-    fromRecord({ id: 'j', provider: 'openai', request: { model: 'm', messages: [{ role: 'system', content: 'The Eiffel Tower is in Paris.' }, { role: 'user', content: 'Where is it?' }], tools: chatTools }, response: chatToolCompletion('m', [{ id: 'a', name: 'get_wether', arguments: '{}' }], 'The Eiffel Tower is in Paris.') }),
-    cfg,
-  );
-  t.equal(v.hallucination.flagged, true);
-  mergeJudgement(v, 'judge-m', v.hallucination.claims.map((_, claim) => ({ claim, support: 'supported' as const })), 1, cfg.hallucinationThreshold);
-  t.same([v.hallucination.flagged, v.hallucination.score, v.judge?.score], [true, 1, 0]);
 });
 
 t.test('storeText: false drops finding texts and invented names, keeps paths and rules', async (t) => {

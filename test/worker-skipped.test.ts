@@ -8,6 +8,7 @@ import type { RawExchange } from '../src/capture/raw.js';
 import { startRedisWithClient } from './helpers/redis.js';
 import { chatCompletion } from './helpers/upstream.js';
 import { chatToolChunks, chatTools } from './helpers/tool-calls.js';
+import type { Judge } from '../src/judge/judge.js';
 
 // Every exchange the worker handles ends with a verdict: analysed, or skipped with the reason.
 // Skipped ones are counted as skipped jobs, never as checks, and keep no text.
@@ -100,4 +101,20 @@ t.test('skipped and tool verdicts honour storeText: false and redactPii', async 
   }
   const v = JSON.parse((await client.get('veracity:verdict:p-tool'))!);
   t.same(v.tool_calls.calls[0].findings.map((f: { path: string; rule: string; text: string }) => [f.path, f.rule, f.text]), [['/subject', 'additionalProperties', '']], 'the masked address is not judged; the extra parameter is');
+});
+
+t.test('later readings of the text never unflag a failing tool call', async (t) => {
+  const { client, deps } = await setup(t);
+  // A judge (a paid model API, so a stand-in here) that finds the text fully supported.
+  const judge = {
+    async apply(_e: unknown, v: { hallucination: { flagged: boolean; score: number } }) {
+      v.hallucination.flagged = false;
+      v.hallucination.score = 0;
+    },
+  } as unknown as Judge;
+  const request = JSON.stringify({ model: 'gpt-tools', messages: [{ role: 'system', content: 'Context: The Eiffel Tower is in Paris.' }, { role: 'user', content: 'Where is it?' }], tools: chatTools });
+  const response = JSON.stringify({ model: 'gpt-tools', choices: [{ index: 0, message: { role: 'assistant', content: 'The Eiffel Tower is in Paris.', tool_calls: [{ id: 'a', type: 'function', function: { name: 'get_wether', arguments: '{}' } }] }, finish_reason: 'tool_calls' }] });
+  t.equal(await analyseJob(raw('j-1', { request, response }), { ...deps, judge }), 'stored');
+  const v = JSON.parse((await client.get('veracity:verdict:j-1'))!);
+  t.same([v.hallucination.flagged, v.hallucination.score, v.tool_calls.failed], [true, 1, 1]);
 });
