@@ -9,6 +9,7 @@ import { startRedisWithClient } from './helpers/redis.js';
 import { chatCompletion } from './helpers/upstream.js';
 import { chatToolChunks, chatTools } from './helpers/tool-calls.js';
 import type { Judge } from '../src/judge/judge.js';
+import { aggregateKeys } from '../src/verdicts/aggregates.js';
 
 // Every exchange the worker handles ends with a verdict: analysed, or skipped with the reason.
 // Skipped ones are counted as skipped jobs, never as checks, and keep no text.
@@ -117,4 +118,23 @@ t.test('later readings of the text never unflag a failing tool call', async (t) 
   t.equal(await analyseJob(raw('j-1', { request, response }), { ...deps, judge }), 'stored');
   const v = JSON.parse((await client.get('veracity:verdict:j-1'))!);
   t.same([v.hallucination.flagged, v.hallucination.score, v.tool_calls.failed], [true, 1, 1]);
+});
+
+t.test('the aggregates count skipped exchanges apart, and tool calls by failure mode', async (t) => {
+  const { client, deps } = await setup(t);
+  const withAggregates = { ...deps, aggregates: aggregateKeys(deps.config) };
+  await analyseJob(raw('a-500', { status: 500 }), withAggregates);
+  const request = JSON.stringify({ model: 'gpt-tools', messages: [{ role: 'user', content: 'Weather?' }], tools: chatTools });
+  const calls = [{ id: 'c1', name: 'get_weather', arguments: '{"city":"Paris"}' }, { id: 'c2', name: 'get_forecast', arguments: '{}' }];
+  await analyseJob(raw('a-tools', { request, response: chatToolChunks('gpt-tools', calls).join(''), contentType: 'text/event-stream' }), withAggregates);
+  const fields: Record<string, number> = {};
+  for (const key of await client.keys('veracity:agg:60:*')) {
+    for (const [f, n] of Object.entries(await client.hgetall(key))) fields[f] = (fields[f] ?? 0) + Number(n);
+  }
+  t.same(
+    [fields['skipped|primary|openai|gpt-skip'], fields['skipped:upstream_error|primary|openai|gpt-skip'], fields['checks|primary|openai|gpt-skip']],
+    [1, 1, undefined],
+    'skipped, with its reason, and not a check',
+  );
+  t.same([fields['checks|primary|openai|gpt-tools'], fields['tool_calls|primary|openai|gpt-tools'], fields['tool_failures:tool_name|primary|openai|gpt-tools']], [1, 2, 1]);
 });
