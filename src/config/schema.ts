@@ -130,6 +130,13 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** How long a verdict stays retrievable, seconds. */
       ttlSeconds: z.number().int().positive().default(7 * 24 * 3600),
+      /** Most verdict ids kept per model in the per-model time index (`report --compare`), newest first. */
+      maxIndexedPerModel: z.number().int().positive().default(100_000),
+      /**
+       * Name of the environment variable holding the key of `prompt_hash` (HMAC-SHA-256, at least
+       * 16 characters); unset variable = unkeyed SHA-256. The key itself is never in config.
+       */
+      promptHashKeyEnv: z.string().min(1).default('VERACITY_PROMPT_HASH_KEY'),
     })
     .prefault({}),
   detect: z

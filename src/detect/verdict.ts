@@ -60,4 +60,9 @@ export interface Verdict {
   skipped?: string;
   /** Which inputs were cut at `detect.maxResponseChars` / `detect.maxContextChars` before analysis. */
   truncated?: { response?: boolean; context?: boolean };
+  /**
+   * Fingerprint of what the model was asked (context parts and question, normalised; not the
+   * model or sampling parameters): verdicts with equal hashes answered the same prompt.
+   */
+  prompt_hash?: string;
 }

@@ -211,9 +211,12 @@ distribution. Writes one self-contained HTML file.
   --at T           evaluate at Unix time T instead of now
   --redis URL      also list the worst recent flagged exchanges per model from stored verdicts
                    (default $REDIS_URL; none when unset)
-  --examples N     examples per model (default 5)`;
+  --examples N     examples per model (default 5)
+
+veracity report --compare MODEL_A MODEL_B [...]: paired comparison on the same prompts (--compare --help)`;
 
 export async function reportMain(argv: string[]): Promise<number> {
+  if (argv.includes('--compare')) return (await import('./compare/main.js')).compareMain(argv);
   let args;
   try {
     args = parseArgs({

@@ -1,16 +1,33 @@
 import type { Redis } from 'ioredis';
 import type { Verdict } from '../detect/verdict.js';
+import { BoundedLabel } from '../metrics/labels.js';
+import { ModelIndex } from './model-index.js';
+
+export interface VerdictStoreOptions {
+  /** Most verdict ids the per-model time index keeps per model (`verdicts.maxIndexedPerModel`). */
+  maxIndexedPerModel?: number;
+  /** Bounds the model names that get an index of their own; the rest share `other`. */
+  modelLabels?: BoundedLabel;
+}
 
 /**
  * Verdicts live in Redis under `<prefix>:verdict:<id>` with a TTL. Writes are set-if-absent, so a
- * retried or duplicated job can never rewrite a verdict already stored.
+ * retried or duplicated job can never rewrite a verdict already stored; each written verdict
+ * enters its model's time index (model-index.ts) in the same step.
  */
 export class VerdictStore {
+  readonly index: ModelIndex;
+  private readonly modelLabels: BoundedLabel;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
-  ) {}
+    options: VerdictStoreOptions = {},
+  ) {
+    this.index = new ModelIndex(redis, prefix, ttlSeconds, options.maxIndexedPerModel ?? 100_000);
+    this.modelLabels = options.modelLabels ?? new BoundedLabel([], 50);
+  }
 
   key(id: string): string {
     return `${this.prefix}:verdict:${id}`;
@@ -18,8 +35,19 @@ export class VerdictStore {
 
   /** True when this call stored the verdict, false when one was already there. */
   async putIfAbsent(verdict: Verdict): Promise<boolean> {
-    const res = await this.redis.set(this.key(verdict.id), JSON.stringify(verdict), 'EX', this.ttlSeconds, 'NX');
-    return res === 'OK';
+    const at = Date.parse(verdict.analysed_at ?? '');
+    const model = { provider: verdict.provider, label: this.modelLabels.value(verdict.model) };
+    return this.index.putAndIndex(this.key(verdict.id), JSON.stringify(verdict), verdict.id, model, Number.isFinite(at) ? at : Date.now());
+  }
+
+  /** The verdicts still stored among `ids`, in their order (expired ones left out). */
+  async getMany(ids: string[], chunk = 500): Promise<Verdict[]> {
+    const out: Verdict[] = [];
+    for (let i = 0; i < ids.length; i += chunk) {
+      const texts = await this.redis.mget(ids.slice(i, i + chunk).map((id) => this.key(id)));
+      for (const t of texts) if (t !== null) out.push(JSON.parse(t) as Verdict);
+    }
+    return out;
   }
 
   /**

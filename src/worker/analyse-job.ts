@@ -9,6 +9,7 @@ import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
 import { withoutText, type VerdictStore } from '../verdicts/store.js';
+import { promptHash } from '../verdicts/prompt-hash.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
 
@@ -19,6 +20,8 @@ export interface AnalyseDeps {
   models: BoundedLabel;
   /** The optional judge (judge.enabled). */
   judge?: Judge;
+  /** Key of `prompt_hash` (from the variable `verdicts.promptHashKeyEnv` names); unkeyed when absent. */
+  promptHashKey?: Buffer;
 }
 
 /**
@@ -75,6 +78,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   if (raw.aborted) verdict.aborted = true;
   verdict.analysed_at = new Date(now).toISOString();
   verdict.detection_lag_ms = Math.max(0, now - raw.endedAt);
+  verdict.prompt_hash = promptHash(exchange, deps.promptHashKey);
 
   const stored = await deps.store.putIfAbsent(config.capture.storeText ? verdict : withoutText(verdict));
   if (!stored) return 'duplicate';

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME } from '../queue/names.js';
 import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/batch.js';
 import { VerdictStore } from '../verdicts/store.js';
+import { promptHashKey } from '../verdicts/prompt-hash.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
 
@@ -47,11 +48,18 @@ export function startWorker(opts: {
   log: (obj: object, msg: string) => void;
 }): AnalysisWorker {
   const { config, metrics } = opts;
-  const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds);
+  const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds, {
+    maxIndexedPerModel: config.verdicts.maxIndexedPerModel,
+    modelLabels: new BoundedLabel(config.metrics.models, config.metrics.maxModels),
+  });
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
   const judge = Judge.fromConfig(config, process.env, metrics);
+  const hashKey = promptHashKey(config.verdicts.promptHashKeyEnv);
+  if (!hashKey && !config.capture.storeText) {
+    opts.log({ env: config.verdicts.promptHashKeyEnv }, 'capture.storeText is false but prompt_hash is unkeyed: set the key variable so stored hashes cannot be matched against guessed prompts');
+  }
 
-  const deps = { config, metrics, store, models, judge };
+  const deps = { config, metrics, store, models, judge, promptHashKey: hashKey };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
