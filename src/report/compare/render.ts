@@ -152,7 +152,7 @@ table { border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabula
 th, td { border-bottom: 1px solid #e3e6ec; padding: .3rem .6rem; text-align: right; white-space: nowrap; vertical-align: top; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #f4f6f9; }
-table.ex td { text-align: left; white-space: normal; max-width: 32rem; }
+table.ex td, table.ex th { text-align: left; white-space: normal; max-width: 32rem; }
 svg { font: 11px system-ui, sans-serif; margin: .5rem 1rem .5rem 0; }
 svg .t { font-size: 13px; font-weight: 600; }
 svg .grid { stroke: #e3e6ec; } svg .ci { stroke-width: 3; } svg .ci.a { stroke: #3b6fd6; } svg .ci.b { stroke: #8a5cc2; }
@@ -169,7 +169,7 @@ svg .dot { fill: #c2410c; }
 <p>${pairingText(c).map(escapeHtml).join('<br>')}</p>
 
 <h2>Same prompts, both models</h2>
-<div class="wide">${table(['measure', 'prompts', 'both', 'only A', 'only B', 'neither', 'A rate [95% CI] (k/n)', 'B rate [95% CI] (k/n)', 'A − B', 'McNemar exact p'], rows)}</div>
+<div class="wide">${table(['measure', 'prompts', 'both', 'only A', 'only B', 'neither', 'A rate [95% CI] (k/n)', 'B rate [95% CI] (k/n)', 'A − B', 'McNemar p'], rows)}</div>
 ${ratesSvg(c)}
 <ul class="note">${c.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n')}</ul>
 

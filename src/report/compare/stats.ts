@@ -21,6 +21,14 @@ export function mcnemarExact(onlyA: number, onlyB: number): number {
 export function binomialHalfCdf(k: number, m: number): number {
   if (k < 0) return 0;
   if (k >= m) return 1;
+  if (m <= 50) {
+    // Every C(m, i)·i (the largest intermediate) and 2^m is an integer below 2^53 here, exact in a
+    // double, so the one division is correctly rounded.
+    let coef = 1;
+    let sum = 1;
+    for (let i = 1; i <= k; i++) sum += coef = (coef * (m - i + 1)) / i;
+    return sum / 2 ** m;
+  }
   const logHalf = -m * Math.LN2;
   let logC = 0; // log C(m, 0)
   const logs: number[] = [logHalf];
