@@ -183,3 +183,33 @@ t.test('the worker stores prompt_hash on every verdict, without prompt text', as
     }
   }
 });
+
+t.test('a worker warns when text is not stored but the hash is unkeyed, and refuses a short key', async (t) => {
+  const { mkdtempSync, rmSync, writeFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { runCli, sleep } = await import('./helpers/processes.js');
+  const { freePort } = await import('./helpers/redis.js');
+  const { redis } = await startRedisWithClient(t);
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-hashkey-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, 'capture:\n  storeText: false\n');
+  const env = { VERACITY_CONFIG: file, REDIS_URL: redis.url, VERACITY_METRICS_PORT: String(await freePort()), VERACITY_PROMPT_HASH_KEY: '' };
+
+  const warned = runCli(['worker'], env);
+  t.teardown(() => warned.kill());
+  const deadline = Date.now() + 30_000;
+  while (!warned.stderr().includes('prompt_hash is unkeyed') && Date.now() < deadline && warned.child.exitCode === null) await sleep(100);
+  t.match(warned.stderr(), /"env":"VERACITY_PROMPT_HASH_KEY".*storeText is false but prompt_hash is unkeyed/);
+  warned.kill('SIGTERM');
+  await warned.exited;
+
+  const refused = runCli(['worker'], { ...env, VERACITY_PROMPT_HASH_KEY: 'too-short' });
+  const timer = setTimeout(() => refused.kill(), 30_000);
+  const { code } = await refused.exited;
+  clearTimeout(timer);
+  t.equal(code, 1, 'exits before starting');
+  t.match(refused.stderr(), /^veracity: environment variable VERACITY_PROMPT_HASH_KEY \(the prompt_hash key\) must be at least 16 characters/m);
+  t.notMatch(refused.stderr(), /too-short/, 'the key is not echoed');
+});
