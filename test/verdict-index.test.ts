@@ -19,7 +19,7 @@ const verdict = (id: string, at: number, model = 'gpt-4o'): Verdict => ({
 
 t.test('each stored verdict enters its model index once, newest kept up to the bound', async (t) => {
   const { client } = await startRedisWithClient(t);
-  const store = new VerdictStore(client, 'veracity', 600, { maxIndexedPerModel: 5 });
+  const store = new VerdictStore(client, 'veracity', 600, { maxIndexedPerModel: 5, indexTrimEvery: 1 });
   const t0 = Date.now() - 60_000;
   for (let i = 0; i < 8; i++) t.equal(await store.putIfAbsent(verdict(`v${i}`, t0 + i * 1000)), true);
   const key = indexKey('veracity', 'openai', 'gpt-4o');
@@ -47,7 +47,7 @@ t.test('entries older than the verdict TTL are trimmed, and every key expires', 
   await store.putIfAbsent(verdict('old', now - 120_000));
   await store.putIfAbsent(verdict('recent', now - 30_000));
   await store.putIfAbsent(verdict('new', now));
-  t.same(await client.zrange(key, 0, -1), ['recent', 'new'], 'an entry older than the TTL is gone after the next write');
+  t.same(await client.zrange(key, 0, -1), ['recent', 'new'], 'an entry older than the TTL is trimmed');
   for (const k of [key, indexedModelsKey('veracity')]) {
     const ttl = await client.ttl(k);
     t.ok(ttl > 0 && ttl <= 60, `${k} expires (ttl ${ttl})`);
@@ -81,7 +81,20 @@ t.test('keys stay under the prefix; labels are bounded; the script survives a fl
   );
   t.same(await store.index.ids({ provider: 'openai', label: 'other' }, 0, now + 1), ['m2-a']);
 
-  await client.script('FLUSH');
-  t.equal(await store.putIfAbsent(verdict('after-flush', now + 1, 'model-one')), true, 'a flushed script cache is reloaded');
-  t.same(await store.index.ids({ provider: 'openai', label: 'model-one' }, 0, now + 1), ['m1-a', 'after-flush']);
+});
+
+t.test('a writer trims every indexTrimEvery writes: the set never holds more than max + trimEvery - 1', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  // No time-based trim during the test, however slow the machine.
+  const store = new VerdictStore(client, 'veracity', 600, { maxIndexedPerModel: 10, indexTrimEveryMs: 3_600_000 });
+  const key = indexKey('veracity', 'openai', 'gpt-4o');
+  const t0 = Date.now() - 60_000;
+  let largest = 0;
+  for (let i = 0; i < 600; i++) {
+    await store.putIfAbsent(verdict(`c${i}`, t0 + i));
+    largest = Math.max(largest, await client.zcard(key));
+  }
+  t.equal(largest, 10 + 256 - 1, 'trimmed on the 1st write and every 256th after it (the default)');
+  t.equal(await client.zcard(key), 10 + (600 - 513), 'the 513th write trimmed it to 10; 87 since');
+  t.same((await client.zrange(key, 0, 9)), Array.from({ length: 10 }, (_, k) => `c${503 + k}`), 'what a trim keeps is the newest');
 });

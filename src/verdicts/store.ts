@@ -8,12 +8,16 @@ export interface VerdictStoreOptions {
   maxIndexedPerModel?: number;
   /** Bounds the model names that get an index of their own; the rest share `other`. */
   modelLabels?: BoundedLabel;
+  /** Writes between trims of a model's index by this process (default 256)... */
+  indexTrimEvery?: number;
+  /** ...or time between them, whichever comes first (default 10 s). */
+  indexTrimEveryMs?: number;
 }
 
 /**
  * Verdicts live in Redis under `<prefix>:verdict:<id>` with a TTL. Writes are set-if-absent, so a
  * retried or duplicated job can never rewrite a verdict already stored; each written verdict
- * enters its model's time index (model-index.ts) in the same step.
+ * enters its model's time index (model-index.ts) in the same transaction.
  */
 export class VerdictStore {
   readonly index: ModelIndex;
@@ -25,7 +29,7 @@ export class VerdictStore {
     private readonly ttlSeconds: number,
     options: VerdictStoreOptions = {},
   ) {
-    this.index = new ModelIndex(redis, prefix, ttlSeconds, options.maxIndexedPerModel ?? 100_000);
+    this.index = new ModelIndex(redis, prefix, ttlSeconds, options.maxIndexedPerModel ?? 100_000, options.indexTrimEvery, options.indexTrimEveryMs);
     this.modelLabels = options.modelLabels ?? new BoundedLabel([], 50);
   }
 
