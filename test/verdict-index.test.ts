@@ -98,3 +98,11 @@ t.test('a writer trims every indexTrimEvery writes: the set never holds more tha
   t.equal(await client.zcard(key), 10 + (600 - 513), 'the 513th write trimmed it to 10; 87 since');
   t.same((await client.zrange(key, 0, 9)), Array.from({ length: 10 }, (_, k) => `c${503 + k}`), 'what a trim keeps is the newest');
 });
+
+t.test('maxIndexedPerModel 0 stores verdicts without an index', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const store = new VerdictStore(client, 'plain', 600, { maxIndexedPerModel: 0 });
+  t.equal(await store.putIfAbsent(verdict('p1', Date.now())), true);
+  t.equal(await store.putIfAbsent(verdict('p1', Date.now())), false, 'still set-if-absent');
+  t.same(await client.keys('plain:*'), ['plain:verdict:p1'], 'nothing but the verdict');
+});

@@ -130,8 +130,11 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** How long a verdict stays retrievable, seconds. */
       ttlSeconds: z.number().int().positive().default(7 * 24 * 3600),
-      /** Most verdict ids kept per model in the per-model time index (`report --compare`), newest first. */
-      maxIndexedPerModel: z.number().int().positive().default(100_000),
+      /**
+       * Most verdict ids kept per model in the per-model time index that `report --compare`
+       * reads, newest first; 0 = keep no index (about 8 µs of Redis time per verdict saved).
+       */
+      maxIndexedPerModel: z.number().int().nonnegative().default(100_000),
       /**
        * Name of the environment variable holding the key of `prompt_hash` (HMAC-SHA-256, at least
        * 16 characters); unset variable = unkeyed SHA-256. The key itself is never in config.

@@ -45,8 +45,9 @@ export class ModelIndex {
     private readonly trimEveryMs = 10_000,
   ) {}
 
-  /** Writes `json` at `verdictKey` if absent, with its index entry. True when written. */
+  /** Writes `json` at `verdictKey` if absent, with its index entry (none when maxPerModel is 0). True when written. */
   async putAndIndex(verdictKey: string, json: string, id: string, model: IndexedModel, atMs: number): Promise<boolean> {
+    if (this.maxPerModel === 0) return (await this.redis.set(verdictKey, json, 'EX', this.ttlSeconds, 'NX')) === 'OK';
     const key = indexKey(this.prefix, model.provider, model.label);
     const replies = await this.redis
       .multi()
