@@ -128,4 +128,8 @@ t.test('offline: check writes prompt_hash, and report --compare --verdicts pairs
   const h = c.hallucination;
   t.same({ both: h.both, onlyA: h.onlyA, onlyB: h.onlyB, neither: h.neither }, expected);
   t.match(r.stdout, /Paired comparison: A = openai:gpt-a, B = anthropic:claude-b/);
+
+  const short = await cli(['check', '--input', input, '--output', join(dir, 'never.jsonl')], { VERACITY_PROMPT_HASH_KEY: 'short' });
+  t.equal(short.code, 2, 'a key too short to protect anything is a config error');
+  t.match(short.stderr, /VERACITY_PROMPT_HASH_KEY \(the prompt_hash key\) must be at least 16 characters/);
 });
