@@ -84,18 +84,18 @@ function disagreement(p: Pair, m: Measure, flaggedSide: 'a' | 'b'): Disagreement
 
 export function pairedMeasure(pairs: Pair[], m: Measure, examples: number): PairedMeasure {
   let both = 0;
-  let onlyA = 0;
-  let onlyB = 0;
   const aOnly: Pair[] = [];
   const bOnly: Pair[] = [];
   for (const p of pairs) {
     const fa = p.a.flagged[m];
     const fb = p.b.flagged[m];
     if (fa && fb) both++;
-    else if (fa) (onlyA++, aOnly.push(p));
-    else if (fb) (onlyB++, bOnly.push(p));
+    else if (fa) aOnly.push(p);
+    else if (fb) bOnly.push(p);
   }
   const n = pairs.length;
+  const onlyA = aOnly.length;
+  const onlyB = bOnly.length;
   const a = rate(both + onlyA, n);
   const b = rate(both + onlyB, n);
   const top = (list: Pair[], s: 'a' | 'b') =>
