@@ -19,11 +19,11 @@ const verdict = (id: string, at: number, model = 'gpt-4o'): Verdict => ({
 
 t.test('each stored verdict enters its model index once, newest kept up to the bound', async (t) => {
   const { client } = await startRedisWithClient(t);
-  const store = new VerdictStore(client, 'veracity', 600, { maxIndexedPerModel: 5, indexTrimEvery: 1 });
+  const store = new VerdictStore(client, 'veracity', 600, { maxIndexedPerModel: 5 });
   const t0 = Date.now() - 60_000;
   for (let i = 0; i < 8; i++) t.equal(await store.putIfAbsent(verdict(`v${i}`, t0 + i * 1000)), true);
   const key = indexKey('veracity', 'openai', 'gpt-4o');
-  t.equal(await client.zcard(key), 5, 'bounded at maxIndexedPerModel');
+  t.equal(await client.zcard(key), 5, 'bounded at maxIndexedPerModel on every write');
   t.same(await client.zrange(key, 0, -1), ['v3', 'v4', 'v5', 'v6', 'v7'], 'the newest kept, ordered by analysis time');
   t.equal(Number(await client.zscore(key, 'v7')), t0 + 7000, 'scored by analysed_at in ms');
   t.equal(await client.exists('veracity:verdict:v0'), 1, 'trimming the index never deletes a verdict');
@@ -83,20 +83,37 @@ t.test('keys stay under the prefix; labels are bounded; the script survives a fl
 
 });
 
-t.test('a writer trims every indexTrimEvery writes: the set never holds more than max + trimEvery - 1', async (t) => {
+t.test('entries past the TTL go on a writer\'s first write and every indexTrimEvery writes after', async (t) => {
   const { client } = await startRedisWithClient(t);
   // No time-based trim during the test, however slow the machine.
-  const store = new VerdictStore(client, 'veracity', 600, { maxIndexedPerModel: 10, indexTrimEveryMs: 3_600_000 });
+  const store = new VerdictStore(client, 'veracity', 60, { indexTrimEvery: 3, indexTrimEveryMs: 3_600_000 });
   const key = indexKey('veracity', 'openai', 'gpt-4o');
-  const t0 = Date.now() - 60_000;
-  let largest = 0;
-  for (let i = 0; i < 600; i++) {
-    await store.putIfAbsent(verdict(`c${i}`, t0 + i));
-    largest = Math.max(largest, await client.zcard(key));
-  }
-  t.equal(largest, 10 + 256 - 1, 'trimmed on the 1st write and every 256th after it (the default)');
-  t.equal(await client.zcard(key), 10 + (600 - 513), 'the 513th write trimmed it to 10; 87 since');
-  t.same((await client.zrange(key, 0, 9)), Array.from({ length: 10 }, (_, k) => `c${503 + k}`), 'what a trim keeps is the newest');
+  const now = Date.now();
+  await store.putIfAbsent(verdict('n1', now)); // trims (first write)
+  await store.putIfAbsent(verdict('stale', now - 120_000)); // as if analysed two TTLs ago
+  await store.putIfAbsent(verdict('n2', now));
+  t.same(await client.zrange(key, 0, -1), ['stale', 'n1', 'n2'], 'between trims an old entry may stay');
+  await store.putIfAbsent(verdict('n3', now)); // the 4th write: trims again
+  t.same(await client.zrange(key, 0, -1), ['n1', 'n2', 'n3'], 'the next trim removes it');
+});
+
+t.test('the index entry rides with the aggregate writes, in the same script', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const { ConfigSchema } = await import('../src/config/schema.js');
+  const { aggregateKeys } = await import('../src/verdicts/aggregates.js');
+  const config = ConfigSchema.parse({});
+  const store = new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds);
+  const now = Date.now();
+  const v = { ...verdict('with-aggregates', now), hallucination: { flagged: true, score: 0.9, claims: [] } };
+  const writes = aggregateKeys(config).writesFor(v, 'gpt-4o', now);
+  const before = JSON.stringify(writes);
+  t.equal(await store.putIfAbsent(v, writes), true);
+  t.equal(JSON.stringify(writes), before, "the caller's writes are left as they were");
+  t.same(await client.zrange(indexKey('veracity', 'openai', 'gpt-4o'), 0, -1), ['with-aggregates'], 'indexed');
+  t.ok((await client.keys('veracity:agg:*')).length > 0 && (await client.keys('veracity:ix:*')).length > 0, 'and the aggregates written too');
+  t.equal(await store.putIfAbsent(v, aggregateKeys(config).writesFor(v, 'gpt-4o', now + 5)), false, 'a duplicate writes nothing');
+  t.equal(await client.zcard(indexKey('veracity', 'openai', 'gpt-4o')), 1);
+  t.equal(Number(await client.zscore(indexKey('veracity', 'openai', 'gpt-4o'), 'with-aggregates')), now);
 });
 
 t.test('maxIndexedPerModel 0 stores verdicts without an index', async (t) => {

@@ -130,9 +130,15 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** How long a verdict stays retrievable, seconds. */
       ttlSeconds: z.number().int().positive().default(7 * 24 * 3600),
+      /** How long the per-minute aggregates are kept, hours (per-hour ones are kept ttlSeconds). */
+      fineRetentionHours: z.number().int().positive().default(48),
+      /** Flagged verdict ids kept per model, kind and order (most recent, highest score) for the console. */
+      flaggedPerModel: z.number().int().positive().max(10_000).default(200),
+      /** Question text kept for the console, characters (with capture.storeText). */
+      questionMaxChars: z.number().int().nonnegative().default(4000),
       /**
        * Most verdict ids kept per model in the per-model time index that `report --compare`
-       * reads, newest first; 0 = keep no index (about 8 µs of Redis time per verdict saved).
+       * reads, newest first; 0 = keep no index (about 6 µs of Redis time per verdict saved).
        */
       maxIndexedPerModel: z.number().int().nonnegative().default(100_000),
       /**

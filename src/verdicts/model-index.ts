@@ -6,19 +6,18 @@ import type { Redis } from 'ioredis';
  * models. `report --compare` (and the console) read a model's verdicts in a window from it
  * instead of scanning every verdict key.
  *
- * The verdict and its entry are written in one MULTI, so a verdict is never stored without its
- * entry; a duplicate write adds nothing (ZADD NX keeps the first entry). It stays bounded: every
- * key expires one TTL after its last write, and each writer trims a model's set (entries older
- * than the TTL, all but the `maxPerModel` newest) on its first write to it and then every
- * `trimEvery` writes or `trimEveryMs`, whichever comes first, so a set holds at most
- * `maxPerModel + trimEvery - 1` entries per writer. Doing all of that on every write, in a
- * script, cost Redis 21 to 32 µs of server time per verdict in a side-by-side run; SET, ZADD and
- * EXPIRE in one MULTI 13 to 15 µs; the SET alone, before the index, 4 to 7 µs.
+ * The entry is one of the index writes the verdict store's script makes with the verdict, in the
+ * same atomic step and only when the verdict is new: a verdict is never stored without its entry,
+ * nor indexed twice. That script keeps each set to the `maxPerModel` newest ids and expires it
+ * one TTL after its last write. Entries older than the TTL are trimmed by each writer on its
+ * first write to a model and then every `trimEvery` writes or `trimEveryMs`, whichever comes
+ * first, with the set of indexed models refreshed at the same time: per verdict, the index costs
+ * one ZADD, one ZREMRANGEBYRANK and one EXPIRE inside the script.
  *
  * Model labels are bounded like metric labels (configured names, then first-seen, then `other`);
  * a reader looking for one model reads its own set and the `other` sets. Every key starts with
  * the configured prefix, so in Redis Cluster (where the prefix is hash-tagged) the verdict and
- * its index share a slot, as the MULTI needs.
+ * its index share a slot, as the script needs.
  */
 
 export interface IndexedModel {
@@ -32,8 +31,16 @@ export const OVERFLOW_LABEL = 'other';
 export const indexKey = (prefix: string, provider: string, label: string) => `${prefix}:by-model:${provider}:${label}`;
 export const indexedModelsKey = (prefix: string) => `${prefix}:by-model:index`;
 
+/** An index write as the verdict store's script takes it: ZADD id at score, keep the cap newest, expire. */
+export interface IndexEntry {
+  key: string;
+  score: number;
+  cap: number;
+  ttlSeconds: number;
+}
+
 export class ModelIndex {
-  /** Per index key: writes since this process last trimmed it, and when. */
+  /** Per index key: writes since this process last trimmed it by age, and when. */
   private readonly sinceTrim = new Map<string, { writes: number; at: number }>();
 
   constructor(
@@ -45,24 +52,15 @@ export class ModelIndex {
     private readonly trimEveryMs = 10_000,
   ) {}
 
-  /** Writes `json` at `verdictKey` if absent, with its index entry (none when maxPerModel is 0). True when written. */
-  async putAndIndex(verdictKey: string, json: string, id: string, model: IndexedModel, atMs: number): Promise<boolean> {
-    if (this.maxPerModel === 0) return (await this.redis.set(verdictKey, json, 'EX', this.ttlSeconds, 'NX')) === 'OK';
-    const key = indexKey(this.prefix, model.provider, model.label);
-    const replies = await this.redis
-      .multi()
-      .set(verdictKey, json, 'EX', this.ttlSeconds, 'NX')
-      .zadd(key, 'NX', Math.round(atMs), id)
-      .expire(key, this.ttlSeconds)
-      .exec();
-    const [err, reply] = replies?.[0] ?? [new Error('verdict write was aborted'), null];
-    if (err) throw err;
-    if (reply !== 'OK') return false;
-    await this.trimIfDue(key, `${model.provider}:${model.label}`);
-    return true;
+  /** The index write for a verdict of `model` analysed at `atMs`; none when the index is off. */
+  entryFor(model: IndexedModel, atMs: number): IndexEntry | undefined {
+    if (this.maxPerModel === 0) return undefined;
+    return { key: indexKey(this.prefix, model.provider, model.label), score: Math.round(atMs), cap: this.maxPerModel, ttlSeconds: this.ttlSeconds };
   }
 
-  private async trimIfDue(key: string, member: string): Promise<void> {
+  /** After a verdict of `model` was stored: trims the model's set by age and names it, when due. */
+  async stored(model: IndexedModel): Promise<void> {
+    const key = indexKey(this.prefix, model.provider, model.label);
     const now = Date.now();
     const last = this.sinceTrim.get(key);
     if (last && last.writes < this.trimEvery && now - last.at < this.trimEveryMs) {
@@ -76,8 +74,7 @@ export class ModelIndex {
     await this.redis
       .pipeline()
       .zremrangebyscore(key, '-inf', `(${now - this.ttlSeconds * 1000}`)
-      .zremrangebyrank(key, 0, -(this.maxPerModel + 1))
-      .sadd(models, member)
+      .sadd(models, `${model.provider}:${model.label}`)
       .expire(models, this.ttlSeconds)
       .exec()
       .catch(() => {});

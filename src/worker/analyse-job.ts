@@ -9,6 +9,8 @@ import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
 import { withoutText, type VerdictStore } from '../verdicts/store.js';
+import type { AggregateKeys } from '../verdicts/aggregates.js';
+import { exchangeText, textKey } from '../verdicts/text.js';
 import { promptHash } from '../verdicts/prompt-hash.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
@@ -20,6 +22,8 @@ export interface AnalyseDeps {
   models: BoundedLabel;
   /** The optional judge (judge.enabled). */
   judge?: Judge;
+  /** Aggregates, indexes and console text stored with each verdict. */
+  aggregates?: AggregateKeys;
   /** Key of `prompt_hash` (from the variable `verdicts.promptHashKeyEnv` names); unkeyed when absent. */
   promptHashKey?: Buffer;
 }
@@ -80,10 +84,15 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   verdict.detection_lag_ms = Math.max(0, now - raw.endedAt);
   verdict.prompt_hash = promptHash(exchange, deps.promptHashKey);
 
-  const stored = await deps.store.putIfAbsent(config.capture.storeText ? verdict : withoutText(verdict));
+  const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
+  const kept = config.capture.storeText ? verdict : withoutText(verdict);
+  const writes = deps.aggregates?.writesFor(kept, labels.model, now);
+  if (writes && config.capture.storeText) {
+    writes.strings.push({ key: textKey(config.redis.prefix, verdict.id), value: JSON.stringify(exchangeText(exchange, { questionMaxChars: config.verdicts.questionMaxChars, responseMaxChars: config.detect.maxResponseChars })) });
+  }
+  const stored = await deps.store.putIfAbsent(kept, writes);
   if (!stored) return 'duplicate';
 
-  const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
   // Every per-model series moves together (by 0 when nothing happened), so a model's rates read
   // as a real 0 rather than as missing data.
   const claims = verdict.hallucination.claims;

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME } from '../queue/names.js';
 import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/batch.js';
 import { VerdictStore } from '../verdicts/store.js';
+import { aggregateKeys } from '../verdicts/aggregates.js';
 import { promptHashKey } from '../verdicts/prompt-hash.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
@@ -59,7 +60,8 @@ export function startWorker(opts: {
     opts.log({ env: config.verdicts.promptHashKeyEnv }, 'capture.storeText is false but prompt_hash is unkeyed: set the key variable so stored hashes cannot be matched against guessed prompts');
   }
 
-  const deps = { config, metrics, store, models, judge, promptHashKey: hashKey };
+  const aggregates = aggregateKeys(config);
+  const deps = { config, metrics, store, models, judge, aggregates, promptHashKey: hashKey };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {

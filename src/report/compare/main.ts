@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../../config/load.js';
 import { buildComparison, type Comparison } from './figures.js';
 import { comparisonHtml, comparisonText } from './render.js';
 import { CompareError, loadFromFile, loadFromRedis, parseModelSpec, specText, type Loaded, type Window } from './sources.js';
+import { embeddedSocket, parseRedisLocation, RedisSourceError, type RedisLocation } from '../from-redis.js';
 
 /**
  * `veracity report --compare MODEL_A MODEL_B`: which model fails less on the prompts both
@@ -23,7 +24,8 @@ with the largest score gaps. A model is its name, or provider:name (openai:…, 
   --since D        window ending now (or at --at): e.g. 90m, 24h, 7d (default 24h from Redis;
                    every verdict when reading a file)
   --verdicts F     read verdicts from a JSONL file instead of Redis
-  --redis URL      Redis holding the verdicts (default $REDIS_URL)
+  --redis R        Redis holding the verdicts: redis://, rediss:// or a unix socket path (default
+                   $REDIS_URL, else the embedded default's socket in redis.dataDir when serve runs)
   --prefix P       key prefix (default: redis.prefix from the config)
   --json F         also write the figures as JSON
   --out F          also write a self-contained HTML page
@@ -60,7 +62,7 @@ export async function compareMain(argv: string[], io: CompareIO = processIO): Pr
         compare: { type: 'boolean', default: false },
         since: { type: 'string' },
         verdicts: { type: 'string' },
-        redis: { type: 'string', default: process.env.REDIS_URL },
+        redis: { type: 'string' },
         prefix: { type: 'string' },
         json: { type: 'string' },
         out: { type: 'string' },
@@ -114,25 +116,32 @@ export async function compareMain(argv: string[], io: CompareIO = processIO): Pr
     if (fromFile) {
       loaded = await loadFromFile(values.verdicts!, specA, specB, window);
     } else {
-      if (!values.redis) return usage('no verdicts to read: give --redis URL (or set REDIS_URL), or --verdicts FILE');
+      let config;
       try {
-        new URL(values.redis);
-      } catch {
-        return usage('--redis is not a URL (redis://host:port)');
+        config = loadConfig().config;
+      } catch (err) {
+        if (err instanceof ConfigError) {
+          io.err(`veracity report: ${err.message}\n`);
+          return 2;
+        }
+        throw err;
       }
-      let prefix = values.prefix;
-      if (prefix === undefined) {
+      let location: RedisLocation;
+      const given = values.redis ?? (process.env.REDIS_URL || undefined);
+      if (given !== undefined) {
         try {
-          prefix = loadConfig().config.redis.prefix;
+          location = parseRedisLocation(given);
         } catch (err) {
-          if (err instanceof ConfigError) {
-            io.err(`veracity report: ${err.message}\n`);
-            return 2;
-          }
+          if (err instanceof RedisSourceError) return usage(err.message);
           throw err;
         }
+      } else {
+        const socket = embeddedSocket(config.redis.dataDir);
+        if (!socket) return usage('no verdicts to read: give --redis URL (or set REDIS_URL), or --verdicts FILE');
+        location = { socket };
       }
-      loaded = await loadFromRedis(values.redis, prefix, specA, specB, window!);
+      const prefix = values.prefix ?? config.redis.prefix;
+      loaded = await loadFromRedis(location, prefix, specA, specB, window!);
     }
   } catch (err) {
     if (err instanceof CompareError) {

@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
 import { VerdictStore } from '../../verdicts/store.js';
 import { OVERFLOW_LABEL } from '../../verdicts/model-index.js';
-import { describeTarget } from '../../redis/connection.js';
+import { connectReportRedis, describeLocation, type RedisLocation } from '../from-redis.js';
 import type { Measure, Scored } from './pairing.js';
 
 /** Where `report --compare` reads verdicts: Redis (the per-model index) or a JSONL file. */
@@ -211,16 +211,15 @@ export async function loadFromFile(path: string, specA: ModelSpec, specB: ModelS
  * shared `other` ones (a model past the label bound), read in the window and kept when the
  * verdict's own model matches. Verdicts that expired since they were indexed are simply gone.
  */
-export async function loadFromRedis(url: string, prefix: string, specA: ModelSpec, specB: ModelSpec, window: Window): Promise<Loaded> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, retryStrategy: () => null });
-  redis.on('error', () => {});
-  const c = new Collector(specA, specB, window, `${describeTarget({ url })} (prefix ${prefix})`);
+export async function loadFromRedis(location: RedisLocation, prefix: string, specA: ModelSpec, specB: ModelSpec, window: Window): Promise<Loaded> {
+  const c = new Collector(specA, specB, window, `${describeLocation(location)} (prefix ${prefix})`);
+  let redis: Redis;
   try {
-    try {
-      await redis.connect();
-    } catch (err) {
-      throw new CompareError('VERACITY_ERR_COMPARE_REDIS', `cannot reach Redis at ${describeTarget({ url })}: ${(err as Error).message}`);
-    }
+    redis = await connectReportRedis(location);
+  } catch (err) {
+    throw new CompareError('VERACITY_ERR_COMPARE_REDIS', (err as Error).message);
+  }
+  try {
     const store = new VerdictStore(redis, prefix, 1);
     const indexed = await store.index.models();
     for (const spec of [specA, specB]) {
