@@ -10,6 +10,7 @@ import { aggregateKeys } from '../verdicts/aggregates.js';
 import { promptHashKey } from '../verdicts/prompt-hash.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
+import { Sampler } from '../sampling/sampler.js';
 
 export interface AnalysisWorker {
   /** Stops taking jobs and waits for active ones; `force` abandons them (they are retried elsewhere). */
@@ -54,14 +55,15 @@ export function startWorker(opts: {
     modelLabels: new BoundedLabel(config.metrics.models, config.metrics.maxModels),
   });
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
-  const judge = Judge.fromConfig(config, process.env, metrics);
+  const judge = Judge.fromConfig(config, process.env, metrics, opts.client);
+  const sampler = Sampler.fromConfig(config, process.env, opts.client, metrics, models);
   const hashKey = promptHashKey(config.verdicts.promptHashKeyEnv);
   if (!hashKey && !config.capture.storeText) {
     opts.log({ env: config.verdicts.promptHashKeyEnv }, 'capture.storeText is false but prompt_hash is unkeyed: set the key variable so stored hashes cannot be matched against guessed prompts');
   }
 
   const aggregates = aggregateKeys(config);
-  const deps = { config, metrics, store, models, judge, aggregates, promptHashKey: hashKey };
+  const deps = { config, metrics, store, models, judge, sampler, aggregates, promptHashKey: hashKey };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
@@ -131,6 +133,7 @@ export function startWorker(opts: {
       clearInterval(poll);
       await worker.close(force);
       await queue.close().catch(() => {});
+      await sampler?.close();
     },
   };
 }
