@@ -77,6 +77,11 @@ export interface Verdict {
   truncated?: { response?: boolean; context?: boolean };
   /** Remote scoring's part (detect.remote): its exchange score and how many claims it scored. */
   remote?: { name: string; score: number; claims: number };
+  /**
+   * Fingerprint of what the model was asked (context parts and question, normalised; not the
+   * model or sampling parameters): verdicts with equal hashes answered the same prompt.
+   */
+  prompt_hash?: string;
   /** The answer's tool calls held to the tools the request declared; absent when it made none. */
   tool_calls?: ToolCallsVerdict;
 }
