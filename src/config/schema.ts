@@ -107,6 +107,7 @@ export const ConfigSchema = z.strictObject({
       /**
        * Share of Redis's maxmemory (any Redis that has one) above which the proxy queues no new
        * exchanges (dropped, reason redis_full), so the rest is left for the verdicts of those queued.
+       * 1 turns it off: new exchanges are queued until Redis itself refuses them.
        */
       memoryHighWater: z.number().gt(0).max(1).default(0.9),
       /** How often Redis's memory is read (INFO) for /metrics and the high-water mark, ms. */

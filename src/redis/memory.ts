@@ -54,9 +54,9 @@ export class RedisMemoryMonitor {
     if (this.timer) clearInterval(this.timer);
   }
 
-  /** Redis is over the high-water mark of its maxmemory, as last read. */
+  /** Redis is over the high-water mark of its maxmemory, as last read (never with a mark of 1: Redis's own limit decides). */
   get full(): boolean {
-    return !!this.last && this.last.max > 0 && this.last.used >= this.options.highWater * this.last.max;
+    return !!this.last && this.last.max > 0 && this.options.highWater < 1 && this.last.used >= this.options.highWater * this.last.max;
   }
 
   async poll(): Promise<void> {

@@ -1,0 +1,116 @@
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { metricSum, waitFor200, type CliProcess } from './helpers/processes.js';
+import { alive, chat, output, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
+
+// Several Veracity processes on one data directory without REDIS_URL share one private
+// redis-server: the first starts it, the others use it; when the starter goes (cleanly or by
+// kill -9) one of the others starts it again from the snapshot it saved; the last to leave
+// stops it. Real processes, a real redis-server.
+
+let upstream: FakeUpstream;
+const procs: CliProcess[] = [];
+t.before(async () => {
+  upstream = await startUpstream();
+});
+t.teardown(async () => {
+  for (const p of procs) p.kill('SIGKILL');
+  await upstream.close();
+});
+
+const SHARING = /sharing the private redis-server \(pid (\d+)/;
+
+t.test('two serve started together on one directory: one server, shared; kill -9 of its starter, the other takes over', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-two-'));
+  const [a, b] = await Promise.all([runEmbedded('serve', dir, upstream.url), runEmbedded('serve', dir, upstream.url)]);
+  procs.push(a, b);
+  await Promise.all([a, b].map((p) => waitFor200(`http://127.0.0.1:${p.port}/readyz`, 90_000)));
+  const owner = startedPid(output(a)) ? a : b;
+  const other = owner === a ? b : a;
+  const redisPid = startedPid(output(owner))!;
+  t.notOk(startedPid(output(other)), 'only one of them started a server');
+  t.equal(Number(SHARING.exec(output(other))?.[1]), redisPid, 'the other says it shares that server');
+  t.same(redisServersIn(dir), [redisPid], 'one redis-server on the directory');
+
+  const x = await chat(owner.port);
+  const y = await chat(other.port);
+  for (const [p, id] of [[owner, x.id], [other, y.id], [owner, y.id], [other, x.id]] as const) {
+    await until(`verdict ${id} through ${p.port}`, 20_000, async () => (await verdictStatus(p.port, id)) === 200);
+  }
+  t.pass('each sees the verdicts of both');
+
+  owner.kill('SIGKILL');
+  await owner.exited;
+  const newPid = await until('the survivor to take the server over', 60_000, () => startedPid(output(other)));
+  t.not(newPid, redisPid, 'a new server');
+  t.notOk(alive(redisPid), 'the old one is gone');
+  t.match(output(other), /has stopped or is stopping; taking it over/, 'the log says what happened');
+  t.same(redisServersIn(dir), [newPid], 'still one redis-server on the directory');
+  await waitFor200(`http://127.0.0.1:${other.port}/readyz`, 20_000);
+  t.equal(await verdictStatus(other.port, x.id), 200, 'verdicts from before the kill are there');
+  t.equal(await verdictStatus(other.port, y.id), 200);
+  const z = await until('an exchange analysed after the takeover', 30_000, async () => {
+    const r = await chat(other.port);
+    for (let i = 0; i < 40; i++) {
+      if ((await verdictStatus(other.port, r.id)) === 200) return r;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return undefined;
+  });
+  other.kill('SIGTERM');
+  t.equal((await other.exited).code, 0, 'the survivor exits cleanly');
+  t.same(redisServersIn(dir), [], 'the last to leave stopped the server');
+  const keys = await snapshotKeys(dir, 'veracity:verdict:*');
+  t.ok([x.id, y.id, z.id].every((id) => keys.includes(`veracity:verdict:${id}`)), 'nothing was overwritten: the snapshot holds all three verdicts');
+});
+
+t.test('proxy and worker without REDIS_URL share one server; the last to leave stops it', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-split-'));
+  const proxy = await runEmbedded('proxy', dir, upstream.url);
+  procs.push(proxy);
+  await waitFor200(`http://127.0.0.1:${proxy.port}/readyz`, 60_000);
+  const redisPid = startedPid(output(proxy))!;
+  const worker = await runEmbedded('worker', dir, upstream.url);
+  procs.push(worker);
+  await waitFor200(`http://127.0.0.1:${worker.port}/readyz`, 60_000);
+  t.equal(Number(SHARING.exec(output(worker))?.[1]), redisPid, 'the worker shares the proxy\'s server');
+  t.same(redisServersIn(dir), [redisPid], 'one redis-server');
+
+  const one = await chat(proxy.port);
+  await until('the worker\'s verdict', 20_000, async () => (await verdictStatus(proxy.port, one.id)) === 200);
+  const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
+  t.equal(metricSum(metrics, 'veracity_checks_total'), 1, 'the worker analysed it');
+  t.ok(metricSum(metrics, 'veracity_redis_memory_used_bytes') > 0, 'the worker reports Redis memory');
+
+  // The proxy started the server; stopping it stops the server, and the worker starts it again.
+  proxy.kill('SIGTERM');
+  t.equal((await proxy.exited).code, 0);
+  const workerPid = await until('the worker to take over', 60_000, () => startedPid(output(worker)));
+  t.same(redisServersIn(dir), [workerPid], 'one redis-server, now the worker\'s');
+  const again = await runEmbedded('proxy', dir, upstream.url);
+  procs.push(again);
+  await waitFor200(`http://127.0.0.1:${again.port}/readyz`, 60_000);
+  t.equal(Number(SHARING.exec(output(again))?.[1]), workerPid, 'a new proxy shares the worker\'s server');
+  t.equal(await verdictStatus(again.port, one.id), 200, 'the verdict from before is still there');
+  const two = await until('an exchange analysed after the handover', 30_000, async () => {
+    const r = await chat(again.port);
+    for (let i = 0; i < 40; i++) {
+      if ((await verdictStatus(again.port, r.id)) === 200) return r;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    return undefined;
+  });
+  t.ok(two.id, 'new exchanges are analysed');
+
+  again.kill('SIGTERM');
+  t.equal((await again.exited).code, 0);
+  t.same(redisServersIn(dir), [workerPid], 'a sharing process leaving does not stop the server');
+  worker.kill('SIGTERM');
+  t.equal((await worker.exited).code, 0);
+  t.same(redisServersIn(dir), [], 'the last to leave stopped it');
+  const keys = await snapshotKeys(dir, 'veracity:verdict:*');
+  t.ok(keys.includes(`veracity:verdict:${one.id}`) && keys.includes(`veracity:verdict:${two.id}`), 'both verdicts are in the snapshot');
+});
