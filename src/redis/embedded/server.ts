@@ -164,6 +164,7 @@ async function launch(options: ServerOptions): Promise<Server> {
 
   let output = '';
   let ready = false;
+  let stopping = false;
   const onOutput = (d: Buffer) => {
     const text = d.toString();
     if (!ready) {
@@ -171,10 +172,10 @@ async function launch(options: ServerOptions): Promise<Server> {
       return;
     }
     // Once running, Redis speaks at warning level only when something is wrong (a snapshot that
-    // cannot be written, a fork that failed): those lines go to Veracity's log.
+    // cannot be written, a fork that failed) or when it shuts down: the former are warnings.
     for (const line of text.split('\n')) {
       const msg = /^\d+:[A-Z] [^#]*# (.*)$/.exec(line)?.[1];
-      if (msg) options.warn(`redis-server: ${msg}`);
+      if (msg) (stopping ? options.log : options.warn)(`redis-server: ${msg}`);
     }
   };
   child.stdout!.on('data', onOutput);
@@ -208,6 +209,7 @@ async function launch(options: ServerOptions): Promise<Server> {
     exited,
     async stop() {
       if (dead) return;
+      stopping = true;
       child.kill('SIGTERM');
       const timer = setTimeout(() => {
         options.error(`redis-server (pid ${pid}) did not exit within 60 s of SIGTERM: killed, its last snapshot may be older`);
