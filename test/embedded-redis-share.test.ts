@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
-import { metricSum, waitFor200, type CliProcess } from './helpers/processes.js';
+import { waitFor200, type CliProcess } from './helpers/processes.js';
 import { alive, chat, output, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
 
 // Several Veracity processes on one data directory without REDIS_URL share one private
@@ -42,9 +42,11 @@ t.test('two serve started together on one directory: one server, shared; kill -9
   }
   t.pass('each sees the verdicts of both');
 
+  const killedAt = Date.now();
   owner.kill('SIGKILL');
   await owner.exited;
   const newPid = await until('the survivor to take the server over', 60_000, () => startedPid(output(other)));
+  t.comment(`the survivor had a server of its own ${Date.now() - killedAt} ms after kill -9 of the starter`);
   t.not(newPid, redisPid, 'a new server');
   t.notOk(alive(redisPid), 'the old one is gone');
   t.match(output(other), /has stopped or is stopping; taking it over/, 'the log says what happened');
@@ -65,52 +67,4 @@ t.test('two serve started together on one directory: one server, shared; kill -9
   t.same(redisServersIn(dir), [], 'the last to leave stopped the server');
   const keys = await snapshotKeys(dir, 'veracity:verdict:*');
   t.ok([x.id, y.id, z.id].every((id) => keys.includes(`veracity:verdict:${id}`)), 'nothing was overwritten: the snapshot holds all three verdicts');
-});
-
-t.test('proxy and worker without REDIS_URL share one server; the last to leave stops it', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'veracity-split-'));
-  const proxy = await runEmbedded('proxy', dir, upstream.url);
-  procs.push(proxy);
-  await waitFor200(`http://127.0.0.1:${proxy.port}/readyz`, 60_000);
-  const redisPid = startedPid(output(proxy))!;
-  const worker = await runEmbedded('worker', dir, upstream.url);
-  procs.push(worker);
-  await waitFor200(`http://127.0.0.1:${worker.port}/readyz`, 60_000);
-  t.equal(Number(SHARING.exec(output(worker))?.[1]), redisPid, 'the worker shares the proxy\'s server');
-  t.same(redisServersIn(dir), [redisPid], 'one redis-server');
-
-  const one = await chat(proxy.port);
-  await until('the worker\'s verdict', 20_000, async () => (await verdictStatus(proxy.port, one.id)) === 200);
-  const metrics = await (await fetch(`http://127.0.0.1:${worker.port}/metrics`)).text();
-  t.equal(metricSum(metrics, 'veracity_checks_total'), 1, 'the worker analysed it');
-  t.ok(metricSum(metrics, 'veracity_redis_memory_used_bytes') > 0, 'the worker reports Redis memory');
-
-  // The proxy started the server; stopping it stops the server, and the worker starts it again.
-  proxy.kill('SIGTERM');
-  t.equal((await proxy.exited).code, 0);
-  const workerPid = await until('the worker to take over', 60_000, () => startedPid(output(worker)));
-  t.same(redisServersIn(dir), [workerPid], 'one redis-server, now the worker\'s');
-  const again = await runEmbedded('proxy', dir, upstream.url);
-  procs.push(again);
-  await waitFor200(`http://127.0.0.1:${again.port}/readyz`, 60_000);
-  t.equal(Number(SHARING.exec(output(again))?.[1]), workerPid, 'a new proxy shares the worker\'s server');
-  t.equal(await verdictStatus(again.port, one.id), 200, 'the verdict from before is still there');
-  const two = await until('an exchange analysed after the handover', 30_000, async () => {
-    const r = await chat(again.port);
-    for (let i = 0; i < 40; i++) {
-      if ((await verdictStatus(again.port, r.id)) === 200) return r;
-      await new Promise((res) => setTimeout(res, 100));
-    }
-    return undefined;
-  });
-  t.ok(two.id, 'new exchanges are analysed');
-
-  again.kill('SIGTERM');
-  t.equal((await again.exited).code, 0);
-  t.same(redisServersIn(dir), [workerPid], 'a sharing process leaving does not stop the server');
-  worker.kill('SIGTERM');
-  t.equal((await worker.exited).code, 0);
-  t.same(redisServersIn(dir), [], 'the last to leave stopped it');
-  const keys = await snapshotKeys(dir, 'veracity:verdict:*');
-  t.ok(keys.includes(`veracity:verdict:${one.id}`) && keys.includes(`veracity:verdict:${two.id}`), 'both verdicts are in the snapshot');
 });

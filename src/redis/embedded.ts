@@ -153,11 +153,20 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
           shutdownError = await shutdownSave(r.socket);
         }
       }
+      if (shutdownError) {
+        // A server that cannot save keeps its data in memory rather than exit: leave it be.
+        throw new EmbeddedRedisError(
+          'VERACITY_ERR_REDIS_LOCKED',
+          `the Redis data directory ${dataDir} is held by redis-server pid ${r?.redis}, whose Veracity process (pid ${r?.owner}) has gone, ` +
+            `and it cannot save its snapshot to stop ("${shutdownError}"; a full or read-only disk?). It keeps the data in memory until it can: ` +
+            `free space there and start again (Veracity asks it to SHUTDOWN SAVE first), or kill ${r?.redis} to give that data up`,
+        );
+      }
       if (Date.now() > deadline) {
         throw new EmbeddedRedisError(
           'VERACITY_ERR_REDIS_LOCKED',
           `the Redis data directory ${dataDir} is locked (${lockPath}) but no private redis-server of a running Veracity process answers there` +
-            (r ? ` (lock record: Veracity pid ${r.owner}, redis-server pid ${r.redis}${shutdownError ? `, which refused to stop: ${shutdownError}` : ''})` : '') +
+            (r ? ` (lock record: Veracity pid ${r.owner}, redis-server pid ${r.redis})` : '') +
             `; find the holder with \`fuser -v ${lockPath}\`, or use another redis.dataDir, ${USE_REDIS_URL}`,
         );
       }
@@ -168,9 +177,10 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   // A sharing process watches the server's starter and the server: when either is gone it
   // attaches again, which starts the server once the old one has saved and released the lock.
   let reattaching = false;
+  let retryAt = 0;
   const watchOwner = () => {
     watch = setInterval(() => {
-      if (stopping || reattaching || role !== 'shared' || !record) return;
+      if (stopping || reattaching || role !== 'shared' || !record || Date.now() < retryAt) return;
       if (isAlive(record.owner) && isAlive(record.redis)) return;
       reattaching = true;
       const gone = record;
@@ -183,7 +193,8 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
         },
         (err: Error) => {
           reattaching = false;
-          log.error(`could not take over the private redis-server: ${err.message}; trying again`);
+          retryAt = Date.now() + 10_000;
+          log.error(`could not take over the private redis-server: ${err.message}; trying again in 10 s`);
         },
       );
     }, WATCH_MS);
@@ -209,8 +220,11 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
       stopping = true;
       if (watch) clearInterval(watch);
       if (role !== 'owner' || !server) return;
-      await server.stop();
-      rmSync(pidPath, { force: true });
+      if (await server.stop()) {
+        try {
+          rmSync(pidPath, { force: true });
+        } catch {}
+      }
       lock?.release();
     },
   };

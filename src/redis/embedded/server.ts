@@ -26,8 +26,12 @@ export interface Server {
   pid: number;
   /** Settles when the process has exited, with how it ended. */
   exited: Promise<string>;
-  /** SIGTERM (Redis saves its snapshot, then exits), SIGKILL only if it has not exited after a minute. */
-  stop(): Promise<void>;
+  /**
+   * SIGTERM: Redis saves its snapshot, then exits. If it cannot save (a full disk), Redis stays up
+   * with the data in memory, and so it is left, said loudly; SIGKILL only for a server that neither
+   * exits nor says why within a minute. True when the server has exited.
+   */
+  stop(): Promise<boolean>;
 }
 
 /** The version of a redis-server binary, refused when BullMQ would refuse it. */
@@ -165,6 +169,8 @@ async function launch(options: ServerOptions): Promise<Server> {
   let output = '';
   let ready = false;
   let stopping = false;
+  let cannotExit: ((why: string) => void) | undefined;
+  const refusedToExit = new Promise<string>((r) => (cannotExit = r));
   const onOutput = (d: Buffer) => {
     const text = d.toString();
     if (!ready) {
@@ -175,7 +181,10 @@ async function launch(options: ServerOptions): Promise<Server> {
     // cannot be written, a fork that failed) or when it shuts down: the former are warnings.
     for (const line of text.split('\n')) {
       const msg = /^\d+:[A-Z] [^#]*# (.*)$/.exec(line)?.[1];
-      if (msg) (stopping ? options.log : options.warn)(`redis-server: ${msg}`);
+      if (!msg) continue;
+      const trouble = /error|fail|can't|cannot|unable/i.test(msg);
+      (stopping && !trouble ? options.log : options.warn)(`redis-server: ${msg}`);
+      if (stopping && /can't exit/i.test(msg)) cannotExit?.(msg);
     }
   };
   child.stdout!.on('data', onOutput);
@@ -208,15 +217,26 @@ async function launch(options: ServerOptions): Promise<Server> {
     pid,
     exited,
     async stop() {
-      if (dead) return;
+      if (dead) return true;
       stopping = true;
       child.kill('SIGTERM');
-      const timer = setTimeout(() => {
+      let timer: NodeJS.Timeout | undefined;
+      const hung = new Promise<'hung'>((r) => (timer = setTimeout(() => r('hung'), 60_000)));
+      const outcome = await Promise.race([exited.then(() => 'exited' as const), refusedToExit, hung]);
+      clearTimeout(timer);
+      if (outcome === 'hung') {
         options.error(`redis-server (pid ${pid}) did not exit within 60 s of SIGTERM: killed, its last snapshot may be older`);
         child.kill('SIGKILL');
-      }, 60_000);
-      await exited;
-      clearTimeout(timer);
+        await exited;
+      } else if (outcome !== 'exited') {
+        options.error(
+          `redis-server (pid ${pid}) could not save its snapshot in ${dataDir} ("${outcome}"; a full or read-only disk?) and stays up ` +
+            `with the data in memory rather than lose it. Free space there, then stop it with \`redis-cli -s ${socket} shutdown save\`, ` +
+            'or start Veracity again, which does that first.',
+        );
+        return false;
+      }
+      return true;
     },
   };
 }
