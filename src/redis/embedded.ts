@@ -74,6 +74,8 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
   let stopping = false;
   let watch: NodeJS.Timeout | undefined;
   let restarts: number[] = [];
+  /** A restart or takeover under way, which stop() lets finish before it stops what it started. */
+  let pending: Promise<unknown> | undefined;
 
   const becomeOwner = async (held: DirectoryLock): Promise<void> => {
     await checkVersion(options.binary, log.warn);
@@ -96,7 +98,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     record = { owner: process.pid, redis: server.pid, socket, started };
     const mine = server;
     void mine.exited.then((how) => {
-      if (!stopping && server === mine) void restartAfterCrash(how);
+      if (!stopping && server === mine) pending = restartAfterCrash(how);
     });
   };
 
@@ -124,6 +126,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     const shutdownSent = new Set<number>();
     let shutdownError = '';
     for (;;) {
+      if (stopping) return; // a takeover cut short by stop(): start nothing that would outlive it
       const held = await DirectoryLock.tryAcquire(lockPath);
       if (held) {
         try {
@@ -185,9 +188,10 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
       reattaching = true;
       const gone = record;
       log.warn(`the private redis-server (pid ${gone.redis}) started by Veracity pid ${gone.owner} has stopped or is stopping; taking it over`);
-      attach().then(
+      pending = attach().then(
         () => {
           reattaching = false;
+          if (stopping) return;
           if (role === 'owner') log.info(`took over the private redis-server: pid ${server!.pid}, socket ${socket}, data in ${dataDir}`);
           else log.info(`sharing the private redis-server (pid ${record!.redis}) now started by Veracity pid ${record!.owner}`);
         },
@@ -219,6 +223,7 @@ export async function startEmbeddedRedis(options: EmbeddedRedisOptions): Promise
     async stop() {
       stopping = true;
       if (watch) clearInterval(watch);
+      await pending;
       if (role !== 'owner' || !server) return;
       if (await server.stop()) {
         try {
@@ -305,8 +310,9 @@ async function stopUnlockedServer(dataDir: string, socket: string, pidPath: stri
 }
 
 async function serverOn(socket: string): Promise<{ pid: number; dir: string } | undefined> {
-  if ((await probe(socket)) !== 'ready') return undefined;
-  const client = new Redis({ path: socket, lazyConnect: true, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  // A server still loading its snapshot answers INFO and CONFIG, and counts as found.
+  if ((await probe(socket)) === 'down') return undefined;
+  const client = new Redis({ path: socket, lazyConnect: true, enableReadyCheck: false, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   client.on('error', () => {});
   try {
     await client.connect();
