@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
-import { CLI, runCli, waitFor200, type CliProcess } from './helpers/processes.js';
-import { output, runEmbedded, until } from './helpers/embedded.js';
+import { CLI, runCli, type CliProcess } from './helpers/processes.js';
+import { output, ready, runEmbedded, until } from './helpers/embedded.js';
 
 // The embedded default in bad states: each one a clear error naming what to do, or a loud message
 // and a working start, never silent loss and never a restart loop. Real processes, a real
@@ -77,7 +77,7 @@ t.test('a damaged veracity.rdb is moved aside, said loudly, and Redis starts emp
 
   const first = await runEmbedded('proxy', dir, upstream.url);
   procs.push(first);
-  await waitFor200(`http://127.0.0.1:${first.port}/readyz`, 60_000);
+  await ready(first);
   t.match(output(first), /THE REDIS SNAPSHOT .*veracity\.rdb IS DAMAGED \(Unexpected EOF reading RDB file\)/, 'a loud message with the checker\'s finding');
   const aside = readdirSync(dir).filter((f) => f.startsWith('veracity.rdb.corrupt-'));
   t.equal(aside.length, 1, `moved aside with a timestamp: ${aside[0]}`);
@@ -88,7 +88,7 @@ t.test('a damaged veracity.rdb is moved aside, said loudly, and Redis starts emp
 
   const second = await runEmbedded('proxy', dir, upstream.url);
   procs.push(second);
-  await waitFor200(`http://127.0.0.1:${second.port}/readyz`, 60_000);
+  await ready(second);
   t.notMatch(output(second), /DAMAGED/, 'the next start is an ordinary one');
   t.equal(readdirSync(dir).filter((f) => f.startsWith('veracity.rdb.corrupt-')).length, 1, 'nothing more moved aside');
   second.kill('SIGTERM');
@@ -99,7 +99,7 @@ t.test('a socket path over the 107 bytes of sun_path: a shorter one in the tempo
   const dir = join(mkdtempSync(join(tmpdir(), 'veracity-long-')), 'd'.repeat(100));
   const proxy = await runEmbedded('proxy', dir, upstream.url);
   procs.push(proxy);
-  await waitFor200(`http://127.0.0.1:${proxy.port}/readyz`, 60_000);
+  await ready(proxy);
   const used = /using (\S+\.sock)/.exec(output(proxy))?.[1];
   t.match(output(proxy), /redis\.sock is \d+ bytes, over the 107 a unix socket path may have/, 'says why');
   t.ok(used && used.startsWith(tmpdir()) && existsSync(used), `and which path it uses instead (${used})`);

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
-import { waitFor200, type CliProcess } from './helpers/processes.js';
-import { alive, chat, output, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
+import type { CliProcess } from './helpers/processes.js';
+import { alive, chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
 
 // The private redis-server of the embedded default against crashes: kill -9 of its Veracity
 // process, a restart on the same directory, a server left behind by an earlier version. Real processes, a real redis-server; every process
@@ -35,7 +35,7 @@ t.test('kill -9 of serve: its redis-server saves and goes; a restart finds one s
   const dir = join(mkdtempSync(join(tmpdir(), 'veracity-crash-')), 'redis');
   const first = await runEmbedded('serve', dir, upstream.url);
   procs.push(first);
-  await waitFor200(`http://127.0.0.1:${first.port}/readyz`, 60_000);
+  await ready(first);
   const redisPid = await started(first);
   t.ok(alive(redisPid), `private redis-server running (pid ${redisPid})`);
   t.equal(readFileSync(join(dir, 'redis.pid'), 'utf8').trim(), String(redisPid), 'the pid file names it');
@@ -57,7 +57,7 @@ t.test('kill -9 of serve: its redis-server saves and goes; a restart finds one s
 
   const second = await runEmbedded('serve', dir, upstream.url);
   procs.push(second);
-  await waitFor200(`http://127.0.0.1:${second.port}/readyz`, 60_000);
+  await ready(second);
   const secondPid = await started(second);
   t.same(redisServersIn(dir), [secondPid], 'exactly one redis-server on the directory after the restart');
   t.equal(await verdictStatus(second.port, one.id), 200, 'the first run\'s verdict is served by the second');
@@ -88,7 +88,7 @@ t.test('a redis-server left by an earlier version (no lock) is stopped with SHUT
 
   const serve = await runEmbedded('serve', dir, upstream.url);
   procs.push(serve);
-  await waitFor200(`http://127.0.0.1:${serve.port}/readyz`, 60_000);
+  await ready(serve);
   const pid = await started(serve);
   t.match(output(serve), new RegExp(`redis-server from an earlier run \\(pid ${legacy.pid}\\).*SHUTDOWN SAVE`), 'the log says what it found and did');
   t.notOk(alive(legacy.pid!), 'the earlier server is gone');

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { freePort } from './helpers/redis.js';
 import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { CLI, metricSum, waitFor200, type CliProcess } from './helpers/processes.js';
-import { alive, chat, output, redisServersIn, runEmbedded, startedPid, until } from './helpers/embedded.js';
+import { alive, chat, output, ready, redisServersIn, runEmbedded, startedPid, until } from './helpers/embedded.js';
 
 // The private redis-server on a disk that stops taking its snapshot (full, or read-only): Redis
 // refuses writes, the proxy serves requests and counts the drops, and on stop the server keeps its
@@ -53,7 +53,7 @@ t.test('the private Redis on a disk that refuses its snapshot: writes refused an
     if (child.exitCode === null) child.kill('SIGKILL');
     if (redisPid && alive(redisPid)) process.kill(redisPid, 'SIGKILL');
   });
-  await waitFor200(`http://127.0.0.1:${port}/readyz`, 60_000);
+  await waitFor200(`http://127.0.0.1:${port}/readyz`, 90_000);
   redisPid = startedPid(out)!;
 
   const client = new Redis({ path: join(dir, 'redis.sock'), maxRetriesPerRequest: 1 });
@@ -81,7 +81,7 @@ t.test('the private Redis on a disk that refuses its snapshot: writes refused an
   chmodSync(dir, 0o700);
   const next = await runEmbedded('proxy', dir, upstream.url, { VERACITY_CONFIG: cfg });
   procs.push(next);
-  await waitFor200(`http://127.0.0.1:${next.port}/readyz`, 60_000);
+  await ready(next);
   t.match(output(next), /has gone; waiting for the server to save and stop/, 'the next start says what it found', { out: output(next) });
   t.notOk(alive(redisPid), 'the old server saved and stopped');
   const check = new Redis({ path: join(dir, 'redis.sock'), maxRetriesPerRequest: 1 });

@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
-import { waitFor200, type CliProcess } from './helpers/processes.js';
-import { alive, chat, output, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
+import type { CliProcess } from './helpers/processes.js';
+import { alive, chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
 
 // Several Veracity processes on one data directory without REDIS_URL share one private
 // redis-server: the first starts it, the others use it; when the starter goes (cleanly or by
@@ -27,7 +27,7 @@ t.test('two serve started together on one directory: one server, shared; kill -9
   const dir = mkdtempSync(join(tmpdir(), 'veracity-two-'));
   const [a, b] = await Promise.all([runEmbedded('serve', dir, upstream.url), runEmbedded('serve', dir, upstream.url)]);
   procs.push(a, b);
-  await Promise.all([a, b].map((p) => waitFor200(`http://127.0.0.1:${p.port}/readyz`, 90_000)));
+  await Promise.all([a, b].map((p) => ready(p)));
   const owner = startedPid(output(a)) ? a : b;
   const other = owner === a ? b : a;
   const redisPid = startedPid(output(owner))!;
@@ -51,7 +51,7 @@ t.test('two serve started together on one directory: one server, shared; kill -9
   t.notOk(alive(redisPid), 'the old one is gone');
   t.match(output(other), /has stopped or is stopping; taking it over/, 'the log says what happened');
   t.same(redisServersIn(dir), [newPid], 'still one redis-server on the directory');
-  await waitFor200(`http://127.0.0.1:${other.port}/readyz`, 20_000);
+  await ready(other);
   t.equal(await verdictStatus(other.port, x.id), 200, 'verdicts from before the kill are there');
   t.equal(await verdictStatus(other.port, y.id), 200);
   const z = await until('an exchange analysed after the takeover', 30_000, async () => {

@@ -3,8 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
-import { metricSum, waitFor200, type CliProcess } from './helpers/processes.js';
-import { chat, output, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
+import { metricSum, type CliProcess } from './helpers/processes.js';
+import { chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
 
 // `proxy` and `worker` as two processes on one data directory without REDIS_URL: one private
 // redis-server, shared; the proxy that started it leaves and the worker carries on with a server
@@ -27,11 +27,11 @@ t.test('proxy and worker without REDIS_URL share one server; the last to leave s
   const dir = mkdtempSync(join(tmpdir(), 'veracity-split-'));
   const proxy = await runEmbedded('proxy', dir, upstream.url);
   procs.push(proxy);
-  await waitFor200(`http://127.0.0.1:${proxy.port}/readyz`, 60_000);
+  await ready(proxy);
   const redisPid = startedPid(output(proxy))!;
   const worker = await runEmbedded('worker', dir, upstream.url);
   procs.push(worker);
-  await waitFor200(`http://127.0.0.1:${worker.port}/readyz`, 60_000);
+  await ready(worker);
   t.equal(Number(SHARING.exec(output(worker))?.[1]), redisPid, 'the worker shares the proxy\'s server');
   t.same(redisServersIn(dir), [redisPid], 'one redis-server');
 
@@ -50,7 +50,7 @@ t.test('proxy and worker without REDIS_URL share one server; the last to leave s
   t.same(redisServersIn(dir), [workerPid], 'one redis-server, now the worker\'s');
   const again = await runEmbedded('proxy', dir, upstream.url);
   procs.push(again);
-  await waitFor200(`http://127.0.0.1:${again.port}/readyz`, 60_000);
+  await ready(again);
   t.equal(Number(SHARING.exec(output(again))?.[1]), workerPid, 'a new proxy shares the worker\'s server');
   t.equal(await verdictStatus(again.port, one.id), 200, 'the verdict from before is still there');
   const two = await until('an exchange analysed after the handover', 30_000, async () => {

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { freePort } from './helpers/redis.js';
 import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { metricSum, runCli, waitFor200, type CliProcess } from './helpers/processes.js';
-import { chat, output, runEmbedded, until } from './helpers/embedded.js';
+import { chat, output, ready, runEmbedded, until } from './helpers/embedded.js';
 
 // Redis that refuses writes, for want of memory (maxmemory, noeviction) or of a disk to save to:
 // requests are still served, analyses are dropped and counted by reason, and the log says why.
@@ -38,7 +38,7 @@ t.test('the private Redis at a tiny maxmemory refuses writes (OOM): requests ser
     VERACITY_CONFIG: config(dir, 'redis:\n  memoryHighWater: 1\n  memoryPollMs: 200\n'),
   });
   procs.push(proxy);
-  await waitFor200(`http://127.0.0.1:${proxy.port}/readyz`, 60_000);
+  await ready(proxy);
   t.match(output(proxy), /maxmemory 1 MiB from redis\.maxmemory, policy noeviction/, 'the start line gives the limit and the policy');
   for (let i = 0; i < 3; i++) t.equal((await chat(proxy.port)).status, 200, 'the request is served');
   const text = await until('the refusals to be counted', 20_000, async () => {
@@ -61,7 +61,7 @@ t.test('over the high-water mark the proxy queues nothing new, leaving the rest 
     VERACITY_CONFIG: config(dir, 'redis:\n  memoryHighWater: 0.001\n  memoryPollMs: 200\n'),
   });
   procs.push(proxy);
-  await waitFor200(`http://127.0.0.1:${proxy.port}/readyz`, 60_000);
+  await ready(proxy);
   await until('the high-water warning', 20_000, () => /over redis\.memoryHighWater 0\.001/.test(output(proxy)));
   t.equal((await chat(proxy.port)).status, 200, 'the request is served');
   const text = await until('the drop to be counted', 20_000, async () => {
@@ -101,7 +101,7 @@ t.test('a Redis that cannot save its snapshot (its disk gone) refuses writes: MI
     VERACITY_CONFIG: config(mkdtempSync(join(tmpdir(), 'veracity-misconf-cfg-')), 'redis:\n  memoryPollMs: 200\n'),
   });
   procs.push(proxy);
-  await waitFor200(`http://127.0.0.1:${proxyPort}/readyz`, 60_000);
+  await waitFor200(`http://127.0.0.1:${proxyPort}/readyz`, 90_000);
   t.equal((await chat(proxyPort)).status, 200, 'the request is served');
   await until('the drop to be counted', 20_000, async () => metricSum(await metricsOf(proxyPort), 'veracity_analysis_dropped_total', 'reason="redis_cannot_persist"') === 1);
   t.match(output(proxy), /Redis refuses writes \(\\"MISCONF/, 'the log line quotes Redis');

@@ -106,3 +106,19 @@ export async function runEmbedded(mode: 'serve' | 'proxy' | 'worker', dataDir: s
 export function output(p: CliProcess): string {
   return p.stdout() + p.stderr();
 }
+
+/** Waits for a CLI process's /readyz; on failure the error carries the end of what it printed. */
+export async function ready(p: CliProcess & { port: number }, ms = 90_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${p.port}/readyz`);
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+    } catch {}
+    if (p.child.exitCode !== null || Date.now() > deadline) {
+      throw new Error(`${p.child.spawnargs.slice(-1)[0]} (pid ${p.child.pid}) not ready after ${ms} ms (exit code ${p.child.exitCode}); it printed:\n${output(p).slice(-3000)}`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
