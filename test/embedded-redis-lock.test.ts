@@ -55,3 +55,25 @@ t.test('the server is never started from a worker thread (the parent-death signa
   await w.terminate();
   t.equal(msg, 'VERACITY_ERR_REDIS_THREAD');
 });
+
+t.test('a server killed under its running owner is started again from its snapshot', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-restart-'));
+  const script = `
+    const { startEmbeddedRedis } = await import(${JSON.stringify(join(ROOT, 'dist', 'redis', 'embedded.js'))});
+    const say = (m) => console.log(m);
+    const e = await startEmbeddedRedis({ binary: 'redis-server', dataDir: ${JSON.stringify(dir)}, maxmemory: '64mb', log: { info: say, warn: say, error: say } });
+    process.stdin.on('end', async () => { await e.stop(); process.exit(0); });
+    process.stdin.resume();`;
+  const c = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  children.push(c);
+  let out = '';
+  c.stdout!.on('data', (d) => (out += d));
+  const first = Number((await until('the server', 60_000, () => /started \(pid (\d+)/.exec(out)))[1]);
+  process.kill(first, 'SIGKILL');
+  const second = await until('a new server', 30_000, () => redisServersIn(dir).find((p) => p !== first));
+  t.match(out, new RegExp(`private redis-server \\(pid ${first}\\) exited unexpectedly \\(killed by SIGKILL\\): starting it again`), 'the log says so');
+  t.same(redisServersIn(dir), [second], 'one server again');
+  c.stdin!.end();
+  await until('the owner to exit', 30_000, () => c.exitCode !== null);
+  t.same(redisServersIn(dir), [], 'and it stops with its owner');
+});
