@@ -67,7 +67,13 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       binary: config.redis.binary,
       dataDir: config.redis.dataDir,
       maxmemory: config.redis.maxmemory,
-      log: { info: (m) => info({}, m), warn, error: (m) => quiet || log.error({}, m) },
+      log: {
+        info: (m) => info({}, m),
+        warn,
+        error: (m) => {
+          if (!quiet) log.error({}, m);
+        },
+      },
     });
     target = { socket: embedded.socket };
   }
