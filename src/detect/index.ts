@@ -86,6 +86,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   const out: ClaimVerdict[] = [];
   let maxLogit = -Infinity;
   let secondLogit = -Infinity;
+  let sumLogit = 0;
   let mismatch = 0;
 
   const index = grounded ? buildContextIndex(ctx, question) : undefined;
@@ -98,12 +99,14 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
     if (index) {
       const f = claimFeatures(c, index);
       const z = claimLogit(f);
+      sumLogit += z;
       if (z > maxLogit) {
         secondLogit = maxLogit;
         maxLogit = z;
       } else if (z > secondLogit) secondLogit = z;
       // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
-      score = sigmoid((GROUNDING_MODEL.exchange.a + GROUNDING_MODEL.exchange.a2) * z + GROUNDING_MODEL.exchange.b);
+      const e = GROUNDING_MODEL.exchange;
+      score = sigmoid((e.a + e.a2 + e.m) * z + e.b);
       evidence = f.evidence || undefined;
       const flipped = (f.negationFlip || f.antonymFlip) && f.passageCoverage >= 0.6;
       if (flipped) {
@@ -124,10 +127,10 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   let score = 0;
   if (index) {
     if (out.length > 0) {
-      const { a, a2, b, c } = GROUNDING_MODEL.exchange;
-      // One bad claim can be noise, a second rarely is; and the top of many claims runs higher by
-      // chance alone, which the claim count corrects for.
-      score = sigmoid(a * maxLogit + a2 * (secondLogit === -Infinity ? maxLogit : secondLogit) + c * Math.log(out.length) + b);
+      const { a, a2, b, c, m } = GROUNDING_MODEL.exchange;
+      // One bad claim can be noise, a second rarely is. Calibrated by likelihood, so that the mean
+      // score over many exchanges estimates their hallucination rate.
+      score = sigmoid(a * maxLogit + a2 * (secondLogit === -Infinity ? maxLogit : secondLogit) + c * Math.log(out.length) + m * (sumLogit / out.length) + b);
     }
     // A contradicted claim is at least as bad as the threshold says.
     if (out.some((c) => c.support === 'contradicted')) score = Math.max(score, cfg.hallucinationThreshold);
