@@ -8,6 +8,7 @@ import { createBlockingRedis, createFastFailRedis, describeTarget, type RedisTar
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { RedisMemoryMonitor } from './redis/memory.js';
 import { VerdictStore } from './verdicts/store.js';
+import { ConsoleData } from './console/data.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
 import { lowerPriority } from './worker/priority.js';
 import { startAnalysisThread, type AnalysisThread } from './worker/thread-handle.js';
@@ -117,6 +118,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       metrics,
       producer,
       store: new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds),
+      console: new ConsoleData(client, config),
       ready: () => client.status === 'ready',
       metricsText: thread ? () => thread!.metricsText(metrics.registry) : undefined,
       logger: quiet ? false : undefined,

@@ -277,7 +277,7 @@ export class Scoreboard {
     if (source) this.trainingSources.add(source);
     for (const tag of verdict.provenance ?? []) this.provenance.set(tag, (this.provenance.get(tag) ?? 0) + 1);
     const expected = isRecord(row.expected) ? row.expected : {};
-    const targets: Group[] = [this.all, this.group('model', verdict.model)];
+    const targets: Group[] = [this.all, this.group('model', verdict.model), this.group('method', verdict.hallucination.method ?? 'none')];
     for (const field of GROUP_FIELDS) {
       const value = expected[field];
       if (typeof value === 'string' && value !== '') targets.push(this.group(field, value));

@@ -10,11 +10,12 @@ export interface Example {
 }
 
 /** The worst of each model's recent flagged verdicts, read from the verdict store. */
-export async function worstExamples(redisUrl: string, perModel: number, prefix = 'veracity'): Promise<Record<string, Example[]>> {
-  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, retryStrategy: () => null });
-  redis.on('error', () => {});
+export async function worstExamples(redisUrl: string | Redis, perModel: number, prefix = 'veracity'): Promise<Record<string, Example[]>> {
+  const own = typeof redisUrl === 'string';
+  const redis = own ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, retryStrategy: () => null }) : redisUrl;
+  if (own) redis.on('error', () => {});
   try {
-    await redis.connect();
+    if (own) await redis.connect();
     const recent = await new VerdictStore(redis, prefix, 1).recentFlagged();
     const out: Record<string, Example[]> = {};
     for (const [model, verdicts] of recent) {
@@ -35,6 +36,6 @@ export async function worstExamples(redisUrl: string, perModel: number, prefix =
     }
     return out;
   } finally {
-    redis.disconnect();
+    if (own) redis.disconnect();
   }
 }
