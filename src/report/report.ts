@@ -4,6 +4,7 @@ import { reportHtml } from './html.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 import { wilson, type Interval } from './wilson.js';
 import { worstExamples, type Example } from './examples.js';
+import { addEstimates, estimateQueries, type EstimateFigure, type FailureProfile } from './estimates.js';
 import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
@@ -46,6 +47,10 @@ export interface ModelFigures {
   refusal: RateFigure;
   refusalByKind: Record<string, RateFigure>;
   scores: ScoreBin[];
+  /** Estimated rate (mean calibrated score) beside the flagged rate, on grounded checks. */
+  estimated?: EstimateFigure;
+  /** Unsupported claims by failure mode. */
+  failureModes?: FailureProfile;
 }
 
 export interface ReportSource {
@@ -165,6 +170,7 @@ export function reportQueries(since: string): Record<string, string> {
   for (const [name, metric] of Object.entries(COUNTERS)) q[name] = `sum by (provider, model) (increase(${metric}[${since}]))`;
   q.refusals = `sum by (provider, model, kind) (increase(veracity_refusals_total[${since}]))`;
   q.scores = `sum by (provider, model, le) (increase(veracity_hallucination_score_bucket[${since}]))`;
+  Object.assign(q, estimateQueries(since));
   return q;
 }
 
@@ -211,6 +217,7 @@ export async function buildReport(options: ReportOptions): Promise<ReliabilityRe
   const allBuckets = new Map<number, number>();
   for (const m of buckets.values()) for (const [le, n] of m) allBuckets.set(le, (allBuckets.get(le) ?? 0) + n);
   const overall = figures('all', 'all models', (name) => sumOver(counters[name as keyof typeof COUNTERS]), allKinds, asBuckets(allBuckets));
+  addEstimates(models, overall, results);
 
   return { prometheus: options.prometheus, source: { kind: 'prometheus', location: options.prometheus }, since: options.since, evaluatedAt: at, overall, models };
 }
@@ -358,7 +365,8 @@ export async function reportMain(argv: string[]): Promise<number> {
   const from = report.source?.kind === 'redis' ? `Redis aggregates at ${report.source.location}${fellBack ? ' (Prometheus unreachable)' : ''}` : `Prometheus at ${report.prometheus}`;
   console.error(
     `veracity report: ${report.models.length} models, ${o.checks} checks over ${report.since} from ${from}; ` +
-      `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} -> ${args.out}`,
+      `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} flagged` +
+      `${o.estimated?.rate == null ? '' : `, ${(o.estimated.rate * 100).toFixed(1)}% estimated on grounded checks`} -> ${args.out}`,
   );
   return 0;
 }

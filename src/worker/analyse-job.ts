@@ -8,6 +8,7 @@ import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
+import type { RemoteScorer } from '../remote/scorer.js';
 import type { Sampler } from '../sampling/sampler.js';
 import { applySampleSet, type ShadowExchange } from '../sampling/shadow.js';
 import type { VerdictStore } from '../verdicts/store.js';
@@ -23,6 +24,8 @@ export interface AnalyseDeps {
   models: BoundedLabel;
   /** The optional judge (judge.enabled). */
   judge?: Judge;
+  /** Optional model-backed scoring (detect.remote.enabled). */
+  remote?: RemoteScorer;
   /** Sampling and shadow models (sampling.enabled). */
   sampler?: Sampler;
   /** Aggregates, indexes and console text stored with each verdict. */
@@ -76,6 +79,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
 
   const verdict: Verdict = analyse(exchange, config.detect);
   metrics.analysisDuration.observe((performance.now() - t0) / 1000);
+  if (deps.remote) await deps.remote.apply(exchange, verdict, config.detect);
 
   // Sampling waits for the model's other answers, so a retry that finds the verdict already
   // stored stops here rather than ask again.

@@ -9,6 +9,7 @@ import { VerdictStore } from '../verdicts/store.js';
 import { aggregateKeys } from '../verdicts/aggregates.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
+import { RemoteScorer } from '../remote/scorer.js';
 import { Sampler } from '../sampling/sampler.js';
 
 export interface AnalysisWorker {
@@ -52,10 +53,11 @@ export function startWorker(opts: {
   const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds);
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
   const judge = Judge.fromConfig(config, process.env, metrics, opts.client);
+  const remote = RemoteScorer.fromConfig(config, process.env, metrics, opts.client);
   const sampler = Sampler.fromConfig(config, process.env, opts.client, metrics, models);
 
   const aggregates = aggregateKeys(config);
-  const deps = { config, metrics, store, models, judge, sampler, aggregates };
+  const deps = { config, metrics, store, models, judge, remote, sampler, aggregates };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
