@@ -187,6 +187,16 @@ export const ConfigSchema = z.strictObject({
       flaggedPerModel: z.number().int().positive().max(10_000).default(200),
       /** Question text kept for the console, characters (with capture.storeText). */
       questionMaxChars: z.number().int().nonnegative().default(4000),
+      /**
+       * Most verdict ids kept per model in the per-model time index that `report --compare`
+       * reads, newest first; 0 = keep no index (about 6 µs of Redis time per verdict saved).
+       */
+      maxIndexedPerModel: z.number().int().nonnegative().default(100_000),
+      /**
+       * Name of the environment variable holding the key of `prompt_hash` (HMAC-SHA-256, at least
+       * 16 characters); unset variable = unkeyed SHA-256. The key itself is never in config.
+       */
+      promptHashKeyEnv: z.string().min(1).default('VERACITY_PROMPT_HASH_KEY'),
     })
     .prefault({}),
   detect: z

@@ -77,4 +77,9 @@ export interface Verdict {
   truncated?: { response?: boolean; context?: boolean };
   /** Remote scoring's part (detect.remote): its exchange score and how many claims it scored. */
   remote?: { name: string; score: number; claims: number };
+  /**
+   * Fingerprint of what the model was asked (context parts and question, normalised; not the
+   * model or sampling parameters): verdicts with equal hashes answered the same prompt.
+   */
+  prompt_hash?: string;
 }

@@ -243,9 +243,12 @@ from the aggregates the workers keep in Redis (the report says which).
                    adds the worst recent flagged exchanges per model
   --source S       auto (default: Prometheus, else Redis), prometheus or redis
   --at T           evaluate at Unix time T instead of now
-  --examples N     examples per model (default 5)`;
+  --examples N     examples per model (default 5)
+
+veracity report --compare MODEL_A MODEL_B [...]: paired comparison on the same prompts (--compare --help)`;
 
 export async function reportMain(argv: string[]): Promise<number> {
+  if (argv.includes('--compare')) return (await import('./compare/main.js')).compareMain(argv);
   let args;
   try {
     args = parseArgs({

@@ -14,6 +14,7 @@ import { applySampleSet, type ShadowExchange } from '../sampling/shadow.js';
 import type { VerdictStore } from '../verdicts/store.js';
 import type { AggregateKeys } from '../verdicts/aggregates.js';
 import { recordVerdict } from './record.js';
+import { promptHash } from '../verdicts/prompt-hash.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
 
@@ -30,6 +31,8 @@ export interface AnalyseDeps {
   sampler?: Sampler;
   /** Aggregates, indexes and console text stored with each verdict. */
   aggregates?: AggregateKeys;
+  /** Key of `prompt_hash` (from the variable `verdicts.promptHashKeyEnv` names); unkeyed when absent. */
+  promptHashKey?: Buffer;
 }
 
 /**
@@ -95,10 +98,12 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   verdict.route = raw.route;
   verdict.status = raw.status;
   if (raw.aborted) verdict.aborted = true;
-  for (const v of [verdict, ...shadows.map((s) => s.verdict)]) {
+  for (const [v, ex] of [[verdict, exchange] as const, ...shadows.map((s) => [s.verdict, s.exchange] as const)]) {
     if (raw.app) v.app = raw.app;
     v.analysed_at = new Date(now).toISOString();
     v.detection_lag_ms = Math.max(0, now - raw.endedAt);
+    // A shadow's exchange carries the original's conversation, so both hash alike.
+    v.prompt_hash = promptHash(ex, deps.promptHashKey);
   }
 
   const recordDeps = { config, metrics, store: deps.store, models: deps.models, aggregates: deps.aggregates };
