@@ -32,6 +32,7 @@ const ENV_OVERRIDES: Array<[name: string, path: string[], kind: 'string' | 'int'
   ['VERACITY_WORKER_CONCURRENCY', ['worker', 'concurrency'], 'int'],
   ['VERACITY_WORKER_NICE', ['worker', 'nice'], 'int'],
   ['VERACITY_REDIS_DATA_DIR', ['redis', 'dataDir'], 'string'],
+  ['VERACITY_REDIS_MAXMEMORY', ['redis', 'maxmemory'], 'string'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
