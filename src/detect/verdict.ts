@@ -73,6 +73,11 @@ export interface Verdict {
   shadow_of?: string;
   /** Set when the worker handled the exchange but deliberately did not analyse it: why. */
   skipped?: string;
+  /**
+   * With `skipped: "upstream_error"`, when the upstream never answered and the proxy answered the
+   * client itself (`status` 502 or 504): `refused`, `reset`, `timeout`, `dns` or `upstream_error`.
+   */
+  error?: string;
   /** Which inputs were cut at `detect.maxResponseChars` / `detect.maxContextChars` before analysis. */
   truncated?: { response?: boolean; context?: boolean };
   /** Remote scoring's part (detect.remote): its exchange score and how many claims it scored. */

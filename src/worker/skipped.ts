@@ -7,7 +7,8 @@ import type { AnalyseDeps } from './analyse-job.js';
 
 /**
  * Why the worker handled an exchange without analysing it:
- * - `upstream_error`: the upstream answered with a non-2xx status (the verdict's `status` says which);
+ * - `upstream_error`: the upstream answered with a non-2xx status (the verdict's `status` says which),
+ *   or never answered and the proxy sent the client a 502 or 504 itself (`error` says why);
  * - `empty_response`: a 2xx answer with no text, no refusal and no tool call;
  * - `unparseable`: the captured request or answer could not be read (also counted as a
  *   `parse_error` drop).
@@ -36,6 +37,7 @@ export function skippedVerdict(raw: RawExchange, reason: SkipReason, model: stri
   };
   if (raw.app) verdict.app = raw.app;
   if (raw.aborted) verdict.aborted = true;
+  else if (raw.error) verdict.error = raw.error;
   return verdict;
 }
 
