@@ -4,7 +4,7 @@ import type { Config } from './config/schema.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { buildProxy } from './proxy/server.js';
 import { AnalysisProducer } from './queue/producer.js';
-import { createBlockingRedis, createFastFailRedis, describeTarget, type RedisTarget } from './redis/connection.js';
+import { createBlockingRedis, createFastFailRedis, describeTarget, isReady, logConnectionState, redisTarget, type RedisTarget } from './redis/connection.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { VerdictStore } from './verdicts/store.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
@@ -55,16 +55,16 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
     if (!quiet) log.info(obj, msg);
   };
 
-  let target: RedisTarget;
-  if (config.redis.url) {
-    target = { url: config.redis.url };
-  } else {
+  let target: RedisTarget | undefined = redisTarget(config.redis);
+  if (!target) {
     embedded = await startEmbeddedRedis({ binary: config.redis.binary, dataDir: config.redis.dataDir, log: (m) => info({}, m) });
     target = { socket: embedded.socket };
   }
   info({ redis: describeTarget(target), mode }, 'starting');
 
-  const client = createFastFailRedis(target, `veracity-${mode}`);
+  // A worker is off the request path: its reads and writes wait out a failover instead of failing.
+  const client = mode === 'worker' ? createBlockingRedis(target, 'veracity-worker') : createFastFailRedis(target, `veracity-${mode}`);
+  if (!quiet) logConnectionState(client, target, (level, obj, msg) => log[level](obj, msg));
   const closers: Array<() => Promise<unknown>> = [];
   let worker: AnalysisWorker | undefined;
   let blocking: ReturnType<typeof createBlockingRedis> | undefined;
@@ -73,7 +73,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
 
   let thread: AnalysisThread | undefined;
   if (mode === 'worker') {
-    blocking = createBlockingRedis(target, `veracity-worker`);
+    blocking = createBlockingRedis(target, 'veracity-worker-blocking');
     blocking.on('error', () => {});
     // After Redis is up, so a private redis-server child keeps its normal priority.
     const notLowered = lowerPriority(config.worker.nice, 'process', config.worker.idleScheduling);
@@ -95,7 +95,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       metrics,
       producer,
       store: new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds),
-      ready: () => client.status === 'ready',
+      ready: () => isReady(client),
       metricsText: thread ? () => thread!.metricsText(metrics.registry) : undefined,
       logger: quiet ? false : undefined,
     });
@@ -113,7 +113,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       } else if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       } else if (path === '/readyz') {
-        const ok = client.status === 'ready';
+        const ok = isReady(client);
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'redis_unavailable' }));
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
@@ -149,8 +149,10 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       }
       await thread?.stop();
       for (const close of closers) await close().catch(() => {});
-      await client.quit().catch(() => client.disconnect());
-      if (blocking) await blocking.quit().catch(() => blocking!.disconnect());
+      // QUIT waits behind commands queued for a Redis that may never come back.
+      for (const connection of [client, blocking]) {
+        if (connection && !(await bounded(connection.quit(), 2000))) connection.disconnect();
+      }
       await embedded?.stop();
       info({}, 'stopped');
     })());

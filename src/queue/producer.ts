@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { isReady, type RedisConnection } from '../redis/connection.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { background } from './background.js';
@@ -45,7 +46,7 @@ export class AnalysisProducer {
   private readonly jobOptions;
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisConnection,
     private readonly metrics: Metrics,
     private readonly options: ProducerOptions,
   ) {
@@ -60,7 +61,7 @@ export class AnalysisProducer {
   }
 
   /** The producer a proxy runs with this config. */
-  static fromConfig(connection: Redis, metrics: Metrics, config: Config): AnalysisProducer {
+  static fromConfig(connection: RedisConnection, metrics: Metrics, config: Config): AnalysisProducer {
     return new AnalysisProducer(connection, metrics, {
       prefix: config.redis.prefix,
       attempts: config.worker.attempts,
@@ -72,7 +73,7 @@ export class AnalysisProducer {
   }
 
   get ready(): boolean {
-    return this.connection.status === 'ready';
+    return isReady(this.connection);
   }
 
   submit(captured: Captured): void {
@@ -129,7 +130,9 @@ export class AnalysisProducer {
     // commands in it. Redis runs them in order, so the bytes are stored before the job exists.
     const key = bodyKey(this.options.prefix, jobs[0]!.id);
     // Batches stop at 1 MiB, so the shared buffer is that size; one larger exchange gets its own.
-    const copiesAtOnce = this.connection.status === 'ready' && !this.connection.options.enableAutoPipelining;
+    // A Cluster may route a command a turn later (slot lookup, redirection), so it gets a buffer of its own.
+    const standalone = this.connection instanceof Redis ? this.connection : undefined;
+    const copiesAtOnce = standalone?.status === 'ready' && !standalone.options.enableAutoPipelining;
     const value = copiesAtOnce && bytes <= MAX_BATCH_BYTES ? (assembly ??= Buffer.allocUnsafeSlow(MAX_BATCH_BYTES)).subarray(0, bytes) : Buffer.allocUnsafeSlow(bytes);
     let offset = 0;
     for (let i = 0; i < jobs.length; i++) {
@@ -140,7 +143,7 @@ export class AnalysisProducer {
       bodies[i]!.release();
       offset += e.bytes;
     }
-    const socket = this.connection.stream as typeof this.connection.stream | undefined;
+    const socket = standalone?.stream as NonNullable<typeof standalone>['stream'] | undefined;
     socket?.cork();
     // On a ready connection ioredis copies `value` into its own write buffer before `set` returns.
     const stored = this.connection.set(key, value, 'PX', BODY_TTL_MS).then(

@@ -210,7 +210,8 @@ distribution. Writes one self-contained HTML file.
   --prometheus U   Prometheus base URL (default $PROMETHEUS_URL, else http://127.0.0.1:9090)
   --at T           evaluate at Unix time T instead of now
   --redis URL      also list the worst recent flagged exchanges per model from stored verdicts
-                   (default $REDIS_URL; none when unset)
+                   (default: the Redis the config and environment name, e.g. $REDIS_URL or
+                   VERACITY_REDIS_SENTINELS; none when they name none)
   --examples N     examples per model (default 5)`;
 
 export async function reportMain(argv: string[]): Promise<number> {
@@ -268,7 +269,8 @@ export async function reportMain(argv: string[]): Promise<number> {
     }
     throw err;
   }
-  if (args.redis) {
+  // --redis, or the Redis that the config and environment name (URL, Sentinel or Cluster), if any.
+  {
     const n = Number(args.examples);
     if (!Number.isInteger(n) || n < 1) {
       console.error(`veracity report: --examples ${JSON.stringify(args.examples)} must be a positive whole number`);
