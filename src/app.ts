@@ -4,7 +4,7 @@ import type { Config } from './config/schema.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { buildProxy } from './proxy/server.js';
 import { AnalysisProducer } from './queue/producer.js';
-import { createBlockingRedis, createFastFailRedis, describeTarget, isReady, logConnectionState, redisTarget, type RedisTarget } from './redis/connection.js';
+import { closeRedis, createBlockingRedis, createFastFailRedis, describeTarget, isReady, logConnectionState, redisTarget, type RedisTarget } from './redis/connection.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { VerdictStore } from './verdicts/store.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
@@ -149,10 +149,8 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       }
       await thread?.stop();
       for (const close of closers) await close().catch(() => {});
-      // QUIT waits behind commands queued for a Redis that may never come back.
-      for (const connection of [client, blocking]) {
-        if (connection && !(await bounded(connection.quit(), 2000))) connection.disconnect();
-      }
+      await closeRedis(client);
+      if (blocking) await closeRedis(blocking);
       await embedded?.stop();
       info({}, 'stopped');
     })());

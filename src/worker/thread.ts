@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import { createMetrics } from '../metrics/registry.js';
-import { createBlockingRedis, type RedisTarget } from '../redis/connection.js';
+import { closeRedis, createBlockingRedis, type RedisTarget } from '../redis/connection.js';
 import { lowerPriority } from './priority.js';
 import { startWorker } from './worker.js';
 
@@ -48,10 +48,8 @@ port.on('message', (msg: ThreadRequest) => {
     void (async () => {
       const closed = await Promise.race([worker.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
       if (!closed) await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 2000))]);
-      // QUIT waits behind commands queued for a Redis that may never come back.
-      for (const connection of [client, blocking]) {
-        if (!(await Promise.race([connection.quit().then(() => true, () => false), new Promise<false>((r) => setTimeout(() => r(false), 2000))]))) connection.disconnect();
-      }
+      await closeRedis(client);
+      await closeRedis(blocking);
       send({ type: 'stopped' });
       port.close();
     })();

@@ -23,6 +23,20 @@ type Teardown = { teardown(fn: () => unknown): void };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/**
+ * Kills `child` when this process exits, however it exits: a test file that fails at the top
+ * level never runs its teardowns, and must still leave no server behind.
+ */
+export function killOnExit(child: ChildProcess): void {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+}
+
 export function tempDir(t: Teardown, name: string): string {
   const dir = mkdtempSync(join(tmpdir(), `veracity-${name}-`));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,6 +48,7 @@ async function launch(t: Teardown, binary: string, dir: string, port: number, co
   const file = join(dir, `${binary}-${port}.conf`);
   writeFileSync(file, config);
   const child = spawn(binary, [file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  killOnExit(child);
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   await new Promise<void>((resolve, reject) => {
