@@ -1,4 +1,8 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { start, type Running } from '../../src/app.js';
+import { loadConfig } from '../../src/config/load.js';
+import type { RedisConnection } from '../../src/redis/connection.js';
+import { percentile, type Sent } from './load.js';
 import { freePort } from './redis.js';
 import { killOnExit } from './redis-ha.js';
 import { metricSum, runCli, sleep, waitFor200, type CliProcess } from './processes.js';
@@ -61,6 +65,46 @@ export async function startFleet(
   };
 }
 
+/**
+ * The same as startFleet, with every proxy and worker in this process (cheaper to start; each
+ * still has its own connections, registry and HTTP port).
+ */
+export async function startLocalFleet(
+  t: { teardown(fn: () => unknown): void },
+  env: Record<string, string>,
+  options: { proxies?: number; workers?: number } = {},
+): Promise<Fleet & { running: Running[] }> {
+  const running: Running[] = [];
+  t.teardown(async () => {
+    for (const r of running.reverse()) await r.stop();
+  });
+  const config = (extra: Record<string, string>) => loadConfig({ env: { VERACITY_WORKER_NICE: '0', PORT: '0', VERACITY_METRICS_PORT: '0', ...env, ...extra } }).config;
+  const proxies: string[] = [];
+  const workers: string[] = [];
+  for (let i = 0; i < (options.proxies ?? 2); i++) {
+    const r = await start('proxy', config({}), { logger: false });
+    running.push(r);
+    proxies.push(r.url);
+  }
+  for (let i = 0; i < (options.workers ?? 2); i++) {
+    const r = await start('worker', config({}), { logger: false });
+    running.push(r);
+    workers.push(r.url);
+  }
+  await Promise.all([...proxies, ...workers].map((u) => waitFor200(`${u}/readyz`, 30_000)));
+  return {
+    proxies,
+    workers,
+    processes: [],
+    running,
+    async sum(side, name, ...match) {
+      const texts = await Promise.all((side === 'proxies' ? proxies : workers).map(async (u) => (await fetch(`${u}/metrics`)).text()));
+      return texts.reduce((total, text) => total + metricSum(text, name, ...match), 0);
+    },
+    output: () => '',
+  };
+}
+
 /** Reasons the proxies count an exchange as not queued. */
 export const PROXY_DROPS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large'];
 /** Reasons the workers count a queued exchange as lost. */
@@ -93,7 +137,7 @@ export async function settle(fleet: Fleet, sent: number, ms = 60_000) {
 }
 
 /** How many of `ids` have a stored verdict, read straight from Redis in chunks (not through the rate-limited API). */
-export async function countVerdicts(redis: Redis, prefix: string, ids: string[]): Promise<{ found: number; missing: string[] }> {
+export async function countVerdicts(redis: Redis | RedisConnection, prefix: string, ids: string[]): Promise<{ found: number; missing: string[] }> {
   let found = 0;
   const missing: string[] = [];
   for (let i = 0; i < ids.length; i += 500) {
@@ -102,4 +146,39 @@ export async function countVerdicts(redis: Redis, prefix: string, ids: string[])
     values.forEach((v, j) => (v === null ? missing.push(chunk[j]!) : found++));
   }
   return { found, missing };
+}
+
+/**
+ * What a failover at `killedAt` cost, from the requests sent and the exchanges that got no verdict:
+ * per proxy, the window in which exchanges were lost (first to last lost, ms after the kill) and
+ * when enqueueing was back for good (the first exchange queued after the last one lost), and the
+ * client latencies before, during and after the window.
+ */
+export function failoverWindow(sent: Sent[], proxies: number, killedAt: number, missing: Set<string>) {
+  const perProxy = Array.from({ length: proxies }, (_, i) => {
+    const mine = sent.filter((s) => s.proxy === i && s.end >= killedAt);
+    const lost = mine.filter((s) => missing.has(s.id)).map((s) => s.end);
+    const lastLost = lost.length ? Math.max(...lost) : killedAt;
+    const back = mine.filter((s) => !missing.has(s.id) && s.end > lastLost).map((s) => s.end);
+    return { lost: lost.length, firstLost: lost.length ? Math.min(...lost) - killedAt : 0, lastLost: lastLost - killedAt, resumed: back.length ? Math.min(...back) - killedAt : NaN };
+  });
+  const gapEnd = killedAt + Math.max(...perProxy.map((p) => p.lastLost));
+  const lat = (f: (s: Sent) => boolean) => sent.filter(f).map((s) => s.end - s.start);
+  const stats = (v: number[]) => ({ n: v.length, p50: percentile(v, 0.5), p99: percentile(v, 0.99), max: v.length ? Math.max(...v) : NaN });
+  return {
+    perProxy,
+    before: stats(lat((s) => s.end < killedAt)),
+    gap: stats(lat((s) => s.start >= killedAt && s.start <= gapEnd)),
+    after: stats(lat((s) => s.start > gapEnd)),
+  };
+}
+
+/**
+ * Every exchange sent either got a verdict or was counted as dropped by a proxy or a worker. The
+ * one overlap allowed: a hand-off abandoned at capture.enqueueTimeoutMs (counted as
+ * enqueue_timeout) was already written towards Redis and may still land and be analysed.
+ */
+export function accounting(sent: number, verdicts: number, proxyDropped: Record<string, number>, workerDropped: Record<string, number>) {
+  const dropped = Object.values(proxyDropped).reduce((a, b) => a + b, 0) + Object.values(workerDropped).reduce((a, b) => a + b, 0);
+  return { lostUncounted: Math.max(0, sent - verdicts - dropped), droppedButAnalysed: Math.max(0, verdicts + dropped - sent), timeouts: proxyDropped.enqueue_timeout ?? 0 };
 }
