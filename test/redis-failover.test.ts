@@ -12,6 +12,9 @@ import { startUpstream } from './helpers/upstream.js';
 // verdict or is counted as dropped (by reason); counts summed over the workers equal the verdicts;
 // enqueueing and analysis resume by themselves. The figures are printed (t.comment) for the docs.
 
+// Four Node processes start at once: on a busy shared machine that alone can take a minute.
+t.setTimeout(300_000);
+
 t.test('SIGKILL the Sentinel primary under load: no client error, nothing lost uncounted, resumes by itself', async (t) => {
   const group = await startSentinelGroup(t);
   const upstream = await startUpstream();

@@ -48,7 +48,7 @@ export async function startFleet(
     await Promise.all(processes.map((p) => p.exited));
   });
   try {
-    await Promise.all([...proxies, ...workers].map((u) => waitFor200(`${u}/readyz`, 60_000)));
+    await Promise.all([...proxies, ...workers].map((u) => waitFor200(`${u}/readyz`, 120_000)));
   } catch (err) {
     const states = await Promise.all([...proxies, ...workers].map((u) => fetch(`${u}/readyz`).then((r) => r.text(), (e: Error) => e.message)));
     throw new Error(`${(err as Error).message}\n${states.join('\n')}\n${processes.map((p) => `${p.child.spawnargs.at(-1)} ${p.child.pid}:\n${p.stdout()}${p.stderr()}`).join('\n')}`);
