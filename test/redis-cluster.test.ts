@@ -100,6 +100,7 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   t.equal(checks, found, `counted once: checks (${checks}) = verdicts (${found})`);
   const books = accounting(all.length, found, drops, workerDrops);
   t.equal(books.lostUncounted, 0, `every exchange has a verdict or is counted as dropped (${missing.length} without a verdict)`);
+  t.equal(workerDrops.parse_error, 0, 'no exchange reaches a worker corrupted');
   t.ok(books.droppedButAnalysed <= books.timeouts, `counted as dropped yet analysed (${books.droppedButAnalysed}): only hand-offs abandoned at the timeout (${books.timeouts})`);
 
   const window = failoverWindow(sent2, fleet.proxies.length, killedAt, new Set(missing));

@@ -9,12 +9,15 @@ import { JOB_NAME, QUEUE_NAME } from './names.js';
 
 /**
  * One buffer the batches are assembled in, reused: ioredis copies a command's arguments into its
- * own buffer as it writes the command (the connection queues nothing offline), so the batch's
- * bytes are free again as soon as `set` returns. Assembling each batch in a fresh buffer, after
- * copying each exchange out of its capture first, made two short-lived copies of every byte
- * besides ioredis' own, and V8 counts such memory towards starting a full collection.
+ * own buffer as it writes the command (the connection queues nothing offline). Assembling each
+ * batch in a fresh buffer, after copying each exchange out of its capture first, made two
+ * short-lived copies of every byte besides ioredis' own, and V8 counts such memory towards
+ * starting a full collection. It is reused only once its SET has been answered: a connection that
+ * drops with the SET unanswered writes it again after reconnecting (to a new primary after a
+ * failover), from this buffer, which must by then still hold that batch's bytes.
  */
 let assembly: Buffer | undefined;
+let assemblyInUse = false;
 
 export interface ProducerOptions {
   prefix: string;
@@ -133,7 +136,9 @@ export class AnalysisProducer {
     // A Cluster may route a command a turn later (slot lookup, redirection), so it gets a buffer of its own.
     const standalone = this.connection instanceof Redis ? this.connection : undefined;
     const copiesAtOnce = standalone?.status === 'ready' && !standalone.options.enableAutoPipelining;
-    const value = copiesAtOnce && bytes <= MAX_BATCH_BYTES ? (assembly ??= Buffer.allocUnsafeSlow(MAX_BATCH_BYTES)).subarray(0, bytes) : Buffer.allocUnsafeSlow(bytes);
+    const shared = copiesAtOnce && bytes <= MAX_BATCH_BYTES && !assemblyInUse;
+    const value = shared ? (assembly ??= Buffer.allocUnsafeSlow(MAX_BATCH_BYTES)).subarray(0, bytes) : Buffer.allocUnsafeSlow(bytes);
+    if (shared) assemblyInUse = true;
     let offset = 0;
     for (let i = 0; i < jobs.length; i++) {
       const e = jobs[i]!;
@@ -145,11 +150,11 @@ export class AnalysisProducer {
     }
     const socket = standalone?.stream as NonNullable<typeof standalone>['stream'] | undefined;
     socket?.cork();
-    // On a ready connection ioredis copies `value` into its own write buffer before `set` returns.
     const stored = this.connection.set(key, value, 'PX', BODY_TTL_MS).then(
       () => true,
       () => false,
     );
+    if (shared) void stored.then(() => (assemblyInUse = false));
     const data: BatchJob = { exchanges: jobs };
     const added = this.queue.add(JOB_NAME, data, { ...this.jobOptions, jobId: jobs[0]!.id });
     if (socket) setImmediate(() => socket.uncork());

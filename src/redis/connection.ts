@@ -3,6 +3,7 @@ import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import { SwitchWatch } from './switch-watch.js';
 
 /**
  * Where Redis is and how to reach it: the private server's unix socket, a URL, a primary found
@@ -234,7 +235,7 @@ function sentinelOptions(target: SentinelTarget, kind: Kind): RedisOptions {
     // ioredis' failoverDetector is left off: when +switch-master arrives while a connection is
     // asking the sentinels for the new primary, it ends that connection for good (status "end",
     // every command "Connection is closed."), which a failover test here hit one run in a few.
-    // A killed primary closes its sockets, and Sentinel disconnects the clients of a demoted one.
+    // A killed primary closes its sockets; for one that hangs, see switch-watch.ts.
     sentinelRetryStrategy: kind === 'once' ? () => null : retryStrategy,
   };
 }
@@ -293,13 +294,31 @@ export function isReady(connection: RedisConnection): boolean {
   return connection.nodes('master').some((n) => n.status === 'ready' && `${n.options.host}:${n.options.port}` === owner);
 }
 
+/** One watch per set of sentinels and primary name, shared by the process's connections. */
+const switchWatches = new Map<string, SwitchWatch>();
+const watchedBy = new WeakMap<RedisConnection, { key: string; watch: SwitchWatch }>();
+
+function watchSwitches(target: SentinelTarget, connection: Redis): void {
+  const key = describeTarget(target);
+  let watch = switchWatches.get(key);
+  if (!watch) {
+    watch = new SwitchWatch(target.sentinels, target.name, { password: target.sentinelPassword, tls: target.tls && tlsOptions(target.tls) });
+    switchWatches.set(key, watch);
+  }
+  watch.add(connection);
+  watchedBy.set(connection, { key, watch });
+}
+
 function create(target: RedisTarget, name: string, kind: Kind): RedisConnection {
   const common = commonOptions(name, kind);
   let connection: RedisConnection;
   if ('socket' in target) connection = new Redis({ ...common, path: target.socket });
   else if ('url' in target) connection = new Redis({ ...common, ...urlOptions(target) });
-  else if ('sentinels' in target) connection = new Redis({ ...common, ...sentinelOptions(target, kind) });
-  else connection = createCluster(target, name, kind);
+  else if ('sentinels' in target) {
+    const redis = new Redis({ ...common, ...sentinelOptions(target, kind) });
+    if (kind !== 'once') watchSwitches(target, redis);
+    connection = redis;
+  } else connection = createCluster(target, name, kind);
   // Connection errors surface as readiness and drop counts; without a listener ioredis prints each one.
   connection.on('error', () => {});
   if (kind !== 'once') {
@@ -317,6 +336,8 @@ const closing = new WeakSet<RedisConnection>();
 /** Closes a connection: QUIT, or a plain disconnect when Redis does not answer within `ms`. */
 export async function closeRedis(connection: RedisConnection, ms = 2000): Promise<void> {
   closing.add(connection);
+  const watched = watchedBy.get(connection);
+  if (watched?.watch.remove(connection as Redis)) switchWatches.delete(watched.key);
   let timer: NodeJS.Timeout | undefined;
   // QUIT waits behind commands queued for a Redis that may never come back.
   const quit = await Promise.race([connection.quit().then(() => true, () => false), new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)))]);

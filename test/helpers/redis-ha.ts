@@ -114,6 +114,11 @@ export interface SentinelGroup {
   addresses: string;
   /** The primary's port as the sentinels report it. */
   primaryPort(): Promise<number>;
+  /**
+   * Starts a dead node again on its port as a replica of `primaryPort`, and waits until it is in
+   * sync and the sentinels count it as a healthy replica.
+   */
+  rejoin(node: Node, primaryPort: number): Promise<Node>;
 }
 
 /**
@@ -162,6 +167,22 @@ export async function startSentinelGroup(t: Teardown, options: { downAfterMs?: n
     replica,
     sentinels,
     addresses: sentinels.map((s) => `127.0.0.1:${s.port}`).join(','),
+    async rejoin(node, primaryPort) {
+      const again = await launch(t, 'redis-server', dir, node.port, [...base(node.port, dir), ...auth, `replicaof 127.0.0.1 ${primaryPort}`].join('\n'), { password });
+      await until('the rejoined replica to sync', 15_000, () => withClient({ port: node.port, password }, async (r) => /master_link_status:up/.test(await r.info('replication'))));
+      for (const s of sentinels) {
+        await until(`sentinel ${s.port} to count the rejoined replica`, 30_000, () =>
+          withClient({ port: s.port }, async (r) => {
+            const replicas = (await r.call('SENTINEL', 'REPLICAS', name)) as string[][];
+            return replicas.some((fields) => {
+              const info = Object.fromEntries(fields.flatMap((v, i) => (i % 2 === 0 ? [[v, fields[i + 1]]] : [])));
+              return Number(info.port) === node.port && !/s_down|o_down|disconnected/.test(info.flags ?? '') && info['master-link-status'] === 'ok';
+            });
+          }),
+        );
+      }
+      return again;
+    },
     async primaryPort() {
       for (const s of sentinels) {
         const addr = await withClient({ port: s.port }, (r) => r.call('SENTINEL', 'GET-MASTER-ADDR-BY-NAME', name) as Promise<string[]>).catch(() => undefined);
