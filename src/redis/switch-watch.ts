@@ -60,10 +60,12 @@ export class SwitchWatch {
     this.current = `${host}:${port}`;
     for (const connection of this.connections) {
       if (connection.status !== 'ready') continue;
-      const remote = connection.stream;
-      if (remote && remote.remoteAddress === host && String(remote.remotePort) === port) continue;
-      // Reconnect: the connection asks the sentinels again and finds the new primary.
-      connection.disconnect(true);
+      const socket = connection.stream;
+      if (!socket || (socket.remoteAddress === host && String(socket.remotePort) === port)) continue;
+      // Reconnect: the connection asks the sentinels again and finds the new primary. The socket
+      // is destroyed rather than ended: a hung primary never acknowledges the end, and ioredis
+      // would go on writing to the half-closed socket until its disconnect timeout (2 s).
+      socket.destroy();
     }
   }
 }
