@@ -321,21 +321,11 @@ function create(target: RedisTarget, name: string, kind: Kind): RedisConnection 
   } else connection = createCluster(target, name, kind);
   // Connection errors surface as readiness and drop counts; without a listener ioredis prints each one.
   connection.on('error', () => {});
-  if (kind !== 'once') {
-    // A connection ends only when closed on purpose; should one end otherwise, it reconnects
-    // rather than leave the process unable to reach Redis until restarted.
-    connection.on('end', () => {
-      if (!closing.has(connection)) setTimeout(() => connection.connect().catch(() => {}), 500).unref();
-    });
-  }
   return connection;
 }
 
-const closing = new WeakSet<RedisConnection>();
-
 /** Closes a connection: QUIT, or a plain disconnect when Redis does not answer within `ms`. */
 export async function closeRedis(connection: RedisConnection, ms = 2000): Promise<void> {
-  closing.add(connection);
   const watched = watchedBy.get(connection);
   if (watched?.watch.remove(connection as Redis)) switchWatches.delete(watched.key);
   let timer: NodeJS.Timeout | undefined;
