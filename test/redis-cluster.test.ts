@@ -5,19 +5,22 @@ import calculateSlot from 'cluster-key-slot';
 import { loadConfig } from '../src/config/load.js';
 import { QUEUE_NAME } from '../src/queue/names.js';
 import { createFastFailRedis, redisTarget } from '../src/redis/connection.js';
-import { accounting, countVerdicts, failoverWindow, proxyDrops, settle, startLocalFleet, WORKER_DROPS } from './helpers/fleet.js';
+import { accounting, countVerdicts, failoverWindow, proxyDrops, settle, startFleet, WORKER_DROPS } from './helpers/fleet.js';
 import { percentile, sendOne, steadyLoad, type Sent } from './helpers/load.js';
 import { sleep } from './helpers/processes.js';
 import { startCluster } from './helpers/redis-ha.js';
 import { startUpstream } from './helpers/upstream.js';
 
 // Redis Cluster made with `redis-cli --cluster create`: three primaries, each with a replica.
-// Two proxies and two workers share it: BullMQ's multi-key scripts and Veracity's own multi-key
+// Two proxies and two workers, separate processes as deployed, share it: BullMQ's multi-key scripts and Veracity's own multi-key
 // commands work because every key carries the {veracity} hash tag; counts summed over the
 // workers equal the requests sent; the queue-depth gauge (what KEDA scales on) reads the cluster.
 // Then the primary holding Veracity's slot is SIGKILLed under load and its replica takes over.
 
 const PREFIX = '{veracity}';
+
+// Four Node processes start: on a busy shared machine that alone can take a minute.
+t.setTimeout(300_000);
 
 t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard failover', async (t) => {
   const cluster = await startCluster(t, { primaries: 3, replicasPer: 1, nodeTimeoutMs: 1000 });
@@ -28,14 +31,14 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   t.equal(config.redis.prefix, PREFIX, 'the prefix is hash-tagged in Cluster mode');
 
   // Proxies first: what they queue waits for the workers, so the cluster's queue has a depth.
-  const proxiesOnly = await startLocalFleet(t, env, { proxies: 2, workers: 0 });
+  const proxiesOnly = await startFleet(t, env, { proxies: 2, workers: 0 });
   const early: Sent[] = [];
   for (let i = 0; i < 20; i++) early.push(await sendOne(proxiesOnly.proxies[i % 2]!, i, i % 2));
   t.same(early.filter((s) => !s.ok), [], 'clients answered');
   const client = createFastFailRedis(redisTarget(config.redis)!, 'veracity-test');
   t.teardown(() => client.disconnect());
   const queue = new Queue(QUEUE_NAME, { connection: client, prefix: PREFIX });
-  t.teardown(() => queue.close());
+  
   let waiting = 0;
   for (let i = 0; i < 50 && waiting === 0; i++) {
     waiting = (await queue.getJobCounts('waiting')).waiting ?? 0;
@@ -43,7 +46,7 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   }
   t.ok(waiting > 0, `BullMQ's job counts read the cluster: ${waiting} jobs waiting`);
 
-  const workers = await startLocalFleet(t, env, { proxies: 0, workers: 2 });
+  const workers = await startFleet(t, env, { proxies: 0, workers: 2 });
   const fleet = { ...proxiesOnly, workers: workers.workers, sum: async (side: 'proxies' | 'workers', name: string, ...match: string[]) => (side === 'proxies' ? proxiesOnly : workers).sum(side, name, ...match) };
   const load = steadyLoad(fleet.proxies, { clients: 4, pauseMs: 10 });
   await sleep(2500);
@@ -73,15 +76,27 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   // The shard failover: SIGKILL the primary of that slot under load.
   const primaryPort = await cluster.primaryFor(PREFIX);
   const primary = cluster.nodes.find((n) => n.port === primaryPort)!;
+  // This process runs the clients and the upstream: it keeps no cluster connection of its own
+  // through the failover.
+  await queue.close();
+  client.disconnect();
   const load2 = steadyLoad(fleet.proxies, { clients: 4, pauseMs: 10 });
   await sleep(1500);
   const killedAt = Date.now();
   await primary.kill();
+  // Asked of a surviving node over one connection: a new connection per poll costs this process,
+  // which also runs the clients and the upstream, enough to show in the latencies.
+  const witness = new Redis({ port: cluster.nodes.find((n) => n.port !== primaryPort)!.port, host: '127.0.0.1' });
+  t.teardown(() => witness.disconnect());
+  const owner = async () => {
+    const ranges = (await witness.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
+    return ranges.find(([from, to]) => slot >= from && slot <= to)?.[2][1];
+  };
   let promotedAt = 0;
   while (!promotedAt && Date.now() < killedAt + 30_000) {
-    const now = await cluster.primaryFor(PREFIX).catch(() => primaryPort);
+    const now = await owner().catch(() => primaryPort);
     if (now !== primaryPort) promotedAt = Date.now();
-    else await sleep(50);
+    else await sleep(100);
   }
   t.ok(promotedAt > 0, 'the replica took over the slot');
   await sleep(6000);
@@ -96,7 +111,10 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   const workerDrops: Record<string, number> = {};
   for (const reason of WORKER_DROPS) workerDrops[reason] = await fleet.sum('workers', 'veracity_analysis_dropped_total', `reason="${reason}"`);
   const checks = await fleet.sum('workers', 'veracity_checks_total');
-  const { found, missing } = await countVerdicts(client, PREFIX, all.map((s) => s.id));
+  const reader = createFastFailRedis(redisTarget(config.redis)!, 'veracity-test');
+  t.teardown(() => reader.disconnect());
+  await new Promise((r) => reader.once('ready', r));
+  const { found, missing } = await countVerdicts(reader, PREFIX, all.map((s) => s.id));
   t.equal(checks, found, `counted once: checks (${checks}) = verdicts (${found})`);
   const books = accounting(all.length, found, drops, workerDrops);
   t.equal(books.lostUncounted, 0, `every exchange has a verdict or is counted as dropped (${missing.length} without a verdict)`);
@@ -106,7 +124,9 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   const window = failoverWindow(sent2, fleet.proxies.length, killedAt, new Set(missing));
   for (const [i, p] of window.perProxy.entries()) t.ok(Number.isFinite(p.resumed), `proxy ${i + 1} enqueues again without a restart`);
   const usual = percentile(sent2.filter((s) => s.end < killedAt || s.start > killedAt + Math.max(...window.perProxy.map((p) => p.lastLost))).map((s) => s.end - s.start), 0.5);
-  t.ok(!(window.gap.p50 >= usual + 1000), `median latency during the failover ${window.gap.p50} ms, otherwise ${usual} ms`);
+  // A request that waited on Redis would take at least the enqueue timeout (2 s) more; smaller
+  // differences are this shared machine's noise, and are printed below.
+  t.ok(!(window.gap.p50 >= usual + 2000), `median latency during the failover ${window.gap.p50} ms, otherwise ${usual} ms`);
   t.comment(
     [
       `cluster failover figures: ${sent2.length} requests through 2 proxies and 2 workers (3 primaries + 3 replicas, cluster-node-timeout 1000 ms); the primary of ${PREFIX}'s slot SIGKILLed at t=0`,

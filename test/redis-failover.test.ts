@@ -97,7 +97,9 @@ async function failover(
     t.ok(window.gap.n >= 5, `${window.gap.n} requests while exchanges were being lost`);
     // A request that waited on Redis would take the connect or enqueue timeout (2 s) at least.
     const usual = percentile(sent.filter((s) => s.end < killedAt || s.start > killedAt + lastLost).map((s) => s.end - s.start), 0.5);
-    t.ok(window.gap.p50 < usual + 1000, `median latency during the failover ${window.gap.p50} ms, otherwise ${usual} ms: requests did not wait for Redis`);
+    // A request that waited on Redis would take at least the enqueue timeout (2 s) more; smaller
+    // differences are this shared machine's noise, and are printed below.
+    t.ok(window.gap.p50 < usual + 2000, `median latency during the failover ${window.gap.p50} ms, otherwise ${usual} ms: requests did not wait for Redis`);
 
     t.comment(
       [

@@ -197,8 +197,8 @@ export interface TestCluster {
   nodes: Node[];
   /** `host:port,…` of every node, as VERACITY_REDIS_CLUSTER_NODES takes them. */
   addresses: string;
-  /** The port of the primary that holds `key`'s slot now. */
-  primaryFor(key: string): Promise<number>;
+  /** The port of the primary that holds `key`'s slot now, asking the nodes in turn (`skip` first excluded). */
+  primaryFor(key: string, skip?: number): Promise<number>;
 }
 
 /**
@@ -228,8 +228,8 @@ export async function startCluster(t: Teardown, options: { primaries?: number; r
   return {
     nodes,
     addresses: addresses.join(','),
-    async primaryFor(key) {
-      for (const n of nodes) {
+    async primaryFor(key, skip) {
+      for (const n of nodes.filter((x) => x.port !== skip)) {
         const found = await withClient({ port: n.port }, async (r) => {
           const slot = (await r.call('CLUSTER', 'KEYSLOT', key)) as number;
           const ranges = (await r.call('CLUSTER', 'SLOTS')) as Array<[number, number, [string, number]]>;
