@@ -7,6 +7,7 @@ import { AnalysisProducer } from './queue/producer.js';
 import { closeRedis, createBlockingRedis, createFastFailRedis, describeTarget, isReady, logConnectionState, redisTarget, type RedisTarget } from './redis/connection.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { VerdictStore } from './verdicts/store.js';
+import { ConsoleData } from './console/data.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
 import { lowerPriority } from './worker/priority.js';
 import { startAnalysisThread, type AnalysisThread } from './worker/thread-handle.js';
@@ -95,6 +96,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       metrics,
       producer,
       store: new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds),
+      console: new ConsoleData(client, config),
       ready: () => isReady(client),
       metricsText: thread ? () => thread!.metricsText(metrics.registry) : undefined,
       logger: quiet ? false : undefined,

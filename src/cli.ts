@@ -10,7 +10,7 @@ commands:
   worker           the analysis worker only, with its own /metrics on VERACITY_METRICS_PORT
   check            JSONL exchanges in, JSONL verdicts out: --input F --output F (stdin/stdout by default)
   eval             check, then score against each line's "expected": --input F [--json F] [--html F]
-  report           per-model reliability report from Prometheus: [--since 24h] [--out F] [--json F] [--prometheus URL]
+  report           per-model reliability report from Prometheus or the aggregates in Redis: [--since 24h] [--out F] [--json F] [--prometheus URL] [--redis URL]
 
 Configuration: config/default.yaml, or the file in VERACITY_CONFIG; environment variables override it
 (PORT, HOST, REDIS_URL, VERACITY_OPENAI_UPSTREAM, VERACITY_ANTHROPIC_UPSTREAM, VERACITY_ADMIN_TOKEN,

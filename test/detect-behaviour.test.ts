@@ -235,3 +235,11 @@ t.test('instructions and chat history alone do not ground an exchange', async (t
   );
   t.equal(joined.hallucination.claims[0]!.support, 'supported');
 });
+
+t.test('a soft refusal that hands the question to a professional is a refusal', async (t) => {
+  const v = analyse(exchange("I'm not able to give advice on that. Please consult a doctor or pharmacist, who can look at your situation.", []), cfg);
+  t.not(v.refusal.kind, 'none');
+  t.equal(v.refusal.flagged, true);
+  const answer = analyse(exchange('Fold the sheet in half, fold the corners to the centre line, then fold the wings down.', []), cfg);
+  t.equal(answer.refusal.kind, 'none');
+});

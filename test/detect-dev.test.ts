@@ -26,14 +26,19 @@ t.test('dev data is present', async (t) => {
   t.ok(existsSync(path.join(dir, 'halueval-qa.jsonl')), `dev rows under ${dir} (set VERACITY_DEV_DATA)`);
 });
 
-for (const [name, floor] of [['halueval-qa', 0.93], ['faithbench', 0.63]] as const) {
+// Floors sit under the held-out figures of src/detect/train/train-grounding.ts (grouped folds,
+// whole batches or models left out), not under the in-sample ones: a floor the held-out figure
+// cannot reach would only hold the detector to what it memorised.
+// QAGS summaries are near-extractive, so the naive share of missing words (at its best threshold,
+// chosen after the fact) is a strong baseline there: ours need only not fall below it.
+for (const [name, floor, margin] of [['halueval-qa', 0.94, 0.02], ['faithbench', 0.63, 0.02], ['qags-cnndm', 0.62, 0]] as const) {
   t.test(`${name}: balanced accuracy beats the naive baseline`, { skip: !existsSync(path.join(dir, `${name}.jsonl`)) }, async (t) => {
     const rows = loadRows(name, dir);
     const labels = rows.map((r) => r.expected.hallucination === true);
     const ours = balancedAccuracy(labels, rows.map((r) => analyse(r.exchange, cfg).hallucination.flagged));
     const naive = bestThreshold(labels, rows.map(naiveScore)).balancedAccuracy;
     t.comment(`${name}: ours ${ours.toFixed(3)} vs naive ${naive.toFixed(3)}`);
-    t.ok(ours > naive + 0.02, `ours ${ours.toFixed(3)} > naive ${naive.toFixed(3)} + 0.02`);
+    t.ok(ours > naive + margin, `ours ${ours.toFixed(3)} > naive ${naive.toFixed(3)} + ${margin}`);
     t.ok(ours >= floor, `ours ${ours.toFixed(3)} >= ${floor}`);
   });
 }

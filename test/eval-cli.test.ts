@@ -172,7 +172,7 @@ t.test('eval scores the fixture and writes JSON and HTML reports', async (t) => 
     { none: 2, partial: 2, full: 2 },
     'matrix rows are the expected kinds',
   );
-  t.same(Object.keys(written.by).sort(), ['model', 'prompt_type', 'task']);
+  t.same(Object.keys(written.by).sort(), ['method', 'model', 'prompt_type', 'task']);
   t.same(Object.keys(written.by.task).sort(), ['grounded-qa', 'refusal', 'summary']);
   t.ok(written.by.model['claude-3-5-haiku-20241022'].hallucination, 'the Anthropic row is scored under its model');
   t.equal(written.by.model['gpt-4o'].hallucination.positives, 2);

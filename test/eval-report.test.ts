@@ -41,7 +41,7 @@ t.test('scoreboard scores hallucination rows overall and per model and task', as
   // Positive scores {0.9, 0.2} vs negative {0.7, 0.1}: pairs won 1, 1, 0, 1 → 3/4.
   t.equal(h.auroc, 0.75);
   t.equal(h.calibration?.length, 10, 'overall figures carry the calibration table');
-  t.same(Object.keys(report.by).sort(), ['model', 'task']);
+  t.same(Object.keys(report.by).sort(), ['method', 'model', 'task']);
   t.same(report.by.model!.a!.hallucination!.confusion, { tp: 1, fp: 1, tn: 0, fn: 0 });
   t.equal(report.by.model!.a!.hallucination!.auroc, 1);
   t.equal(report.by.model!.a!.hallucination!.recall, 1);

@@ -80,7 +80,15 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
     upstream.answer(req, res, body);
   };
 
+  // Sampling on for the streamed open questions, with a shadow model in the other dialect, so the
+  // sampling panels have data and the primary counts below show that shadow answers stay out of
+  // them. A sampled verdict waits for its calls, and analysis runs at idle priority: verdicts get
+  // 30 s on a busy machine.
+  writeFileSync(join(dir, 'veracity.yaml'), 'sampling: { enabled: true, rates: { gpt-stream: 1, claude-stream: 1, default: 0 }, samples: 2, shadow: [{ upstream: anthropic, model: claude-shadow }] }\n');
   const env = {
+    VERACITY_CONFIG: join(dir, 'veracity.yaml'),
+    VERACITY_SAMPLING_OPENAI_KEY: 'sk-sampling-live',
+    VERACITY_SAMPLING_ANTHROPIC_KEY: 'sk-sampling-live',
     REDIS_URL: redis.url,
     VERACITY_OPENAI_UPSTREAM: upstream.url,
     VERACITY_ANTHROPIC_UPSTREAM: upstream.url,
@@ -148,7 +156,7 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
 
   const verdicts = await Promise.all(
     ids.map((id) =>
-      until(`verdict ${id}`, 10_000, async () => {
+      until(`verdict ${id}`, 30_000, async () => {
         const res = await fetch(`${base}/veracity/v1/verdicts/${id}`);
         return res.status === 200 ? ((await res.json()) as { hallucination: { flagged: boolean }; refusal: { kind: string } }) : undefined;
       }),

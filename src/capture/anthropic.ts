@@ -3,6 +3,7 @@ import { CaptureError } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
 import { asArray, isObject, num, str, textOf, type JsonObject } from './wire.js';
 import type { StreamEvent } from './sse.js';
+import { notPlain, type Answers, type BuildOptions, type BuiltRequest, type NotPlainReason, type PlainConversation, type PlainResult } from './plain.js';
 
 export function parseAnthropicRequest(route: string, body: unknown): ParsedRequest {
   if (route !== 'messages') throw new CaptureError('VERACITY_CAPTURE_BAD_ROUTE', `Anthropic route "${route}" is not analysed`);
@@ -167,4 +168,87 @@ export function reassembleAnthropicStream(events: StreamEvent[]): JsonObject {
   message.content = blocks.filter((b) => b !== undefined);
   message.usage = usage;
   return message;
+}
+
+// ---- sampling and shadow calls: plain conversations in and out of the Anthropic format ----
+
+/** The API version sampling and shadow calls speak (client headers are never copied). */
+export const ANTHROPIC_VERSION = '2023-06-01';
+
+const BLOCK_REASON: Record<string, NotPlainReason> = {
+  tool_use: 'tools',
+  tool_result: 'tools',
+  server_tool_use: 'tools',
+  image: 'images',
+  document: 'files',
+  search_result: 'files',
+};
+
+function plainBlocks(content: unknown): { text: string } | { reason: NotPlainReason } {
+  if (typeof content === 'string') return { text: content };
+  if (!Array.isArray(content)) return { reason: 'other_content' };
+  const texts: string[] = [];
+  for (const block of content) {
+    if (isObject(block) && block.type === 'text' && typeof block.text === 'string') texts.push(block.text);
+    else return { reason: (isObject(block) && BLOCK_REASON[str(block.type) ?? '']) || 'other_content' };
+  }
+  return { text: texts.join('\n\n') };
+}
+
+/** Reads an Anthropic messages request as a plain text conversation, when it is one. */
+export function anthropicPlainConversation(route: string, body: unknown): PlainResult {
+  if (route !== 'messages') return notPlain('route');
+  if (!isObject(body)) return notPlain('other_content');
+  if (body.tools !== undefined) return notPlain('tools');
+  const conversation: PlainConversation = { turns: [] };
+  if (body.system !== undefined) {
+    const system = plainBlocks(body.system);
+    if ('reason' in system) return notPlain(system.reason);
+    if (system.text !== '') conversation.system = system.text;
+  }
+  for (const m of asArray(body.messages)) {
+    if (!isObject(m) || (m.role !== 'user' && m.role !== 'assistant')) return notPlain('other_content');
+    const read = plainBlocks(m.content);
+    if ('reason' in read) return notPlain(read.reason);
+    conversation.turns.push({ role: m.role, text: read.text });
+  }
+  if (!conversation.turns.some((t) => t.role === 'user' && t.text.trim() !== '')) return notPlain('empty');
+  return { plain: true, conversation };
+}
+
+/**
+ * A messages request for a plain conversation (the shadow-model form). Turns of the same role in
+ * a row are joined, and a leading assistant turn dropped: the API wants them alternating, from
+ * the user.
+ */
+export function buildAnthropicRequest(conversation: PlainConversation, opts: BuildOptions): BuiltRequest {
+  const messages: Array<{ role: 'user' | 'assistant'; content: string }> = [];
+  for (const t of conversation.turns) {
+    if (t.text.trim() === '') continue;
+    const last = messages[messages.length - 1];
+    if (last && last.role === t.role) last.content += `\n\n${t.text}`;
+    else if (last || t.role === 'user') messages.push({ role: t.role, content: t.text });
+  }
+  const body: JsonObject = { model: opts.model, max_tokens: opts.maxTokens, temperature: Math.min(1, opts.temperature), messages };
+  if (conversation.system) body.system = conversation.system;
+  return { path: '/v1/messages', body, answers: 1 };
+}
+
+/** The original request again, non-streaming, at the sampling temperature (one answer per call). */
+export function resampleAnthropicRequest(route: string, body: unknown, opts: Omit<BuildOptions, 'model'>): BuiltRequest | undefined {
+  if (route !== 'messages' || !isObject(body)) return undefined;
+  const own = num(body.max_tokens);
+  const out: JsonObject = { ...body, stream: false, temperature: Math.min(1, opts.temperature), max_tokens: own === undefined ? opts.maxTokens : Math.min(own, opts.maxTokens) };
+  return { path: '/v1/messages', body: out, answers: 1 };
+}
+
+/** The answer text of a non-streaming messages response, with its usage. */
+export function anthropicAnswers(body: unknown): Answers {
+  const capture = parseAnthropicResponse(body);
+  return capture.usage ? { texts: [capture.text], usage: capture.usage } : { texts: [capture.text] };
+}
+
+/** How the Anthropic API takes a key. */
+export function anthropicAuthHeaders(key: string | undefined): Record<string, string> {
+  return { 'anthropic-version': ANTHROPIC_VERSION, ...(key ? { 'x-api-key': key } : {}) };
 }

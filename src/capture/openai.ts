@@ -3,6 +3,7 @@ import { CaptureError } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
 import { asArray, isObject, num, str, textOf, textParts, type JsonObject } from './wire.js';
 import type { StreamEvent } from './sse.js';
+import { notPlain, type Answers, type BuildOptions, type BuiltRequest, type NotPlainReason, type PlainConversation, type PlainResult } from './plain.js';
 
 /** OpenAI-compatible route families Veracity analyses. */
 export type OpenAIRoute = 'chat.completions' | 'completions' | 'responses';
@@ -311,4 +312,131 @@ function reassembleResponsesStream(events: StreamEvent[]): JsonObject {
     body.output = [...asArray(body.output), { type: 'message', role: 'assistant', content }];
   }
   return body;
+}
+
+// ---- sampling and shadow calls: plain conversations in and out of the OpenAI formats ----
+
+const PART_REASON: Record<string, NotPlainReason> = {
+  image_url: 'images',
+  input_image: 'images',
+  input_audio: 'files',
+  file: 'files',
+  input_file: 'files',
+};
+
+/** The text of a content value made only of text parts, or why it is something else. */
+function plainContent(content: unknown): { text: string } | { reason: NotPlainReason } {
+  if (content === null || content === undefined) return { text: '' };
+  if (typeof content === 'string') return { text: content };
+  if (!Array.isArray(content)) return { reason: 'other_content' };
+  const texts: string[] = [];
+  for (const part of content) {
+    if (typeof part === 'string') texts.push(part);
+    else if (isObject(part) && (part.type === 'text' || part.type === 'input_text' || part.type === 'output_text') && typeof part.text === 'string') texts.push(part.text);
+    else return { reason: (isObject(part) && PART_REASON[str(part.type) ?? '']) || 'other_content' };
+  }
+  return { text: texts.join('\n\n') };
+}
+
+/** Reads an OpenAI request as a plain text conversation, when it is one. */
+export function openaiPlainConversation(route: string, body: unknown): PlainResult {
+  if (!isObject(body)) return notPlain('other_content');
+  if (route === 'completions') return notPlain('route'); // a bare prompt is not a conversation
+  if (body.tools !== undefined || body.functions !== undefined) return notPlain('tools');
+  const conversation: PlainConversation = { turns: [] };
+  const system: string[] = [];
+  const add = (role: string, content: unknown, item: JsonObject): NotPlainReason | undefined => {
+    if (role === 'tool' || role === 'function' || item.tool_calls !== undefined || item.function_call !== undefined) return 'tools';
+    const read = plainContent(content);
+    if ('reason' in read) return read.reason;
+    const text = read.text;
+    if (role === 'system' || role === 'developer') system.push(text);
+    else if (role === 'user' || role === 'assistant') conversation.turns.push({ role, text });
+    else return 'other_content';
+    return undefined;
+  };
+  if (route === 'responses') {
+    const instructions = str(body.instructions);
+    if (instructions) system.push(instructions);
+    const input = body.input;
+    if (typeof input === 'string') conversation.turns.push({ role: 'user', text: input });
+    else if (Array.isArray(input)) {
+      for (const item of input) {
+        if (typeof item === 'string') {
+          conversation.turns.push({ role: 'user', text: item });
+          continue;
+        }
+        if (!isObject(item)) return notPlain('other_content');
+        const type = str(item.type);
+        if (type !== undefined && type !== 'message') return notPlain(/call/.test(type) ? 'tools' : 'other_content');
+        const why = add(str(item.role) ?? '', item.content, item);
+        if (why) return notPlain(why);
+      }
+    } else if (input !== undefined) return notPlain('other_content');
+  } else {
+    for (const m of asArray(body.messages)) {
+      if (!isObject(m)) return notPlain('other_content');
+      const why = add(str(m.role) ?? '', m.content, m);
+      if (why) return notPlain(why);
+    }
+  }
+  if (system.length > 0) conversation.system = system.join('\n\n');
+  if (!conversation.turns.some((t) => t.role === 'user' && t.text.trim() !== '')) return notPlain('empty');
+  return { plain: true, conversation };
+}
+
+/** A chat.completions request for a plain conversation (the shadow-model form). */
+export function buildOpenAIRequest(conversation: PlainConversation, opts: BuildOptions): BuiltRequest {
+  const messages: JsonObject[] = [];
+  if (conversation.system) messages.push({ role: 'system', content: conversation.system });
+  for (const t of conversation.turns) messages.push({ role: t.role, content: t.text });
+  const body: JsonObject = { model: opts.model, messages, temperature: opts.temperature, max_tokens: opts.maxTokens };
+  if (opts.n > 1) body.n = opts.n;
+  return { path: '/v1/chat/completions', body, answers: Math.max(1, opts.n) };
+}
+
+const ROUTE_PATH: Record<string, string> = { 'chat.completions': '/v1/chat/completions', completions: '/v1/completions', responses: '/v1/responses' };
+
+/**
+ * The original request again, as a non-streaming call at the sampling temperature: the most
+ * faithful way to ask the same model the same thing (its tools, formats and settings intact).
+ * chat.completions and completions take `n`; responses yields one answer per call.
+ */
+export function resampleOpenAIRequest(route: string, body: unknown, opts: Omit<BuildOptions, 'model'>): BuiltRequest | undefined {
+  const path = ROUTE_PATH[route];
+  if (!path || !isObject(body)) return undefined;
+  const out: JsonObject = { ...body, stream: false, temperature: opts.temperature };
+  delete out.stream_options; // only valid on streams
+  delete out.store; // a stored copy of every sample is not what the client asked for
+  const cap = (field: string) => {
+    const own = num(out[field]);
+    out[field] = own === undefined ? opts.maxTokens : Math.min(own, opts.maxTokens);
+  };
+  if (route === 'responses') {
+    cap('max_output_tokens');
+    return { path, body: out, answers: 1 };
+  }
+  if (out.max_completion_tokens !== undefined) cap('max_completion_tokens');
+  else cap('max_tokens');
+  out.n = Math.max(1, opts.n);
+  return { path, body: out, answers: Math.max(1, opts.n) };
+}
+
+/** Every answer text of a non-streaming OpenAI response (all choices), with its usage. */
+export function openaiAnswers(route: string, body: unknown): Answers {
+  if (!isObject(body)) throw new CaptureError('VERACITY_CAPTURE_BAD_SHAPE', `OpenAI ${route} response body is not a JSON object`);
+  const usage = usageOf(body.usage);
+  let texts: string[];
+  if (route === 'responses') texts = [responsesOutput(body).text];
+  else {
+    const choices = asArray(body.choices).filter(isObject);
+    choices.sort((a, b) => (num(a.index) ?? 0) - (num(b.index) ?? 0));
+    texts = choices.map((c) => (route === 'completions' ? (str(c.text) ?? '') : textOf(isObject(c.message) ? c.message.content : undefined)));
+  }
+  return usage ? { texts, usage } : { texts };
+}
+
+/** How an OpenAI-compatible API takes a key. */
+export function openaiAuthHeaders(key: string | undefined): Record<string, string> {
+  return key ? { authorization: `Bearer ${key}` } : {};
 }

@@ -10,6 +10,8 @@ export interface RawExchange {
   /** Route family: `chat.completions`, `completions`, `responses`, `messages`. */
   route: string;
   app?: string;
+  /** Name of the configured upstream that answered (`openai`, `anthropic` or a named one); absent from older proxies. */
+  upstream?: string;
   /** Request body as sent upstream (UTF-8 JSON text). */
   request: string;
   /** Response body: UTF-8 text, or base64 when `responseEncoding` is set. */

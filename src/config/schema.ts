@@ -221,6 +221,12 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** How long a verdict stays retrievable, seconds. */
       ttlSeconds: z.number().int().positive().default(7 * 24 * 3600),
+      /** How long the per-minute aggregates are kept, hours (per-hour ones are kept ttlSeconds). */
+      fineRetentionHours: z.number().int().positive().default(48),
+      /** Flagged verdict ids kept per model, kind and order (most recent, highest score) for the console. */
+      flaggedPerModel: z.number().int().positive().max(10_000).default(200),
+      /** Question text kept for the console, characters (with capture.storeText). */
+      questionMaxChars: z.number().int().nonnegative().default(4000),
     })
     .prefault({}),
   detect: z
@@ -271,6 +277,8 @@ export const ConfigSchema = z.strictObject({
       timeoutMs: z.number().int().positive().default(15_000),
       /** Weight of the judge's score against the local score in the merged hallucination score. */
       weight: z.number().min(0).max(1).default(0.5),
+      /** Also put claims of exchanges without context to the judge, to verify from its own knowledge. */
+      ungrounded: z.boolean().default(false),
     })
     .prefault({}),
   admin: z
@@ -279,7 +287,42 @@ export const ConfigSchema = z.strictObject({
       token: z.string().min(16, 'must be at least 16 characters').optional(),
     })
     .prefault({}),
+  sampling: z
+    .strictObject({
+      /** The worker re-asks upstreams for a share of analysed exchanges and checks the answer against the new answers. */
+      enabled: z.boolean().default(false),
+      /** Share of eligible exchanges sampled, 0..1, decided by a stable hash of the exchange id. */
+      rate: z.number().min(0).max(1).default(0.05),
+      /** Per answering model overrides of `rate`. */
+      rates: z.record(z.string(), z.number().min(0).max(1)).default({}),
+      /** Extra answers of the same model per sampled exchange (0 = shadow models only). */
+      samples: z.number().int().min(0).max(20).default(3),
+      temperature: z.number().min(0).max(2).default(1.0),
+      /** Estimated tokens (prompt + answer) all sampling and shadow calls may use per minute, shared by every worker through Redis. */
+      tokensPerMinute: z.number().int().positive().default(200_000),
+      /** Most tokens of each sampled or shadow answer (the original request's own limit applies when lower). */
+      maxTokens: z.number().int().positive().default(1024),
+      /** One sampling or shadow call gives up after this long, ms; the local verdict stands. */
+      timeoutMs: z.number().int().positive().default(30_000),
+      /** Also sample exchanges that carry context (they are checked against both). */
+      grounded: z.boolean().default(false),
+      /** Exchanges being sampled at once per worker; the rest of analysis never waits for them. */
+      concurrency: z.number().int().positive().default(4),
+      /** NAMES of environment variables holding keys, per upstream (`openai`, `anthropic` or a named upstream). */
+      credentials: z.record(z.string(), z.string().min(1)).default({ openai: 'VERACITY_SAMPLING_OPENAI_KEY', anthropic: 'VERACITY_SAMPLING_ANTHROPIC_KEY' }),
+      /** Other models asked the same sampled requests, on any configured upstream. */
+      shadow: z.array(z.strictObject({ upstream: z.string().min(1), model: z.string().min(1) })).default([]),
+    })
+    .prefault({}),
+}).superRefine((config, ctx) => {
+  const upstreams = new Set(['openai', 'anthropic', ...Object.keys(config.upstreams.named)]);
+  config.sampling.shadow.forEach((s, i) => {
+    if (!upstreams.has(s.upstream)) {
+      ctx.addIssue({ code: 'custom', path: ['sampling', 'shadow', i, 'upstream'], message: `names no configured upstream (one of: ${[...upstreams].join(', ')})` });
+    }
+  });
 });
 
 export type Config = z.infer<typeof ConfigSchema>;
 export type DetectConfig = Config['detect'];
+export type SamplingConfig = Config['sampling'];

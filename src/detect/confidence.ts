@@ -80,3 +80,14 @@ export function claimMismatch(certainty: number, risk: number, lp?: { mean: numb
   const assertive = Math.max(0, (certainty - 0.4) / 0.6);
   return Math.min(1, Math.max(0, assertive * doubt));
 }
+
+export type CertaintyCueKind = 'booster' | 'hedge' | 'disclaimer';
+
+/** The words behind `certaintyOf`, with their offsets in `text`, for explanation. */
+export function certaintyCues(text: string): Array<{ kind: CertaintyCueKind; start: number; end: number; text: string }> {
+  const out: Array<{ kind: CertaintyCueKind; start: number; end: number; text: string }> = [];
+  for (const [kind, re] of [['booster', BOOSTERS], ['hedge', HEDGES], ['disclaimer', DISCLAIMERS]] as const) {
+    for (const m of text.matchAll(re)) out.push({ kind, start: m.index, end: m.index + m[0].length, text: m[0] });
+  }
+  return out.sort((a, b) => a.start - b.start || b.end - a.end);
+}

@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, isNegation, tokenize, type Token } from './text.js';
+import { ANTONYMS, isNegation, RELATED, tokenize, type Token } from './text.js';
 
 /**
  * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
@@ -69,6 +69,19 @@ export interface ClaimFeatures {
    * from elsewhere in the context does not.
    */
   questionLocality: number;
+  /** Names, rare words and specific terms (whatever their casing) that neither context nor question has. */
+  specificMissing: number;
+  /** Share of the claim's everyday words that neither context nor question has (paraphrase is likely). */
+  commonMissingShare: number;
+  /** Share of the claim's words found only as a near-synonym the context uses ("built" for "completed"). */
+  relatedShare: number;
+  /** Best three consecutive passages: share of claim content tokens they hold together. */
+  windowCoverage: number;
+  /**
+   * Names, numbers and rare words that the context has, but not in the passages the rest of the
+   * claim comes from: an entity or figure moved from one fact to another.
+   */
+  specificElsewhere: number;
   evidence: string;
 }
 
@@ -88,6 +101,20 @@ function keysOf(tokens: Token[]): Set<string> {
   return s;
 }
 
+/**
+ * Sentences, cut again at semicolons: "take 200–400 mg …; do not exceed 1,200 mg" holds two
+ * statements of opposite polarity, and a claim restating the first must not inherit the second's "not".
+ */
+function passagesOf(text: string): string[] {
+  const out: string[] = [];
+  for (const [s, e] of splitSentences(text)) {
+    const sentence = text.slice(s, e);
+    if (!sentence.includes(';')) out.push(sentence);
+    else for (const part of sentence.split(/;\s+/)) out.push(part);
+  }
+  return out;
+}
+
 export function buildContextIndex(contextText: string, question: string): ContextIndex {
   const keys = new Set<string>();
   const bigrams = new Set<string>();
@@ -95,8 +122,7 @@ export function buildContextIndex(contextText: string, question: string): Contex
   const numbers = new Set<string>();
   const passages: Passage[] = [];
   const postings = new Map<string, number[]>();
-  for (const [s, e] of splitSentences(contextText)) {
-    const text = contextText.slice(s, e);
+  for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
     const content = tokens.filter((t) => t.content || t.number);
     if (content.length === 0) continue;
@@ -142,14 +168,38 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   const tokens = tokenize(claim.text);
   const content = tokens.filter((t) => t.content || t.number);
   const n = content.length;
+  // A word the context lacks meets a near-synonym the context has under the context's key, so
+  // word pairs and passages are compared on the words the context used.
+  const keys = content.map((t) => t.key);
+  let related = 0;
+  for (let i = 0; i < content.length; i++) {
+    const k = keys[i]!;
+    if (content[i]!.number || index.keys.has(k)) continue;
+    const near = RELATED.get(k);
+    if (!near) continue;
+    for (const r of near) {
+      if (index.keys.has(r)) {
+        keys[i] = r;
+        related++;
+        break;
+      }
+    }
+  }
   let found = 0;
   let novel = 0;
   let novelFound = 0;
   let properMissing = 0;
   let numberMissing = 0;
-  for (const t of content) {
-    const inContext = index.keys.has(t.key);
-    const inQuestion = index.questionKeys.has(t.key);
+  let specificMissing = 0;
+  let common = 0;
+  let commonMissing = 0;
+  for (let i = 0; i < content.length; i++) {
+    const t = content[i]!;
+    const k = keys[i]!;
+    const inContext = index.keys.has(k);
+    const inQuestion = index.questionKeys.has(k);
+    const specific = t.proper || t.rare;
+    if (!t.number && !specific) common++;
     if (inContext) found++;
     if (!inQuestion) {
       novel++;
@@ -157,21 +207,25 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     }
     if (!inContext && !inQuestion) {
       if (t.number) numberMissing++;
-      else if (t.proper) properMissing++;
+      else {
+        if (t.proper) properMissing++;
+        if (specific) specificMissing++;
+        else commonMissing++;
+      }
     }
   }
   let bigramTotal = 0;
   let bigramFound = 0;
   let pairFound = 0;
-  for (let i = 0; i + 1 < content.length; i++) {
+  for (let i = 0; i + 1 < keys.length; i++) {
     bigramTotal++;
-    if (index.bigrams.has(`${content[i]!.key} ${content[i + 1]!.key}`)) bigramFound++;
-    if (index.pairs.has(pairKey(content[i]!.key, content[i + 1]!.key))) pairFound++;
+    if (index.bigrams.has(`${keys[i]!} ${keys[i + 1]!}`)) bigramFound++;
+    if (index.pairs.has(pairKey(keys[i]!, keys[i + 1]!))) pairFound++;
   }
 
   // Best passage: count shared keys through the postings, score only the top candidates.
   const hits = new Map<number, number>();
-  const claimKeys = new Set(content.map((t) => t.key));
+  const claimKeys = new Set(keys);
   for (const k of claimKeys) {
     const list = index.postings.get(k);
     if (!list) continue;
@@ -191,6 +245,35 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   }
   const best = bestId >= 0 ? index.passages[bestId] : undefined;
   const passageCoverage = claimKeys.size > 0 ? bestHits / claimKeys.size : 0;
+
+  // Summaries fuse neighbouring sentences: the best window of three passages, among the passages
+  // that share the most keys with the claim.
+  let windowHits = bestHits;
+  let windowId = bestId;
+  if (hits.size > 1) {
+    const candidates = [...hits].sort((a, b) => b[1] - a[1]).slice(0, 12);
+    for (const [id] of candidates) {
+      let h = 0;
+      for (const k of claimKeys) {
+        if (index.passages[id]!.keys.has(k) || index.passages[id - 1]?.keys.has(k) || index.passages[id + 1]?.keys.has(k)) h++;
+      }
+      if (h > windowHits) {
+        windowHits = h;
+        windowId = id;
+      }
+    }
+  }
+  const windowCoverage = claimKeys.size > 0 ? windowHits / claimKeys.size : 0;
+  let specificElsewhere = 0;
+  if (windowId >= 0 && windowCoverage >= 0.5) {
+    const inWindow = (k: string): boolean =>
+      index.passages[windowId]!.keys.has(k) || index.passages[windowId - 1]?.keys.has(k) === true || index.passages[windowId + 1]?.keys.has(k) === true;
+    for (let i = 0; i < content.length; i++) {
+      const t = content[i]!;
+      const k = keys[i]!;
+      if ((t.number || t.proper || t.rare) && index.keys.has(k) && !index.questionKeys.has(k) && !inWindow(k)) specificElsewhere++;
+    }
+  }
 
   let negationFlip = false;
   let antonymFlip = false;
@@ -244,6 +327,11 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     metaReference: META_REFERENCE.test(claim.text),
     specificSwap: properMissing + numberMissing > 0 && n - novelMissing >= 2 && (found + properMissing + numberMissing) / Math.max(1, n) >= 0.99,
     questionLocality,
+    specificMissing,
+    commonMissingShare: common > 0 ? commonMissing / common : 0,
+    relatedShare: n > 0 ? related / n : 0,
+    windowCoverage,
+    specificElsewhere,
     evidence: best ? best.text.trim().slice(0, 300) : '',
   };
 }
@@ -266,6 +354,11 @@ export function featureVector(f: ClaimFeatures): number[] {
     1 - f.pairCoverage,
     f.specificSwap ? 1 : 0,
     f.metaReference ? 1 : 0,
+    Math.min(f.specificMissing, 3) / 3,
+    f.commonMissingShare,
+    f.relatedShare,
+    1 - f.windowCoverage,
+    Math.min(f.specificElsewhere, 3) / 3,
   ];
 }
 
@@ -285,25 +378,56 @@ export const FEATURE_NAMES = [
   'pairMissing',
   'specificSwap',
   'metaReference',
+  'specificMissing',
+  'commonMissingShare',
+  'relatedShare',
+  'windowMissing',
+  'specificElsewhere',
 ];
 
-/** A system prompt shorter than this (content words) is an instruction, not material to check against. */
-const MIN_CONTEXT_WORDS = 12;
-const MIN_MARKED_WORDS = 4;
 const MATERIAL_MARKER = /\b(?:context|document|passage|source|reference|article|excerpt|knowledge|facts?)\s*:|<(?:document|context|source)\b/i;
-/** Sentences that tell the model how to behave rather than what is true. */
-const INSTRUCTION = /^\s*(?:[-*\d.)]+\s*)?(?:you(?:'re| are| will| must| should| can)?\b|your\b|always\b|never\b|do not\b|don't\b|please\b|respond\b|reply\b|answer\b|be\b|use\b|keep\b|avoid\b|make sure\b|ensure\b|if the user\b|when (?:the user|asked|answering|responding)\b|act as\b|follow\b|refuse\b|only\b)/i;
+/** Material must say at least this much (content words) before it is worth checking against. */
+const MIN_MARKED_WORDS = 4;
+const MIN_MATERIAL_WORDS = 4;
+/**
+ * The opening of a sentence that tells the model how to behave: who it is, how to answer, what
+ * to avoid. "Do not exceed 1,200 mg" is no such sentence: its verb is about the world, not the
+ * conversation, and is read as material.
+ */
+const BEHAVIOUR =
+  /^\s*(?:[-*•\d.)]+\s*)?(?:(?:please|always|never|only|do not|don't|must|should|you should|you must|you will|you can|kindly)\s+)*(?:you(?:'re| are|'ll| will| must| should| can| may)?\b|your\b|i want you\b|(?:be|act|behave|respond|reply|answer|write|speak|talk|use|keep|avoid|ensure|make sure|format|cite|explain|think|ask|refuse|decline|follow|help|assist|pretend|imagine|roleplay|stay|remember|consider|include|summari[sz]e|translate|greet|introduce|mention|reveal|say|tell|share|provide|give|list|output|return|limit|focus|stick|rely|prefer|adopt|maintain|treat|address|ignore|encourage|guide|correct)\b|if (?:the user|you|asked|a user|someone)\b|when (?:the user|asked|answering|responding|you)\b)/i;
+/** Sentences about the conversation itself (the user, the answers, tone, format), not the world. */
+const ABOUT_CONVERSATION =
+  /\b(?:the user|users?'s?|assistant|chatbot|this conversation|the conversation|your (?:answers?|responses?|replies|role|task|job|goal|tone|output|style)|(?:answers?|responses?|replies|writing) (?:style|format|length|tone)|tone of voice|markdown|emojis?|language model|instructions?|system prompt|persona)\b/i;
 
-/** A system prompt grounds when it announces material, or says enough that is not instruction. */
+/** A sentence that states something checkable: not instruction, not about the conversation. */
+function isMaterial(sentence: string): boolean {
+  if (BEHAVIOUR.test(sentence)) return false;
+  if (ABOUT_CONVERSATION.test(sentence)) return false;
+  return /\p{L}{2,}|\d/u.test(sentence);
+}
+
+/**
+ * A system prompt grounds when it announces material, or when any of its sentences states facts
+ * rather than behaviour, however short: a two-line dosage leaflet or an API table is something
+ * to check against. Instruction-only prompts ("You are a helpful assistant. Be concise.") ground
+ * nothing, so their answers are not held against them.
+ */
 function systemGrounds(text: string): boolean {
   const sample = text.slice(0, 8000);
   const words = tokenize(sample).filter((t) => t.content || t.number).length;
   if (MATERIAL_MARKER.test(sample) && words >= MIN_MARKED_WORDS) return true;
-  if (words < MIN_CONTEXT_WORDS) return false;
-  const sentences = splitSentences(sample).map(([s, e]) => sample.slice(s, e)).filter((x) => /\p{L}/u.test(x));
-  if (sentences.length === 0) return false;
-  const instructive = sentences.filter((x) => INSTRUCTION.test(x)).length;
-  return instructive / sentences.length < 0.5;
+  // Lines first (tables, "key: value" lists), then sentences within them.
+  let materialWords = 0;
+  for (const line of sample.split(/\n+/)) {
+    for (const [s, e] of splitSentences(line)) {
+      const sentence = line.slice(s, e);
+      if (!isMaterial(sentence)) continue;
+      materialWords += tokenize(sentence).filter((t) => t.content || t.number).length;
+      if (materialWords >= MIN_MATERIAL_WORDS) return true;
+    }
+  }
+  return false;
 }
 
 /**

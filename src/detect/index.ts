@@ -1,8 +1,8 @@
 import type { Exchange } from '../capture/exchange.js';
 import type { DetectConfig } from '../config/schema.js';
-import { extractClaims } from './claims.js';
+import { extractClaims, type Claim } from './claims.js';
 import { certaintyOf, claimMismatch, logprobSpan } from './confidence.js';
-import { buildContextIndex, claimFeatures, contextText, featureVector, type ClaimFeatures } from './grounding.js';
+import { buildContextIndex, claimFeatures, contextText, featureVector, type ClaimFeatures, type ContextIndex } from './grounding.js';
 import { GROUNDING_MODEL } from './models/grounding.js';
 import { detectRefusal } from './refusal.js';
 import type { ClaimVerdict, Support, Verdict } from './verdict.js';
@@ -30,6 +30,35 @@ export function claimLogit(f: ClaimFeatures): number {
   let z = GROUNDING_MODEL.bias;
   for (let i = 0; i < v.length; i++) z += (GROUNDING_MODEL.weights[i] ?? 0) * v[i]!;
   return z;
+}
+
+/** One claim read against one body of text: its logit, score, support and best evidence. */
+export interface ClaimReading {
+  z: number;
+  score: number;
+  support: Support;
+  evidence?: string;
+}
+
+/**
+ * The claim-support scoring of the context check, for one claim against one index. Sample-based
+ * checks (detect/samples.ts) call it with each resampled answer as the index, so both checks
+ * always score claims the same way.
+ */
+export function scoreClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claimThreshold'>): ClaimReading {
+  const f = claimFeatures(c, index);
+  const z = claimLogit(f);
+  // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
+  const e = GROUNDING_MODEL.exchange;
+  let score = sigmoid((e.a + e.a2 + e.m) * z + e.b);
+  const evidence = f.evidence || undefined;
+  let support: Support;
+  const flipped = (f.negationFlip || f.antonymFlip) && f.passageCoverage >= 0.6;
+  if (flipped) {
+    support = 'contradicted';
+    score = Math.max(score, cfg.claimThreshold);
+  } else support = score >= cfg.claimThreshold ? 'unsupported' : 'supported';
+  return { z, score, support, ...(evidence ? { evidence } : {}) };
 }
 
 function verdictShell(exchange: Exchange): Verdict {
@@ -86,6 +115,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   const out: ClaimVerdict[] = [];
   let maxLogit = -Infinity;
   let secondLogit = -Infinity;
+  let sumLogit = 0;
   let mismatch = 0;
 
   const index = grounded ? buildContextIndex(ctx, question) : undefined;
@@ -96,20 +126,14 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
     let support: Support;
     let evidence: string | undefined;
     if (index) {
-      const f = claimFeatures(c, index);
-      const z = claimLogit(f);
+      const read = scoreClaim(c, index, cfg);
+      const z = read.z;
+      sumLogit += z;
       if (z > maxLogit) {
         secondLogit = maxLogit;
         maxLogit = z;
       } else if (z > secondLogit) secondLogit = z;
-      // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
-      score = sigmoid((GROUNDING_MODEL.exchange.a + GROUNDING_MODEL.exchange.a2) * z + GROUNDING_MODEL.exchange.b);
-      evidence = f.evidence || undefined;
-      const flipped = (f.negationFlip || f.antonymFlip) && f.passageCoverage >= 0.6;
-      if (flipped) {
-        support = 'contradicted';
-        score = Math.max(score, cfg.claimThreshold);
-      } else support = score >= cfg.claimThreshold ? 'unsupported' : 'supported';
+      ({ score, support, evidence } = read);
     } else {
       score = UNGROUNDED_BASE + UNGROUNDED_SPAN * certainty;
       support = 'unsupported';
@@ -124,10 +148,10 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   let score = 0;
   if (index) {
     if (out.length > 0) {
-      const { a, a2, b, c } = GROUNDING_MODEL.exchange;
-      // One bad claim can be noise, a second rarely is; and the top of many claims runs higher by
-      // chance alone, which the claim count corrects for.
-      score = sigmoid(a * maxLogit + a2 * (secondLogit === -Infinity ? maxLogit : secondLogit) + c * Math.log(out.length) + b);
+      const { a, a2, b, c, m } = GROUNDING_MODEL.exchange;
+      // One bad claim can be noise, a second rarely is. Calibrated by likelihood, so that the mean
+      // score over many exchanges estimates their hallucination rate.
+      score = sigmoid(a * maxLogit + a2 * (secondLogit === -Infinity ? maxLogit : secondLogit) + c * Math.log(out.length) + m * (sumLogit / out.length) + b);
     }
     // A contradicted claim is at least as bad as the threshold says.
     if (out.some((c) => c.support === 'contradicted')) score = Math.max(score, cfg.hallucinationThreshold);

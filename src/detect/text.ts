@@ -1,4 +1,5 @@
 import { stemmer } from 'stemmer';
+import { COMMON_WORDS } from './models/lexicon.js';
 
 /**
  * Word-level normalisation shared by the detectors: one tokeniser, one notion of "content word",
@@ -17,6 +18,11 @@ export interface Token {
   /** Written with a capital letter somewhere other than a sentence start, or all caps. */
   proper: boolean;
   number: boolean;
+  /**
+   * A content word outside the most frequent English words: a name or a specific term whatever
+   * its casing (lower-cased text has no capitals to tell names by).
+   */
+  rare: boolean;
 }
 
 const STOPWORDS = new Set(
@@ -103,6 +109,121 @@ const ANTONYM_PAIRS: [string, string][] = [
   ['maximum', 'minimum'], ['majority', 'minority'], ['strong', 'weak'], ['up', 'down'], ['high', 'low'],
 ];
 
+/**
+ * Irregular past forms folded to their base, so "built" meets "build" as "completed" meets
+ * "complete" through the stemmer. Forms that are also common words of another meaning ("found",
+ * "left", "saw", "rose", "fell", "lay") are left alone.
+ */
+const IRREGULAR: Record<string, string> = {
+  built: 'build', won: 'win', ran: 'run', led: 'lead', held: 'hold', made: 'make', took: 'take', taken: 'take',
+  gave: 'give', given: 'give', got: 'get', gotten: 'get', went: 'go', gone: 'go', came: 'come', became: 'become',
+  knew: 'know', known: 'know', grew: 'grow', grown: 'grow', drew: 'draw', drawn: 'draw', threw: 'throw',
+  thrown: 'throw', wrote: 'write', written: 'write', spoke: 'speak', spoken: 'speak', broke: 'break',
+  broken: 'break', chose: 'choose', chosen: 'choose', drove: 'drive', driven: 'drive', ate: 'eat', eaten: 'eat',
+  fought: 'fight', taught: 'teach', caught: 'catch', brought: 'bring', thought: 'think', sought: 'seek',
+  sold: 'sell', told: 'tell', paid: 'pay', sent: 'send', spent: 'spend', lost: 'lose', met: 'meet', kept: 'keep',
+  slept: 'sleep', began: 'begin', begun: 'begin', sang: 'sing', sung: 'sing', swam: 'swim', struck: 'strike',
+  stole: 'steal', stolen: 'steal', hid: 'hide', hidden: 'hide', flew: 'fly', flown: 'fly', wore: 'wear',
+  worn: 'wear', tore: 'tear', torn: 'tear', shot: 'shoot', fled: 'flee', bled: 'bleed', fed: 'feed',
+  sped: 'speed', shook: 'shake', shaken: 'shake', rode: 'ride', ridden: 'ride', rang: 'ring', rung: 'ring',
+  bore: 'bear', borne: 'bear', born: 'bear', forgot: 'forget', forgotten: 'forget', forgave: 'forgive',
+  froze: 'freeze', frozen: 'freeze', understood: 'understand', stood: 'stand', withdrew: 'withdraw',
+  withdrawn: 'withdraw', undertook: 'undertake', overtook: 'overtake', arose: 'arise', arisen: 'arise',
+  awoke: 'awake', bought: 'buy', dealt: 'deal', dug: 'dig', hung: 'hang', meant: 'mean', sank: 'sink',
+  sunk: 'sink', shrank: 'shrink', spun: 'spin', stuck: 'stick', stung: 'sting', swore: 'swear', sworn: 'swear',
+  swept: 'sweep', wept: 'weep', woke: 'wake', woken: 'wake', wound: 'wind', rebuilt: 'rebuild', beaten: 'beat',
+  bitten: 'bite', bit: 'bite', blew: 'blow', blown: 'blow', did: 'do', done: 'do', forbade: 'forbid',
+  foresaw: 'foresee', overcame: 'overcome', shone: 'shine', slid: 'slide', lent: 'lend',
+};
+
+/**
+ * Near-synonyms that a paraphrase uses for one another ("completed" / "built", "purchased" /
+ * "acquired"). Unlike SYNONYMS they are not folded into one key: a claim word that the context
+ * lacks is matched to a related word the context has, and the claim scorer sees how many words
+ * matched only that way. General English, never picked from the dev rows.
+ */
+const RELATED_GROUPS: string[][] = [
+  ['build', 'construct', 'erect', 'complete', 'finish', 'create', 'make', 'establish', 'develop'],
+  ['found', 'establish', 'start', 'launch', 'create', 'form', 'set', 'open', 'introduce'],
+  ['end', 'finish', 'complete', 'conclude', 'close', 'stop', 'cease', 'terminate'],
+  ['say', 'state', 'tell', 'claim', 'announce', 'report', 'add', 'note', 'explain', 'declare', 'assert', 'remark', 'comment', 'describe', 'mention', 'insist', 'argue', 'suggest', 'warn'],
+  ['win', 'earn', 'receive', 'gain', 'obtain', 'get', 'award', 'secure', 'achieve', 'claim'],
+  ['lead', 'head', 'run', 'manage', 'direct', 'chair', 'command', 'captain', 'coach'],
+  ['show', 'reveal', 'indicate', 'demonstrate', 'find', 'suggest', 'prove', 'confirm', 'discover', 'uncover'],
+  ['help', 'assist', 'aid', 'support', 'enable'],
+  ['release', 'publish', 'issue', 'launch', 'debut', 'premiere', 'air', 'broadcast'],
+  ['arrest', 'detain', 'apprehend', 'capture', 'hold', 'jail', 'imprison'],
+  ['injure', 'hurt', 'wound', 'harm'],
+  ['attack', 'assault', 'hit', 'strike', 'beat', 'punch'],
+  ['kill', 'murder', 'slay', 'shoot', 'stab'],
+  ['die', 'decease', 'perish', 'pass'],
+  ['leave', 'depart', 'quit', 'exit', 'resign', 'retire'],
+  ['reach', 'arrive', 'hit', 'attain'],
+  ['use', 'employ', 'utilise', 'utilize', 'apply'],
+  ['need', 'require', 'demand'],
+  ['try', 'attempt', 'seek', 'aim', 'plan', 'intend', 'hope', 'want', 'wish'],
+  ['allow', 'permit', 'let', 'enable', 'authorise', 'authorize', 'approve'],
+  ['marry', 'wed'],
+  ['live', 'reside', 'dwell', 'settle'],
+  ['locate', 'situate', 'base', 'sit', 'lie', 'place', 'position'],
+  ['charge', 'accuse', 'indict', 'allege'],
+  ['convict', 'sentence', 'jail', 'imprison'],
+  ['sign', 'agree', 'join', 'recruit', 'hire', 'appoint', 'name', 'select', 'choose', 'pick'],
+  ['play', 'star', 'appear', 'perform', 'feature', 'portray'],
+  ['write', 'author', 'pen', 'compose'],
+  ['compete', 'play', 'race', 'participate', 'contest'],
+  ['host', 'hold', 'organise', 'organize', 'stage'],
+  ['include', 'contain', 'feature', 'comprise', 'consist', 'involve', 'incorporate'],
+  ['cause', 'lead', 'result', 'trigger', 'prompt', 'spark'],
+  ['call', 'name', 'term', 'dub', 'label', 'title', 'know'],
+  ['move', 'relocate', 'transfer', 'shift'],
+  ['raise', 'increase', 'boost', 'rise', 'grow', 'climb', 'jump', 'surge', 'soar'],
+  ['cut', 'reduce', 'decrease', 'lower', 'drop', 'fall', 'decline', 'slash', 'plunge'],
+  ['study', 'research', 'investigate', 'examine', 'analyse', 'analyze', 'review', 'probe'],
+  ['criticise', 'criticize', 'condemn', 'slam', 'blast', 'attack'],
+  ['ban', 'prohibit', 'forbid', 'bar', 'block'],
+  ['buy', 'purchase', 'acquire', 'obtain'],
+  ['sell', 'auction', 'trade'],
+  ['visit', 'tour', 'travel', 'go'],
+  ['rescue', 'save', 'free', 'release'],
+  ['discuss', 'talk', 'speak', 'address', 'debate'],
+  ['speak', 'talk', 'say', 'tell'],
+  ['give', 'provide', 'offer', 'supply', 'donate', 'grant', 'deliver'],
+  ['take', 'capture', 'seize', 'grab', 'steal'],
+  ['see', 'watch', 'view', 'witness', 'observe', 'notice', 'spot'],
+  ['produce', 'make', 'manufacture', 'generate', 'create'],
+  ['important', 'significant', 'major', 'key', 'crucial', 'vital', 'essential', 'critical', 'main'],
+  ['famous', 'renowned', 'celebrated', 'noted', 'notable', 'prominent', 'popular', 'well'],
+  ['rich', 'wealthy', 'affluent'],
+  ['fast', 'quick', 'rapid', 'swift'],
+  ['difficult', 'hard', 'tough', 'challenging'],
+  ['area', 'region', 'zone', 'district', 'territory'],
+  ['company', 'firm', 'business', 'corporation', 'group', 'organisation', 'organization', 'brand'],
+  ['job', 'role', 'post', 'position', 'work', 'career'],
+  ['team', 'club', 'side', 'squad'],
+  ['game', 'match', 'fixture', 'contest'],
+  ['doctor', 'physician', 'surgeon', 'medic'],
+  ['shop', 'store', 'retailer', 'outlet'],
+  ['home', 'house', 'residence', 'property'],
+  ['photo', 'photograph', 'picture', 'image', 'snap'],
+  ['statement', 'announcement', 'report', 'remark', 'comment'],
+  ['crash', 'collision', 'accident', 'smash'],
+  ['mother', 'mum', 'mom'],
+  ['father', 'dad'],
+  ['wife', 'spouse', 'partner'],
+  ['husband', 'spouse', 'partner'],
+  ['son', 'child', 'boy'],
+  ['daughter', 'child', 'girl'],
+  ['child', 'kid', 'youngster', 'boy', 'girl', 'baby'],
+  ['medicine', 'medication', 'drug', 'treatment', 'pill', 'dose', 'dosage'],
+  ['illness', 'disease', 'condition', 'sickness', 'disorder'],
+  ['money', 'cash', 'fund', 'funding'],
+  ['cost', 'price', 'fee', 'charge', 'value'],
+  ['annual', 'yearly'],
+  ['daily', 'everyday'],
+  ['also', 'additionally', 'furthermore', 'moreover'],
+];
+
 const stemCache = new Map<string, string>();
 
 export const ANTONYMS: Map<string, Set<string>> = (() => {
@@ -125,7 +246,7 @@ export function stemOf(word: string): string {
   const lower = word.toLowerCase();
   const cached = stemCache.get(lower);
   if (cached !== undefined) return cached;
-  const syn = SYNONYMS[lower];
+  const syn = SYNONYMS[lower] ?? IRREGULAR[lower];
   let key: string;
   if (syn !== undefined) key = /^[a-z]{4,}$/.test(syn) ? stemmer(syn) : syn;
   else if (lower.length <= 3) key = lower;
@@ -133,6 +254,33 @@ export function stemOf(word: string): string {
   if (stemCache.size > 200_000) stemCache.clear();
   stemCache.set(lower, key);
   return key;
+}
+
+/** For each stem, the stems it may stand in for (RELATED_GROUPS), itself excluded. */
+export const RELATED: Map<string, Set<string>> = (() => {
+  const m = new Map<string, Set<string>>();
+  for (const group of RELATED_GROUPS) {
+    const keys = [...new Set(group.map(stemOf))];
+    for (const a of keys) {
+      if (!m.has(a)) m.set(a, new Set());
+      for (const b of keys) if (b !== a) m.get(a)!.add(b);
+    }
+  }
+  for (const [a, b] of ANTONYM_PAIRS) {
+    // A word and its antonym are never near-synonyms, whatever the groups say.
+    m.get(stemOf(a))?.delete(stemOf(b));
+    m.get(stemOf(b))?.delete(stemOf(a));
+  }
+  return m;
+})();
+
+/** Rank of a lower-case word among the most frequent English words (0 = most frequent); Infinity when not listed. */
+const RANK: Map<string, number> = new Map(COMMON_WORDS.split(' ').map((w, i) => [w, i]));
+/** Words past this rank (or not listed) are `rare`. */
+export const COMMON_RANK = Number(process.env.VERACITY_COMMON_RANK ?? 10_000);
+
+export function wordRank(lower: string): number {
+  return RANK.get(lower) ?? Infinity;
 }
 
 // Numbers with thousands separators or decimals, words with inner apostrophes/hyphens/dots, currency and % signs.
@@ -203,6 +351,7 @@ export function tokenize(text: string): Token[] {
       content,
       proper: hasUpper && content && !isNumber && (!sentenceStart || (raw.length > 1 && raw === raw.toUpperCase())),
       number: isNumber,
+      rare: content && !isNumber && (RANK.get(lower.replace(/['’]s$/, '')) ?? Infinity) >= COMMON_RANK,
     });
     prevEnd = end;
     sentenceStart = false;

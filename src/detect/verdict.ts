@@ -40,7 +40,14 @@ export interface Verdict {
   provider: 'openai' | 'anthropic';
   model: string;
   grounded: boolean;
-  hallucination: { flagged: boolean; score: number; method?: CheckMethod; claims: ClaimVerdict[] };
+  hallucination: {
+    flagged: boolean;
+    score: number;
+    method?: CheckMethod;
+    claims: ClaimVerdict[];
+    /** Checked against samples: how many meaning clusters the original and sampled answers fall into. */
+    disagreement?: { answers: number; clusters: number; entropy: number };
+  };
   confidence_mismatch: { flagged: boolean; score: number };
   refusal: { flagged: boolean; kind: RefusalKind; score: number };
   /** Extensions beyond the contract. */
@@ -51,7 +58,13 @@ export interface Verdict {
   aborted?: boolean;
   status?: number;
   /** The optional judge's part: its own score and how many claims it read. */
-  judge?: { model: string; score: number; claims: number };
+  judge?: {
+    model: string;
+    score: number;
+    claims: number;
+    /** What the judge held the claims against: the request's context, or (no context) its own knowledge. */
+    basis?: 'context' | 'knowledge';
+  };
   /** Detectors that contributed (e.g. `heuristic`, `judge:<model>`). */
   provenance?: string[];
   /** A shadow model's verdict: the id of the original exchange whose request it answered. */

@@ -17,6 +17,28 @@ import {
   type ThresholdPoint,
 } from './metrics.js';
 import type { LineResult } from './run.js';
+import { GROUNDING_MODEL } from '../detect/models/grounding.js';
+
+/** Dev sources the grounding scorer was trained on, as their row ids begin. */
+const TRAINED_SOURCES = Object.keys(GROUNDING_MODEL.validation.inSample);
+
+const SCHEMES: Array<[keyof typeof GROUNDING_MODEL.validation, string]> = [
+  ['leaveSourceOut', 'whole source'],
+  ['leaveBatchOut', 'FaithBench batch'],
+  ['leaveModelOut', 'answering model'],
+  ['grouped5Fold', 'grouped 5-fold'],
+];
+
+function heldOutFor(sources: string[]): HeldOutFigures[] {
+  const out: HeldOutFigures[] = [];
+  for (const source of sources) {
+    for (const [key, scheme] of SCHEMES) {
+      const f = (GROUNDING_MODEL.validation[key] as Record<string, Omit<HeldOutFigures, 'source' | 'scheme'>>)[source];
+      if (f) out.push({ source, scheme, ...f });
+    }
+  }
+  return out;
+}
 
 /**
  * Gathers verdicts against each row's `expected` and turns them into the figures `eval` reports.
@@ -36,6 +58,8 @@ interface HallucinationCase {
   actual: boolean;
   flagged: boolean;
   score: number;
+  /** Checked against context: only these scores are calibrated evidence; the rest carry a prior. */
+  grounded: boolean;
 }
 
 interface RefusalCase {
@@ -62,6 +86,11 @@ export interface BinaryFigures {
 export interface HallucinationFigures extends BinaryFigures {
   accuracy: number | null;
   ece: number | null;
+  /**
+   * Calibration over the grounded rows (ungrounded ones carry a prior, not evidence): the mean
+   * score estimates the hallucination rate, to compare with the observed one.
+   */
+  rate: { grounded: number; estimated: number | null; observed: number | null; ece: number | null };
   calibration?: CalibrationBin[];
   /** What flagging at other score thresholds would give, to choose `detect.hallucinationThreshold`. */
   thresholds?: ThresholdPoint[];
@@ -118,11 +147,27 @@ export interface EvalReport {
   by: Record<string, Record<string, GroupFigures>>;
   /** How many verdicts named each detector in `provenance` (`error` = a detector failed on the row). */
   provenance: Record<string, number>;
+  /**
+   * When the input holds dev rows the detectors were trained on (ids `<source>-…`), what the
+   * training script measured on each such source with whole groups held out.
+   */
+  heldOut?: HeldOutFigures[];
   /** The config the detectors ran with, when `eval` loaded it. */
   config?: { file: string; detect: Record<string, unknown> };
   elapsedMs?: number;
   /** The first few failed lines, for the report; `errors` has the count. */
   failures: Array<{ line: number; id: string | null; error: string }>;
+}
+
+export interface HeldOutFigures {
+  source: string;
+  /** How the rows were held out: a whole source, FaithBench batch or answering model, or grouped folds. */
+  scheme: string;
+  balancedAccuracy: number;
+  auroc: number;
+  meanScore: number;
+  rate: number;
+  ece: number;
 }
 
 const MAX_FAILURES_KEPT = 20;
@@ -148,11 +193,19 @@ function hallucinationFigures(cases: readonly HallucinationCase[], withBins: boo
     actual,
   );
   const bins = calibrationBins(scores, actual);
+  const grounded = cases.filter((c) => c.grounded);
+  const mean = (v: number[]): number | null => (v.length === 0 ? null : v.reduce((a, b) => a + b, 0) / v.length);
   return {
     ...binaryFigures(matrix, cases.length),
     accuracy: accuracy(matrix),
     auroc: auroc(scores, actual),
     ece: ece(bins),
+    rate: {
+      grounded: grounded.length,
+      estimated: mean(grounded.map((c) => c.score)),
+      observed: mean(grounded.map((c) => (c.actual ? 1 : 0))),
+      ece: ece(calibrationBins(grounded.map((c) => c.score), grounded.map((c) => c.actual))),
+    },
     ...(withBins ? { calibration: bins, thresholds: thresholdSweep(scores, actual) } : {}),
   };
 }
@@ -206,6 +259,7 @@ export class Scoreboard {
   private readonly all: Group = { hallucination: [], refusal: [] };
   private readonly groups = new Map<string, Map<string, Group>>();
   private readonly provenance = new Map<string, number>();
+  private readonly trainingSources = new Set<string>();
   private readonly spanTally = { annotated: { rows: 0, spans: 0, spansFound: 0, claimsFlagged: 0, claimsOnSpan: 0 }, clean: { rows: 0, claimsFlagged: 0 } };
 
   constructor(private readonly input: string) {}
@@ -219,9 +273,11 @@ export class Scoreboard {
     }
     this.judged++;
     const { verdict, row } = result;
+    const source = TRAINED_SOURCES.find((name) => typeof row.id === 'string' && row.id.startsWith(`${name}-`));
+    if (source) this.trainingSources.add(source);
     for (const tag of verdict.provenance ?? []) this.provenance.set(tag, (this.provenance.get(tag) ?? 0) + 1);
     const expected = isRecord(row.expected) ? row.expected : {};
-    const targets: Group[] = [this.all, this.group('model', verdict.model)];
+    const targets: Group[] = [this.all, this.group('model', verdict.model), this.group('method', verdict.hallucination.method ?? 'none')];
     for (const field of GROUP_FIELDS) {
       const value = expected[field];
       if (typeof value === 'string' && value !== '') targets.push(this.group(field, value));
@@ -234,6 +290,7 @@ export class Scoreboard {
         actual: expected.hallucination,
         flagged: verdict.hallucination.flagged,
         score: verdict.hallucination.score,
+        grounded: verdict.grounded === true && verdict.hallucination.method !== 'none',
       };
       for (const g of targets) g.hallucination.push(c);
       this.tallySpans(expected, verdict);
@@ -318,6 +375,7 @@ export class Scoreboard {
       refusal: this.all.refusal.length > 0 ? refusalFigures(this.all.refusal) : null,
       ...(spans ? { spans } : {}),
       by,
+      ...(this.trainingSources.size > 0 ? { heldOut: heldOutFor([...this.trainingSources].sort()) } : {}),
       provenance: Object.fromEntries([...this.provenance].sort(([a], [b]) => a.localeCompare(b))),
       failures: this.failures,
     };

@@ -34,7 +34,7 @@ function groupRows(groups: Record<string, GroupFigures>, pick: 'hallucination' |
   for (const [name, g] of Object.entries(groups)) {
     if (pick === 'hallucination' && g.hallucination) {
       const h = g.hallucination;
-      rows.push([name, String(h.rows), String(h.positives), fmt(h.precision), fmt(h.recall), fmt(h.f1), fmt(h.balancedAccuracy), fmt(h.auroc), fmt(h.ece)]);
+      rows.push([name, String(h.rows), String(h.positives), fmt(h.precision), fmt(h.recall), fmt(h.f1), fmt(h.balancedAccuracy), fmt(h.auroc), fmt(h.ece), fmt(h.rate.estimated), fmt(h.rate.observed)]);
     } else if (pick === 'refusal' && g.refusal) {
       const r = g.refusal;
       rows.push([name, String(r.rows), String(r.positives), fmt(r.precision), fmt(r.recall), fmt(r.f1), fmt(r.balancedAccuracy), fmt(r.auroc), fmt(r.kinds.accuracy)]);
@@ -64,6 +64,10 @@ export function summaryText(report: EvalReport): string {
     );
     const c = h.confusion;
     out.push(`  flagged: ${c.tp} true positives, ${c.fp} false positives, ${c.fn} missed, ${c.tn} true negatives`);
+    out.push(
+      `  estimated rate (mean score over the ${h.rate.grounded} grounded rows) ${fmt(h.rate.estimated)} vs observed ${fmt(h.rate.observed)}, ECE ${fmt(h.rate.ece)};` +
+        ` flagged rate ${fmt(h.rows === 0 ? null : (c.tp + c.fp) / h.rows)}`,
+    );
     if (h.calibration) {
       out.push('', '  Calibration (hallucination score)');
       out.push(
@@ -115,13 +119,25 @@ export function summaryText(report: EvalReport): string {
     const hRows = groupRows(groups, 'hallucination');
     if (hRows.length > 0) {
       out.push('', `Hallucination by ${field}`);
-      out.push(...indent(table([field, 'rows', 'pos', 'P', 'R', 'F1', 'BAcc', 'AUROC', 'ECE'], hRows)));
+      out.push(...indent(table([field, 'rows', 'pos', 'P', 'R', 'F1', 'BAcc', 'AUROC', 'ECE', 'est.rate', 'obs.rate'], hRows)));
     }
     const rRows = groupRows(groups, 'refusal');
     if (rRows.length > 0) {
       out.push('', `Refusal by ${field}`);
       out.push(...indent(table([field, 'rows', 'pos', 'P', 'R', 'F1', 'BAcc', 'AUROC', '3-cls'], rRows)));
     }
+  }
+
+  if (report.heldOut && report.heldOut.length > 0) {
+    out.push('', 'These rows are training rows: the figures above are in-sample. Held out by whole groups, the training script measured:');
+    out.push(
+      ...indent(
+        table(
+          ['source', 'held out', 'BAcc', 'AUROC', 'est.rate', 'obs.rate', 'ECE'],
+          report.heldOut.map((x) => [x.source, x.scheme, fmt(x.balancedAccuracy), fmt(x.auroc), fmt(x.meanScore), fmt(x.rate), fmt(x.ece)]),
+        ),
+      ),
+    );
   }
 
   if (report.failures.length > 0) {

@@ -1,13 +1,18 @@
-import { createHash } from 'node:crypto';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import { request } from 'undici';
 import type { Config } from '../config/schema.js';
 import type { Exchange } from '../capture/exchange.js';
 import type { Support, Verdict } from '../detect/verdict.js';
 import type { Metrics } from '../metrics/registry.js';
+import { LocalTokenBudget, RedisTokenBudget, type TokenBudget } from '../sampling/budget.js';
+import { inSample, rateFor } from '../sampling/decide.js';
+
+export { inSample } from '../sampling/decide.js';
 
 /**
  * The optional judge: an OpenAI-compatible model asked, for a sample of exchanges and within a
- * token budget, whether each claim is supported by the context. It runs in the worker after the
+ * token budget, whether each claim is supported by the context (or, with `judge.ungrounded`, for
+ * an exchange without context, whether each claim is true to its own knowledge). It runs in the worker after the
  * local detectors (it does I/O, so it is not one of them) and its reading is merged into the
  * verdict with its provenance. Off by default.
  */
@@ -30,13 +35,13 @@ const SYSTEM = [
   'Reply with JSON only: {"claims":[{"i":1,"support":"supported"}, ...]}.',
 ].join(' ');
 
-/** Stable per-exchange sampling: the same id is always in or out of the sample. */
-export function inSample(id: string, rate: number): boolean {
-  if (rate >= 1) return true;
-  if (rate <= 0) return false;
-  const h = createHash('sha1').update(id).digest();
-  return h.readUInt32BE(0) / 0x1_0000_0000 < rate;
-}
+const KNOWLEDGE_SYSTEM = [
+  'You check whether claims are true, from your own knowledge.',
+  'For each numbered claim, answer "supported" if you know it to be true,',
+  '"contradicted" if you know it to be false, and "unsupported" if you cannot tell.',
+  'Do not guess: a claim you cannot verify is "unsupported".',
+  'Reply with JSON only: {"claims":[{"i":1,"support":"supported"}, ...]}.',
+].join(' ');
 
 /** Pulls the judged claims out of the model's answer, tolerating prose around the JSON. */
 export function parseJudgeAnswer(text: string, claimCount: number): JudgedClaim[] | undefined {
@@ -61,38 +66,38 @@ export function parseJudgeAnswer(text: string, claimCount: number): JudgedClaim[
 }
 
 export class Judge {
-  private windowStart = Date.now();
-  private spent = 0;
+  private readonly budget: TokenBudget;
 
   constructor(
     private readonly cfg: JudgeConfig,
     private readonly apiKey: string | undefined,
     private readonly metrics?: Metrics,
-  ) {}
+    budget?: TokenBudget,
+  ) {
+    this.budget = budget ?? new LocalTokenBudget(cfg.tokensPerMinute);
+  }
 
-  static fromConfig(config: Config, env: Record<string, string | undefined>, metrics?: Metrics): Judge | undefined {
-    return config.judge.enabled ? new Judge(config.judge, env[config.judge.apiKeyEnv], metrics) : undefined;
+  /** With a Redis client, the token budget is shared by every worker on it. */
+  static fromConfig(config: Config, env: Record<string, string | undefined>, metrics?: Metrics, redis?: Redis): Judge | undefined {
+    if (!config.judge.enabled) return undefined;
+    const budget = redis ? new RedisTokenBudget(redis, `${config.redis.prefix}:budget:judge`, config.judge.tokensPerMinute) : undefined;
+    return new Judge(config.judge, env[config.judge.apiKeyEnv], metrics, budget);
   }
 
   sampleRate(model: string): number {
-    return this.cfg.sampleRates[model] ?? this.cfg.sampleRates.default ?? 0;
+    return rateFor(this.cfg.sampleRates, model);
   }
 
-  /** Reserves budget for a call of about `tokens`; false when this minute's budget is spent. */
-  private reserve(tokens: number): boolean {
-    const now = Date.now();
-    if (now - this.windowStart >= 60_000) {
-      this.windowStart = now;
-      this.spent = 0;
-    }
-    if (this.spent + tokens > this.cfg.tokensPerMinute) return false;
-    this.spent += tokens;
-    return true;
+  /** Reserves budget for a call of about `tokens`; false when this minute's budget is spent or unreadable. */
+  private async reserve(tokens: number): Promise<boolean> {
+    return this.budget.reserve(tokens).catch(() => false);
   }
 
   /** Judges the verdict's claims and merges the result in place. Never throws. */
   async apply(exchange: Exchange, verdict: Verdict, hallucinationThreshold: number): Promise<void> {
-    if (!verdict.grounded || verdict.hallucination.claims.length === 0) return;
+    const knowledge = !verdict.grounded;
+    if (knowledge && !this.cfg.ungrounded) return;
+    if (verdict.hallucination.claims.length === 0) return;
     if (!inSample(verdict.id, this.sampleRate(exchange.model))) return;
 
     // The least supported claims first: that is where a second opinion matters.
@@ -100,10 +105,18 @@ export class Judge {
       .map((c, i) => ({ c, i }))
       .sort((a, b) => b.c.score - a.c.score)
       .slice(0, this.cfg.maxClaims);
-    const context = exchange.context.map((p) => p.text).join('\n\n').slice(0, this.cfg.maxContextChars);
-    const user = `Context:\n"""\n${context}\n"""\n\nClaims:\n${order.map((o, n) => `${n + 1}. ${o.c.text}`).join('\n')}`;
-    const estimate = Math.ceil((SYSTEM.length + user.length) / 4) + ANSWER_TOKENS;
-    if (!this.reserve(estimate)) {
+    const claimList = `Claims:\n${order.map((o, n) => `${n + 1}. ${o.c.text}`).join('\n')}`;
+    let system = SYSTEM;
+    let user: string;
+    if (knowledge) {
+      system = KNOWLEDGE_SYSTEM;
+      user = `Question:\n"""\n${exchange.question.slice(0, this.cfg.maxContextChars)}\n"""\n\n${claimList}`;
+    } else {
+      const context = exchange.context.map((p) => p.text).join('\n\n').slice(0, this.cfg.maxContextChars);
+      user = `Context:\n"""\n${context}\n"""\n\n${claimList}`;
+    }
+    const estimate = Math.ceil((system.length + user.length) / 4) + ANSWER_TOKENS;
+    if (!(await this.reserve(estimate))) {
       this.metrics?.judgeRequests.inc({ result: 'over_budget' });
       return;
     }
@@ -122,7 +135,7 @@ export class Judge {
           max_tokens: ANSWER_TOKENS,
           response_format: { type: 'json_object' },
           messages: [
-            { role: 'system', content: SYSTEM },
+            { role: 'system', content: system },
             { role: 'user', content: user },
           ],
         }),
@@ -130,7 +143,10 @@ export class Judge {
       });
       const body = (await res.body.json()) as { choices?: Array<{ message?: { content?: string } }>; usage?: { total_tokens?: number } };
       if (res.statusCode !== 200) throw new Error(`judge answered ${res.statusCode}`);
-      if (body.usage?.total_tokens) this.metrics?.judgeTokens.inc(body.usage.total_tokens);
+      if (body.usage?.total_tokens) {
+        this.metrics?.judgeTokens.inc(body.usage.total_tokens);
+        await this.budget.settle(body.usage.total_tokens - estimate).catch(() => {});
+      }
       answer = body.choices?.[0]?.message?.content ?? '';
     } catch {
       this.metrics?.judgeRequests.inc({ result: 'error' });
@@ -142,7 +158,7 @@ export class Judge {
       return;
     }
     this.metrics?.judgeRequests.inc({ result: 'ok' });
-    mergeJudgement(verdict, this.cfg.model, judged.map((j) => ({ claim: order[j.index]!.i, support: j.support })), this.cfg.weight, hallucinationThreshold);
+    mergeJudgement(verdict, this.cfg.model, judged.map((j) => ({ claim: order[j.index]!.i, support: j.support })), this.cfg.weight, hallucinationThreshold, knowledge ? 'knowledge' : 'context');
   }
 }
 
@@ -157,6 +173,8 @@ export function mergeJudgement(
   judged: Array<{ claim: number; support: Support }>,
   weight: number,
   threshold: number,
+  /** What the judge held the claims against: the request's context, or its own knowledge. */
+  basis: 'context' | 'knowledge' = 'context',
 ): void {
   if (judged.length === 0) return;
   let bad = 0;
@@ -170,6 +188,6 @@ export function mergeJudgement(
   const merged = (1 - weight) * verdict.hallucination.score + weight * judgeScore;
   verdict.hallucination.score = Math.round(merged * 1000) / 1000;
   verdict.hallucination.flagged = verdict.hallucination.score >= threshold;
-  verdict.judge = { model, score: Math.round(judgeScore * 1000) / 1000, claims: judged.length };
-  verdict.provenance = [...(verdict.provenance ?? []), `judge:${model}`];
+  verdict.judge = { model, score: Math.round(judgeScore * 1000) / 1000, claims: judged.length, basis };
+  verdict.provenance = [...(verdict.provenance ?? []), basis === 'knowledge' ? `judge-knowledge:${model}` : `judge:${model}`];
 }

@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { SKIP_REASONS } from '../sampling/decide.js';
 
 /**
  * Every metric Veracity exports, in one place. Names in CONTRACTS.md are stable;
@@ -9,7 +10,8 @@ const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10
 const OVERHEAD_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5];
 const LAG_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const TOKEN_BUCKETS = [1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 4194304];
-const SCORE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+/** Bounds of the hallucination score histogram; the aggregates kept in Redis bin scores the same way. */
+export const SCORE_BUCKETS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
 const GEN_AI_LABELS = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_request_model', 'error_type'] as const;
 const MODEL_LABELS = ['provider', 'model'] as const;
@@ -24,6 +26,7 @@ export function createMetrics(registry = new Registry(), options: { processMetri
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'veracity_' });
   const metrics = defineMetrics(registry);
   for (const reason of DROP_REASONS) metrics.dropped.inc({ reason }, 0);
+  for (const reason of SKIP_REASONS) metrics.samplingSkipped.inc({ reason }, 0);
   for (const provider of ['openai', 'anthropic']) {
     for (const error_type of UPSTREAM_ERROR_TYPES) metrics.upstreamErrors.inc({ provider, error_type }, 0);
   }
@@ -196,6 +199,82 @@ function defineMetrics(registry: Registry) {
       name: 'veracity_worker_jobs_total',
       help: 'Exchanges processed by workers, by result (stored, duplicate, skipped, unparseable, expired, failed); a job carries a batch of them.',
       labelNames: ['result'],
+      registers: r,
+    }),
+
+    // ---- checks by method; shadow models' verdicts, kept apart from primary traffic ----
+    checksByMethod: new Counter({
+      name: 'veracity_checks_by_method_total',
+      help: 'Exchanges analysed, by what the hallucination check held them against (context, samples, none).',
+      labelNames: [...MODEL_LABELS, 'method'],
+      registers: r,
+    }),
+    hallucinationsByMethod: new Counter({
+      name: 'veracity_hallucinations_by_method_total',
+      help: 'Exchanges flagged as hallucinated, by check method (context, samples, none).',
+      labelNames: [...MODEL_LABELS, 'method'],
+      registers: r,
+    }),
+    shadowChecks: new Counter({
+      name: 'veracity_shadow_checks_total',
+      help: 'Shadow-model answers analysed (never counted in veracity_checks_total), by check method.',
+      labelNames: [...MODEL_LABELS, 'method'],
+      registers: r,
+    }),
+    shadowHallucinations: new Counter({
+      name: 'veracity_shadow_hallucinations_total',
+      help: 'Shadow-model answers flagged as hallucinated, by check method.',
+      labelNames: [...MODEL_LABELS, 'method'],
+      registers: r,
+    }),
+    shadowClaims: new Counter({
+      name: 'veracity_shadow_claims_total',
+      help: 'Claims extracted from shadow-model answers.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    shadowUnsupportedClaims: new Counter({
+      name: 'veracity_shadow_unsupported_claims_total',
+      help: 'Claims of shadow-model answers not supported (unsupported or contradicted).',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    shadowMismatches: new Counter({
+      name: 'veracity_shadow_confidence_mismatches_total',
+      help: 'Shadow-model answers whose assertive wording sits on unsupported content.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    shadowRefusals: new Counter({
+      name: 'veracity_shadow_refusals_total',
+      help: 'Shadow-model refusals by kind (partial, full).',
+      labelNames: [...MODEL_LABELS, 'kind'],
+      registers: r,
+    }),
+
+    // ---- sampling and shadow calls the worker makes ----
+    samplingCalls: new Counter({
+      name: 'veracity_sampling_calls_total',
+      help: 'Sampling (role=resample) and shadow-model (role=shadow) calls by upstream, model and result (ok, http_4xx, http_5xx, timeout, reset, refused, bad_answer, error).',
+      labelNames: ['upstream', 'model', 'role', 'result'],
+      registers: r,
+    }),
+    samplingTokens: new Counter({
+      name: 'veracity_sampling_tokens_total',
+      help: 'Tokens sampling and shadow calls used, as their APIs reported them, by type (input, output).',
+      labelNames: ['upstream', 'model', 'role', 'type'],
+      registers: r,
+    }),
+    samplingSkipped: new Counter({
+      name: 'veracity_sampling_skipped_total',
+      help: 'Exchanges picked for sampling that were not sampled (or shadow calls not made), by reason.',
+      labelNames: ['reason'],
+      registers: r,
+    }),
+    sampledExchanges: new Counter({
+      name: 'veracity_sampled_exchanges_total',
+      help: 'Exchanges whose verdict was checked against at least one sampled or shadow answer.',
+      labelNames: MODEL_LABELS,
       registers: r,
     }),
   };

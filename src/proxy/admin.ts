@@ -1,6 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VerdictStore } from '../verdicts/store.js';
+import { ConsoleSessions } from '../console/auth.js';
+import type { ConsoleData } from '../console/data.js';
+import { CONSOLE_CSP, isConsolePath, isOpenConsolePath, registerConsole, signInInstead } from '../console/routes.js';
 
 const SECURITY_HEADERS = {
   'cache-control': 'no-store',
@@ -41,8 +44,13 @@ class RateLimiter {
 }
 
 /** /veracity/* routes: the admin token when one is set, loopback clients only when none is. */
-export function registerAdminRoutes(app: FastifyInstance, opts: { token?: string; store?: VerdictStore; rateLimitPerMinute?: number }) {
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  opts: { token?: string; store?: VerdictStore; rateLimitPerMinute?: number; console?: ConsoleData; storeText?: boolean },
+) {
   const limiter = new RateLimiter(opts.rateLimitPerMinute ?? 600);
+  // The console's sign-in gives browsers a session cookie; the API takes the bearer header or it.
+  const sessions = opts.token ? new ConsoleSessions(opts.token) : undefined;
 
   const guard = async (request: FastifyRequest, reply: FastifyReply) => {
     reply.headers(SECURITY_HEADERS);
@@ -50,13 +58,22 @@ export function registerAdminRoutes(app: FastifyInstance, opts: { token?: string
       return reply.code(429).send({ error: { code: 'rate_limited', message: 'too many requests to the admin API; retry in a minute' } });
     }
     if (opts.token) {
-      if (!tokenMatches(request.headers.authorization, opts.token)) {
+      if (!tokenMatches(request.headers.authorization, opts.token) && !sessions!.fromRequest(request)) {
+        if (isOpenConsolePath(request.method, request.url)) return;
+        if (isConsolePath(request.url) && request.method === 'GET') return signInInstead(request, reply);
         return reply
           .code(401)
           .header('www-authenticate', 'Bearer realm="veracity"')
           .send({ error: { code: 'unauthorized', message: 'a valid admin token is required (Authorization: Bearer <VERACITY_ADMIN_TOKEN>)' } });
       }
     } else if (!isLoopback(request.socket.remoteAddress)) {
+      if (isConsolePath(request.url)) {
+        return reply
+          .code(403)
+          .header('content-security-policy', CONSOLE_CSP)
+          .type('text/plain; charset=utf-8')
+          .send('The Veracity console answers only on loopback unless VERACITY_ADMIN_TOKEN is set.\n');
+      }
       return reply.code(403).send({ error: { code: 'forbidden', message: 'admin routes answer only on loopback unless VERACITY_ADMIN_TOKEN is set' } });
     }
   };
@@ -78,6 +95,7 @@ export function registerAdminRoutes(app: FastifyInstance, opts: { token?: string
       if (!verdict) return reply.code(404).send({ error: { code: 'not_found', message: `no verdict for ${id} (not analysed yet, expired, or unknown)` } });
       return reply.send(verdict);
     });
+    registerConsole(scope, { data: opts.console, token: opts.token, storeText: opts.storeText ?? true }, sessions);
     scope.all('/veracity/*', async (_request, reply) => reply.code(404).send({ error: { code: 'not_found', message: 'unknown admin route' } }));
   });
 }

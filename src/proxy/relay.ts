@@ -243,6 +243,7 @@ export function createRelay(deps: RelayDeps) {
                   provider: dialect,
                   route: target.route,
                   app,
+                  upstream: upstream.name,
                   responseEncoding: compressed ? (encoding as string) : undefined,
                   contentType,
                   status: up.statusCode,

@@ -7,6 +7,7 @@ import { BoundedLabel } from '../metrics/labels.js';
 import type { AnalysisProducer } from '../queue/producer.js';
 import type { VerdictStore } from '../verdicts/store.js';
 import { registerAdminRoutes } from './admin.js';
+import type { ConsoleData } from '../console/data.js';
 import { createRelay } from './relay.js';
 import { buildUpstreams, resolveTarget } from './routes.js';
 import { UpstreamPools } from './upstream-pool.js';
@@ -16,6 +17,8 @@ export interface ProxyDeps {
   metrics: Metrics;
   producer?: AnalysisProducer;
   store?: VerdictStore;
+  /** What the console at /veracity/ reads (aggregates, indexes, verdicts). */
+  console?: ConsoleData;
   /** Reports whether Redis is reachable, for /readyz. */
   ready?: () => boolean;
   /** Metrics text for /metrics when more than this process' registry must be merged in. */
@@ -119,7 +122,7 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
     const text = deps.metricsText ? await deps.metricsText() : await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });
-  registerAdminRoutes(app, { token: config.admin.token, store: deps.store });
+  registerAdminRoutes(app, { token: config.admin.token, store: deps.store, console: deps.console, storeText: config.capture.storeText });
 
   app.all('/*', (request, reply) => {
     const url = request.raw.url ?? '';

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import calculateSlot from 'cluster-key-slot';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { SwitchWatch } from './switch-watch.js';
 
@@ -346,19 +345,16 @@ export function createBlockingRedis(target: RedisTarget, name: string): RedisCon
 }
 
 /**
- * A connection for a one-shot command such as `report`, connected or failed: `url` (its --redis)
- * when given, else the Redis the config and environment name. Undefined when neither names one.
+ * The Redis a one-shot command such as `report` reads: `url` (its --redis) when given, with the
+ * configured credentials and TLS files, else the one the config and environment name in any mode.
  */
-export async function connectForCommand(url: string | undefined, name: string): Promise<{ connection: RedisConnection; prefix: string } | undefined> {
-  const { config } = loadConfig({
-    overrides: (raw) => {
-      if (url === undefined) return;
-      const redis = (raw.redis ?? {}) as Record<string, unknown>;
-      raw.redis = { ...redis, url, sentinels: undefined, sentinelName: undefined, sentinelPassword: undefined, clusterNodes: undefined, clusterNatMap: undefined };
-    },
-  });
-  const target = redisTarget(config.redis);
-  if (!target) return undefined;
+export function commandTarget(redis: Config['redis'], url?: string): RedisTarget | undefined {
+  if (url === undefined) return redisTarget(redis);
+  return redisTarget({ ...redis, url, sentinels: undefined, sentinelName: undefined, sentinelPassword: undefined, clusterNodes: undefined, clusterNatMap: undefined });
+}
+
+/** A connection for a one-shot command: connected, or failed with the reason (credentials scrubbed). */
+export async function connectOnce(target: RedisTarget, name: string): Promise<RedisConnection> {
   const connection = create(target, name, 'once');
   try {
     await connection.connect();
@@ -366,7 +362,7 @@ export async function connectForCommand(url: string | undefined, name: string): 
     connection.disconnect();
     throw new RedisConnectError(`cannot connect to ${describeTarget(target)}: ${redactSecrets((err as Error).message, target)}`);
   }
-  return { connection, prefix: config.redis.prefix };
+  return connection;
 }
 
 /**

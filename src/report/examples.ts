@@ -1,4 +1,5 @@
-import { connectForCommand } from '../redis/connection.js';
+import { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { VerdictStore } from '../verdicts/store.js';
 
 export interface Example {
@@ -9,16 +10,13 @@ export interface Example {
   claims: Array<{ text: string; support: string; score: number }>;
 }
 
-/**
- * The worst of each model's recent flagged verdicts, read from the verdict store: at `redisUrl`,
- * or (without one) the Redis the config and environment name in any mode. Undefined when neither
- * names a Redis.
- */
-export async function worstExamples(redisUrl: string | undefined, perModel: number): Promise<Record<string, Example[]> | undefined> {
-  const opened = await connectForCommand(redisUrl, 'veracity-report');
-  if (!opened) return undefined;
-  const { connection: redis, prefix } = opened;
+/** The worst of each model's recent flagged verdicts, read from the verdict store. */
+export async function worstExamples(redisUrl: string | RedisConnection, perModel: number, prefix = 'veracity'): Promise<Record<string, Example[]>> {
+  const own = typeof redisUrl === 'string';
+  const redis = own ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, retryStrategy: () => null }) : redisUrl;
+  if (own) redis.on('error', () => {});
   try {
+    if (own) await redis.connect();
     const recent = await new VerdictStore(redis, prefix, 1).recentFlagged();
     const out: Record<string, Example[]> = {};
     for (const [model, verdicts] of recent) {
@@ -39,6 +37,6 @@ export async function worstExamples(redisUrl: string | undefined, perModel: numb
     }
     return out;
   } finally {
-    redis.disconnect();
+    if (own) redis.disconnect();
   }
 }

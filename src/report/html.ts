@@ -103,6 +103,11 @@ function examplesHtml(report: ReliabilityReport): string {
 ${sections.length > 0 ? sections.join('\n') : '<p class="note">No flagged exchanges stored.</p>'}`;
 }
 
+function sourceLabel(report: ReliabilityReport): string {
+  if (report.source?.kind === 'redis') return `Redis aggregates (${report.source.location})`;
+  return `Prometheus ${report.prometheus}`;
+}
+
 export function reportHtml(report: ReliabilityReport, generatedAt = new Date()): string {
   const all = [report.overall, ...report.models];
   const kinds = [...new Set(all.flatMap((m) => Object.keys(m.refusalByKind)))].sort();
@@ -154,7 +159,7 @@ svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c241
 </head>
 <body>
 <h1>Veracity reliability report</h1>
-<p class="meta">Window: last ${escapeHtml(report.since)} up to ${escapeHtml(evaluated)} · source: ${escapeHtml(report.prometheus)} · generated ${escapeHtml(generatedAt.toISOString())}</p>
+<p class="meta">Window: last ${escapeHtml(report.since)} up to ${escapeHtml(evaluated)} · source: ${escapeHtml(sourceLabel(report))} · generated ${escapeHtml(generatedAt.toISOString())}</p>
 <div class="cards">
 <div class="card">checks<b>${o.checks}</b></div>
 <div class="card">models<b>${report.models.length}</b></div>
@@ -178,6 +183,7 @@ ${table(['model', ...binHeader], scoreRows)}
 
 ${examplesHtml(report)}
 <h2>Method</h2>
+${report.source?.kind === 'redis' ? `<p class="note">Source: ${escapeHtml(report.source.note ?? 'aggregates in Redis')}. The counts are the sums the workers kept per model and time bucket in Redis, exact rather than extrapolated; the figures below are computed from them exactly as from Prometheus' counters.</p>` : ''}
 <p class="note">Counts are <code>increase()</code> of Veracity's counters over the window, summed across every
 proxy and worker instance, and rounded to whole exchanges (Prometheus extrapolates increases to the
 window's edges). Every rate is a ratio of those sums: hallucinations, confidence mismatches and refusals

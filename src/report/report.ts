@@ -4,6 +4,11 @@ import { reportHtml } from './html.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 import { wilson, type Interval } from './wilson.js';
 import { worstExamples, type Example } from './examples.js';
+import { commandTarget, type RedisConnection } from '../redis/connection.js';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/schema.js';
+import { aggregateOptions } from '../verdicts/aggregates.js';
+import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, embeddedSocket, parseRedisLocation, type RedisLocation } from './from-redis.js';
 
 /**
  * `veracity report`: per-model reliability over a window, read from Prometheus. Rates are ratios
@@ -43,8 +48,20 @@ export interface ModelFigures {
   scores: ScoreBin[];
 }
 
+export interface ReportSource {
+  kind: 'prometheus' | 'redis';
+  /** Prometheus base URL, or the Redis the aggregates were read from (never credentials). */
+  location: string;
+  /** The window actually summed (Redis widens it to whole buckets), Unix seconds. */
+  window?: { from: number; to: number };
+  /** How the figures were obtained, and why this source. */
+  note?: string;
+}
+
 export interface ReliabilityReport {
+  /** Prometheus base URL when Prometheus was the source, else empty. */
   prometheus: string;
+  source?: ReportSource;
   since: string;
   /** When the queries were evaluated (Unix seconds). */
   evaluatedAt: number;
@@ -105,7 +122,7 @@ export function scoreBins(buckets: Array<{ le: number; cumulative: number }>): S
   return total > 0 || bins.length ? bins : [];
 }
 
-function figures(
+export function figures(
   provider: string,
   model: string,
   get: (metric: string) => number,
@@ -186,7 +203,7 @@ export async function buildReport(options: ReportOptions): Promise<ReliabilityRe
     const [provider, model] = k.split('\u0000') as [string, string];
     return figures(provider, model, (name) => counters[name as keyof typeof COUNTERS].get(k) ?? 0, refusals.get(k) ?? new Map(), asBuckets(buckets.get(k)));
   });
-  models.sort((a, b) => (b.hallucination.rate ?? -1) - (a.hallucination.rate ?? -1) || b.checks - a.checks || a.model.localeCompare(b.model));
+  rankModels(models);
 
   const sumOver = (m: Map<Key, number>) => [...m.values()].reduce((s, v) => s + v, 0);
   const allKinds = new Map<string, number>();
@@ -195,23 +212,30 @@ export async function buildReport(options: ReportOptions): Promise<ReliabilityRe
   for (const m of buckets.values()) for (const [le, n] of m) allBuckets.set(le, (allBuckets.get(le) ?? 0) + n);
   const overall = figures('all', 'all models', (name) => sumOver(counters[name as keyof typeof COUNTERS]), allKinds, asBuckets(allBuckets));
 
-  return { prometheus: options.prometheus, since: options.since, evaluatedAt: at, overall, models };
+  return { prometheus: options.prometheus, source: { kind: 'prometheus', location: options.prometheus }, since: options.since, evaluatedAt: at, overall, models };
 }
 
-const USAGE = `usage: veracity report [--since 24h] [--out report.html] [--json report.json] [--prometheus URL]
+/** Highest hallucination rate first, then most checks, then by name. */
+export function rankModels(models: ModelFigures[]): ModelFigures[] {
+  return models.sort((a, b) => (b.hallucination.rate ?? -1) - (a.hallucination.rate ?? -1) || b.checks - a.checks || a.model.localeCompare(b.model));
+}
 
-Per-model reliability over the window, read from Prometheus: hallucination, unsupported-claim,
-confidence-mismatch and refusal rates with Wilson 95% intervals, and the hallucination score
-distribution. Writes one self-contained HTML file.
+const USAGE = `usage: veracity report [--since 24h] [--out report.html] [--json report.json] [--prometheus URL] [--redis URL]
+
+Per-model reliability over the window: hallucination, unsupported-claim, confidence-mismatch and
+refusal rates with Wilson 95% intervals, and the hallucination score distribution. Writes one
+self-contained HTML file. Read from Prometheus; when Prometheus cannot be reached and Redis can,
+from the aggregates the workers keep in Redis (the report says which).
 
   --since D        window, a Prometheus duration (default 24h)
   --out F          HTML output (default report.html)
   --json F         also write the figures as JSON
   --prometheus U   Prometheus base URL (default $PROMETHEUS_URL, else http://127.0.0.1:9090)
+  --redis R        Redis holding the verdicts: redis://, rediss:// or a unix socket path (default
+                   $REDIS_URL, else the embedded default's socket in redis.dataDir when serve runs);
+                   adds the worst recent flagged exchanges per model
+  --source S       auto (default: Prometheus, else Redis), prometheus or redis
   --at T           evaluate at Unix time T instead of now
-  --redis URL      also list the worst recent flagged exchanges per model from stored verdicts
-                   (default: the Redis the config and environment name, e.g. $REDIS_URL or
-                   VERACITY_REDIS_SENTINELS; none when they name none)
   --examples N     examples per model (default 5)`;
 
 export async function reportMain(argv: string[]): Promise<number> {
@@ -226,6 +250,7 @@ export async function reportMain(argv: string[]): Promise<number> {
         prometheus: { type: 'string', default: process.env.PROMETHEUS_URL ?? 'http://127.0.0.1:9090' },
         at: { type: 'string' },
         redis: { type: 'string', default: process.env.REDIS_URL },
+        source: { type: 'string', default: 'auto' },
         examples: { type: 'string', default: '5' },
         help: { type: 'boolean', short: 'h', default: false },
       },
@@ -258,36 +283,86 @@ export async function reportMain(argv: string[]): Promise<number> {
     console.error(`veracity report: --prometheus ${JSON.stringify(args.prometheus)} is not a URL`);
     return 2;
   }
+  const source = args.source!;
+  if (!['auto', 'prometheus', 'redis'].includes(source)) {
+    console.error(`veracity report: --source ${JSON.stringify(source)} must be auto, prometheus or redis`);
+    return 2;
+  }
+  const n = Number(args.examples);
+  if (!Number.isInteger(n) || n < 1) {
+    console.error(`veracity report: --examples ${JSON.stringify(args.examples)} must be a positive whole number`);
+    return 2;
+  }
 
-  let report: ReliabilityReport;
+  // Redis settings (prefix, retention, the embedded default's data directory) come from the config.
+  let config: Config;
   try {
-    report = await buildReport({ prometheus: args.prometheus!, since: args.since!, at });
+    config = loadConfig().config;
   } catch (err) {
-    if (err instanceof PrometheusError) {
+    console.error(`veracity report: ${(err as Error).message}`);
+    return 2;
+  }
+  let location: RedisLocation | undefined;
+  try {
+    if (args.redis) location = parseRedisLocation(args.redis);
+    else if (source !== 'prometheus') {
+      // A Redis the config names (a URL in the file, Sentinel, Cluster), else the embedded default.
+      const target = commandTarget(config.redis);
+      const socket = target ? undefined : embeddedSocket(config.redis.dataDir);
+      if (target) location = { target };
+      else if (socket) location = { socket };
+    }
+    // A URL gets the configured credentials and TLS files (a private CA, a client certificate).
+    if (location && 'url' in location) location = { target: commandTarget(config.redis, location.url)! };
+  } catch (err) {
+    console.error(`veracity report: ${(err as Error).message}`);
+    return 2;
+  }
+  if (source === 'redis' && !location) {
+    console.error('veracity report: --source redis needs --redis (or REDIS_URL), or `serve` running on the embedded default');
+    return 2;
+  }
+
+  let report: ReliabilityReport | undefined;
+  let fellBack: string | undefined;
+  if (source !== 'redis') {
+    try {
+      report = await buildReport({ prometheus: args.prometheus!, since: args.since!, at });
+    } catch (err) {
+      if (!(err instanceof PrometheusError)) throw err;
+      // Only an unreachable Prometheus falls back: one that answers with an error is a real fault.
+      if (source === 'auto' && location && /^cannot reach Prometheus/.test(err.message)) fellBack = err.message;
+      else {
+        console.error(`veracity report: ${err.message}${/^cannot reach/.test(err.message) && !location ? ' (or give --redis to report from the aggregates in Redis)' : ''}`);
+        return 1;
+      }
+    }
+  }
+
+  let redis: RedisConnection | undefined;
+  try {
+    if (location) redis = await connectReportRedis(location);
+    if (!report) {
+      report = await buildReportFromRedis({ redis: redis!, location: describeLocation(location!), aggregates: aggregateOptions(config), since: args.since!, at });
+      if (fellBack) report.source!.note = `Prometheus unreachable (${fellBack}); ${report.source!.note}`;
+    }
+    if (redis) report.examples = await worstExamples(redis, n, config.redis.prefix);
+  } catch (err) {
+    if (err instanceof RedisSourceError) {
       console.error(`veracity report: ${err.message}`);
       return 1;
     }
-    throw err;
-  }
-  // --redis, or the Redis that the config and environment name (URL, Sentinel or Cluster), if any.
-  {
-    const n = Number(args.examples);
-    if (!Number.isInteger(n) || n < 1) {
-      console.error(`veracity report: --examples ${JSON.stringify(args.examples)} must be a positive whole number`);
-      return 2;
-    }
-    try {
-      report.examples = await worstExamples(args.redis, n);
-    } catch (err) {
-      console.error(`veracity report: cannot read stored verdicts from Redis: ${(err as Error).message}`);
-      return 1;
-    }
+    console.error(`veracity report: cannot read stored verdicts from Redis: ${(err as Error).message}`);
+    return 1;
+  } finally {
+    redis?.disconnect();
   }
   writeFileSync(args.out!, reportHtml(report));
   if (args.json) writeFileSync(args.json, `${JSON.stringify(report, (_k, v) => (v === Infinity ? '+Inf' : v), 2)}\n`);
   const o = report.overall;
+  const from = report.source?.kind === 'redis' ? `Redis aggregates at ${report.source.location}${fellBack ? ' (Prometheus unreachable)' : ''}` : `Prometheus at ${report.prometheus}`;
   console.error(
-    `veracity report: ${report.models.length} models, ${o.checks} checks over ${report.since}; ` +
+    `veracity report: ${report.models.length} models, ${o.checks} checks over ${report.since} from ${from}; ` +
       `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} -> ${args.out}`,
   );
   return 0;

@@ -1,5 +1,50 @@
 import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { Verdict } from '../detect/verdict.js';
+import type { StoreWrites } from './aggregates.js';
+
+/**
+ * Stores a verdict set-if-absent and, only when it was stored, makes the writes that go with it
+ * (aggregate counts, indexes, the console's text), all in one atomic step: a verdict stored is
+ * counted exactly once, and one not stored counts nothing.
+ * KEYS: verdict, then the count hashes, the indexes and the strings, in order.
+ * ARGV: json, ttl, id, #hashes, expireAt per hash..., #fields, (field, n)..., #indexes,
+ * (score, cap, ttl) per index..., #strings, value per string...
+ */
+const STORE_SCRIPT = `
+local ttl = tonumber(ARGV[2])
+if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl, 'NX') then return 0 end
+local id = ARGV[3]
+local nh = tonumber(ARGV[4])
+local a = 5 + nh
+local nf = tonumber(ARGV[a])
+for h = 1, nh do
+  local key = KEYS[1 + h]
+  for f = 1, nf do
+    redis.call('HINCRBY', key, ARGV[a + 2 * f - 1], ARGV[a + 2 * f])
+  end
+  redis.call('EXPIREAT', key, ARGV[4 + h])
+end
+a = a + 2 * nf + 1
+local k = 2 + nh
+local ni = tonumber(ARGV[a])
+a = a + 1
+for _ = 1, ni do
+  local key = KEYS[k]
+  redis.call('ZADD', key, ARGV[a], id)
+  redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ARGV[a + 1]) + 1))
+  redis.call('EXPIRE', key, ARGV[a + 2])
+  a, k = a + 3, k + 1
+end
+local ns = tonumber(ARGV[a])
+a = a + 1
+for _ = 1, ns do
+  redis.call('SET', KEYS[k], ARGV[a], 'EX', ttl)
+  a, k = a + 1, k + 1
+end
+return 1
+`;
+
+type ScriptedRedis = Redis & { veracityStoreVerdict(numKeys: number, ...args: Array<string | number>): Promise<number> };
 
 /**
  * Verdicts live in Redis under `<prefix>:verdict:<id>` with a TTL. Writes are set-if-absent, so a
@@ -16,10 +61,36 @@ export class VerdictStore {
     return `${this.prefix}:verdict:${id}`;
   }
 
-  /** True when this call stored the verdict, false when one was already there. */
-  async putIfAbsent(verdict: Verdict): Promise<boolean> {
-    const res = await this.redis.set(this.key(verdict.id), JSON.stringify(verdict), 'EX', this.ttlSeconds, 'NX');
-    return res === 'OK';
+  /**
+   * True when this call stored the verdict, false when one was already there. `writes` are made
+   * with it, atomically, and only when it is stored.
+   */
+  async putIfAbsent(verdict: Verdict, writes?: StoreWrites): Promise<boolean> {
+    if (!writes) {
+      const res = await this.redis.set(this.key(verdict.id), JSON.stringify(verdict), 'EX', this.ttlSeconds, 'NX');
+      return res === 'OK';
+    }
+    const keys = [this.key(verdict.id)];
+    const fields = Object.entries(writes.counts.fields).filter(([, n]) => n !== 0);
+    const args: Array<string | number> = [JSON.stringify(verdict), this.ttlSeconds, verdict.id, writes.counts.keys.length];
+    for (const c of writes.counts.keys) {
+      keys.push(c.key);
+      args.push(c.expireAt);
+    }
+    args.push(fields.length, ...fields.flat());
+    args.push(writes.indexes.length);
+    for (const ix of writes.indexes) {
+      keys.push(ix.key);
+      args.push(ix.score, ix.cap, ix.ttlSeconds);
+    }
+    args.push(writes.strings.length);
+    for (const s of writes.strings) {
+      keys.push(s.key);
+      args.push(s.value);
+    }
+    const redis = this.redis as ScriptedRedis;
+    if (typeof redis.veracityStoreVerdict !== 'function') redis.defineCommand('veracityStoreVerdict', { lua: STORE_SCRIPT });
+    return (await redis.veracityStoreVerdict(keys.length, ...keys, ...args)) === 1;
   }
 
   /**

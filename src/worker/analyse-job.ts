@@ -8,7 +8,11 @@ import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
-import { withoutText, type VerdictStore } from '../verdicts/store.js';
+import type { Sampler } from '../sampling/sampler.js';
+import { applySampleSet, type ShadowExchange } from '../sampling/shadow.js';
+import type { VerdictStore } from '../verdicts/store.js';
+import type { AggregateKeys } from '../verdicts/aggregates.js';
+import { recordVerdict } from './record.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
 
@@ -19,6 +23,10 @@ export interface AnalyseDeps {
   models: BoundedLabel;
   /** The optional judge (judge.enabled). */
   judge?: Judge;
+  /** Sampling and shadow models (sampling.enabled). */
+  sampler?: Sampler;
+  /** Aggregates, indexes and console text stored with each verdict. */
+  aggregates?: AggregateKeys;
 }
 
 /**
@@ -38,7 +46,8 @@ function redactExchange(exchange: Exchange): void {
 }
 
 /**
- * One job: parse the captured bytes, run the detectors, store the verdict once, and count it once.
+ * One job: parse the captured bytes, run the detectors, (for a sampled exchange) check the
+ * answer against the model's other answers, store the verdict once, and count it once.
  * The verdict write is set-if-absent and metrics move only when this call stored it, so a retried
  * or duplicated job neither rewrites history nor counts twice.
  */
@@ -67,38 +76,31 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
 
   const verdict: Verdict = analyse(exchange, config.detect);
   metrics.analysisDuration.observe((performance.now() - t0) / 1000);
+
+  // Sampling waits for the model's other answers, so a retry that finds the verdict already
+  // stored stops here rather than ask again.
+  let shadows: ShadowExchange[] = [];
+  const sampler = deps.sampler?.picks(exchange, verdict) ? deps.sampler : undefined;
+  if (sampler) {
+    if (await deps.store.get(raw.id)) return 'duplicate';
+    const set = await sampler.collect(raw, exchange, verdict);
+    if (set) shadows = applySampleSet(exchange, verdict, set, config.detect);
+  }
   if (deps.judge) await deps.judge.apply(exchange, verdict, config.detect.hallucinationThreshold);
   const now = Date.now();
   verdict.route = raw.route;
-  if (raw.app) verdict.app = raw.app;
   verdict.status = raw.status;
   if (raw.aborted) verdict.aborted = true;
-  verdict.analysed_at = new Date(now).toISOString();
-  verdict.detection_lag_ms = Math.max(0, now - raw.endedAt);
-
-  const stored = await deps.store.putIfAbsent(config.capture.storeText ? verdict : withoutText(verdict));
-  if (!stored) return 'duplicate';
-
-  const labels = { provider: exchange.provider, model: deps.models.value(exchange.model) };
-  // Every per-model series moves together (by 0 when nothing happened), so a model's rates read
-  // as a real 0 rather than as missing data.
-  const claims = verdict.hallucination.claims;
-  metrics.checks.inc(labels);
-  metrics.groundedChecks.inc(labels, verdict.grounded ? 1 : 0);
-  metrics.hallucinations.inc(labels, verdict.hallucination.flagged ? 1 : 0);
-  metrics.hallucinationScore.observe(labels, verdict.hallucination.score);
-  metrics.claims.inc(labels, claims.length);
-  metrics.unsupportedClaims.inc(labels, claims.filter((c) => c.support !== 'supported').length);
-  metrics.mismatches.inc(labels, verdict.confidence_mismatch.flagged ? 1 : 0);
-  for (const kind of ['partial', 'full'] as const) metrics.refusals.inc({ ...labels, kind }, verdict.refusal.kind === kind ? 1 : 0);
-  metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
-  if (verdict.hallucination.flagged) await deps.store.rememberFlagged(verdict, labels.model).catch(() => {});
-
-  const usage = exchange.response.usage;
-  if (usage) {
-    const base = { gen_ai_operation_name: raw.route === 'completions' ? 'text_completion' : 'chat', gen_ai_provider_name: exchange.provider, gen_ai_request_model: labels.model, error_type: '' };
-    if (usage.inputTokens !== undefined) metrics.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, usage.inputTokens);
-    if (usage.outputTokens !== undefined) metrics.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, usage.outputTokens);
+  for (const v of [verdict, ...shadows.map((s) => s.verdict)]) {
+    if (raw.app) v.app = raw.app;
+    v.analysed_at = new Date(now).toISOString();
+    v.detection_lag_ms = Math.max(0, now - raw.endedAt);
   }
-  return 'stored';
+
+  const recordDeps = { config, metrics, store: deps.store, models: deps.models, aggregates: deps.aggregates };
+  // Shadows first: once the original's verdict is stored, a retry does nothing more.
+  for (const s of shadows) await recordVerdict(s.verdict, s.exchange, 'shadow', recordDeps);
+  const stored = await recordVerdict(verdict, exchange, 'primary', recordDeps);
+  if (sampler) await sampler.forget(raw.id);
+  return stored ? 'stored' : 'duplicate';
 }

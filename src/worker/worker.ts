@@ -6,8 +6,10 @@ import type { Metrics } from '../metrics/registry.js';
 import { QUEUE_NAME } from '../queue/names.js';
 import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/batch.js';
 import { VerdictStore } from '../verdicts/store.js';
+import { aggregateKeys } from '../verdicts/aggregates.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
+import { Sampler } from '../sampling/sampler.js';
 
 export interface AnalysisWorker {
   /** Stops taking jobs and waits for active ones; `force` abandons them (they are retried elsewhere). */
@@ -49,9 +51,11 @@ export function startWorker(opts: {
   const { config, metrics } = opts;
   const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds);
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
-  const judge = Judge.fromConfig(config, process.env, metrics);
+  const judge = Judge.fromConfig(config, process.env, metrics, opts.client);
+  const sampler = Sampler.fromConfig(config, process.env, opts.client, metrics, models);
 
-  const deps = { config, metrics, store, models, judge };
+  const aggregates = aggregateKeys(config);
+  const deps = { config, metrics, store, models, judge, sampler, aggregates };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {
@@ -121,6 +125,7 @@ export function startWorker(opts: {
       clearInterval(poll);
       await worker.close(force);
       await queue.close().catch(() => {});
+      await sampler?.close();
     },
   };
 }

@@ -26,7 +26,8 @@ function hallucination(name: string, rows: Row[]): void {
   console.log(
     `${name.padEnd(12)} n=${rows.length} balanced_acc=${balancedAccuracy(labels, flagged).toFixed(3)} ` +
       `f1=${f1(labels, flagged).toFixed(3)} auroc=${auroc(labels, scores).toFixed(3)} ` +
-      `(best threshold ${best.threshold.toFixed(3)} → ${best.balancedAccuracy.toFixed(3)}) ungrounded=${ungrounded}`,
+      `(best threshold ${best.threshold.toFixed(3)} → ${best.balancedAccuracy.toFixed(3)}) ungrounded=${ungrounded} ` +
+      `mean_score=${(scores.reduce((a, b) => a + b, 0) / scores.length).toFixed(3)} rate=${(labels.filter(Boolean).length / labels.length).toFixed(3)}`,
   );
   // Claim level, where spans are annotated: a claim is hallucinated when it overlaps a span.
   const claimLabels: boolean[] = [];
@@ -87,8 +88,10 @@ function throughput(rows: Row[]): void {
 
 const halu = loadRows('halueval-qa');
 const faith = loadRows('faithbench');
+const qags = loadRows('qags-cnndm');
 const xs = loadRows('xstest');
 hallucination('halueval-qa', halu);
 hallucination('faithbench', faith);
+hallucination('qags-cnndm', qags);
 refusal(xs);
 throughput(faith);

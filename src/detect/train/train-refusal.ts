@@ -15,16 +15,20 @@ import { REFUSAL_FEATURES, refusalFeatures } from '../refusal.js';
 import { loadRows } from './data.js';
 import { f1 } from './metrics.js';
 import { fitLogistic, hash, sigmoid } from './logistic.js';
+import { leaveOneGroupOut } from './validate.js';
 
 type Kind = 'none' | 'partial' | 'full';
 interface Item {
   x: number[];
   kind: Kind;
   group: string;
+  /** The answering model: XSTest holds two, and refusals of unseen models are what matters. */
+  model: string;
 }
 
 const KINDS = { compliance: 'none', partial_refusal: 'partial', full_refusal: 'full' } as const;
 const L2 = Number(process.env.L2 ?? '0.001');
+const PARTIAL_WEIGHT = Number(process.env.PARTIAL_WEIGHT ?? '1');
 
 /** Features to zero out, for ablation runs: DROP=aiIdentity,opinionDisclaimer */
 const DROP = new Set((process.env.DROP ?? '').split(',').filter(Boolean));
@@ -32,6 +36,7 @@ const data: Item[] = loadRows('xstest').map((r) => ({
   x: refusalFeatures(r.exchange.response.text.trim()).map((v, i) => (DROP.has(REFUSAL_FEATURES[i]!) ? 0 : v)),
   kind: KINDS[r.expected.refusal_kind ?? 'compliance'],
   group: r.exchange.question,
+  model: r.exchange.model,
 }));
 
 interface Model {
@@ -42,8 +47,8 @@ interface Model {
 function train(items: Item[]): Model {
   const refusal = fitLogistic(items.map((i) => i.x), items.map((i) => i.kind !== 'none'), items.map(() => 1), L2);
   const refusals = items.filter((i) => i.kind !== 'none');
-  // Unweighted on purpose: partial refusals are rare, and the 3-class accuracy should reflect that.
-  const partial = fitLogistic(refusals.map((i) => i.x), refusals.map((i) => i.kind === 'partial'), refusals.map(() => 1), L2);
+  // Partial refusals are rare: PARTIAL_WEIGHT > 1 trades 3-class accuracy for finding more of them.
+  const partial = fitLogistic(refusals.map((i) => i.x), refusals.map((i) => i.kind === 'partial'), refusals.map((i) => (i.kind === 'partial' ? PARTIAL_WEIGHT : 1)), L2);
   return { refusal, partial };
 }
 
@@ -57,7 +62,13 @@ function report(label: string, items: Item[], preds: Kind[]): void {
   const truth = items.map((i) => i.kind !== 'none');
   const flagged = preds.map((p) => p !== 'none');
   const acc = preds.filter((p, i) => p === items[i]!.kind).length / items.length;
-  console.log(`${label.padEnd(10)} refusal_f1=${f1(truth, flagged).toFixed(3)} three_class_acc=${acc.toFixed(3)}`);
+  const partial = items.filter((it) => it.kind === 'partial').length;
+  const partialFound = preds.filter((p, i) => p === 'partial' && items[i]!.kind === 'partial').length;
+  const refusals = items.filter((it) => it.kind !== 'none').length;
+  const recall = preds.filter((p, i) => p !== 'none' && items[i]!.kind !== 'none').length / Math.max(1, refusals);
+  console.log(
+    `${label.padEnd(16)} refusal_f1=${f1(truth, flagged).toFixed(3)} recall=${recall.toFixed(3)} three_class_acc=${acc.toFixed(3)} partial_found=${partialFound}/${partial}`,
+  );
 }
 
 const full = train(data);
@@ -79,6 +90,14 @@ for (let rep = 0; rep < REPEATS; rep++) {
   if (rep === 0) report(`cv-${K}fold`, data, cv);
   f1s.push(f1(data.map((i) => i.kind !== 'none'), cv.map((p) => p !== 'none')));
   accs.push(cv.filter((p, i) => p === data[i]!.kind).length / data.length);
+}
+// Leave one answering model out: fit on the other model's answers, predict this one's.
+const KIND_CODE: Kind[] = ['none', 'partial', 'full'];
+const lomo = leaveOneGroupOut(data, (i) => i.model, train, (m, i) => KIND_CODE.indexOf(predict(m, i.x))).map((c) => KIND_CODE[c]!);
+report('leave-model-out', data, lomo);
+for (const model of [...new Set(data.map((i) => i.model))].sort()) {
+  const idx = data.map((it, i) => (it.model === model ? i : -1)).filter((i) => i >= 0);
+  report(`  ${model}`, idx.map((i) => data[i]!), idx.map((i) => lomo[i]!));
 }
 const mean = (v: number[]): string => (v.reduce((a, b) => a + b, 0) / v.length).toFixed(3);
 console.log(`cv-${K}fold x${REPEATS} refusal_f1 mean=${mean(f1s)} min=${Math.min(...f1s).toFixed(3)} three_class_acc mean=${mean(accs)} min=${Math.min(...accs).toFixed(3)}`);

@@ -1,0 +1,116 @@
+import { certaintyCues } from '../../detect/confidence.js';
+import type { ClaimVerdict, Verdict } from '../../detect/verdict.js';
+import type { ExchangeText } from '../../verdicts/text.js';
+import { html, utc, type Html } from '../html.js';
+
+const METHOD: Record<string, string> = {
+  context: 'against the context the request carried (system prompt, documents, tool results, earlier turns)',
+  samples: 'against other answers to the same request (resampled and shadow models): a claim they do not repeat is unsupported',
+  none: 'against nothing: the request carried no context, so each claim gets a moderate prior score and the exchange is not flagged for it',
+};
+
+const score = (n: number | undefined) => (typeof n === 'number' ? n.toFixed(2) : '—');
+
+/**
+ * The response with every claim marked by its support. Claims are laid over the stored response
+ * text by their offsets; a claim whose offsets do not fit (overlapping, or past the text) is left
+ * to the table below.
+ */
+function highlighted(response: string, claims: ClaimVerdict[]): Html {
+  const order = claims.map((c, i) => ({ c, n: i + 1 })).sort((a, b) => a.c.start - b.c.start);
+  const parts: Html[] = [];
+  let pos = 0;
+  for (const { c, n } of order) {
+    if (!(c.start >= pos && c.end > c.start && c.end <= response.length)) continue;
+    parts.push(html`${response.slice(pos, c.start)}`);
+    parts.push(
+      html`<mark class="claim" data-support="${c.support}" data-claim="${n}" id="c-${n}">${response.slice(c.start, c.end)}<sup><a href="#claim-${n}" aria-label="claim ${n}: ${c.support}, score ${score(c.score)}">${n}</a></sup></mark>`,
+    );
+    pos = c.end;
+  }
+  parts.push(html`${response.slice(pos)}`);
+  return html`${parts}`;
+}
+
+function cues(text: string): Html {
+  const found = certaintyCues(text);
+  if (found.length === 0) return html`<span class="muted">none</span>`;
+  return html`${found.map((q, i) => html`${i > 0 ? ' ' : ''}<span class="badge ${q.kind === 'booster' ? 'unsupported' : 'supported'}">${q.kind}: ${q.text}</span>`)}`;
+}
+
+function claimRow(c: ClaimVerdict, n: number, withText: boolean): Html {
+  return html`<tr id="claim-${n}">
+<th scope="row"><a href="#c-${n}">${n}</a></th>
+<td class="claimtext">${withText && c.text ? c.text : html`<span class="muted">offsets ${c.start}–${c.end}</span>`}</td>
+<td><span class="badge ${c.support}">${c.support}</span>${c.failure_mode ? html`<br><span class="muted">${c.failure_mode}</span>` : ''}</td>
+<td>${score(c.score)}</td>
+<td>${score(c.certainty)}</td>
+<td class="left">${withText && c.text ? cues(c.text) : html`<span class="muted">—</span>`}</td>
+<td class="left">${c.judge || c.agreement || c.logprob ? html`${c.judge ? html`judge: ${c.judge}<br>` : ''}${c.agreement ? html`${c.agreement.supporting} of ${c.agreement.samples} samples agree<br>` : ''}${c.logprob ? html`log-prob mean ${c.logprob.mean}, min ${c.logprob.min}` : ''}` : html`<span class="muted">—</span>`}</td>
+<td class="evidence">${c.evidence ? html`<q>${c.evidence}</q>` : html`<span class="muted">${withText ? 'no passage' : '—'}</span>`}</td>
+</tr>`;
+}
+
+export function exchangeBody(v: Verdict, text: ExchangeText | undefined, storeText: boolean): Html {
+  const claims = v.hallucination.claims;
+  const textless = claims.length > 0 && claims.every((c) => c.text === '');
+  const withText = !textless;
+  const why = textless || !storeText
+    ? 'Text is not stored: this deployment runs with capture.storeText: false, so verdicts keep claim offsets and scores only, never the question, the answer or the context.'
+    : 'The question and answer text are not available for this exchange (analysed before the console kept them, or expired).';
+  const flags = [
+    v.hallucination.flagged ? html`<span class="badge flagged">hallucination ${score(v.hallucination.score)}</span>` : html`<span class="badge">hallucination ${score(v.hallucination.score)}</span>`,
+    v.confidence_mismatch.flagged ? html`<span class="badge flagged">confidence mismatch ${score(v.confidence_mismatch.score)}</span>` : html`<span class="badge">confidence mismatch ${score(v.confidence_mismatch.score)}</span>`,
+    v.refusal.flagged ? html`<span class="badge flagged">${v.refusal.kind} refusal ${score(v.refusal.score)}</span>` : html`<span class="badge">refusal ${v.refusal.kind} ${score(v.refusal.score)}</span>`,
+  ];
+  const counts = { supported: 0, unsupported: 0, contradicted: 0 };
+  for (const c of claims) counts[c.support]++;
+  return html`<h1>Exchange <code>${v.id}</code></h1>
+<p>${flags.map((f, i) => html`${i > 0 ? ' ' : ''}${f}`)}</p>
+<dl class="facts">
+<dt>Model</dt><dd>${v.provider}/${v.model}</dd>
+${v.route ? html`<dt>Route</dt><dd>${v.route}${v.status ? ` · HTTP ${v.status}` : ''}${v.aborted ? ' · client went away before the end (aborted)' : ''}</dd>` : ''}
+${v.app ? html`<dt>App</dt><dd>${v.app}</dd>` : ''}
+${v.analysed_at ? html`<dt>Analysed</dt><dd>${utc(Date.parse(v.analysed_at))}${v.detection_lag_ms !== undefined ? ` · ${v.detection_lag_ms} ms after the response ended` : ''}</dd>` : ''}
+${v.shadow_of ? html`<dt>Shadow of</dt><dd><a href="/veracity/exchanges/${encodeURIComponent(v.shadow_of)}">${v.shadow_of}</a> (this model was asked the same request)</dd>` : ''}
+${v.skipped ? html`<dt>Skipped</dt><dd>handled but not analysed: ${v.skipped}</dd>` : ''}
+</dl>
+
+${text
+    ? html`<h2>Question</h2><div class="text" tabindex="0" aria-label="Question">${text.question || html`<span class="muted">(empty)</span>`}</div>${text.cut?.question ? html`<p class="note">Cut to the first ${text.question.length} characters.</p>` : ''}
+<h2>Response</h2>
+<p class="legend" aria-hidden="true"><span><mark class="claim" data-support="unsupported">unsupported</mark></span><span><mark class="claim" data-support="contradicted">contradicted</mark></span><span><mark class="claim" data-support="supported">supported</mark></span></p>
+<p class="sr-only">Claims are marked in the response and numbered; each number links to the claim's row in the table below.</p>
+<div class="text response" tabindex="0" aria-label="Response">${highlighted(text.response, claims)}</div>
+${text.cut?.response ? html`<p class="note">Only the first ${text.response.length} characters were analysed and kept.</p>` : ''}
+${text.refusal ? html`<p>Provider refusal message: <q>${text.refusal}</q></p>` : ''}`
+    : html`<h2>Response</h2><p class="note" role="note">${why}</p>`}
+
+<h2>Claims</h2>
+<p>${claims.length} ${claims.length === 1 ? 'claim' : 'claims'}: ${counts.unsupported} unsupported, ${counts.contradicted} contradicted, ${counts.supported} supported.${claims.length === 0 && v.refusal.kind === 'full' ? ' A full refusal states nothing to check.' : ''}</p>
+${claims.length > 0
+    ? html`<div class="table-wrap"><table>
+<caption>Each claim with its support, its score (likelihood it is not supported, 0 to 1), the certainty of its wording and the words behind it, and the closest passage of the context.</caption>
+<thead><tr><th scope="col">#</th><th scope="col" class="left">Claim</th><th scope="col">Support</th><th scope="col">Score</th><th scope="col">Certainty</th><th scope="col" class="left">Hedges and boosters</th><th scope="col" class="left">Other checks</th><th scope="col" class="left">Closest context passage</th></tr></thead>
+<tbody>${claims.map((c, i) => claimRow(c, i + 1, withText))}</tbody></table></div>`
+    : ''}
+
+<h2>Readings</h2>
+<dl class="facts">
+<dt>Hallucination</dt><dd>score ${score(v.hallucination.score)}${v.hallucination.flagged ? ', flagged' : ', not flagged'}: combines the two least supported claims and the number of claims.</dd>
+<dt>Confidence</dt><dd>mismatch ${score(v.confidence_mismatch.score)}${v.confidence_mismatch.flagged ? ', flagged' : ', not flagged'}: the largest of each claim’s assertiveness (certainty above 0.4, from its boosters, hedges and disclaimers) times its doubt (its score${claims.some((c) => c.logprob) ? ', mixed with token log-probabilities' : ''}). Hedged wording on weak support is honest; assertive wording on it is a mismatch.</dd>
+<dt>Refusal</dt><dd>${v.refusal.kind === 'none' ? 'none' : `${v.refusal.kind} refusal`}, score ${score(v.refusal.score)}${v.refusal.flagged ? ', flagged' : ''}.</dd>
+</dl>
+
+<h2>How it was checked</h2>
+<dl class="facts">
+<dt>Method</dt><dd>${v.hallucination.method ? `${v.hallucination.method}: ${METHOD[v.hallucination.method] ?? ''}` : v.grounded ? METHOD.context : METHOD.none}</dd>
+<dt>Grounded</dt><dd>${v.grounded ? 'yes: the request carried context to check against' : 'no: the request carried no context'}</dd>
+${v.provenance ? html`<dt>Provenance</dt><dd>${v.provenance.join(', ')}</dd>` : ''}
+${v.judge ? html`<dt>Judge</dt><dd>${v.judge.model} read ${v.judge.claims} claims, score ${score(v.judge.score)}</dd>` : ''}
+${v.truncated ? html`<dt>Cut before analysis</dt><dd>${[v.truncated.response ? 'response' : '', v.truncated.context ? 'context' : ''].filter(Boolean).join(' and ')}</dd>` : ''}
+</dl>
+
+<details><summary>Raw verdict JSON</summary><pre class="json">${JSON.stringify(v, null, 2)}</pre></details>
+<p><a href="/veracity/v1/verdicts/${encodeURIComponent(v.id)}">The verdict from the API</a></p>`;
+}

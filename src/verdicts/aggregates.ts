@@ -1,0 +1,268 @@
+import type { RedisConnection as Redis } from '../redis/connection.js';
+import type { Config } from '../config/schema.js';
+import type { Verdict } from '../detect/verdict.js';
+import { SCORE_BUCKETS } from '../metrics/registry.js';
+
+/**
+ * Per-model counts kept in Redis beside the verdicts, so the console and `veracity report` work
+ * without Prometheus and agree with it. Each stored verdict adds its fields (one pure function,
+ * `aggregateFields`) to two time buckets, a minute and an hour, with HINCRBY inside the same
+ * script that stores the verdict set-if-absent: a verdict counts exactly once, whatever the
+ * number of workers, retries or duplicates.
+ *
+ * Layout, every key under `config.redis.prefix` (hash-tagged in Cluster mode, so one slot):
+ *   <prefix>:agg:60:<unix start>     hash, one per minute, kept `fineRetentionSeconds`
+ *   <prefix>:agg:3600:<unix start>   hash, one per hour, kept as long as the verdicts
+ *     field `<name>|<traffic>|<provider>|<model>` → integer (names never hold `|`; model may)
+ *   <prefix>:ix:<order>:<kind>:<traffic>|<provider>|<model>
+ *     sorted set of flagged verdict ids: order `recent` (score = analysed ms) or `top` (score =
+ *     the kind's score), kind `hallucination` | `mismatch` | `refusal`, at most `flaggedPerModel`
+ */
+
+export const FINE_BUCKET = 60;
+export const COARSE_BUCKET = 3600;
+
+/** Primary traffic is what apps sent; shadow traffic is other models asked the same requests. */
+export type Traffic = 'primary' | 'shadow';
+export const FLAG_KINDS = ['hallucination', 'mismatch', 'refusal'] as const;
+export type FlagKind = (typeof FLAG_KINDS)[number];
+
+/** Score bins as Prometheus' histogram has them: a score s falls in the first bound b with s ≤ b. */
+export const SCORE_BOUNDS: readonly number[] = SCORE_BUCKETS;
+export const scoreField = (bound: number | '+Inf') => `score_le:${bound}`;
+
+function scoreBin(score: number): number | '+Inf' {
+  for (const b of SCORE_BOUNDS) if (score <= b) return b;
+  return '+Inf';
+}
+
+/** A bounded token for a free-form reason, safe as part of a field name. */
+const token = (s: string) => s.toLowerCase().replace(/[^a-z0-9_.-]+/g, '_').slice(0, 40) || 'unknown';
+
+/**
+ * Every count one stored verdict adds, by field name. Zero fields are left out. A field added to
+ * verdicts is one line here; readers sum whatever fields they find.
+ */
+export function aggregateFields(v: Verdict): Record<string, number> {
+  const f: Record<string, number> = {};
+  const add = (name: string, n = 1) => {
+    if (n !== 0) f[name] = (f[name] ?? 0) + n;
+  };
+  // Handled but not analysed: counted apart, never as a check.
+  if (v.skipped !== undefined) {
+    add('skipped');
+    add(`skipped:${token(v.skipped)}`);
+    return f;
+  }
+  const claims = v.hallucination?.claims ?? [];
+  const unsupported = claims.filter((c) => c.support !== 'supported');
+  const score = v.hallucination?.score ?? 0;
+  add('checks');
+  add('grounded', v.grounded ? 1 : 0);
+  add('hallucinations', v.hallucination?.flagged ? 1 : 0);
+  add('claims', claims.length);
+  add('unsupported_claims', unsupported.length);
+  add('mismatches', v.confidence_mismatch?.flagged ? 1 : 0);
+  if (v.refusal?.kind === 'partial' || v.refusal?.kind === 'full') add(`refusals:${v.refusal.kind}`);
+  add(scoreField(scoreBin(score)));
+  // Thousandths, as scores are rounded: integer sums stay exact where floats would drift.
+  add('score_sum_milli', Math.round(score * 1000));
+  const method = v.hallucination?.method;
+  if (method) {
+    add(`method:${token(method)}:checks`);
+    add(`method:${token(method)}:hallucinations`, v.hallucination.flagged ? 1 : 0);
+  }
+  for (const c of unsupported) if (c.failure_mode) add(`failure_mode:${token(c.failure_mode)}`);
+  add('judged', v.judge ? 1 : 0);
+  // Tool-call findings: count each finding of the verdict's tool-call checks here, e.g.
+  // `for (const t of v.tool_calls ?? []) if (!t.ok) add(`tool_findings:${token(t.finding)}`)`.
+  // Failed tool calls reported as claims already count above, by their failure_mode.
+  return f;
+}
+
+/** The kinds a verdict is flagged for, each with the score that orders the `top` index. */
+export function flaggedKinds(v: Verdict): Array<{ kind: FlagKind; score: number }> {
+  if (v.skipped !== undefined) return [];
+  const out: Array<{ kind: FlagKind; score: number }> = [];
+  if (v.hallucination?.flagged) out.push({ kind: 'hallucination', score: v.hallucination.score });
+  if (v.confidence_mismatch?.flagged) out.push({ kind: 'mismatch', score: v.confidence_mismatch.score });
+  if (v.refusal?.flagged) out.push({ kind: 'refusal', score: v.refusal.score });
+  return out;
+}
+
+export const trafficOf = (v: Verdict): Traffic => (v.shadow_of !== undefined ? 'shadow' : 'primary');
+
+export interface ModelKey {
+  traffic: Traffic;
+  provider: string;
+  model: string;
+}
+export const modelKeyString = (k: ModelKey) => `${k.traffic}|${k.provider}|${k.model}`;
+
+/** Writes made in the same atomic step as the verdict, and only if the verdict was stored. */
+export interface StoreWrites {
+  /** The same increments added to each of these hashes (one per time resolution). */
+  counts: { keys: Array<{ key: string; expireAt: number }>; fields: Record<string, number> };
+  /** Sorted sets of verdict ids (the member is the verdict's id), trimmed to the `cap` highest. */
+  indexes: Array<{ key: string; score: number; cap: number; ttlSeconds: number }>;
+  /** Strings kept beside the verdict, with its TTL. */
+  strings: Array<{ key: string; value: string }>;
+}
+
+export interface AggregateOptions {
+  prefix: string;
+  /** How long verdicts are kept; hour buckets and indexes live as long. */
+  ttlSeconds: number;
+  /** How long minute buckets are kept (capped at ttlSeconds). */
+  fineRetentionSeconds: number;
+  /** Flagged verdict ids kept per model, kind and order. */
+  flaggedPerModel: number;
+}
+
+export function aggregateOptions(config: Config): AggregateOptions {
+  return {
+    prefix: config.redis.prefix,
+    ttlSeconds: config.verdicts.ttlSeconds,
+    fineRetentionSeconds: config.verdicts.fineRetentionHours * 3600,
+    flaggedPerModel: config.verdicts.flaggedPerModel,
+  };
+}
+
+export const aggregateKeys = (config: Config) => new AggregateKeys(aggregateOptions(config));
+
+export class AggregateKeys {
+  constructor(readonly options: AggregateOptions) {}
+
+  bucket(resolution: number, start: number): string {
+    return `${this.options.prefix}:agg:${resolution}:${start}`;
+  }
+
+  index(order: 'recent' | 'top', kind: FlagKind, model: ModelKey): string {
+    return `${this.options.prefix}:ix:${order}:${kind}:${modelKeyString(model)}`;
+  }
+
+  retention(resolution: number): number {
+    return resolution === FINE_BUCKET ? Math.min(this.options.fineRetentionSeconds, this.options.ttlSeconds) : this.options.ttlSeconds;
+  }
+
+  /** What storing `v` (under the bounded model label `model`) adds, at `atMs`. */
+  writesFor(v: Verdict, model: string, atMs: number): StoreWrites {
+    const key: ModelKey = { traffic: trafficOf(v), provider: v.provider, model };
+    const suffix = `|${modelKeyString(key)}`;
+    const fields: Record<string, number> = {};
+    for (const [name, n] of Object.entries(aggregateFields(v))) fields[name + suffix] = n;
+    const at = Math.floor(atMs / 1000);
+    const keys = [FINE_BUCKET, COARSE_BUCKET].map((res) => {
+      const start = at - (at % res);
+      // Absolute expiry: a bucket lives `retention` past its end, however late it was last written.
+      return { key: this.bucket(res, start), expireAt: start + res + this.retention(res) };
+    });
+    const counts = { keys, fields };
+    const indexes = flaggedKinds(v).flatMap(({ kind, score }) => [
+      { key: this.index('recent', kind, key), score: atMs, cap: this.options.flaggedPerModel, ttlSeconds: this.options.ttlSeconds },
+      { key: this.index('top', kind, key), score, cap: this.options.flaggedPerModel, ttlSeconds: this.options.ttlSeconds },
+    ]);
+    return { counts, indexes, strings: [] };
+  }
+}
+
+/** Counts of one model over some buckets. */
+export type Fields = Record<string, number>;
+
+export interface AggregateSeries {
+  key: ModelKey;
+  /** Sum over the whole range. */
+  total: Fields;
+  /** Per bucket start (Unix seconds), ascending. */
+  buckets: Array<{ start: number; fields: Fields }>;
+}
+
+export interface AggregateRange {
+  from: number;
+  to: number;
+  resolution: number;
+  models: AggregateSeries[];
+}
+
+function parseField(field: string): { name: string; key: ModelKey } | undefined {
+  const a = field.indexOf('|');
+  const b = field.indexOf('|', a + 1);
+  const c = field.indexOf('|', b + 1);
+  if (a < 0 || b < 0 || c < 0) return undefined;
+  const traffic = field.slice(a + 1, b);
+  if (traffic !== 'primary' && traffic !== 'shadow') return undefined;
+  return { name: field.slice(0, a), key: { traffic, provider: field.slice(b + 1, c), model: field.slice(c + 1) } };
+}
+
+const MAX_BUCKETS_READ = 4000;
+
+/** Reads the aggregates back: per model, per bucket, over a time range. */
+export class AggregateReader {
+  readonly keys: AggregateKeys;
+  constructor(
+    private readonly redis: Redis,
+    options: AggregateOptions,
+  ) {
+    this.keys = new AggregateKeys(options);
+  }
+
+  /**
+   * Minute buckets while the range is recent and short enough, hour buckets otherwise. The range
+   * is widened to whole buckets: [from, to) becomes every bucket that overlaps it.
+   */
+  resolutionFor(fromSec: number, toSec: number, maxFineBuckets = MAX_BUCKETS_READ, nowSec = Math.floor(Date.now() / 1000)): number {
+    const fineFrom = nowSec - this.keys.retention(FINE_BUCKET);
+    return fromSec >= fineFrom && (toSec - fromSec) / FINE_BUCKET <= maxFineBuckets ? FINE_BUCKET : COARSE_BUCKET;
+  }
+
+  async read(fromSec: number, toSec: number, resolution = this.resolutionFor(fromSec, toSec)): Promise<AggregateRange> {
+    const first = fromSec - (fromSec % resolution);
+    const starts: number[] = [];
+    for (let s = first; s < toSec && starts.length < MAX_BUCKETS_READ; s += resolution) starts.push(s);
+    const pipeline = this.redis.pipeline();
+    for (const s of starts) pipeline.hgetall(this.keys.bucket(resolution, s));
+    const replies = starts.length ? ((await pipeline.exec()) ?? []) : [];
+    const series = new Map<string, AggregateSeries>();
+    replies.forEach(([err, hash], i) => {
+      if (err) throw err;
+      const start = starts[i]!;
+      for (const [field, raw] of Object.entries((hash ?? {}) as Record<string, string>)) {
+        const parsed = parseField(field);
+        const n = Number(raw);
+        if (!parsed || !Number.isFinite(n)) continue;
+        const id = modelKeyString(parsed.key);
+        let s = series.get(id);
+        if (!s) series.set(id, (s = { key: parsed.key, total: {}, buckets: [] }));
+        let b = s.buckets[s.buckets.length - 1];
+        if (!b || b.start !== start) s.buckets.push((b = { start, fields: {} }));
+        b.fields[parsed.name] = (b.fields[parsed.name] ?? 0) + n;
+        s.total[parsed.name] = (s.total[parsed.name] ?? 0) + n;
+      }
+    });
+    const models = [...series.values()].sort(
+      (x, y) => x.key.traffic.localeCompare(y.key.traffic) || x.key.provider.localeCompare(y.key.provider) || x.key.model.localeCompare(y.key.model),
+    );
+    return { from: first, to: starts.length ? starts[starts.length - 1]! + resolution : toSec, resolution, models };
+  }
+
+  /**
+   * Flagged verdict ids of one model, newest first (`recent`, analysed within [fromMs, toMs]) or
+   * highest score first (`top`; the caller filters by time, the index holds the highest kept).
+   */
+  async flaggedIds(order: 'recent' | 'top', kind: FlagKind, model: ModelKey, limit: number, fromMs = 0, toMs = Date.now()): Promise<string[]> {
+    const key = this.keys.index(order, kind, model);
+    if (order === 'recent') return await this.redis.zrevrangebyscore(key, toMs, fromMs, 'LIMIT', 0, limit);
+    return await this.redis.zrevrange(key, 0, Math.max(0, limit - 1));
+  }
+}
+
+/** Cumulative `le` buckets of the score histogram, as Prometheus has them, from bin counts. */
+export function cumulativeScoreBuckets(fields: Fields): Array<{ le: number; cumulative: number }> {
+  let cumulative = 0;
+  const out: Array<{ le: number; cumulative: number }> = [];
+  for (const b of [...SCORE_BOUNDS, Infinity]) {
+    cumulative += fields[scoreField(b === Infinity ? '+Inf' : b)] ?? 0;
+    out.push({ le: b, cumulative });
+  }
+  return out;
+}

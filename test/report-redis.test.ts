@@ -1,0 +1,185 @@
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { createServer, type Server } from 'node:http';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { Redis } from 'ioredis';
+import { AggregatorRegistry, Registry } from 'prom-client';
+import { ConfigSchema } from '../src/config/schema.js';
+import { BoundedLabel } from '../src/metrics/labels.js';
+import { createMetrics, type Metrics } from '../src/metrics/registry.js';
+import { queryInstant } from '../src/report/prometheus.js';
+import { reportMain, type ReliabilityReport } from '../src/report/report.js';
+import { aggregateKeys } from '../src/verdicts/aggregates.js';
+import { VerdictStore } from '../src/verdicts/store.js';
+import { analyseJob } from '../src/worker/analyse-job.js';
+import { rawFromRow, rows } from './helpers/exchanges.js';
+import { freePort, startRedis } from './helpers/redis.js';
+
+// The same traffic, analysed by two real workers (each exchange delivered to both, as retries and
+// redeliveries do), reported once from a real Prometheus scraping both and once from the
+// aggregates in Redis: every figure must be the same.
+
+const PROMETHEUS = process.env.PROMETHEUS_BIN ?? ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    await sleep(250);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/**
+ * One scrape target summing the workers' registries, as `serve` sums its analysis thread's: with
+ * one target, the report can be evaluated at its last scrape, where increase() extrapolates nothing.
+ */
+async function serveMetrics(all: Metrics[]): Promise<{ server: Server; port: number }> {
+  const server = createServer((_req, res) => {
+    Promise.all(all.map((m) => m.registry.getMetricsAsJSON()))
+      .then((json) => AggregatorRegistry.aggregate(json).metrics())
+      .then((text) => res.writeHead(200, { 'content-type': all[0]!.registry.contentType }).end(text));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+async function runReport(t: Tap.Test, args: string[]): Promise<{ code: number; report?: ReliabilityReport; stderr: string; html: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-report-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const errors: string[] = [];
+  const orig = console.error;
+  console.error = (...a: unknown[]) => void errors.push(a.join(' '));
+  let code: number;
+  try {
+    code = await reportMain([...args, '--out', join(dir, 'r.html'), '--json', join(dir, 'r.json')]);
+  } finally {
+    console.error = orig;
+  }
+  const report = existsSync(join(dir, 'r.json')) ? (JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8')) as ReliabilityReport) : undefined;
+  const html = existsSync(join(dir, 'r.html')) ? readFileSync(join(dir, 'r.html'), 'utf8') : '';
+  return { code, report, stderr: errors.join('\n'), html };
+}
+
+t.test('report from Redis aggregates = report from Prometheus, on the same traffic', async (t) => {
+  if (!PROMETHEUS) {
+    t.fail("prometheus not found: install Debian's `prometheus` package (apt-get install prometheus), which CI installs too, or set PROMETHEUS_BIN");
+    return;
+  }
+  const redis = await startRedis();
+  const config = ConfigSchema.parse({});
+  const clients = [new Redis(redis.url), new Redis(redis.url)];
+  const workers = clients.map((c) => ({
+    config,
+    metrics: createMetrics(new Registry(), { processMetrics: false }),
+    store: new VerdictStore(c, config.redis.prefix, config.verdicts.ttlSeconds),
+    models: new BoundedLabel([], 50),
+    aggregates: aggregateKeys(config),
+  }));
+  const targets = [await serveMetrics(workers.map((w) => w.metrics))];
+  t.teardown(async () => {
+    for (const c of clients) c.disconnect();
+    for (const { server } of targets) await new Promise((r) => server.close(r));
+    await redis.stop();
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-prom-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(
+    join(dir, 'prometheus.yml'),
+    `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: veracity-worker\n    static_configs:\n      - targets: [${targets.map((x) => `'127.0.0.1:${x.port}'`).join(', ')}]\n`,
+  );
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const prom = spawn(PROMETHEUS, [`--config.file=${join(dir, 'prometheus.yml')}`, `--storage.tsdb.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  prom.stderr!.on('data', (c) => (log = (log + c).slice(-4000)));
+  t.teardown(async () => {
+    if (prom.exitCode === null) {
+      prom.kill('SIGTERM');
+      await Promise.race([new Promise((r) => prom.once('exit', r)), sleep(5000).then(() => prom.kill('SIGKILL'))]);
+    }
+  });
+
+  // Labelled traffic for three models: grounded answers with and without hallucinations,
+  // summaries, refusals and compliant answers to sensitive-sounding questions.
+  const sample = [
+    ...rows('halueval-qa.jsonl', 30).map((r) => rawFromRow(r, { model: 'gpt-qa' })),
+    ...rows('faithbench.jsonl', 16).map((r) => rawFromRow(r, { model: 'gpt-sum' })),
+    ...rows('xstest.jsonl', 24).map((r) => rawFromRow(r, { model: 'gpt-safety' })),
+  ];
+  // Every series at 0 before Prometheus first scrapes it, so increase() has a true start.
+  for (const w of workers) {
+    for (const model of ['gpt-qa', 'gpt-sum', 'gpt-safety']) {
+      const m = { provider: 'openai', model };
+      const x = w.metrics;
+      for (const c of [x.checks, x.groundedChecks, x.hallucinations, x.claims, x.unsupportedClaims, x.mismatches]) c.inc(m, 0);
+      for (const kind of ['partial', 'full']) x.refusals.inc({ ...m, kind }, 0);
+      x.hallucinationScore.zero(m);
+      w.models.value(model);
+    }
+  }
+  await until('Prometheus ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 30_000).catch((err) => {
+    throw new Error(`${(err as Error).message}\n${log}`);
+  });
+  await until('two scrapes of the zeroed series', async () => {
+    const s = await queryInstant(url, 'count_over_time(veracity_checks_total{model="gpt-qa"}[1m])');
+    return (s[0]?.value ?? 0) >= 2 ? true : undefined;
+  }, 30_000);
+
+  const results = await Promise.all(workers.flatMap((w) => sample.map((raw) => analyseJob(raw, w))));
+  t.equal(results.filter((r) => r === 'stored').length, sample.length, 'each exchange stored once');
+
+  const at = await until('scrapes of the final counts', async () => {
+    const s = await queryInstant(url, `count_over_time((sum(veracity_checks_total) == ${sample.length})[1m:1s])`);
+    if ((s[0]?.value ?? 0) < 3) return undefined;
+    // timestamp() of a plain selector is the sample's own time: the report ends at the last scrape.
+    return (await queryInstant(url, 'timestamp(veracity_checks_total{model="gpt-qa"})'))[0]?.value;
+  }, 30_000);
+
+  const fromProm = await runReport(t, ['--since', '10m', '--at', at.toFixed(3), '--prometheus', url, '--source', 'prometheus']);
+  t.equal(fromProm.code, 0, fromProm.stderr);
+  const fromRedis = await runReport(t, ['--since', '10m', '--at', at.toFixed(3), '--redis', redis.url, '--source', 'redis']);
+  t.equal(fromRedis.code, 0, fromRedis.stderr);
+  const p = fromProm.report!;
+  const r = fromRedis.report!;
+  t.equal(p.source?.kind, 'prometheus');
+  t.equal(r.source?.kind, 'redis');
+  t.match(fromRedis.stderr, /from Redis aggregates at redis:\/\/127\.0\.0\.1:\d+/);
+  t.match(fromRedis.html, /source: Redis aggregates/);
+  t.equal(p.overall.checks, sample.length);
+  t.ok(p.overall.hallucination.count > 0 && p.overall.refusal.count > 0 && p.overall.confidenceMismatch.count > 0, 'the traffic has every kind of flag');
+  t.same(r.models.map((m) => m.model), p.models.map((m) => m.model), 'same models, same order');
+  for (const [i, pm] of p.models.entries()) t.same(r.models[i], pm, `${pm.model}: every figure the same`);
+  t.same(r.overall, p.overall, 'overall figures the same');
+
+  // With Prometheus unreachable and Redis given, `auto` reports from Redis and says so.
+  const dead = `http://127.0.0.1:${await freePort()}`;
+  const fallback = await runReport(t, ['--since', '10m', '--at', at.toFixed(3), '--prometheus', dead, '--redis', redis.url]);
+  t.equal(fallback.code, 0, fallback.stderr);
+  t.match(fallback.stderr, /from Redis aggregates at .* \(Prometheus unreachable\)/);
+  t.match(fallback.report!.source!.note!, /Prometheus unreachable \(cannot reach Prometheus/);
+  t.same(fallback.report!.overall, p.overall);
+  t.ok(Object.keys(fallback.report!.examples ?? {}).length > 0, 'worst examples from the stored verdicts');
+
+  // Neither reachable: a clear error naming both.
+  const none = await runReport(t, ['--prometheus', dead, '--source', 'prometheus']);
+  t.equal(none.code, 1);
+  const badRedis = await runReport(t, ['--prometheus', dead, '--redis', `redis://127.0.0.1:${await freePort()}`]);
+  t.equal(badRedis.code, 1);
+  t.match(badRedis.stderr, /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+/);
+  t.equal((await runReport(t, ['--source', 'sideways'])).code, 2);
+  t.equal((await runReport(t, ['--redis', 'localhost:6379'])).code, 2, 'a Redis location must be a URL or a socket path');
+});
