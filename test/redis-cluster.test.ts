@@ -5,7 +5,7 @@ import calculateSlot from 'cluster-key-slot';
 import { loadConfig } from '../src/config/load.js';
 import { QUEUE_NAME } from '../src/queue/names.js';
 import { createFastFailRedis, redisTarget } from '../src/redis/connection.js';
-import { accounting, countVerdicts, failoverWindow, proxyDrops, settle, startFleet, WORKER_DROPS } from './helpers/fleet.js';
+import { accounting, countVerdicts, failoverWindow, proxyDrops, reportFromRedis, settle, startFleet, WORKER_DROPS } from './helpers/fleet.js';
 import { percentile, sendOne, steadyLoad, type Sent } from './helpers/load.js';
 import { sleep } from './helpers/processes.js';
 import { startCluster } from './helpers/redis-ha.js';
@@ -120,6 +120,12 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   t.equal(books.lostUncounted, 0, `every exchange has a verdict or is counted as dropped (${missing.length} without a verdict)`);
   t.equal(workerDrops.parse_error, 0, 'no exchange reaches a worker corrupted');
   t.ok(books.droppedButAnalysed <= books.timeouts, `counted as dropped yet analysed (${books.droppedButAnalysed}): only hand-offs abandoned at the timeout (${books.timeouts})`);
+
+  // The aggregates the console and the report read, kept by every worker in the same slot.
+  const report = await reportFromRedis(t, { VERACITY_REDIS_CLUSTER_NODES: cluster.addresses });
+  t.equal(report.code, 0, report.stderr);
+  t.equal(report.checks, checks, `veracity report from the cluster's aggregates: ${report.checks} checks, as the workers counted`);
+  t.match(report.stderr, /from Redis aggregates at cluster:127\.0\.0\.1:\d+/, 'it names the cluster it read');
 
   const window = failoverWindow(sent2, fleet.proxies.length, killedAt, new Set(missing));
   for (const [i, p] of window.perProxy.entries()) t.ok(Number.isFinite(p.resumed), `proxy ${i + 1} enqueues again without a restart`);

@@ -1,6 +1,6 @@
 import t, { type Test } from 'tap';
 import { Redis } from 'ioredis';
-import { accounting, countVerdicts, failoverWindow, proxyDrops, settle, startFleet, WORKER_DROPS, type Fleet } from './helpers/fleet.js';
+import { accounting, countVerdicts, failoverWindow, proxyDrops, reportFromRedis, settle, startFleet, WORKER_DROPS, type Fleet } from './helpers/fleet.js';
 import { percentile, steadyLoad, type Sent } from './helpers/load.js';
 import { sleep } from './helpers/processes.js';
 import { startSentinelGroup, type Node, type SentinelGroup } from './helpers/redis-ha.js';
@@ -142,5 +142,10 @@ t.test('Sentinel failovers under load: no client error, nothing lost uncounted, 
     t.teardown(() => hung.kill());
     sent += (await failover(t, { group, fleet, sentBefore: sent, label: 'failover figures (SIGSTOP)', fail: async () => void hung.process.kill('SIGSTOP'), newPrimary: rejoined.port })).length;
   });
+  // The aggregates the console and the report read, kept by both workers through both failovers.
+  const report = await reportFromRedis(t, { VERACITY_REDIS_SENTINELS: group.addresses, VERACITY_REDIS_SENTINEL_NAME: group.name, VERACITY_REDIS_PASSWORD: group.password });
+  t.equal(report.code, 0, report.stderr);
+  t.equal(report.checks, await fleet.sum('workers', 'veracity_checks_total'), `veracity report from the aggregates, through the sentinels: ${report.checks} checks, as the workers counted`);
+  t.notMatch(report.stderr + report.json, group.password, 'the report shows no password');
   if (process.env.DEBUG_FLEET) for (const p of fleet.processes) console.error(`---- ${p.child.spawnargs.at(-1)} ${p.child.pid}\n${p.stderr()}`);
 });

@@ -356,11 +356,14 @@ export function commandTarget(redis: Config['redis'], url?: string): RedisTarget
 /** A connection for a one-shot command: connected, or failed with the reason (credentials scrubbed). */
 export async function connectOnce(target: RedisTarget, name: string): Promise<RedisConnection> {
   const connection = create(target, name, 'once');
+  // The first error says why (ECONNREFUSED, WRONGPASS, a certificate); connect() rejects with "Connection is closed."
+  let first: Error | undefined;
+  connection.once('error', (err: Error) => (first = err));
   try {
     await connection.connect();
   } catch (err) {
     connection.disconnect();
-    throw new RedisConnectError(`cannot connect to ${describeTarget(target)}: ${redactSecrets((err as Error).message, target)}`);
+    throw new RedisConnectError(`cannot reach Redis at ${describeTarget(target)}: ${redactSecrets((first ?? (err as Error)).message, target)}`);
   }
   return connection;
 }

@@ -182,3 +182,20 @@ export function accounting(sent: number, verdicts: number, proxyDropped: Record<
   const dropped = Object.values(proxyDropped).reduce((a, b) => a + b, 0) + Object.values(workerDropped).reduce((a, b) => a + b, 0);
   return { lostUncounted: Math.max(0, sent - verdicts - dropped), droppedButAnalysed: Math.max(0, verdicts + dropped - sent), timeouts: proxyDropped.enqueue_timeout ?? 0 };
 }
+
+/**
+ * `veracity report --source redis` as an operator runs it, with `env` naming the Redis (any mode):
+ * the overall figures from the aggregates the workers keep there, and what it printed.
+ */
+export async function reportFromRedis(t: { teardown(fn: () => unknown): void }, env: Record<string, string>): Promise<{ code: number | null; checks?: number; stderr: string; json: string }> {
+  const { mkdtempSync, readFileSync, existsSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-report-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const p = runCli(['report', '--source', 'redis', '--since', '1h', '--out', join(dir, 'r.html'), '--json', join(dir, 'r.json')], { NODE_OPTIONS: '', REDIS_URL: '', ...env });
+  killOnExit(p.child);
+  const { code } = await p.exited;
+  const json = existsSync(join(dir, 'r.json')) ? readFileSync(join(dir, 'r.json'), 'utf8') : '';
+  return { code, checks: json ? (JSON.parse(json) as { overall: { checks: number } }).overall.checks : undefined, stderr: p.stderr(), json };
+}
