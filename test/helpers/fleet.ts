@@ -1,6 +1,4 @@
 import type { Redis } from 'ioredis';
-import { start, type Running } from '../../src/app.js';
-import { loadConfig } from '../../src/config/load.js';
 import type { RedisConnection } from '../../src/redis/connection.js';
 import { percentile, type Sent } from './load.js';
 import { freePort } from './redis.js';
@@ -62,46 +60,6 @@ export async function startFleet(
       return texts.reduce((total, text) => total + metricSum(text, name, ...match), 0);
     },
     output: () => processes.map((p) => p.stdout() + p.stderr()).join('\n'),
-  };
-}
-
-/**
- * The same as startFleet, with every proxy and worker in this process (cheaper to start; each
- * still has its own connections, registry and HTTP port).
- */
-export async function startLocalFleet(
-  t: { teardown(fn: () => unknown): void },
-  env: Record<string, string>,
-  options: { proxies?: number; workers?: number } = {},
-): Promise<Fleet & { running: Running[] }> {
-  const running: Running[] = [];
-  t.teardown(async () => {
-    for (const r of running.reverse()) await r.stop();
-  });
-  const config = (extra: Record<string, string>) => loadConfig({ env: { VERACITY_WORKER_NICE: '0', PORT: '0', VERACITY_METRICS_PORT: '0', ...env, ...extra } }).config;
-  const proxies: string[] = [];
-  const workers: string[] = [];
-  for (let i = 0; i < (options.proxies ?? 2); i++) {
-    const r = await start('proxy', config({}), { logger: false });
-    running.push(r);
-    proxies.push(r.url);
-  }
-  for (let i = 0; i < (options.workers ?? 2); i++) {
-    const r = await start('worker', config({}), { logger: false });
-    running.push(r);
-    workers.push(r.url);
-  }
-  await Promise.all([...proxies, ...workers].map((u) => waitFor200(`${u}/readyz`, 30_000)));
-  return {
-    proxies,
-    workers,
-    processes: [],
-    running,
-    async sum(side, name, ...match) {
-      const texts = await Promise.all((side === 'proxies' ? proxies : workers).map(async (u) => (await fetch(`${u}/metrics`)).text()));
-      return texts.reduce((total, text) => total + metricSum(text, name, ...match), 0);
-    },
-    output: () => '',
   };
 }
 
