@@ -9,6 +9,7 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { VerdictStore } from './verdicts/store.js';
 import { ConsoleData } from './console/data.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
+import { promptHashKey } from './verdicts/prompt-hash.js';
 import { lowerPriority } from './worker/priority.js';
 import { startAnalysisThread, type AnalysisThread } from './worker/thread-handle.js';
 
@@ -48,6 +49,8 @@ const consoleLog: Log = {
  * Redis, stop the private redis-server).
  */
 export async function start(mode: Mode, config: Config, opts: { logger?: boolean } = {}): Promise<Running> {
+  // A bad prompt_hash key stops start-up before anything runs, as a config error does.
+  if (mode !== 'proxy') promptHashKey(config.verdicts.promptHashKeyEnv);
   const metrics = createMetrics();
   let embedded: EmbeddedRedis | undefined;
   const log: Log = consoleLog;

@@ -11,6 +11,7 @@ commands:
   check            JSONL exchanges in, JSONL verdicts out: --input F --output F (stdin/stdout by default)
   eval             check, then score against each line's "expected": --input F [--json F] [--html F]
   report           per-model reliability report from Prometheus or the aggregates in Redis: [--since 24h] [--out F] [--json F] [--prometheus URL] [--redis URL]
+                   report --compare MODEL_A MODEL_B: which fails less on the same prompts [--since 24h] [--json F] [--out F]
 
 Configuration: config/default.yaml, or the file in VERACITY_CONFIG; environment variables override it
 (PORT, HOST, REDIS_URL, VERACITY_OPENAI_UPSTREAM, VERACITY_ANTHROPIC_UPSTREAM, VERACITY_ADMIN_TOKEN,

@@ -40,7 +40,7 @@ t.test('promtool check config accepts prometheus.yml and its rule files', { skip
 t.test('promtool check rules accepts the recording and alert rules', { skip: !PROMTOOL && 'promtool missing (see above)' }, async (t) => {
   const r = await promtool(['check', 'rules', join(PROM, 'recording-rules.yml'), join(PROM, 'alert-rules.yml')]);
   t.equal(r.code, 0, r.out);
-  t.match(r.out, /SUCCESS: 14 rules found/);
+  t.match(r.out, new RegExp(`SUCCESS: ${records.length} rules found`));
   t.match(r.out, new RegExp(`SUCCESS: ${alerts.length} rules found`));
 });
 

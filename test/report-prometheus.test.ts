@@ -80,6 +80,10 @@ t.test('report from a live Prometheus', async (t) => {
     for (const c of [metrics.checks, metrics.groundedChecks, metrics.hallucinations, metrics.claims, metrics.unsupportedClaims, metrics.mismatches]) c.inc(m, 0);
     for (const kind of ['partial', 'full']) metrics.refusals.inc({ ...m, kind }, 0);
     metrics.hallucinationScore.zero(m);
+    for (const method of ['context', 'none']) {
+      for (const c of [metrics.checksByMethod, metrics.expectedHallucinations, metrics.hallucinationsByMethod]) c.inc({ ...m, method }, 0);
+      for (const failure_mode of ['number', 'entity', 'unsupported']) metrics.unsupportedClaimsByMode.inc({ ...m, method, failure_mode }, 0);
+    }
   }
 
   await until('Prometheus ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 20_000).catch((err) => {
@@ -100,6 +104,16 @@ t.test('report from a live Prometheus', async (t) => {
   metrics.mismatches.inc(gpt, 10);
   metrics.refusals.inc({ ...gpt, kind: 'partial' }, 4);
   for (let i = 0; i < 200; i++) metrics.hallucinationScore.observe(gpt, i < 30 ? 0.95 : 0.05);
+  // 150 grounded checks with a score mass of 21 (mean 0.14), 28 of them flagged; 50 ungrounded at a prior.
+  metrics.checksByMethod.inc({ ...gpt, method: 'context' }, 150);
+  metrics.expectedHallucinations.inc({ ...gpt, method: 'context' }, 21);
+  metrics.hallucinationsByMethod.inc({ ...gpt, method: 'context' }, 28);
+  metrics.checksByMethod.inc({ ...gpt, method: 'none' }, 50);
+  metrics.expectedHallucinations.inc({ ...gpt, method: 'none' }, 19.5);
+  metrics.unsupportedClaimsByMode.inc({ ...gpt, method: 'context', failure_mode: 'number' }, 30);
+  metrics.unsupportedClaimsByMode.inc({ ...gpt, method: 'context', failure_mode: 'entity' }, 10);
+  metrics.unsupportedClaimsByMode.inc({ ...gpt, method: 'context', failure_mode: 'unsupported' }, 40);
+  metrics.unsupportedClaimsByMode.inc({ ...gpt, method: 'none', failure_mode: 'unsupported' }, 40);
   metrics.checks.inc(claude, 20);
   metrics.hallucinations.inc(claude, 1);
   metrics.refusals.inc({ ...claude, kind: 'full' }, 2);
@@ -131,6 +145,9 @@ t.test('report from a live Prometheus', async (t) => {
   t.same([g.checks, g.hallucination.count, g.unsupportedClaims.count, g.unsupportedClaims.of, g.confidenceMismatch.count, g.refusal.count], [200, 30, 120, 800, 10, 4]);
   t.equal(g.hallucination.rate, 0.15);
   t.same(g.scores.map((b) => b.count), [170, 0, 0, 0, 0, 0, 0, 0, 0, 30]);
+  t.same([g.estimated!.checks, g.estimated!.expected, g.estimated!.flagged.count], [150, 21, 28], 'estimated rate on grounded checks only');
+  t.ok(Math.abs(g.estimated!.rate! - 0.14) < 1e-9, `estimated rate ${g.estimated!.rate}`);
+  t.same(g.failureModes!.modes.filter((m) => m.count > 0).map((m) => [m.mode, m.count]), [['number', 30], ['entity', 10], ['unsupported', 40]], 'profile of checked claims');
   const c = report.models[1]!;
   t.same([c.checks, c.hallucination.count, c.refusalByKind.full?.count], [20, 1, 2]);
   t.same([report.overall.checks, report.overall.hallucination.count], [220, 31]);

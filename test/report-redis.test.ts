@@ -162,8 +162,10 @@ t.test('report from Redis aggregates = report from Prometheus, on the same traff
   t.equal(p.overall.checks, sample.length);
   t.ok(p.overall.hallucination.count > 0 && p.overall.refusal.count > 0 && p.overall.confidenceMismatch.count > 0, 'the traffic has every kind of flag');
   t.same(r.models.map((m) => m.model), p.models.map((m) => m.model), 'same models, same order');
-  for (const [i, pm] of p.models.entries()) t.same(r.models[i], pm, `${pm.model}: every figure the same`);
-  t.same(r.overall, p.overall, 'overall figures the same');
+  // The estimated rate and the failure-mode profile come from Prometheus only (the aggregates do not keep scores by method yet).
+  const common = ({ estimated: _e, failureModes: _f, ...rest }: ReliabilityReport['overall']) => rest;
+  for (const [i, pm] of p.models.entries()) t.same(r.models[i], common(pm), `${pm.model}: every figure the same`);
+  t.same(r.overall, common(p.overall), 'overall figures the same');
 
   // With Prometheus unreachable and Redis given, `auto` reports from Redis and says so.
   const dead = `http://127.0.0.1:${await freePort()}`;
@@ -171,7 +173,7 @@ t.test('report from Redis aggregates = report from Prometheus, on the same traff
   t.equal(fallback.code, 0, fallback.stderr);
   t.match(fallback.stderr, /from Redis aggregates at .* \(Prometheus unreachable\)/);
   t.match(fallback.report!.source!.note!, /Prometheus unreachable \(cannot reach Prometheus/);
-  t.same(fallback.report!.overall, p.overall);
+  t.same(fallback.report!.overall, common(p.overall));
   t.ok(Object.keys(fallback.report!.examples ?? {}).length > 0, 'worst examples from the stored verdicts');
 
   // Neither reachable: a clear error naming both.

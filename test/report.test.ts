@@ -50,6 +50,15 @@ const DATA: Record<string, Series> = {
   veracity_unsupported_claims_total: [{ metric: gpt, value: 400 }, { metric: claude, value: 20 }],
   veracity_confidence_mismatches_total: [{ metric: gpt, value: 50 }],
   veracity_refusals_total: [{ metric: { ...gpt, kind: 'partial' }, value: 20 }, { metric: { ...gpt, kind: 'full' }, value: 10 }, { metric: { ...claude, kind: 'full' }, value: 1 }],
+  veracity_checks_by_method_total: [{ metric: { ...gpt, method: 'context' }, value: 600 }, { metric: { ...gpt, method: 'none' }, value: 400.4 }, { metric: { ...claude, method: 'context' }, value: 10 }],
+  // gpt-4o's ungrounded checks score a prior (0.39 each): the estimate must leave them out.
+  veracity_expected_hallucinations_total: [{ metric: { ...gpt, method: 'context' }, value: 72 }, { metric: { ...gpt, method: 'none' }, value: 156 }, { metric: { ...claude, method: 'context' }, value: 4 }],
+  veracity_hallucinations_by_method_total: [{ metric: { ...gpt, method: 'context' }, value: 90 }, { metric: { ...claude, method: 'context' }, value: 5 }],
+  veracity_unsupported_claims_by_mode_total: [
+    ...([['number', 30], ['entity', 20], ['negation', 5], ['reference', 5], ['unsupported', 40]] as const).map(([failure_mode, value]) => ({ metric: { ...gpt, method: 'context', failure_mode }, value })),
+    { metric: { ...gpt, method: 'none', failure_mode: 'unsupported' }, value: 300 },
+    { metric: { ...claude, method: 'samples', failure_mode: 'entity' }, value: 2 },
+  ],
   veracity_hallucination_score_bucket: [
     ...buckets(gpt, [500, 700, 800, 850, 900, 930, 950, 970, 990, 1000]),
     ...buckets(claude, [2, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
@@ -102,7 +111,7 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
 
   t.ok(prom.seen.length >= 8, `${prom.seen.length} queries`);
   for (const q of prom.seen) {
-    t.match(q.query, /^sum by \(provider, model(, kind|, le)?\) \(increase\(\w+\[24h\]\)\)$/, q.query);
+    t.match(q.query, /^sum by \(provider, model(, kind|, le|, method|, method, failure_mode)?\) \(increase\(\w+\[24h\]\)\)$/, q.query);
     t.equal(q.time, '1700000000', 'evaluated at --at');
   }
 
@@ -121,6 +130,11 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.equal(g.grounded.rate, 0.6);
   t.same(g.scores.map((b) => b.count), [500, 200, 100, 50, 50, 30, 20, 20, 20, 10]);
   t.equal(g.scores[5]!.above, 0.1, 'share above 0.5 = flag rate at threshold 0.5');
+  t.same([g.estimated!.checks, g.estimated!.rate, g.estimated!.flagged.rate], [600, 0.12, 0.15], 'estimated (mean score) beside flagged, grounded checks only');
+  t.ok(g.estimated!.ci95!.lo < 0.12 && g.estimated!.ci95!.hi > 0.12, 'with an interval');
+  t.same(g.failureModes!.modes.map((m) => [m.mode, m.count, m.share]), [['number', 30, 0.3], ['entity', 20, 0.2], ['negation', 5, 0.05], ['reference', 5, 0.05], ['unsupported', 40, 0.4]], 'failure-mode profile of checked claims only');
+  const cl = report.models.find((m) => m.model === 'claude-sonnet')!;
+  t.same([cl.failureModes!.claims, cl.failureModes!.modes.find((m) => m.mode === 'entity')!.share], [2, 1], 'claims checked against samples count in the profile');
 
   const o = report.overall;
   t.equal(o.checks, 1013);
@@ -128,6 +142,8 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.same([o.unsupportedClaims.count, o.unsupportedClaims.of], [420, 4040]);
   t.equal(o.refusal.count, 31);
   t.equal(o.scores.reduce((s, b) => s + b.count, 0), 1010);
+  t.same([o.estimated!.checks, o.estimated!.expected, o.estimated!.flagged.count], [610, 76, 95]);
+  t.equal(o.failureModes!.claims, 102);
 
   const html = readFileSync(out, 'utf8');
   t.match(html, /^<!doctype html>/);
@@ -135,6 +151,9 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.match(html, /10\.0% \[8\.3%–12\.0%\] \(100\/1000\)/, 'rate, interval and counts shown');
   t.match(html, /<svg[\s\S]*Wilson 95% interval/);
   t.match(html, /calibration view/);
+  t.match(html, /Estimated and flagged hallucination rate/);
+  t.match(html, /12\.0% \[[\d.]+%–[\d.]+%\] \(72\.0\/600\)/, 'estimated rate with its expected count');
+  t.match(html, /Failure-mode profile[\s\S]*30\.0% \(30\)/);
   t.notMatch(html, /<b>odd<\/b>/, 'model names are escaped');
   t.match(html, /&lt;b&gt;odd&lt;\/b&gt;/);
   t.notMatch(html, /<script|<link|src=|href="?https?:/i, 'no scripts or external assets');

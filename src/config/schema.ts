@@ -96,6 +96,41 @@ function clusterPrefix<T extends RedisModeFields>(r: T): T {
   if (!r.clusterNodes || /^[^{]*\{[^}]+\}/.test(r.prefix)) return r;
   return { ...r, prefix: `{${r.prefix}}` };
 }
+/**
+ * Remote scoring (src/remote): the worker sends (context passage, claim) pairs to a sequence
+ * classifier served in Hugging Face text-embeddings-inference's `/predict` format and merges its
+ * scores with the local ones. Off by default.
+ */
+export const RemoteScoringSchema = z
+  .strictObject({
+    enabled: z.boolean().default(false),
+    /** Base URL of the server; requests go to `{url}/predict`. Required when enabled. */
+    url: upstreamUrl.optional(),
+    /** Shown in provenance as `remote:<name>` and in the verdict. */
+    name: z.string().regex(/^[\w.:-]{1,64}$/, 'must be 1-64 letters, digits, `_`, `.`, `:` or `-`').default('nli'),
+    /** Name of the environment variable holding a bearer key, if the server wants one (the key itself is never in config). */
+    apiKeyEnv: z.string().default('VERACITY_REMOTE_API_KEY'),
+    /** The model's label meaning "the passage supports the claim": `entailment` for NLI models, e.g. `consistent` or `supported` for others. Matched ignoring case. */
+    supportedLabel: z.string().min(1).default('entailment'),
+    /** The label meaning "the passage contradicts the claim", if the model has one; empty for none. */
+    contradictionLabel: z.string().default('contradiction'),
+    /** Share of grounded exchanges scored, 0..1, decided by a stable hash of the exchange id. */
+    sampleRate: z.number().min(0).max(1).default(1),
+    /** Claims scored per exchange (the least supported first). */
+    maxClaims: z.number().int().positive().default(16),
+    /** Pairs per request. */
+    batchSize: z.number().int().positive().max(1024).default(16),
+    /** Context characters sent with each claim: the window around its best-matching passage. */
+    maxPassageChars: z.number().int().positive().default(2000),
+    /** Milliseconds one request may take. */
+    timeoutMs: z.number().int().positive().default(5000),
+    /** Estimated tokens (characters / 4) the endpoint may be sent per minute; over it, exchanges keep their local scores. */
+    tokensPerMinute: z.number().int().positive().default(200_000),
+    /** Weight of the remote score against the local one, per claim and for the exchange. */
+    weight: z.number().min(0).max(1).default(0.5),
+  })
+  .refine((r) => !r.enabled || r.url !== undefined, { message: 'is required when detect.remote.enabled is true', path: ['url'] });
+export type RemoteScoringConfig = z.infer<typeof RemoteScoringSchema>;
 
 export const ConfigSchema = z.strictObject({
   server: z
@@ -227,6 +262,16 @@ export const ConfigSchema = z.strictObject({
       flaggedPerModel: z.number().int().positive().max(10_000).default(200),
       /** Question text kept for the console, characters (with capture.storeText). */
       questionMaxChars: z.number().int().nonnegative().default(4000),
+      /**
+       * Most verdict ids kept per model in the per-model time index that `report --compare`
+       * reads, newest first; 0 = keep no index (about 6 µs of Redis time per verdict saved).
+       */
+      maxIndexedPerModel: z.number().int().nonnegative().default(100_000),
+      /**
+       * Name of the environment variable holding the key of `prompt_hash` (HMAC-SHA-256, at least
+       * 16 characters); unset variable = unkeyed SHA-256. The key itself is never in config.
+       */
+      promptHashKeyEnv: z.string().min(1).default('VERACITY_PROMPT_HASH_KEY'),
     })
     .prefault({}),
   detect: z
@@ -243,6 +288,8 @@ export const ConfigSchema = z.strictObject({
       maxResponseChars: z.number().int().positive().default(20_000),
       /** Longest context analysed, characters; the rest is truncated (counted). */
       maxContextChars: z.number().int().positive().default(200_000),
+      /** Optional model-backed scoring: an NLI-style classifier behind a text-embeddings-inference `/predict` endpoint. */
+      remote: RemoteScoringSchema.prefault({}),
     })
     .prefault({}),
   metrics: z

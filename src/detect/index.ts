@@ -5,6 +5,7 @@ import { certaintyOf, claimMismatch, logprobSpan } from './confidence.js';
 import { buildContextIndex, claimFeatures, contextText, featureVector, type ClaimFeatures, type ContextIndex } from './grounding.js';
 import { GROUNDING_MODEL } from './models/grounding.js';
 import { detectRefusal } from './refusal.js';
+import { FailureReference, assignFailureModes } from './failure-mode.js';
 import type { ClaimVerdict, Support, Verdict } from './verdict.js';
 
 export { extractClaims } from './claims.js';
@@ -158,6 +159,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   } else if (out.length > 0) {
     score = UNGROUNDED_BASE + (UNGROUNDED_SPAN * out.reduce((s, c) => s + (c.certainty ?? 0.7), 0)) / out.length;
   }
+  assignFailureModes(out, index && FailureReference.fromIndex(index, ctx, question));
   verdict.hallucination = { flagged: score >= cfg.hallucinationThreshold, score: round(score), method: index ? 'context' : 'none', claims: out };
   verdict.confidence_mismatch = { flagged: mismatch >= cfg.mismatchThreshold, score: round(mismatch) };
   return verdict;

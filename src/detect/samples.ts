@@ -1,3 +1,4 @@
+import { assignFailureModes } from './failure-mode.js';
 import type { DetectConfig } from '../config/schema.js';
 import { extractClaims, type Claim } from './claims.js';
 import { claimMismatch } from './confidence.js';
@@ -161,6 +162,11 @@ export function applySamples(verdict: Verdict, text: { question: string; answer:
     }
     mismatch = Math.max(mismatch, claimMismatch(c.certainty ?? 0.7, c.score, c.logprob));
   });
+  // Claims the samples do not bear out fail in a way the samples can tell (a different number, a
+  // different name); with context, the context's reading stays, and a claim only the samples
+  // doubt has nothing more specific to say.
+  if (!withContext) assignFailureModes(claims, { text: usable.join('\n\n') });
+  else for (const c of claims) if (c.support !== 'supported' && !c.failure_mode) c.failure_mode = 'unsupported';
   const h = verdict.hallucination;
   h.score = withContext ? Math.max(h.score, check.score) : check.score;
   h.flagged = h.score >= cfg.hallucinationThreshold;

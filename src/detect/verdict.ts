@@ -31,6 +31,8 @@ export interface ClaimVerdict {
   failure_mode?: FailureMode;
   /** Checked against resampled or shadow answers: how many of them support the claim. */
   agreement?: { supporting: number; samples: number };
+  /** Remote scoring (detect.remote): the model's likelihood that the claim is not supported. */
+  remote?: number;
 }
 
 export type RefusalKind = 'none' | 'partial' | 'full';
@@ -73,4 +75,11 @@ export interface Verdict {
   skipped?: string;
   /** Which inputs were cut at `detect.maxResponseChars` / `detect.maxContextChars` before analysis. */
   truncated?: { response?: boolean; context?: boolean };
+  /** Remote scoring's part (detect.remote): its exchange score and how many claims it scored. */
+  remote?: { name: string; score: number; claims: number };
+  /**
+   * Fingerprint of what the model was asked (context parts and question, normalised; not the
+   * model or sampling parameters): verdicts with equal hashes answered the same prompt.
+   */
+  prompt_hash?: string;
 }

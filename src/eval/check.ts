@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
 import { ConfigError, loadConfig } from '../config/load.js';
 import { rowAnalyser } from './pipeline.js';
+import { PromptHashKeyError, promptHashKey } from '../verdicts/prompt-hash.js';
 import { analyseLines, openInput, openOutput, OutputError, resultLine, UsageError, type LineResult, type RowAnalyser } from './run.js';
 
 /** Where a command reads and writes; tests hand in their own streams. */
@@ -57,7 +58,15 @@ export function streamFailure(err: unknown, inputName: string, stderr: Writable)
 
 /** The worker's own detectors with the loaded config: what `check` and `eval` run on every row. */
 export function configuredAnalyser(): RowAnalyser {
-  return rowAnalyser(loadConfig().config.detect);
+  const { config } = loadConfig();
+  let key: Buffer | undefined;
+  try {
+    key = promptHashKey(config.verdicts.promptHashKeyEnv);
+  } catch (err) {
+    if (err instanceof PromptHashKeyError) throw new ConfigError(err.message);
+    throw err;
+  }
+  return rowAnalyser(config.detect, key);
 }
 
 export async function checkMain(argv: string[], io: CommandIO = processIO(), analyse?: RowAnalyser): Promise<number> {

@@ -3,6 +3,7 @@ import { fromRecord, type RecordInput } from '../capture/index.js';
 import { analyse } from '../detect/index.js';
 import { applySamples } from '../detect/samples.js';
 import type { RowAnalyser } from './run.js';
+import { promptHash } from '../verdicts/prompt-hash.js';
 
 /** A row's `samples` is not an array of strings. */
 export class SamplesFieldError extends Error {
@@ -19,7 +20,7 @@ export class SamplesFieldError extends Error {
  * carries pre-collected answers (`samples`: strings beside `response`) is also checked against
  * them, by the same code the worker runs on answers it sampled itself.
  */
-export function rowAnalyser(cfg: DetectConfig): RowAnalyser {
+export function rowAnalyser(cfg: DetectConfig, promptHashKey?: Buffer): RowAnalyser {
   // fromRecord checks `provider` itself and throws a CaptureError naming it.
   return (row) => {
     const samples = row.samples;
@@ -29,6 +30,8 @@ export function rowAnalyser(cfg: DetectConfig): RowAnalyser {
     const exchange = fromRecord(row as RecordInput);
     const verdict = analyse(exchange, cfg);
     if (samples) applySamples(verdict, { question: exchange.question, answer: exchange.response.text }, samples, cfg);
+    // As the worker stores it, so `report --compare --verdicts` can pair check's output.
+    verdict.prompt_hash = promptHash(exchange, promptHashKey);
     return verdict;
   };
 }

@@ -277,6 +277,26 @@ function defineMetrics(registry: Registry) {
       labelNames: MODEL_LABELS,
       registers: r,
     }),
+
+    // ---- failure modes, estimated rates, remote scoring ----
+    unsupportedClaimsByMode: new Counter({
+      name: 'veracity_unsupported_claims_by_mode_total',
+      help: 'Unsupported or contradicted claims by failure mode (number, entity, negation, reference, unsupported) and by what they were checked against (method: context, samples, none). Sums to veracity_unsupported_claims_total.',
+      labelNames: [...MODEL_LABELS, 'method', 'failure_mode'],
+      registers: r,
+    }),
+    expectedHallucinations: new Counter({
+      name: 'veracity_expected_hallucinations_total',
+      help: 'Sum of exchange hallucination scores, by method. Over veracity_checks_by_method_total it is the estimated hallucination rate (mean score); only method="context" scores are calibrated evidence, method="none" is a prior.',
+      labelNames: [...MODEL_LABELS, 'method'],
+      registers: r,
+    }),
+    remoteRequests: new Counter({
+      name: 'veracity_remote_requests_total',
+      help: 'Remote scoring (detect.remote) requests by result (ok, over_budget, timeout, http_error, unreachable, malformed).',
+      labelNames: ['result'],
+      registers: r,
+    }),
   };
 }
 

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
-import { connectOnce, describeTarget, type RedisConnection, type RedisTarget } from '../redis/connection.js';
+import type { Config } from '../config/schema.js';
+import { commandTarget, connectOnce, describeTarget, type RedisConnection, type RedisTarget } from '../redis/connection.js';
 import { AggregateReader, cumulativeScoreBuckets, type AggregateOptions, type Fields } from '../verdicts/aggregates.js';
 import { figures, rankModels, type ReliabilityReport } from './report.js';
 
@@ -40,6 +41,22 @@ export function parseRedisLocation(value: string): RedisLocation {
   if (value.startsWith('unix:')) return { socket: value.slice(5) };
   if (value.startsWith('/') || value.startsWith('.')) return { socket: value };
   throw new RedisSourceError(`--redis ${JSON.stringify(value)} is neither a redis:// or rediss:// URL nor a unix socket path`);
+}
+
+/**
+ * The Redis a report reads: `given` (--redis or REDIS_URL) with the configured credentials and TLS
+ * files; else the one the config names in any mode (a URL in the file, Sentinel, Cluster); else
+ * the embedded default's socket while `serve` runs. Undefined when there is none.
+ */
+export function reportLocation(config: Config, given?: string): RedisLocation | undefined {
+  if (given !== undefined) {
+    const loc = parseRedisLocation(given);
+    return 'url' in loc ? { target: commandTarget(config.redis, loc.url)! } : loc;
+  }
+  const target = commandTarget(config.redis);
+  if (target) return { target };
+  const socket = embeddedSocket(config.redis.dataDir);
+  return socket ? { socket } : undefined;
 }
 
 /** The embedded default's socket (`serve` without REDIS_URL), when it is there. */

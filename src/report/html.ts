@@ -1,5 +1,6 @@
 import { escapeHtml } from '../eval/html.js';
 import type { ModelFigures, RateFigure, ReliabilityReport, ScoreBin } from './report.js';
+import { estimateCard, estimatesHtml } from './estimates.js';
 
 /** The reliability report as one self-contained HTML page: inline CSS and SVG, no scripts. */
 
@@ -163,7 +164,8 @@ svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c241
 <div class="cards">
 <div class="card">checks<b>${o.checks}</b></div>
 <div class="card">models<b>${report.models.length}</b></div>
-<div class="card">hallucination rate<b>${pct(o.hallucination.rate)}</b>${o.hallucination.ci95 ? `95% CI ${pct(o.hallucination.ci95.lo)}–${pct(o.hallucination.ci95.hi)}` : ''}</div>
+<div class="card">flagged hallucination rate<b>${pct(o.hallucination.rate)}</b>${o.hallucination.ci95 ? `95% CI ${pct(o.hallucination.ci95.lo)}–${pct(o.hallucination.ci95.hi)}` : ''}</div>
+${estimateCard(report)}
 <div class="card">unsupported claims<b>${pct(o.unsupportedClaims.rate)}</b>of ${o.unsupportedClaims.of} claims</div>
 <div class="card">refusals<b>${pct(o.refusal.rate)}</b></div>
 </div>
@@ -174,8 +176,9 @@ ${forestSvg(report.models, (m) => m.unsupportedClaims, 'Unsupported-claim rate w
 
 <h2>Rates by model</h2>
 <p class="note">Each cell: rate [Wilson 95% interval] (events/trials). Models are ordered by hallucination rate, highest first.</p>
-<div class="wide">${table(['model', 'checks', 'grounded', 'hallucination', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}</div>
+<div class="wide">${table(['model', 'checks', 'grounded', 'hallucination (flagged)', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}</div>
 
+${estimatesHtml(report)}
 <h2>Hallucination score distribution (calibration view)</h2>
 ${scoresSvg(o.scores, 'All models: hallucination score distribution')}
 <p class="note">Bars: share of exchanges per score bin. Line: share of exchanges scoring above each bin's lower edge, i.e. the flag rate a threshold there would give.</p>

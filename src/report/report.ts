@@ -4,11 +4,12 @@ import { reportHtml } from './html.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 import { wilson, type Interval } from './wilson.js';
 import { worstExamples, type Example } from './examples.js';
-import { commandTarget, type RedisConnection } from '../redis/connection.js';
+import type { RedisConnection } from '../redis/connection.js';
+import { addEstimates, estimateQueries, type EstimateFigure, type FailureProfile } from './estimates.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { aggregateOptions } from '../verdicts/aggregates.js';
-import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, embeddedSocket, parseRedisLocation, type RedisLocation } from './from-redis.js';
+import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, reportLocation, type RedisLocation } from './from-redis.js';
 
 /**
  * `veracity report`: per-model reliability over a window, read from Prometheus. Rates are ratios
@@ -46,6 +47,10 @@ export interface ModelFigures {
   refusal: RateFigure;
   refusalByKind: Record<string, RateFigure>;
   scores: ScoreBin[];
+  /** Estimated rate (mean calibrated score) beside the flagged rate, on grounded checks. */
+  estimated?: EstimateFigure;
+  /** Unsupported claims by failure mode. */
+  failureModes?: FailureProfile;
 }
 
 export interface ReportSource {
@@ -165,6 +170,7 @@ export function reportQueries(since: string): Record<string, string> {
   for (const [name, metric] of Object.entries(COUNTERS)) q[name] = `sum by (provider, model) (increase(${metric}[${since}]))`;
   q.refusals = `sum by (provider, model, kind) (increase(veracity_refusals_total[${since}]))`;
   q.scores = `sum by (provider, model, le) (increase(veracity_hallucination_score_bucket[${since}]))`;
+  Object.assign(q, estimateQueries(since));
   return q;
 }
 
@@ -211,6 +217,7 @@ export async function buildReport(options: ReportOptions): Promise<ReliabilityRe
   const allBuckets = new Map<number, number>();
   for (const m of buckets.values()) for (const [le, n] of m) allBuckets.set(le, (allBuckets.get(le) ?? 0) + n);
   const overall = figures('all', 'all models', (name) => sumOver(counters[name as keyof typeof COUNTERS]), allKinds, asBuckets(allBuckets));
+  addEstimates(models, overall, results);
 
   return { prometheus: options.prometheus, source: { kind: 'prometheus', location: options.prometheus }, since: options.since, evaluatedAt: at, overall, models };
 }
@@ -236,9 +243,12 @@ from the aggregates the workers keep in Redis (the report says which).
                    adds the worst recent flagged exchanges per model
   --source S       auto (default: Prometheus, else Redis), prometheus or redis
   --at T           evaluate at Unix time T instead of now
-  --examples N     examples per model (default 5)`;
+  --examples N     examples per model (default 5)
+
+veracity report --compare MODEL_A MODEL_B [...]: paired comparison on the same prompts (--compare --help)`;
 
 export async function reportMain(argv: string[]): Promise<number> {
+  if (argv.includes('--compare')) return (await import('./compare/main.js')).compareMain(argv);
   let args;
   try {
     args = parseArgs({
@@ -304,16 +314,7 @@ export async function reportMain(argv: string[]): Promise<number> {
   }
   let location: RedisLocation | undefined;
   try {
-    if (args.redis) location = parseRedisLocation(args.redis);
-    else if (source !== 'prometheus') {
-      // A Redis the config names (a URL in the file, Sentinel, Cluster), else the embedded default.
-      const target = commandTarget(config.redis);
-      const socket = target ? undefined : embeddedSocket(config.redis.dataDir);
-      if (target) location = { target };
-      else if (socket) location = { socket };
-    }
-    // A URL gets the configured credentials and TLS files (a private CA, a client certificate).
-    if (location && 'url' in location) location = { target: commandTarget(config.redis, location.url)! };
+    if (args.redis || source !== 'prometheus') location = reportLocation(config, args.redis || undefined);
   } catch (err) {
     console.error(`veracity report: ${(err as Error).message}`);
     return 2;
@@ -363,7 +364,8 @@ export async function reportMain(argv: string[]): Promise<number> {
   const from = report.source?.kind === 'redis' ? `Redis aggregates at ${report.source.location}${fellBack ? ' (Prometheus unreachable)' : ''}` : `Prometheus at ${report.prometheus}`;
   console.error(
     `veracity report: ${report.models.length} models, ${o.checks} checks over ${report.since} from ${from}; ` +
-      `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} -> ${args.out}`,
+      `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} flagged` +
+      `${o.estimated?.rate == null ? '' : `, ${(o.estimated.rate * 100).toFixed(1)}% estimated on grounded checks`} -> ${args.out}`,
   );
   return 0;
 }

@@ -1,6 +1,19 @@
 import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { Verdict } from '../detect/verdict.js';
+import { BoundedLabel } from '../metrics/labels.js';
 import type { StoreWrites } from './aggregates.js';
+import { ModelIndex } from './model-index.js';
+
+export interface VerdictStoreOptions {
+  /** Most verdict ids the per-model time index keeps per model (`verdicts.maxIndexedPerModel`; 0 = none). */
+  maxIndexedPerModel?: number;
+  /** Bounds the model names that get an index of their own; the rest share `other`. */
+  modelLabels?: BoundedLabel;
+  /** Writes between this process's trims of a model's index by age (default 256)... */
+  indexTrimEvery?: number;
+  /** ...or time between them, whichever comes first (default 10 s). */
+  indexTrimEveryMs?: number;
+}
 
 /**
  * Stores a verdict set-if-absent and, only when it was stored, makes the writes that go with it
@@ -48,14 +61,22 @@ type ScriptedRedis = Redis & { veracityStoreVerdict(numKeys: number, ...args: Ar
 
 /**
  * Verdicts live in Redis under `<prefix>:verdict:<id>` with a TTL. Writes are set-if-absent, so a
- * retried or duplicated job can never rewrite a verdict already stored.
+ * retried or duplicated job can never rewrite a verdict already stored. Each verdict stored also
+ * enters its model's time index (model-index.ts), in the same step, whoever stores it.
  */
 export class VerdictStore {
+  readonly index: ModelIndex;
+  private readonly modelLabels: BoundedLabel;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
-  ) {}
+    options: VerdictStoreOptions = {},
+  ) {
+    this.index = new ModelIndex(redis, prefix, ttlSeconds, options.maxIndexedPerModel ?? 100_000, options.indexTrimEvery, options.indexTrimEveryMs);
+    this.modelLabels = options.modelLabels ?? new BoundedLabel([], 50);
+  }
 
   key(id: string): string {
     return `${this.prefix}:verdict:${id}`;
@@ -65,7 +86,19 @@ export class VerdictStore {
    * True when this call stored the verdict, false when one was already there. `writes` are made
    * with it, atomically, and only when it is stored.
    */
-  async putIfAbsent(verdict: Verdict, writes?: StoreWrites): Promise<boolean> {
+  async putIfAbsent(verdict: Verdict, given?: StoreWrites): Promise<boolean> {
+    const at = Date.parse(verdict.analysed_at ?? '');
+    const model = { provider: verdict.provider, label: this.modelLabels.value(verdict.model) };
+    const entry = this.index.entryFor(model, Number.isFinite(at) ? at : Date.now());
+    const writes: StoreWrites | undefined = entry
+      ? { counts: given?.counts ?? { keys: [], fields: {} }, indexes: [...(given?.indexes ?? []), entry], strings: given?.strings ?? [] }
+      : given;
+    const stored = await this.store(verdict, writes);
+    if (stored && entry) await this.index.stored(model);
+    return stored;
+  }
+
+  private async store(verdict: Verdict, writes: StoreWrites | undefined): Promise<boolean> {
     if (!writes) {
       const res = await this.redis.set(this.key(verdict.id), JSON.stringify(verdict), 'EX', this.ttlSeconds, 'NX');
       return res === 'OK';
@@ -120,6 +153,16 @@ export class VerdictStore {
       const texts = await this.redis.mget(ids.map((id) => this.key(id)));
       const verdicts = texts.filter((t): t is string => t !== null).map((t) => JSON.parse(t) as Verdict);
       if (verdicts.length > 0) out.set(key, verdicts);
+    }
+    return out;
+  }
+
+  /** The verdicts still stored among `ids`, in their order (expired ones left out). */
+  async getMany(ids: string[], chunk = 500): Promise<Verdict[]> {
+    const out: Verdict[] = [];
+    for (let i = 0; i < ids.length; i += chunk) {
+      const texts = await this.redis.mget(ids.slice(i, i + chunk).map((id) => this.key(id)));
+      for (const t of texts) if (t !== null) out.push(JSON.parse(t) as Verdict);
     }
     return out;
   }

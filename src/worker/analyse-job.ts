@@ -8,11 +8,13 @@ import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
+import type { RemoteScorer } from '../remote/scorer.js';
 import type { Sampler } from '../sampling/sampler.js';
 import { applySampleSet, type ShadowExchange } from '../sampling/shadow.js';
 import type { VerdictStore } from '../verdicts/store.js';
 import type { AggregateKeys } from '../verdicts/aggregates.js';
 import { recordVerdict } from './record.js';
+import { promptHash } from '../verdicts/prompt-hash.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
 
@@ -23,10 +25,14 @@ export interface AnalyseDeps {
   models: BoundedLabel;
   /** The optional judge (judge.enabled). */
   judge?: Judge;
+  /** Optional model-backed scoring (detect.remote.enabled). */
+  remote?: RemoteScorer;
   /** Sampling and shadow models (sampling.enabled). */
   sampler?: Sampler;
   /** Aggregates, indexes and console text stored with each verdict. */
   aggregates?: AggregateKeys;
+  /** Key of `prompt_hash` (from the variable `verdicts.promptHashKeyEnv` names); unkeyed when absent. */
+  promptHashKey?: Buffer;
 }
 
 /**
@@ -76,6 +82,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
 
   const verdict: Verdict = analyse(exchange, config.detect);
   metrics.analysisDuration.observe((performance.now() - t0) / 1000);
+  if (deps.remote) await deps.remote.apply(exchange, verdict, config.detect);
 
   // Sampling waits for the model's other answers, so a retry that finds the verdict already
   // stored stops here rather than ask again.
@@ -91,10 +98,12 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   verdict.route = raw.route;
   verdict.status = raw.status;
   if (raw.aborted) verdict.aborted = true;
-  for (const v of [verdict, ...shadows.map((s) => s.verdict)]) {
+  for (const [v, ex] of [[verdict, exchange] as const, ...shadows.map((s) => [s.verdict, s.exchange] as const)]) {
     if (raw.app) v.app = raw.app;
     v.analysed_at = new Date(now).toISOString();
     v.detection_lag_ms = Math.max(0, now - raw.endedAt);
+    // A shadow's exchange carries the original's conversation, so both hash alike.
+    v.prompt_hash = promptHash(ex, deps.promptHashKey);
   }
 
   const recordDeps = { config, metrics, store: deps.store, models: deps.models, aggregates: deps.aggregates };

@@ -1,5 +1,6 @@
 import type { Exchange } from '../capture/exchange.js';
 import type { Config } from '../config/schema.js';
+import { countFailureModes } from '../detect/failure-mode.js';
 import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -69,6 +70,9 @@ export async function recordVerdict(verdict: Verdict, exchange: Exchange, traffi
     metrics.checksByMethod.inc({ ...labels, method: m }, m === method ? 1 : 0);
     metrics.hallucinationsByMethod.inc({ ...labels, method: m }, m === method ? flagged : 0);
   }
+  // What an estimated (mean-score) rate and the failure-mode profile need, by what was checked against.
+  metrics.expectedHallucinations.inc({ ...labels, method }, verdict.hallucination.score);
+  for (const [failure_mode, n] of countFailureModes(claims)) metrics.unsupportedClaimsByMode.inc({ ...labels, method, failure_mode }, n);
   metrics.sampledExchanges.inc(labels, claims.some((c) => c.agreement) ? 1 : 0);
   if (verdict.detection_lag_ms !== undefined) metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
   if (verdict.hallucination.flagged) await deps.store.rememberFlagged(verdict, labels.model).catch(() => {});

@@ -7,8 +7,10 @@ import { QUEUE_NAME } from '../queue/names.js';
 import { batchSize, deleteBodies, readExchanges, type JobData } from '../queue/batch.js';
 import { VerdictStore } from '../verdicts/store.js';
 import { aggregateKeys } from '../verdicts/aggregates.js';
+import { promptHashKey } from '../verdicts/prompt-hash.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
+import { RemoteScorer } from '../remote/scorer.js';
 import { Sampler } from '../sampling/sampler.js';
 
 export interface AnalysisWorker {
@@ -49,13 +51,21 @@ export function startWorker(opts: {
   log: (obj: object, msg: string) => void;
 }): AnalysisWorker {
   const { config, metrics } = opts;
-  const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds);
+  const store = new VerdictStore(opts.client, config.redis.prefix, config.verdicts.ttlSeconds, {
+    maxIndexedPerModel: config.verdicts.maxIndexedPerModel,
+    modelLabels: new BoundedLabel(config.metrics.models, config.metrics.maxModels),
+  });
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
   const judge = Judge.fromConfig(config, process.env, metrics, opts.client);
+  const remote = RemoteScorer.fromConfig(config, process.env, metrics, opts.client);
   const sampler = Sampler.fromConfig(config, process.env, opts.client, metrics, models);
+  const hashKey = promptHashKey(config.verdicts.promptHashKeyEnv);
+  if (!hashKey && !config.capture.storeText) {
+    opts.log({ env: config.verdicts.promptHashKeyEnv }, 'capture.storeText is false but prompt_hash is unkeyed: set the key variable so stored hashes cannot be matched against guessed prompts');
+  }
 
   const aggregates = aggregateKeys(config);
-  const deps = { config, metrics, store, models, judge, sampler, aggregates };
+  const deps = { config, metrics, store, models, judge, remote, sampler, aggregates, promptHashKey: hashKey };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {

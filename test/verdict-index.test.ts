@@ -1,0 +1,125 @@
+import t from 'tap';
+import { VerdictStore } from '../src/verdicts/store.js';
+import { indexedModelsKey, indexKey } from '../src/verdicts/model-index.js';
+import { BoundedLabel } from '../src/metrics/labels.js';
+import type { Verdict } from '../src/detect/verdict.js';
+import { startRedisWithClient } from './helpers/redis.js';
+import { sleep } from './helpers/processes.js';
+
+const verdict = (id: string, at: number, model = 'gpt-4o'): Verdict => ({
+  id,
+  provider: 'openai',
+  model,
+  grounded: false,
+  hallucination: { flagged: false, score: 0.1, claims: [] },
+  confidence_mismatch: { flagged: false, score: 0 },
+  refusal: { flagged: false, kind: 'none', score: 0 },
+  analysed_at: new Date(at).toISOString(),
+});
+
+t.test('each stored verdict enters its model index once, newest kept up to the bound', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const store = new VerdictStore(client, 'veracity', 600, { maxIndexedPerModel: 5 });
+  const t0 = Date.now() - 60_000;
+  for (let i = 0; i < 8; i++) t.equal(await store.putIfAbsent(verdict(`v${i}`, t0 + i * 1000)), true);
+  const key = indexKey('veracity', 'openai', 'gpt-4o');
+  t.equal(await client.zcard(key), 5, 'bounded at maxIndexedPerModel on every write');
+  t.same(await client.zrange(key, 0, -1), ['v3', 'v4', 'v5', 'v6', 'v7'], 'the newest kept, ordered by analysis time');
+  t.equal(Number(await client.zscore(key, 'v7')), t0 + 7000, 'scored by analysed_at in ms');
+  t.equal(await client.exists('veracity:verdict:v0'), 1, 'trimming the index never deletes a verdict');
+
+  const before = await client.get('veracity:verdict:v5');
+  t.equal(await store.putIfAbsent({ ...verdict('v5', t0 + 50_000), model: 'gpt-4o' }), false, 'a duplicate is refused');
+  t.equal(await client.get('veracity:verdict:v5'), before, 'and changes nothing');
+  t.equal(Number(await client.zscore(key, 'v5')), t0 + 5000, 'nor its index entry');
+  t.equal(await client.zcard(key), 5);
+
+  t.same(await store.index.ids({ provider: 'openai', label: 'gpt-4o' }, t0 + 4000, t0 + 6000), ['v4', 'v5', 'v6'], 'a window reads ids in time order, bounds included');
+  t.same(await store.index.models(), [{ provider: 'openai', label: 'gpt-4o' }]);
+  t.same((await store.getMany(['v7', 'gone', 'v4'])).map((v) => v.id), ['v7', 'v4'], 'getMany leaves out what is not stored');
+});
+
+t.test('entries older than the verdict TTL are trimmed, and every key expires', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const store = new VerdictStore(client, 'veracity', 60);
+  const key = indexKey('veracity', 'openai', 'gpt-4o');
+  const now = Date.now();
+  await store.putIfAbsent(verdict('old', now - 120_000));
+  await store.putIfAbsent(verdict('recent', now - 30_000));
+  await store.putIfAbsent(verdict('new', now));
+  t.same(await client.zrange(key, 0, -1), ['recent', 'new'], 'an entry older than the TTL is trimmed');
+  for (const k of [key, indexedModelsKey('veracity')]) {
+    const ttl = await client.ttl(k);
+    t.ok(ttl > 0 && ttl <= 60, `${k} expires (ttl ${ttl})`);
+  }
+
+  const short = new VerdictStore(client, 'short', 1);
+  await short.putIfAbsent(verdict('brief', Date.now()));
+  t.equal(await client.exists(indexKey('short', 'openai', 'gpt-4o'), indexedModelsKey('short'), 'short:verdict:brief'), 3);
+  const deadline = Date.now() + 5000;
+  while ((await client.exists(indexKey('short', 'openai', 'gpt-4o'), indexedModelsKey('short'), 'short:verdict:brief')) > 0 && Date.now() < deadline) await sleep(100);
+  t.equal(await client.exists(indexKey('short', 'openai', 'gpt-4o'), indexedModelsKey('short'), 'short:verdict:brief'), 0, 'index, model set and verdict all expire with a 1 s TTL');
+});
+
+t.test('keys stay under the prefix; labels are bounded; the script survives a flush', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const store = new VerdictStore(client, '{vt}', 600, { modelLabels: new BoundedLabel([], 1) });
+  const now = Date.now();
+  await store.putIfAbsent(verdict('m1-a', now, 'model-one'));
+  await store.putIfAbsent(verdict('m2-a', now, 'model-two'));
+  await store.putIfAbsent({ ...verdict('c-a', now, 'claude'), provider: 'anthropic' });
+  const keys = (await client.keys('*')).sort();
+  t.ok(keys.length >= 5 && keys.every((k) => k.startsWith('{vt}:')), `every key is hash-tagged by the prefix, so one Cluster slot holds them: ${keys.join(' ')}`);
+  t.same(
+    await store.index.models(),
+    [
+      { provider: 'anthropic', label: 'other' },
+      { provider: 'openai', label: 'model-one' },
+      { provider: 'openai', label: 'other' },
+    ],
+    'models past the label bound share `other`',
+  );
+  t.same(await store.index.ids({ provider: 'openai', label: 'other' }, 0, now + 1), ['m2-a']);
+
+});
+
+t.test('entries past the TTL go on a writer\'s first write and every indexTrimEvery writes after', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  // No time-based trim during the test, however slow the machine.
+  const store = new VerdictStore(client, 'veracity', 60, { indexTrimEvery: 3, indexTrimEveryMs: 3_600_000 });
+  const key = indexKey('veracity', 'openai', 'gpt-4o');
+  const now = Date.now();
+  await store.putIfAbsent(verdict('n1', now)); // trims (first write)
+  await store.putIfAbsent(verdict('stale', now - 120_000)); // as if analysed two TTLs ago
+  await store.putIfAbsent(verdict('n2', now));
+  t.same(await client.zrange(key, 0, -1), ['stale', 'n1', 'n2'], 'between trims an old entry may stay');
+  await store.putIfAbsent(verdict('n3', now)); // the 4th write: trims again
+  t.same(await client.zrange(key, 0, -1), ['n1', 'n2', 'n3'], 'the next trim removes it');
+});
+
+t.test('the index entry rides with the aggregate writes, in the same script', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const { ConfigSchema } = await import('../src/config/schema.js');
+  const { aggregateKeys } = await import('../src/verdicts/aggregates.js');
+  const config = ConfigSchema.parse({});
+  const store = new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds);
+  const now = Date.now();
+  const v = { ...verdict('with-aggregates', now), hallucination: { flagged: true, score: 0.9, claims: [] } };
+  const writes = aggregateKeys(config).writesFor(v, 'gpt-4o', now);
+  const before = JSON.stringify(writes);
+  t.equal(await store.putIfAbsent(v, writes), true);
+  t.equal(JSON.stringify(writes), before, "the caller's writes are left as they were");
+  t.same(await client.zrange(indexKey('veracity', 'openai', 'gpt-4o'), 0, -1), ['with-aggregates'], 'indexed');
+  t.ok((await client.keys('veracity:agg:*')).length > 0 && (await client.keys('veracity:ix:*')).length > 0, 'and the aggregates written too');
+  t.equal(await store.putIfAbsent(v, aggregateKeys(config).writesFor(v, 'gpt-4o', now + 5)), false, 'a duplicate writes nothing');
+  t.equal(await client.zcard(indexKey('veracity', 'openai', 'gpt-4o')), 1);
+  t.equal(Number(await client.zscore(indexKey('veracity', 'openai', 'gpt-4o'), 'with-aggregates')), now);
+});
+
+t.test('maxIndexedPerModel 0 stores verdicts without an index', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const store = new VerdictStore(client, 'plain', 600, { maxIndexedPerModel: 0 });
+  t.equal(await store.putIfAbsent(verdict('p1', Date.now())), true);
+  t.equal(await store.putIfAbsent(verdict('p1', Date.now())), false, 'still set-if-absent');
+  t.same(await client.keys('plain:*'), ['plain:verdict:p1'], 'nothing but the verdict');
+});
