@@ -134,7 +134,7 @@ export async function compareMain(argv: string[], io: CompareIO = processIO): Pr
         if (err instanceof RedisSourceError) return usage(err.message);
         throw err;
       }
-      if (!location) return usage('no verdicts to read: give --redis URL (or set REDIS_URL, or a Sentinel or Cluster), or --verdicts FILE');
+      if (!location) return usage('no verdicts to read: give --redis URL (or set REDIS_URL), or --verdicts FILE (or name a Sentinel or Cluster)');
       const prefix = values.prefix ?? config.redis.prefix;
       loaded = await loadFromRedis(location, prefix, specA, specB, window!);
     }
