@@ -6,6 +6,7 @@ import { buildProxy } from './proxy/server.js';
 import { AnalysisProducer } from './queue/producer.js';
 import { closeRedis, createBlockingRedis, createFastFailRedis, describeTarget, isReady, logConnectionState, redisTarget, type RedisTarget } from './redis/connection.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
+import { RedisMemoryMonitor } from './redis/memory.js';
 import { VerdictStore } from './verdicts/store.js';
 import { ConsoleData } from './console/data.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
@@ -58,10 +59,24 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   const info = (obj: object, msg: string) => {
     if (!quiet) log.info(obj, msg);
   };
+  const warn = (msg: string) => {
+    if (!quiet) log.warn({}, msg);
+  };
 
   let target: RedisTarget | undefined = redisTarget(config.redis);
   if (!target) {
-    embedded = await startEmbeddedRedis({ binary: config.redis.binary, dataDir: config.redis.dataDir, log: (m) => info({}, m) });
+    embedded = await startEmbeddedRedis({
+      binary: config.redis.binary,
+      dataDir: config.redis.dataDir,
+      maxmemory: config.redis.maxmemory,
+      log: {
+        info: (m) => info({}, m),
+        warn,
+        error: (m) => {
+          if (!quiet) log.error({}, m);
+        },
+      },
+    });
     target = { socket: embedded.socket };
   }
   info({ redis: describeTarget(target), mode }, 'starting');
@@ -69,6 +84,13 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   // A worker is off the request path: its reads and writes wait out a failover instead of failing.
   const client = mode === 'worker' ? createBlockingRedis(target, 'veracity-worker') : createFastFailRedis(target, `veracity-${mode}`);
   if (!quiet) logConnectionState(client, target, (level, obj, msg) => log[level](obj, msg));
+  const memory = new RedisMemoryMonitor(client, metrics, {
+    pollMs: config.redis.memoryPollMs,
+    highWater: config.redis.memoryHighWater,
+    warn,
+    info: (m) => info({}, m),
+  }).start();
+  client.on('ready', () => void memory.poll());
   const closers: Array<() => Promise<unknown>> = [];
   let worker: AnalysisWorker | undefined;
   let blocking: ReturnType<typeof createBlockingRedis> | undefined;
@@ -92,7 +114,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   let metricsServer: Server | undefined;
   if (mode !== 'worker') {
     if (config.capture.enabled) {
-      producer = AnalysisProducer.fromConfig(client, metrics, config);
+      producer = AnalysisProducer.fromConfig(client, metrics, config, { redisFull: () => memory.full, warn });
     }
     proxyServer = buildProxy({
       config,
@@ -153,6 +175,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
         if (!closed) await bounded(worker.close(true), 2000);
       }
       await thread?.stop();
+      memory.stop();
       for (const close of closers) await close().catch(() => {});
       await closeRedis(client);
       if (blocking) await closeRedis(blocking);

@@ -43,6 +43,7 @@ const ENV_OVERRIDES: Array<[name: string, path: string[], kind: 'string' | 'int'
   ['VERACITY_REDIS_CERT_FILE', ['redis', 'tls', 'certFile'], 'string'],
   ['VERACITY_REDIS_KEY_FILE', ['redis', 'tls', 'keyFile'], 'string'],
   ['VERACITY_REDIS_TLS_SERVERNAME', ['redis', 'tls', 'servername'], 'string'],
+  ['VERACITY_REDIS_MAXMEMORY', ['redis', 'maxmemory'], 'string'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {

@@ -221,6 +221,21 @@ export const ConfigSchema = z.strictObject({
           servername: z.string().min(1).optional(),
         })
         .prefault({}),
+      /**
+       * Memory limit of the private redis-server: bytes, a size such as "512mb" or "2gb", or "auto"
+       * (a quarter of the memory available to Veracity). Its policy is always noeviction.
+       */
+      maxmemory: z
+        .union([z.literal('auto'), z.number().int().min(0), z.string().regex(/^\d+\s*(kb|mb|gb)?$/i, 'expected "auto", a byte count, or a size such as "512mb"')])
+        .default('auto'),
+      /**
+       * Share of Redis's maxmemory (any Redis that has one) above which the proxy queues no new
+       * exchanges (dropped, reason redis_full), so the rest is left for the verdicts of those queued.
+       * 1 turns it off: new exchanges are queued until Redis itself refuses them.
+       */
+      memoryHighWater: z.number().gt(0).max(1).default(0.9),
+      /** How often Redis's memory is read (INFO) for /metrics and the high-water mark, ms. */
+      memoryPollMs: z.number().int().positive().default(5000),
     })
     .superRefine(checkRedisMode)
     .transform(clusterPrefix)

@@ -3,6 +3,7 @@ import { Redis } from 'ioredis';
 import { isReady, type RedisConnection } from '../redis/connection.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
+import { refusalReason } from '../redis/memory.js';
 import { background } from './background.js';
 import { BODY_TTL_MS, bodyKey, heldBuffer, MAX_BATCH, MAX_BATCH_BYTES, type BatchJob, type Captured, type HeldBytes, type QueuedExchange } from './batch.js';
 import { JOB_NAME, QUEUE_NAME } from './names.js';
@@ -27,6 +28,10 @@ export interface ProducerOptions {
   timeoutMs: number;
   /** How long the first exchange of a batch waits for others before the batch is sent, ms (0 = end of this event-loop turn). */
   batchWindowMs: number;
+  /** Redis is over its memory high-water mark: queue nothing new (see redis/memory.ts). */
+  redisFull?: () => boolean;
+  /** Says why Redis refuses writes, at most once a minute per reason. */
+  warn?: (msg: string) => void;
 }
 
 /**
@@ -47,6 +52,7 @@ export class AnalysisProducer {
   /** Cancels the scheduled send of the current batch, when one is scheduled. */
   private cancelFlush: (() => void) | undefined;
   private readonly jobOptions;
+  private readonly refusals = new Map<string, { at: number; count: number }>();
 
   constructor(
     private readonly connection: RedisConnection,
@@ -64,8 +70,9 @@ export class AnalysisProducer {
   }
 
   /** The producer a proxy runs with this config. */
-  static fromConfig(connection: RedisConnection, metrics: Metrics, config: Config): AnalysisProducer {
+  static fromConfig(connection: RedisConnection, metrics: Metrics, config: Config, extra: Pick<ProducerOptions, 'redisFull' | 'warn'> = {}): AnalysisProducer {
     return new AnalysisProducer(connection, metrics, {
+      ...extra,
       prefix: config.redis.prefix,
       attempts: config.worker.attempts,
       maxInFlight: config.capture.maxInFlightEnqueues,
@@ -83,6 +90,7 @@ export class AnalysisProducer {
     const body = Buffer.isBuffer(captured.body) ? heldBuffer(captured.body) : captured.body;
     const bytes = body.byteLength;
     if (!this.ready) return this.refuse(body, 'redis_unavailable');
+    if (this.options.redisFull?.()) return this.refuse(body, 'redis_full');
     // One exchange larger than the whole hand-off budget could never be queued, however idle Redis is.
     if (bytes > this.options.maxInFlightBytes) return this.refuse(body, 'too_large');
     if (this.inFlight >= this.options.maxInFlight || this.inFlightBytes + bytes > this.options.maxInFlightBytes) {
@@ -150,9 +158,17 @@ export class AnalysisProducer {
     }
     const socket = standalone?.stream as NonNullable<typeof standalone>['stream'] | undefined;
     socket?.cork();
+    let refused: { reason: string; message: string } | undefined;
+    const refusedBy = (err: unknown) => {
+      const reason = refusalReason(err);
+      if (reason) refused ??= { reason, message: (err as Error).message };
+    };
     const stored = this.connection.set(key, value, 'PX', BODY_TTL_MS).then(
       () => true,
-      () => false,
+      (err) => {
+        refusedBy(err);
+        return false;
+      },
     );
     if (shared) void stored.then(() => (assemblyInUse = false));
     const data: BatchJob = { exchanges: jobs };
@@ -160,7 +176,8 @@ export class AnalysisProducer {
     if (socket) setImmediate(() => socket.uncork());
     const add = Promise.all([stored, added]).then(
       ([ok]) => (ok ? ('ok' as const) : ('bytes_lost' as const)),
-      () => {
+      (err) => {
+        refusedBy(err);
         // Bytes already written would otherwise wait out their TTL.
         this.connection.unlink(key).catch(() => {});
         return 'error' as const;
@@ -176,6 +193,7 @@ export class AnalysisProducer {
       // A job whose bytes were refused (and whose add was not) is in the queue: its worker finds
       // no bytes and counts its exchanges as dropped{reason="expired"}, once.
       else if (outcome === 'bytes_lost') return;
+      else if (outcome === 'error' && refused) this.refusedByRedis(refused.reason, refused.message, jobs.length);
       else this.metrics.dropped.inc({ reason: outcome === 'timeout' ? 'enqueue_timeout' : 'enqueue_error' }, jobs.length);
     });
     const done: Promise<void> = Promise.all([add, counted]).then(() => {
@@ -195,6 +213,24 @@ export class AnalysisProducer {
 
   drop(reason: string): void {
     this.metrics.dropped.inc({ reason });
+  }
+
+  /** Redis refused the writes (out of memory, or unable to save): counted, and said in the log. */
+  private refusedByRedis(reason: string, message: string, exchanges: number): void {
+    this.metrics.dropped.inc({ reason }, exchanges);
+    const now = Date.now();
+    const seen = this.refusals.get(reason) ?? { at: 0, count: 0 };
+    seen.count += exchanges;
+    if (now - seen.at >= 60_000) {
+      this.options.warn?.(
+        `Redis refuses writes ("${message.split('\n')[0]!.slice(0, 200)}"): ${seen.count} exchange(s) not queued, counted in ` +
+          `veracity_analysis_dropped_total{reason="${reason}"}; requests are still served. ` +
+          (reason === 'redis_full' ? 'Raise redis.maxmemory, or let the queue drain.' : 'Free or fix the disk Redis saves its snapshot to.'),
+      );
+      seen.at = now;
+      seen.count = 0;
+    }
+    this.refusals.set(reason, seen);
   }
 
   /** Waits (bounded) for enqueues already under way, then closes the queue. */

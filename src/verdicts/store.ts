@@ -1,5 +1,5 @@
 import type { RedisConnection as Redis } from '../redis/connection.js';
-import type { Verdict } from '../detect/verdict.js';
+import type { ToolCallsVerdict, Verdict } from '../detect/verdict.js';
 import { BoundedLabel } from '../metrics/labels.js';
 import type { StoreWrites } from './aggregates.js';
 import { ModelIndex } from './model-index.js';
@@ -189,5 +189,18 @@ export function withoutText(verdict: Verdict): Verdict {
       ...verdict.hallucination,
       claims: verdict.hallucination.claims.map(({ text: _t, evidence: _e, ...rest }) => ({ ...rest, text: '' })),
     },
+    ...(verdict.tool_calls ? { tool_calls: toolCallsWithoutText(verdict.tool_calls) } : {}),
+  };
+}
+
+/** Finding texts go; so does a name the model made up. Paths, rules and declared names stay. */
+function toolCallsWithoutText(tools: ToolCallsVerdict): ToolCallsVerdict {
+  return {
+    ...tools,
+    calls: tools.calls.map((call) => ({
+      ...call,
+      name: call.failure_mode === 'tool_name' ? '' : call.name,
+      findings: call.findings.map((f) => ({ ...f, text: '' })),
+    })),
   };
 }
