@@ -4,7 +4,7 @@ import type { Config } from './config/schema.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { buildProxy } from './proxy/server.js';
 import { AnalysisProducer } from './queue/producer.js';
-import { closeRedis, createBlockingRedis, createFastFailRedis, describeTarget, isReady, logConnectionState, redisTarget, type RedisTarget } from './redis/connection.js';
+import { closeRedis, createBlockingRedis, createFastFailRedis, describeTarget, isReady, logConnectionState, redisTarget, slotPrimary, type RedisTarget } from './redis/connection.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { RedisMemoryMonitor } from './redis/memory.js';
 import { VerdictStore } from './verdicts/store.js';
@@ -84,7 +84,14 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   // A worker is off the request path: its reads and writes wait out a failover instead of failing.
   const client = mode === 'worker' ? createBlockingRedis(target, 'veracity-worker') : createFastFailRedis(target, `veracity-${mode}`);
   if (!quiet) logConnectionState(client, target, (level, obj, msg) => log[level](obj, msg));
-  const memory = new RedisMemoryMonitor(client, metrics, {
+  // Memory is read on the node that holds Veracity's keys (in a Cluster, the primary of its slot).
+  const memorySource = {
+    info: (section: string) => {
+      const node = slotPrimary(client);
+      return node ? node.info(section) : Promise.reject(new Error('no primary for the slot'));
+    },
+  };
+  const memory = new RedisMemoryMonitor(memorySource, metrics, {
     pollMs: config.redis.memoryPollMs,
     highWater: config.redis.memoryHighWater,
     warn,

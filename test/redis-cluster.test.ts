@@ -61,6 +61,23 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   const depth = await fleet.sum('workers', 'veracity_queue_depth', 'state="waiting"');
   t.match(await (await fetch(`${fleet.workers[0]}/metrics`)).text(), /veracity_queue_depth\{state="waiting"\} \d+/, `the queue-depth gauge is read from the cluster (waiting now: ${depth})`);
 
+  // Redis memory is read on the primary of Veracity's slot, not on whichever node the cluster
+  // client picks: give every node a different maxmemory and the gauge names the owner's.
+  const limits = new Map<number, number>();
+  for (const [i, n] of cluster.nodes.entries()) {
+    const r = new Redis({ port: n.port, host: '127.0.0.1' });
+    limits.set(n.port, (512 + i) * 1024 * 1024);
+    await r.config('SET', 'maxmemory', String(limits.get(n.port)));
+    r.disconnect();
+  }
+  const slotOwner = await cluster.primaryFor(PREFIX);
+  let gauge = 0;
+  for (let i = 0; i < 150 && gauge !== limits.get(slotOwner); i++) {
+    gauge = (await fleet.sum('proxies', 'veracity_redis_memory_max_bytes')) / fleet.proxies.length;
+    if (gauge !== limits.get(slotOwner)) await sleep(100);
+  }
+  t.equal(gauge, limits.get(slotOwner), `each proxy reads maxmemory on the slot's primary (port ${slotOwner})`);
+
   // Every key Veracity and BullMQ wrote is in the one slot.
   const slot = calculateSlot(PREFIX);
   const keys: string[] = [];

@@ -293,6 +293,19 @@ export function isReady(connection: RedisConnection): boolean {
   return connection.nodes('master').some((n) => n.status === 'ready' && `${n.options.host}:${n.options.port}` === owner);
 }
 
+/**
+ * The node that holds Veracity's keys: the connection itself, or for a Cluster the primary of
+ * Veracity's slot (undefined while that slot has no connected owner). Per-node facts such as
+ * INFO memory must be read there, not from whichever node a Cluster picks.
+ */
+export function slotPrimary(connection: RedisConnection): Redis | undefined {
+  if (!(connection instanceof Cluster)) return connection;
+  const slot = watchedSlots.get(connection);
+  const owner = slot === undefined ? undefined : connection.slots[slot]?.[0];
+  if (!owner) return undefined;
+  return connection.nodes('master').find((n) => `${n.options.host}:${n.options.port}` === owner);
+}
+
 /** One watch per set of sentinels and primary name, shared by the process's connections. */
 const switchWatches = new Map<string, SwitchWatch>();
 const watchedBy = new WeakMap<RedisConnection, { key: string; watch: SwitchWatch }>();
