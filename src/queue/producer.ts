@@ -1,5 +1,6 @@
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
+import { Redis } from 'ioredis';
+import { isReady, type RedisConnection } from '../redis/connection.js';
 import type { Config } from '../config/schema.js';
 import type { Metrics } from '../metrics/registry.js';
 import { refusalReason } from '../redis/memory.js';
@@ -9,12 +10,15 @@ import { JOB_NAME, QUEUE_NAME } from './names.js';
 
 /**
  * One buffer the batches are assembled in, reused: ioredis copies a command's arguments into its
- * own buffer as it writes the command (the connection queues nothing offline), so the batch's
- * bytes are free again as soon as `set` returns. Assembling each batch in a fresh buffer, after
- * copying each exchange out of its capture first, made two short-lived copies of every byte
- * besides ioredis' own, and V8 counts such memory towards starting a full collection.
+ * own buffer as it writes the command (the connection queues nothing offline). Assembling each
+ * batch in a fresh buffer, after copying each exchange out of its capture first, made two
+ * short-lived copies of every byte besides ioredis' own, and V8 counts such memory towards
+ * starting a full collection. It is reused only once its SET has been answered: a connection that
+ * drops with the SET unanswered writes it again after reconnecting (to a new primary after a
+ * failover), from this buffer, which must by then still hold that batch's bytes.
  */
 let assembly: Buffer | undefined;
+let assemblyInUse = false;
 
 export interface ProducerOptions {
   prefix: string;
@@ -51,7 +55,7 @@ export class AnalysisProducer {
   private readonly refusals = new Map<string, { at: number; count: number }>();
 
   constructor(
-    private readonly connection: Redis,
+    private readonly connection: RedisConnection,
     private readonly metrics: Metrics,
     private readonly options: ProducerOptions,
   ) {
@@ -66,7 +70,7 @@ export class AnalysisProducer {
   }
 
   /** The producer a proxy runs with this config. */
-  static fromConfig(connection: Redis, metrics: Metrics, config: Config, extra: Pick<ProducerOptions, 'redisFull' | 'warn'> = {}): AnalysisProducer {
+  static fromConfig(connection: RedisConnection, metrics: Metrics, config: Config, extra: Pick<ProducerOptions, 'redisFull' | 'warn'> = {}): AnalysisProducer {
     return new AnalysisProducer(connection, metrics, {
       ...extra,
       prefix: config.redis.prefix,
@@ -79,7 +83,7 @@ export class AnalysisProducer {
   }
 
   get ready(): boolean {
-    return this.connection.status === 'ready';
+    return isReady(this.connection);
   }
 
   submit(captured: Captured): void {
@@ -137,8 +141,12 @@ export class AnalysisProducer {
     // commands in it. Redis runs them in order, so the bytes are stored before the job exists.
     const key = bodyKey(this.options.prefix, jobs[0]!.id);
     // Batches stop at 1 MiB, so the shared buffer is that size; one larger exchange gets its own.
-    const copiesAtOnce = this.connection.status === 'ready' && !this.connection.options.enableAutoPipelining;
-    const value = copiesAtOnce && bytes <= MAX_BATCH_BYTES ? (assembly ??= Buffer.allocUnsafeSlow(MAX_BATCH_BYTES)).subarray(0, bytes) : Buffer.allocUnsafeSlow(bytes);
+    // A Cluster may route a command a turn later (slot lookup, redirection), so it gets a buffer of its own.
+    const standalone = this.connection instanceof Redis ? this.connection : undefined;
+    const copiesAtOnce = standalone?.status === 'ready' && !standalone.options.enableAutoPipelining;
+    const shared = copiesAtOnce && bytes <= MAX_BATCH_BYTES && !assemblyInUse;
+    const value = shared ? (assembly ??= Buffer.allocUnsafeSlow(MAX_BATCH_BYTES)).subarray(0, bytes) : Buffer.allocUnsafeSlow(bytes);
+    if (shared) assemblyInUse = true;
     let offset = 0;
     for (let i = 0; i < jobs.length; i++) {
       const e = jobs[i]!;
@@ -148,9 +156,8 @@ export class AnalysisProducer {
       bodies[i]!.release();
       offset += e.bytes;
     }
-    const socket = this.connection.stream as typeof this.connection.stream | undefined;
+    const socket = standalone?.stream as NonNullable<typeof standalone>['stream'] | undefined;
     socket?.cork();
-    // On a ready connection ioredis copies `value` into its own write buffer before `set` returns.
     let refused: { reason: string; message: string } | undefined;
     const refusedBy = (err: unknown) => {
       const reason = refusalReason(err);
@@ -163,6 +170,7 @@ export class AnalysisProducer {
         return false;
       },
     );
+    if (shared) void stored.then(() => (assemblyInUse = false));
     const data: BatchJob = { exchanges: jobs };
     const added = this.queue.add(JOB_NAME, data, { ...this.jobOptions, jobId: jobs[0]!.id });
     if (socket) setImmediate(() => socket.uncork());

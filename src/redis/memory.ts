@@ -1,4 +1,3 @@
-import type { Redis } from 'ioredis';
 import type { Metrics } from '../metrics/registry.js';
 import { formatBytes } from './embedded/maxmemory.js';
 
@@ -38,7 +37,7 @@ export class RedisMemoryMonitor {
   private polling = false;
 
   constructor(
-    private readonly client: Pick<Redis, 'info'>,
+    private readonly client: { info(section: string): Promise<string> },
     private readonly metrics: Metrics,
     private readonly options: MemoryMonitorOptions,
   ) {}
