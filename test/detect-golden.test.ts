@@ -2,7 +2,7 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { datasetDir } from '../src/detect/train/data.js';
-import { GOLDEN_FILES, changedRows, fingerprint, readGolden } from '../src/detect/train/golden.js';
+import { GOLDEN_FILES, changedRows, fingerprint, readGolden, sourceFile } from '../src/detect/train/golden.js';
 
 /**
  * `analyse` gives, on every dev row, the verdict it gave when src/detect/train/golden.json was
@@ -14,7 +14,7 @@ const dir = datasetDir();
 const stored = readGolden();
 
 for (const name of GOLDEN_FILES) {
-  t.test(`${name}: verdicts match the stored fingerprints`, { skip: !existsSync(path.join(dir, `${name}.jsonl`)) && 'dev rows not found (set VERACITY_DEV_DATA)' }, async (t) => {
+  t.test(`${name}: verdicts match the stored fingerprints`, { skip: !existsSync(path.join(dir, `${sourceFile(name)}.jsonl`)) && 'dev rows not found (set VERACITY_DEV_DATA)' }, async (t) => {
     const want = stored[name];
     t.ok(want, `golden.json has ${name}`);
     if (!want) return;

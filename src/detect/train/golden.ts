@@ -14,9 +14,16 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyse } from '../index.js';
-import { datasetDir, defaultDetectConfig, loadRows } from './data.js';
+import { applySamples } from '../samples.js';
+import { datasetDir, defaultDetectConfig, loadRows, type Row } from './data.js';
 
-export const GOLDEN_FILES = ['halueval-qa', 'faithbench', 'qags-cnndm', 'xstest'] as const;
+/**
+ * The four dev files through `analyse`, and `faithbench-samples`: each FaithBench summary checked
+ * against the other summaries of its article as resampled answers (applySamples), once beside
+ * the article and once without it, so that the sample check's path is held to the same account.
+ */
+export const GOLDEN_FILES = ['halueval-qa', 'faithbench', 'qags-cnndm', 'xstest', 'faithbench-samples'] as const;
+const SAMPLES_PER_ROW = 4;
 
 export interface GoldenFile {
   rows: number;
@@ -30,18 +37,48 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 /** The stored fingerprints live beside the source, whether this runs from src/ or dist/. */
 export const GOLDEN_PATH = path.resolve(here, '../../../src/detect/train/golden.json');
 
+/** Verdicts of FaithBench summaries checked against other summaries of the same article. */
+function sampleVerdicts(rows: Row[]): Array<{ id: string; verdict: unknown }> {
+  const cfg = defaultDetectConfig();
+  const byArticle = new Map<string, string[]>();
+  const article = (r: Row): string => r.exchange.context.map((c) => c.text).join('\n');
+  for (const r of rows) {
+    const list = byArticle.get(article(r)) ?? [];
+    list.push(r.exchange.response.text);
+    byArticle.set(article(r), list);
+  }
+  const out: Array<{ id: string; verdict: unknown }> = [];
+  for (const r of rows) {
+    const answer = r.exchange.response.text;
+    const samples = byArticle.get(article(r))!.filter((a) => a !== answer).slice(0, SAMPLES_PER_ROW);
+    const question = r.exchange.question ?? '';
+    const withContext = analyse(r.exchange, cfg);
+    applySamples(withContext, { question, answer }, samples, cfg);
+    const without = analyse({ ...r.exchange, context: [] }, cfg);
+    applySamples(without, { question, answer }, samples, cfg);
+    out.push({ id: r.id, verdict: [withContext, without] });
+  }
+  return out;
+}
+
 export function fingerprint(name: string, dir = datasetDir()): GoldenFile {
   const cfg = defaultDetectConfig();
   const whole = createHash('sha256');
   const perRow: Record<string, string> = {};
-  const rows = loadRows(name, dir);
-  for (const r of rows) {
-    const json = JSON.stringify(analyse(r.exchange, cfg));
+  const verdicts =
+    name === 'faithbench-samples'
+      ? sampleVerdicts(loadRows('faithbench', dir))
+      : loadRows(name, dir).map((r) => ({ id: r.id, verdict: analyse(r.exchange, cfg) }));
+  for (const r of verdicts) {
+    const json = JSON.stringify(r.verdict);
     whole.update(json).update('\n');
     perRow[r.id] = createHash('sha256').update(json).digest('hex').slice(0, 16);
   }
-  return { rows: rows.length, sha256: whole.digest('hex'), perRow };
+  return { rows: verdicts.length, sha256: whole.digest('hex'), perRow };
 }
+
+/** The dev file a fingerprint reads. */
+export const sourceFile = (name: string): string => (name === 'faithbench-samples' ? 'faithbench' : name);
 
 export function readGolden(file = GOLDEN_PATH): Golden {
   return JSON.parse(readFileSync(file, 'utf8')) as Golden;
@@ -58,7 +95,7 @@ if (isMain) {
   const dir = datasetDir();
   const now: Golden = {};
   for (const name of GOLDEN_FILES) {
-    if (!existsSync(path.join(dir, `${name}.jsonl`))) throw new Error(`dev file ${name}.jsonl not found under ${dir} (set VERACITY_DEV_DATA)`);
+    if (!existsSync(path.join(dir, `${sourceFile(name)}.jsonl`))) throw new Error(`dev file ${name}.jsonl not found under ${dir} (set VERACITY_DEV_DATA)`);
     now[name] = fingerprint(name, dir);
   }
   if (process.argv.includes('--write')) {
