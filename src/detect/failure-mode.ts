@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { splitSentences } from './claims.js';
 import type { ContextIndex } from './grounding.js';
-import { ANTONYMS, isNegation, stemOf, tokenize, tokenizeShared, type Token } from './text.js';
+import { ANTONYMS, isNegation, stemOf, tokenize, type Token } from './text.js';
 import type { ClaimVerdict, FailureMode } from './verdict.js';
 
 /**
@@ -204,15 +204,21 @@ export function failureReference(text: string, extra = ''): FailureReference {
 
 const MAX_CLAIM_CHARS = 1500;
 
-/** Classifies one claim that is not supported by `reference`. */
-export function failureModeOf(claim: string, reference: FailureReference | string): TextFailureMode {
+/**
+ * Classifies one claim that is not supported by `reference`. `tokens`: the claim's tokens, where
+ * the caller has them already (they are only read).
+ */
+export function failureModeOf(claim: string, reference: FailureReference | string, tokens?: readonly Token[]): TextFailureMode {
   const ref = typeof reference === 'string' ? failureReference(reference) : reference;
   if (typeof claim !== 'string' || claim.trim() === '') return 'unsupported';
   // A claim is a sentence or a clause; past this length it is a wall of text, and the patterns
   // below must stay cheap whatever a response holds.
-  if (claim.length > MAX_CLAIM_CHARS) claim = claim.slice(0, MAX_CLAIM_CHARS);
+  if (claim.length > MAX_CLAIM_CHARS) {
+    claim = claim.slice(0, MAX_CLAIM_CHARS);
+    tokens = undefined;
+  }
   if (missingReference(claim, ref)) return 'reference';
-  const tokens = tokenizeShared(claim);
+  tokens ??= tokenize(claim);
   const content = tokens.filter((t) => t.content || t.number);
   const best = bestPassage(content, ref);
   if (flipped(tokens, content, best)) return 'negation';
@@ -397,7 +403,7 @@ function bestPassage(content: Token[], ref: FailureReference): Best | undefined 
   return { index, keys: p.keys, negated: p.negated, coverage: held / claimKeys.size };
 }
 
-function flipped(tokens: Token[], content: Token[], best: Best | undefined): boolean {
+function flipped(tokens: readonly Token[], content: Token[], best: Best | undefined): boolean {
   // Same guards as grounding's contradiction: only a claim that restates one passage is held to it.
   if (!best || best.coverage < 0.5 || content.length < 3) return false;
   let negated = false;
@@ -512,7 +518,7 @@ function ordinaryWord(raw: string): boolean {
   return ordinary;
 }
 
-function entityMismatch(claim: string, tokens: Token[], content: Token[], ref: FailureReference, best: Best | undefined): boolean {
+function entityMismatch(claim: string, tokens: readonly Token[], content: Token[], ref: FailureReference, best: Best | undefined): boolean {
   const uncased = isUncased(claim);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -584,9 +590,15 @@ function lcs(a: string[], b: string[]): number {
  * specific than `unsupported` can be said. A claim grounding found contradicted, for which no
  * other mode stands out, is a flip.
  */
-export function assignFailureModes(claims: ClaimVerdict[], reference?: { text: string; extra?: string } | FailureReference): void {
+export function assignFailureModes(
+  claims: ClaimVerdict[],
+  reference?: { text: string; extra?: string } | FailureReference,
+  /** Each claim's tokens, where the caller has them already. */
+  tokens?: ReadonlyArray<readonly Token[] | undefined>,
+): void {
   let ref: FailureReference | undefined;
-  for (const c of claims) {
+  for (let i = 0; i < claims.length; i++) {
+    const c = claims[i]!;
     if (c.support === 'supported') {
       delete c.failure_mode;
       continue;
@@ -596,7 +608,7 @@ export function assignFailureModes(claims: ClaimVerdict[], reference?: { text: s
       continue;
     }
     ref ??= reference instanceof FailureReference ? reference : failureReference(reference.text, reference.extra);
-    const mode = failureModeOf(c.text, ref);
+    const mode = failureModeOf(c.text, ref, tokens?.[i]);
     c.failure_mode = mode === 'unsupported' && c.support === 'contradicted' ? 'negation' : mode;
   }
 }

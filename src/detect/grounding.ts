@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, isNegation, RELATED, tokenize, tokenizeShared, type Token } from './text.js';
+import { ANTONYMS, isNegation, RELATED, tokenize, type Token } from './text.js';
 
 /**
  * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
@@ -209,11 +209,27 @@ function questionShareAt(index: ContextIndex, id: number): number {
   return share;
 }
 
-/** Per-passage hit counts, one buffer reused by every claim (reset after each: see `touched`). */
+/**
+ * Per passage, how many of the claim's keys it holds, and which of the first 31 as bits: buffers
+ * reused by every claim and zeroed after each (see `touched`).
+ */
 let hitBuffer = new Int32Array(256);
-function hitCounts(passages: number): Int32Array {
-  if (hitBuffer.length < passages) hitBuffer = new Int32Array(Math.max(passages, hitBuffer.length * 2));
-  return hitBuffer;
+let maskBuffer = new Int32Array(256);
+function scratch(passages: number): void {
+  if (hitBuffer.length >= passages) return;
+  const size = Math.max(passages, hitBuffer.length * 2);
+  hitBuffer = new Int32Array(size);
+  maskBuffer = new Int32Array(size);
+}
+/** Claim keys up to this many are tracked as bits; a claim's further keys are looked up one by one. */
+const MASK_KEYS = 31;
+/** A key in more passages than this is looked up one by one rather than through its postings. */
+const MASK_POSTINGS = 64;
+
+function bitCount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /**
@@ -233,8 +249,8 @@ function topByHits(ids: readonly number[], hits: Int32Array, k: number): number[
   return top;
 }
 
-export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures {
-  const tokens = tokenizeShared(claim.text);
+/** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
+export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
   const content = tokens.filter((t) => t.content || t.number);
   const n = content.length;
   // A word the context lacks meets a near-synonym the context has under the context's key, so
@@ -301,19 +317,28 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   // Best passage: count shared keys through the postings, score only the top candidates.
   const passages = index.passages;
   const claimKeys = [...new Set(keys)];
-  const hits = hitCounts(passages.length);
+  scratch(passages.length);
+  const hits = hitBuffer;
+  const masks = maskBuffer;
   const touched: number[] = [];
+  /** Claim keys that the masks do not track: the window check looks them up in the passages. */
+  const unmasked: string[] = [];
   let bestId = -1;
   let bestHits = 0;
   let windowHits = 0;
   let windowId = -1;
   try {
-    for (const k of claimKeys) {
-      const list = index.postings.get(k);
+    for (let j = 0; j < claimKeys.length; j++) {
+      const list = index.postings.get(claimKeys[j]!);
       if (!list) continue;
+      const bit = j < MASK_KEYS && list.length <= MASK_POSTINGS ? 1 << j : 0;
+      if (bit === 0) unmasked.push(claimKeys[j]!);
       // A key in most passages says little about which passage is meant.
       if (list.length > 200) continue;
-      for (const id of list) if (hits[id]!++ === 0) touched.push(id);
+      for (const id of list) {
+        if (hits[id]!++ === 0) touched.push(id);
+        masks[id] = masks[id]! | bit;
+      }
     }
     for (let i = 0; i < touched.length; i++) {
       const id = touched[i]!;
@@ -328,12 +353,16 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
     windowHits = bestHits;
     windowId = bestId;
     if (touched.length > 1) {
+      const last = passages.length - 1;
       for (const id of topByHits(touched, hits, 12)) {
-        const here = passages[id]!.keys;
-        const before = passages[id - 1]?.keys;
-        const after = passages[id + 1]?.keys;
-        let h = 0;
-        for (const k of claimKeys) if (here.has(k) || before?.has(k) || after?.has(k)) h++;
+        // A key counts once however many of the three passages hold it.
+        let h = bitCount(masks[id]! | (id > 0 ? masks[id - 1]! : 0) | (id < last ? masks[id + 1]! : 0));
+        if (unmasked.length > 0) {
+          const here = passages[id]!.keys;
+          const before = passages[id - 1]?.keys;
+          const after = passages[id + 1]?.keys;
+          for (const k of unmasked) if (here.has(k) || before?.has(k) || after?.has(k)) h++;
+        }
         if (h > windowHits) {
           windowHits = h;
           windowId = id;
@@ -341,7 +370,10 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
       }
     }
   } finally {
-    for (const id of touched) hits[id] = 0;
+    for (const id of touched) {
+      hits[id] = 0;
+      masks[id] = 0;
+    }
   }
   const best = bestId >= 0 ? passages[bestId] : undefined;
   const passageCoverage = claimKeys.length > 0 ? bestHits / claimKeys.length : 0;

@@ -418,24 +418,6 @@ export function tokenize(text: string): Token[] {
   return out;
 }
 
-/**
- * The tokens of a text that was tokenised a moment ago: a claim is read by grounding, then by
- * failure modes, and need be tokenised only once. Callers must not change the tokens.
- */
-const recentTokens = new Map<string, Token[]>();
-const RECENT_MAX = 64;
-export function tokenizeShared(text: string): Token[] {
-  let tokens = recentTokens.get(text);
-  if (tokens === undefined) {
-    tokens = tokenize(text);
-    // Emptied when full rather than trimmed one by one: a Map's first entry is found past every
-    // entry deleted before it, which made eviction the costliest step.
-    if (recentTokens.size >= RECENT_MAX) recentTokens.clear();
-    recentTokens.set(text, tokens);
-  }
-  return tokens;
-}
-
 const negationCache = new Map<string, boolean>();
 
 export function isNegation(raw: string): boolean {
