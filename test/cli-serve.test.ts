@@ -48,7 +48,7 @@ t.test('serve on the embedded default: verdicts flow, SIGTERM leaves no process 
   t.teardown(() => {
     if (p.child.exitCode === null) p.child.kill('SIGKILL');
   });
-  await waitFor(`http://127.0.0.1:${port}/readyz`, 15_000);
+  await waitFor(`http://127.0.0.1:${port}/readyz`, 60_000);
   const redisPid = Number(/redis-server started \(pid (\d+)/.exec(p.output())?.[1]);
   t.ok(redisPid > 0 && alive(redisPid), 'private redis-server running');
 
@@ -59,7 +59,7 @@ t.test('serve on the embedded default: verdicts flow, SIGTERM leaves no process 
   });
   t.equal(res.status, 200);
   const id = res.headers.get('x-veracity-id')!;
-  const verdict = await waitFor(`http://127.0.0.1:${port}/veracity/v1/verdicts/${id}`, 2000);
+  const verdict = await waitFor(`http://127.0.0.1:${port}/veracity/v1/verdicts/${id}`, 20_000);
   const v = (await verdict.json()) as { id: string; grounded: boolean };
   t.equal(v.id, id);
   t.equal(v.grounded, false, 'no context in the request: not grounded');
@@ -82,8 +82,8 @@ t.test('worker alone serves its own /metrics and processes jobs from a proxy', a
   t.teardown(() => {
     for (const c of [proxy.child, worker.child]) if (c.exitCode === null) c.kill('SIGKILL');
   });
-  await waitFor(`http://127.0.0.1:${proxyPort}/readyz`, 15_000);
-  await waitFor(`http://127.0.0.1:${metricsPort}/readyz`, 15_000);
+  await waitFor(`http://127.0.0.1:${proxyPort}/readyz`, 60_000);
+  await waitFor(`http://127.0.0.1:${metricsPort}/readyz`, 60_000);
   const res = await fetch(`http://127.0.0.1:${proxyPort}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },

@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { VerdictStore } from '../verdicts/store.js';
 
 export interface Example {
@@ -10,7 +11,7 @@ export interface Example {
 }
 
 /** The worst of each model's recent flagged verdicts, read from the verdict store. */
-export async function worstExamples(redisUrl: string | Redis, perModel: number, prefix = 'veracity'): Promise<Record<string, Example[]>> {
+export async function worstExamples(redisUrl: string | RedisConnection, perModel: number, prefix = 'veracity'): Promise<Record<string, Example[]>> {
   const own = typeof redisUrl === 'string';
   const redis = own ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, retryStrategy: () => null }) : redisUrl;
   if (own) redis.on('error', () => {});

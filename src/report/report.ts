@@ -4,12 +4,12 @@ import { reportHtml } from './html.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 import { wilson, type Interval } from './wilson.js';
 import { worstExamples, type Example } from './examples.js';
+import type { RedisConnection } from '../redis/connection.js';
 import { addEstimates, estimateQueries, type EstimateFigure, type FailureProfile } from './estimates.js';
-import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import { aggregateOptions } from '../verdicts/aggregates.js';
-import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, embeddedSocket, parseRedisLocation, type RedisLocation } from './from-redis.js';
+import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, reportLocation, type RedisLocation } from './from-redis.js';
 
 /**
  * `veracity report`: per-model reliability over a window, read from Prometheus. Rates are ratios
@@ -314,11 +314,7 @@ export async function reportMain(argv: string[]): Promise<number> {
   }
   let location: RedisLocation | undefined;
   try {
-    if (args.redis) location = parseRedisLocation(args.redis);
-    else if (source !== 'prometheus') {
-      const socket = embeddedSocket(config.redis.dataDir);
-      if (socket) location = { socket };
-    }
+    if (args.redis || source !== 'prometheus') location = reportLocation(config, args.redis || undefined);
   } catch (err) {
     console.error(`veracity report: ${(err as Error).message}`);
     return 2;
@@ -344,7 +340,7 @@ export async function reportMain(argv: string[]): Promise<number> {
     }
   }
 
-  let redis: Redis | undefined;
+  let redis: RedisConnection | undefined;
   try {
     if (location) redis = await connectReportRedis(location);
     if (!report) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { Config } from '../config/schema.js';
 import type { Verdict } from '../detect/verdict.js';
 import { SCORE_BUCKETS } from '../metrics/registry.js';
@@ -74,9 +74,9 @@ export function aggregateFields(v: Verdict): Record<string, number> {
   }
   for (const c of unsupported) if (c.failure_mode) add(`failure_mode:${token(c.failure_mode)}`);
   add('judged', v.judge ? 1 : 0);
-  // Tool-call findings: count each finding of the verdict's tool-call checks here, e.g.
-  // `for (const t of v.tool_calls ?? []) if (!t.ok) add(`tool_findings:${token(t.finding)}`)`.
-  // Failed tool calls reported as claims already count above, by their failure_mode.
+  // Tool calls checked and failed, by the call's failure mode (tool_name, tool_arguments).
+  add('tool_calls', v.tool_calls?.checked ?? 0);
+  for (const call of v.tool_calls?.calls ?? []) if (call.failure_mode) add(`tool_failures:${token(call.failure_mode)}`);
   return f;
 }
 
