@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startRedis } from './helpers/redis.js';
 import { startUpstream } from './helpers/upstream.js';
+import { settledMetric } from './helpers/metrics.js';
 
 // The built CLI as an operator runs it (npm test builds dist/ first).
 const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -90,9 +91,9 @@ t.test('worker alone serves its own /metrics and processes jobs from a proxy', a
     body: JSON.stringify({ model: 'gpt-split', messages: [{ role: 'system', content: 'Context: The Eiffel Tower is in Paris and was completed in 1889.' }, { role: 'user', content: 'Where is it?' }] }),
   });
   const id = res.headers.get('x-veracity-id')!;
-  await waitFor(`http://127.0.0.1:${proxyPort}/veracity/v1/verdicts/${id}`, 3000);
-  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  t.match(metrics, /veracity_checks_total\{provider="openai",model="gpt-split"\} 1/, 'worker counts the check on its own /metrics');
+  await waitFor(`http://127.0.0.1:${proxyPort}/veracity/v1/verdicts/${id}`, 20_000);
+  // The verdict is readable a moment before the worker moves its counters.
+  t.equal(await settledMetric(`http://127.0.0.1:${metricsPort}`, 'veracity_checks_total', { provider: 'openai', model: 'gpt-split' }, 1), 1, 'worker counts the check on its own /metrics');
   proxy.child.kill('SIGTERM');
   worker.child.kill('SIGTERM');
   t.same(await Promise.all([proxy.exited, worker.exited]), [0, 0], 'both exit cleanly on SIGTERM');

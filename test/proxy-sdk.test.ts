@@ -12,7 +12,7 @@ const ANTHROPIC_KEY = 'sk-ant-test-marker-0123456789';
 
 const { redis, upstream, proxy, port } = await startStack(t);
 
-async function verdictFor(id: string, withinMs = 2000): Promise<Record<string, any>> {
+async function verdictFor(id: string, withinMs = 20_000): Promise<Record<string, any>> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
