@@ -5,6 +5,7 @@ import { start } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import { freePort } from './helpers/redis.js';
 import { startStack } from './helpers/stack.js';
+import { waitForVerdict } from './helpers/verdicts.js';
 
 // Whatever happens behind the proxy, the client gets a faithful relay or a clear error in its own
 // dialect — never a hang, never a crash.
@@ -21,15 +22,8 @@ async function metric(name: string, match: string): Promise<number> {
     .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-/** The verdict of `id`, read from the serving stack (its worker handles every proxy's hand-offs). */
-async function verdictOf(id: string, withinMs = 20_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
-    if (res.status === 200) return (await res.json()) as Record<string, any>;
-    if (Date.now() > deadline) throw new Error(`no verdict for ${id} within ${withinMs} ms (last status ${res.status})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function verdictOf(id: string, withinMs = 20_000): Promise<Record<string, any>> {
+  return waitForVerdict(proxy.url, id, withinMs);
 }
 
 const { redis, upstream, proxy, port } = await startStack(t, {
