@@ -57,6 +57,9 @@ t.test('refused connection → 502 in the dialect error format', async (t) => {
   const { config } = loadConfig({ env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: `http://127.0.0.1:${dead}`, VERACITY_ANTHROPIC_UPSTREAM: `http://127.0.0.1:${dead}`, PORT: '0' } });
   const p = await start('proxy', config, { logger: false });
   try {
+    // The proxy never waits for Redis, so an exchange that ends before its connection is up is
+    // dropped (counted): wait for readiness before the one whose verdict is looked for.
+    for (const until = Date.now() + 20_000; (await fetch(`${p.url}/readyz`)).status !== 200 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
     const a = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody });
     t.equal(a.status, 502);
     const aj = (await a.json()) as any;
