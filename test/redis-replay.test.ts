@@ -71,3 +71,30 @@ t.test('a verdict write replayed after a lost reply is counted once, not taken f
   t.ok(counts.length > 0, 'aggregates written');
   t.same([...new Set(counts)], ['1'], 'and counted once in every bucket, though the command ran twice');
 });
+
+t.test('two attempts that store byte-identical verdicts: the second is a duplicate, counted nowhere', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const config = ConfigSchema.parse({});
+  const now = Date.now();
+  // Same id, same analysis, same millisecond: the bytes cannot tell the attempts apart.
+  const verdict = {
+    id: 'twin-verdict',
+    provider: 'openai',
+    model: 'gpt-4o',
+    grounded: false,
+    hallucination: { flagged: false, score: 0, method: 'none', claims: [] },
+    confidence_mismatch: { flagged: false, score: 0 },
+    refusal: { flagged: false, kind: 'none', score: 0 },
+    skipped: 'upstream_error',
+    analysed_at: new Date(now).toISOString(),
+  } as unknown as Verdict;
+  const a = new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds);
+  const b = new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds);
+  const writes = () => aggregateKeys(config).writesFor(verdict, 'gpt-4o', now);
+  const results = await Promise.all([a.putIfAbsent(verdict, writes()), b.putIfAbsent(verdict, writes())]);
+  t.same(results.sort(), [false, true], 'one attempt stored it, the other is a duplicate');
+  t.same(await Promise.all([a.putIfAbsent(verdict), b.putIfAbsent(verdict)]), [false, false], 'so is any later one, with or without aggregate writes');
+  const buckets = await Promise.all((await client.keys('veracity:agg:*')).map((k) => client.hgetall(k)));
+  const counted = buckets.map((bucket) => Object.entries(bucket).filter(([f]) => f.includes('gpt-4o')).map(([, n]) => n));
+  t.ok(counted.length > 0 && counted.every((ns) => ns.every((n) => n === '1')), 'aggregates counted once');
+});

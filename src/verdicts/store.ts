@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { ToolCallsVerdict, Verdict } from '../detect/verdict.js';
 import { BoundedLabel } from '../metrics/labels.js';
@@ -19,20 +20,26 @@ export interface VerdictStoreOptions {
  * Stores a verdict set-if-absent and, only when it was stored, makes the writes that go with it
  * (aggregate counts, indexes, the console's text), all in one atomic step: a verdict stored is
  * counted exactly once, and one not stored counts nothing.
- * The very same verdict already there (2) is this command run before, its reply lost when the
- * connection dropped (a failover) and the command sent again: it was stored by this call, and the
- * caller counts it, which it otherwise never would. Another attempt's verdict differs at least in
- * `analysed_at`.
- * KEYS: verdict, then the count hashes, the indexes and the strings, in order.
+ * Each call carries a random write token, kept beside the verdict for a while: a verdict already
+ * there whose token is this call's (2) is this very command run before, its reply lost when the
+ * connection dropped (a failover) and the command sent again. It was stored by this call, and the
+ * caller counts it, which it otherwise never would. Any other attempt, even one that produced the
+ * same bytes in the same millisecond, has a token of its own and is a duplicate (0).
+ * KEYS: verdict, then the count hashes, the indexes and the strings, in order, then the token's.
  * ARGV: json, ttl, id, #hashes, expireAt per hash..., #fields, (field, n)..., #indexes,
- * (score, cap, ttl) per index..., #strings, value per string...
+ * (score, cap, ttl) per index..., #strings, value per string..., token, token ttl.
  */
+/** How long a write token is kept: a resend after a reconnect comes within seconds. */
+const WRITE_TOKEN_TTL_SECONDS = 120;
+
 const STORE_SCRIPT = `
 local ttl = tonumber(ARGV[2])
+local tokenKey, token, tokenTtl = KEYS[#KEYS], ARGV[#ARGV - 1], ARGV[#ARGV]
 if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl, 'NX') then
-  if redis.call('GET', KEYS[1]) == ARGV[1] then return 2 end
+  if redis.call('GET', tokenKey) == token then return 2 end
   return 0
 end
+redis.call('SET', tokenKey, token, 'EX', tokenTtl)
 local id = ARGV[3]
 local nh = tonumber(ARGV[4])
 local a = 5 + nh
@@ -105,12 +112,8 @@ export class VerdictStore {
     return stored;
   }
 
-  private async store(verdict: Verdict, writes: StoreWrites | undefined): Promise<boolean> {
-    if (!writes) {
-      const json = JSON.stringify(verdict);
-      const res = await this.redis.set(this.key(verdict.id), json, 'EX', this.ttlSeconds, 'NX');
-      return res === 'OK' || (await this.redis.get(this.key(verdict.id))) === json;
-    }
+  private async store(verdict: Verdict, given: StoreWrites | undefined): Promise<boolean> {
+    const writes = given ?? { counts: { keys: [], fields: {} }, indexes: [], strings: [] };
     const keys = [this.key(verdict.id)];
     const fields = Object.entries(writes.counts.fields).filter(([, n]) => n !== 0);
     const args: Array<string | number> = [JSON.stringify(verdict), this.ttlSeconds, verdict.id, writes.counts.keys.length];
@@ -129,6 +132,9 @@ export class VerdictStore {
       keys.push(s.key);
       args.push(s.value);
     }
+    // The token outlives any resend of this command after a reconnect by far, and then goes.
+    keys.push(`${this.prefix}:verdict-write:${verdict.id}`);
+    args.push(randomBytes(12).toString('base64url'), WRITE_TOKEN_TTL_SECONDS);
     const redis = this.redis as ScriptedRedis;
     if (typeof redis.veracityStoreVerdict !== 'function') redis.defineCommand('veracityStoreVerdict', { lua: STORE_SCRIPT });
     return (await redis.veracityStoreVerdict(keys.length, ...keys, ...args)) >= 1;
