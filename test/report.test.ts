@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { reportMain, scoreBins, type ReliabilityReport } from '../src/report/report.js';
+import { scoreBins } from '../src/report/figures.js';
+import { reportMain, type ReliabilityReport } from '../src/report/report.js';
 import { wilson } from '../src/report/wilson.js';
 
 const close = (got: number | undefined, want: number, eps = 5e-5) => got !== undefined && Math.abs(got - want) < eps;
@@ -183,10 +184,11 @@ t.test('report: Prometheus errors and bad arguments', async (t) => {
   t.equal(await reportMain(['--prometheus', 'not a url']), 2, 'bad URL -> 2');
 });
 
-t.test('report: worst recent examples from stored verdicts', async (t) => {
+t.test('report: the worst examples in the window, from the stored verdicts', async (t) => {
   const { startRedis } = await import('./helpers/redis.js');
   const { Redis } = await import('ioredis');
   const { VerdictStore } = await import('../src/verdicts/store.js');
+  const { AggregateKeys } = await import('../src/verdicts/aggregates.js');
   const redis = await startRedis();
   const client = new Redis(redis.url);
   const prom = await fakePrometheus();
@@ -196,7 +198,9 @@ t.test('report: worst recent examples from stored verdicts', async (t) => {
     await prom.close();
   });
   const store = new VerdictStore(client, 'veracity', 600);
-  const verdict = (id: string, score: number, text: string) => ({
+  // Stored as the worker stores them: with their aggregates and flagged indexes, in one step.
+  const keys = new AggregateKeys({ prefix: 'veracity', ttlSeconds: 600, fineRetentionSeconds: 600, flaggedPerModel: 200 });
+  const verdict = (id: string, score: number, text: string, at = Date.now()) => ({
     id,
     provider: 'openai' as const,
     model: 'gpt-4o',
@@ -204,12 +208,16 @@ t.test('report: worst recent examples from stored verdicts', async (t) => {
     hallucination: { flagged: true, score, claims: [{ text, start: 0, end: text.length, support: 'unsupported' as const, score }] },
     confidence_mismatch: { flagged: false, score: 0 },
     refusal: { flagged: false, kind: 'none' as const, score: 0 },
+    analysed_at: new Date(at).toISOString(),
   });
-  for (const [id, score, text] of [['a', 0.6, 'The tower is <b>gold</b>.'], ['b', 0.95, 'It opened in 1925.'], ['c', 0.7, 'It is in Rome.']] as const) {
-    const v = verdict(id, score, text);
-    await store.putIfAbsent(v);
-    await store.rememberFlagged(v, 'gpt-4o');
-  }
+  const examples = [
+    verdict('a', 0.6, 'The tower is <b>gold</b>.'),
+    verdict('b', 0.95, 'It opened in 1925.'),
+    verdict('c', 0.7, 'It is in Rome.'),
+    // Higher than all of them, but two days old: outside the 24 h window.
+    verdict('old', 0.99, 'It was built by the Romans.', Date.now() - 2 * 86_400_000),
+  ];
+  for (const v of examples) t.ok(await store.putIfAbsent(v, keys.writesFor(v, v.model, Date.parse(v.analysed_at))));
   const dir = mkdtempSync(join(tmpdir(), 'veracity-report-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const stderr = quietStderr(t);
@@ -218,9 +226,9 @@ t.test('report: worst recent examples from stored verdicts', async (t) => {
   const code = await reportMain(['--out', out, '--json', json, '--prometheus', prom.url, '--redis', redis.url, '--examples', '2']);
   t.equal(code, 0, stderr.join('\n'));
   const report = JSON.parse(readFileSync(json, 'utf8')) as ReliabilityReport;
-  t.same(report.examples!['openai:gpt-4o']!.map((e) => e.id), ['b', 'c'], 'highest scores first, --examples of them');
+  t.same(report.examples!['openai/gpt-4o']!.map((e) => e.id), ['b', 'c'], 'highest scores in the window first, --examples of them');
   const html = readFileSync(out, 'utf8');
-  t.match(html, /Worst recent examples/);
+  t.match(html, /Worst examples/);
   t.match(html, /It opened in 1925\./);
   t.notMatch(html, /The tower is/, 'only the worst N');
 });
