@@ -87,6 +87,17 @@ pre.json { overflow-x: auto; background: var(--soft); border: 1px solid var(--li
 .signin input[type=password] { width: 100%; }
 .signin button { margin-top: 1rem; }
 .error { color: var(--bad-line); font-weight: 600; }
+select { font: inherit; padding: .3rem .5rem; border-radius: 5px; border: 1px solid var(--line); background: var(--soft); color: var(--fg); max-width: 100%; }
+.filters label[for] { display: block; }
+.badge.mode { background: var(--soft); border-style: dashed; }
+svg .ci.a { stroke: var(--bar); } svg .ci.b { stroke: var(--warn-line); }
+.comparison table { width: auto; min-width: 100%; }
+.comparison td, .comparison th { white-space: nowrap; }
+table.ex td, table.ex th { text-align: left; white-space: normal; max-width: 32rem; overflow-wrap: anywhere; }
+.comparison ul { padding-left: 1.2rem; }
+.tag { font-size: .8rem; padding: 0 .35rem; border-radius: 3px; background: var(--warn); }
+.tag.contradicted { background: var(--bad); }
+.profile td small, .split td small { color: var(--muted); }
 @media (max-width: 600px) { main { padding: .6rem; } .rate small { white-space: normal; } th, td { padding: .3rem .35rem; } .card { min-width: 45%; } }
 `;
 

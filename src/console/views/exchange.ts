@@ -38,20 +38,49 @@ function cues(text: string): Html {
   return html`${found.map((q, i) => html`${i > 0 ? ' ' : ''}<span class="badge ${q.kind === 'booster' ? 'unsupported' : 'supported'}">${q.kind}: ${q.text}</span>`)}`;
 }
 
+/** What else read the claim: the samples (how many supported it), remote scoring, the judge, token log-probabilities. */
+function otherChecks(c: ClaimVerdict): Html {
+  const parts: Html[] = [];
+  if (c.agreement) parts.push(html`<span data-field="agreement">${c.agreement.supporting} of ${c.agreement.samples} sampled answers support it</span>`);
+  if (c.remote !== undefined) parts.push(html`<span data-field="remote">remote model: ${score(c.remote)} not supported</span>`);
+  if (c.judge) parts.push(html`judge: ${c.judge}`);
+  if (c.logprob) parts.push(html`log-prob mean ${c.logprob.mean}, min ${c.logprob.min}`);
+  if (parts.length === 0) return html`<span class="muted">—</span>`;
+  return html`${parts.map((p, i) => html`${i > 0 ? html`<br>` : ''}${p}`)}`;
+}
+
+function disagreementText(d: NonNullable<Verdict['hallucination']['disagreement']>): string {
+  const spread = d.entropy === 0 ? 'all agree' : d.entropy >= 0.999 ? 'every answer alone' : `${d.entropy.toFixed(2)} on a scale from 0 (all agree) to 1 (every answer alone)`;
+  return `${d.answers} answers compared (this one and the sampled and shadow answers) fall into ${d.clusters} meaning ${d.clusters === 1 ? 'cluster' : 'clusters'}; spread ${spread}.`;
+}
+
+function shadowList(v: Verdict, shadows: Verdict[]): Html {
+  if (shadows.length === 0) return html``;
+  return html`<h2>Shadow answers</h2>
+<p class="note">Other models asked this same request; each answer is checked against all the others, this one included.</p>
+<ul class="list shadows">${shadows.map(
+    (s) => html`<li><a href="/veracity/exchanges/${encodeURIComponent(s.id)}">${s.provider}/${s.model}</a>
+<span class="badge${s.hallucination.flagged ? ' flagged' : ''}">hallucination ${score(s.hallucination.score)}${s.hallucination.flagged ? ', flagged' : ''}</span>
+${s.hallucination.method ? html`<span class="badge">checked against ${s.hallucination.method}</span>` : ''}
+<a href="/veracity/compare?a=${encodeURIComponent(`${v.provider}:${v.model}`)}&amp;b=${encodeURIComponent(`${s.provider}:${s.model}`)}">compare the two models</a></li>`,
+  )}</ul>`;
+}
+
 function claimRow(c: ClaimVerdict, n: number, withText: boolean): Html {
   return html`<tr id="claim-${n}">
 <th scope="row"><a href="#c-${n}">${n}</a></th>
 <td class="claimtext">${withText && c.text ? c.text : html`<span class="muted">offsets ${c.start}–${c.end}</span>`}</td>
-<td><span class="badge ${c.support}">${c.support}</span>${c.failure_mode ? html`<br><span class="muted">${c.failure_mode}</span>` : ''}</td>
+<td><span class="badge ${c.support}">${c.support}</span></td>
+<td data-field="failure_mode">${c.failure_mode ? html`<span class="badge mode">${c.failure_mode}</span>` : html`<span class="muted">—</span>`}</td>
 <td>${score(c.score)}</td>
 <td>${score(c.certainty)}</td>
 <td class="left">${withText && c.text ? cues(c.text) : html`<span class="muted">—</span>`}</td>
-<td class="left">${c.judge || c.agreement || c.logprob ? html`${c.judge ? html`judge: ${c.judge}<br>` : ''}${c.agreement ? html`${c.agreement.supporting} of ${c.agreement.samples} samples agree<br>` : ''}${c.logprob ? html`log-prob mean ${c.logprob.mean}, min ${c.logprob.min}` : ''}` : html`<span class="muted">—</span>`}</td>
+<td class="left" data-field="checks">${otherChecks(c)}</td>
 <td class="evidence">${c.evidence ? html`<q>${c.evidence}</q>` : html`<span class="muted">${withText ? 'no passage' : '—'}</span>`}</td>
 </tr>`;
 }
 
-export function exchangeBody(v: Verdict, text: ExchangeText | undefined, storeText: boolean): Html {
+export function exchangeBody(v: Verdict, text: ExchangeText | undefined, storeText: boolean, shadows: Verdict[] = []): Html {
   const claims = v.hallucination.claims;
   const textless = claims.length > 0 && claims.every((c) => c.text === '');
   const withText = !textless;
@@ -72,7 +101,8 @@ export function exchangeBody(v: Verdict, text: ExchangeText | undefined, storeTe
 ${v.route ? html`<dt>Route</dt><dd>${v.route}${v.status ? ` · HTTP ${v.status}` : ''}${v.aborted ? ' · client went away before the end (aborted)' : ''}</dd>` : ''}
 ${v.app ? html`<dt>App</dt><dd>${v.app}</dd>` : ''}
 ${v.analysed_at ? html`<dt>Analysed</dt><dd>${utc(Date.parse(v.analysed_at))}${v.detection_lag_ms !== undefined ? ` · ${v.detection_lag_ms} ms after the response ended` : ''}</dd>` : ''}
-${v.shadow_of ? html`<dt>Shadow of</dt><dd><a href="/veracity/exchanges/${encodeURIComponent(v.shadow_of)}">${v.shadow_of}</a> (this model was asked the same request)</dd>` : ''}
+${v.shadow_of ? html`<dt>Shadow of</dt><dd><a href="/veracity/exchanges/${encodeURIComponent(v.shadow_of)}" data-field="shadow_of">${v.shadow_of}</a> (this model was asked the same request as a shadow model; its answer is not counted with primary traffic)</dd>` : ''}
+${shadows.length > 0 ? html`<dt>Shadows</dt><dd>${shadows.length} shadow ${shadows.length === 1 ? 'answer' : 'answers'} to this request, <a href="#shadows">below</a></dd>` : ''}
 ${v.skipped ? html`<dt>Skipped</dt><dd>handled but not analysed: ${v.skipped}</dd>` : ''}
 </dl>
 
@@ -90,8 +120,8 @@ ${text.refusal ? html`<p>Provider refusal message: <q>${text.refusal}</q></p>` :
 <p>${claims.length} ${claims.length === 1 ? 'claim' : 'claims'}: ${counts.unsupported} unsupported, ${counts.contradicted} contradicted, ${counts.supported} supported.${claims.length === 0 && v.refusal.kind === 'full' ? ' A full refusal states nothing to check.' : ''}</p>
 ${claims.length > 0
     ? html`<div class="table-wrap"><table>
-<caption>Each claim with its support, its score (likelihood it is not supported, 0 to 1), the certainty of its wording and the words behind it, and the closest passage of the context.</caption>
-<thead><tr><th scope="col">#</th><th scope="col" class="left">Claim</th><th scope="col">Support</th><th scope="col">Score</th><th scope="col">Certainty</th><th scope="col" class="left">Hedges and boosters</th><th scope="col" class="left">Other checks</th><th scope="col" class="left">Closest context passage</th></tr></thead>
+<caption>Each claim with its support, how it fails when it is not supported, its score (likelihood it is not supported, 0 to 1), the certainty of its wording and the words behind it, what else read it, and the closest passage of the context${claims.some((c) => c.agreement) ? ' or of the sampled answers' : ''}.</caption>
+<thead><tr><th scope="col">#</th><th scope="col" class="left">Claim</th><th scope="col">Support</th><th scope="col">Failure mode</th><th scope="col">Score</th><th scope="col">Certainty</th><th scope="col" class="left">Hedges and boosters</th><th scope="col" class="left">Other checks</th><th scope="col" class="left">Closest passage</th></tr></thead>
 <tbody>${claims.map((c, i) => claimRow(c, i + 1, withText))}</tbody></table></div>`
     : ''}
 
@@ -104,12 +134,17 @@ ${claims.length > 0
 
 <h2>How it was checked</h2>
 <dl class="facts">
-<dt>Method</dt><dd>${v.hallucination.method ? `${v.hallucination.method}: ${METHOD[v.hallucination.method] ?? ''}` : v.grounded ? METHOD.context : METHOD.none}</dd>
+<dt>Method</dt><dd data-field="method">${v.hallucination.method ? `${v.hallucination.method}: ${METHOD[v.hallucination.method] ?? ''}` : v.grounded ? METHOD.context : METHOD.none}</dd>
 <dt>Grounded</dt><dd>${v.grounded ? 'yes: the request carried context to check against' : 'no: the request carried no context'}</dd>
-${v.provenance ? html`<dt>Provenance</dt><dd>${v.provenance.join(', ')}</dd>` : ''}
-${v.judge ? html`<dt>Judge</dt><dd>${v.judge.model} read ${v.judge.claims} claims, score ${score(v.judge.score)}</dd>` : ''}
+${v.hallucination.disagreement ? html`<dt>Sampled answers</dt><dd data-field="disagreement">${disagreementText(v.hallucination.disagreement)}</dd>` : ''}
+${v.provenance ? html`<dt>Provenance</dt><dd data-field="provenance">${v.provenance.join(', ')}</dd>` : ''}
+${v.remote ? html`<dt>Remote scoring</dt><dd data-field="remote">${v.remote.name} scored ${v.remote.claims} ${v.remote.claims === 1 ? 'claim' : 'claims'} against the context, exchange score ${score(v.remote.score)}; each scored claim's score is its local score and the remote one merged by weight (the claim’s “remote model” reading above)</dd>` : ''}
+${v.judge ? html`<dt>Judge</dt><dd>${v.judge.model} read ${v.judge.claims} claims${v.judge.basis === 'knowledge' ? ' from its own knowledge (no context)' : ''}, score ${score(v.judge.score)}</dd>` : ''}
+${v.prompt_hash ? html`<dt>Prompt hash</dt><dd><code>${v.prompt_hash}</code> (answers of other models with the same hash answered the same prompt)</dd>` : ''}
 ${v.truncated ? html`<dt>Cut before analysis</dt><dd>${[v.truncated.response ? 'response' : '', v.truncated.context ? 'context' : ''].filter(Boolean).join(' and ')}</dd>` : ''}
 </dl>
+
+<div id="shadows">${shadowList(v, shadows)}</div>
 
 <details><summary>Raw verdict JSON</summary><pre class="json">${JSON.stringify(v, null, 2)}</pre></details>
 <p><a href="/veracity/v1/verdicts/${encodeURIComponent(v.id)}">The verdict from the API</a></p>`;
