@@ -8,7 +8,7 @@ import { shadowExchangeId, shadowKey } from '../sampling/sampler.js';
 import { AggregateReader, aggregateOptions, countsOf, modelKeyString, type FlagKind, type ModelKey } from '../verdicts/aggregates.js';
 import type { IndexedModel } from '../verdicts/model-index.js';
 import { VerdictStore } from '../verdicts/store.js';
-import { readExchangeText, type ExchangeText } from '../verdicts/text.js';
+import { readExchangeText, readExchangeTexts, type ExchangeText } from '../verdicts/text.js';
 
 /**
  * What the console reads: the aggregates, the flagged indexes, the per-model time index and the
@@ -44,6 +44,8 @@ export interface Overview {
 export interface RecentList {
   model: IndexedModel;
   verdicts: Verdict[];
+  /** Each listed exchange's question, where its text is kept. */
+  questions: Map<string, string>;
   /** Where the next page starts, when there may be one. */
   next?: { before: number; skip: number };
 }
@@ -117,8 +119,10 @@ export class ConsoleData {
    */
   async recent(model: IndexedModel, limit: number, fromMs: number, toMs: number, skip = 0): Promise<RecentList> {
     const ids = await this.verdicts.index.newest(model, limit + 1, fromMs, toMs, skip);
-    const verdicts = await this.verdicts.getMany(ids.slice(0, limit));
-    return { model, verdicts, ...(ids.length > limit ? { next: { before: Math.floor(toMs), skip: skip + limit } } : {}) };
+    const page = ids.slice(0, limit);
+    const [verdicts, texts] = await Promise.all([this.verdicts.getMany(page), readExchangeTexts(this.redis, this.config.redis.prefix, page)]);
+    const questions = new Map([...texts].map(([id, text]) => [id, text.question]));
+    return { model, verdicts, questions, ...(ids.length > limit ? { next: { before: Math.floor(toMs), skip: skip + limit } } : {}) };
   }
 
   async exchange(id: string): Promise<{ verdict?: Verdict; text?: ExchangeText; shadows: Verdict[] }> {

@@ -1,3 +1,4 @@
+import { escapeHtml } from '../../eval/html.js';
 import type { Comparison } from '../../report/compare/figures.js';
 import { comparisonSections, comparisonTitle } from '../../report/compare/render.js';
 import type { IndexedModel } from '../../verdicts/model-index.js';
@@ -35,7 +36,7 @@ ${filters.errors.length > 0 ? html`<p class="error" role="alert">${filters.error
 ${result?.error ? html`<p class="error" role="alert">${result.error}</p>` : ''}
 ${c
     ? html`<p class="meta muted">${comparisonTitle(c)}</p>
-<section class="comparison" aria-label="Comparison">${trusted(comparisonSections(c, 2))}</section>`
+<section class="comparison" aria-label="Comparison">${trusted(comparisonSections(c, { idHtml: (id) => `<a href="/veracity/exchanges/${encodeURIComponent(id)}"><code>${escapeHtml(id)}</code></a>` }))}</section>`
     : !result?.error
       ? html`<p>Choose two models${options.length === 0 ? ' (none has stored verdicts yet)' : ''}.</p>`
       : ''}`;

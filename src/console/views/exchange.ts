@@ -50,8 +50,7 @@ function otherChecks(c: ClaimVerdict): Html {
 }
 
 function disagreementText(d: NonNullable<Verdict['hallucination']['disagreement']>): string {
-  const spread = d.entropy === 0 ? 'all agree' : d.entropy >= 0.999 ? 'every answer alone' : `${d.entropy.toFixed(2)} on a scale from 0 (all agree) to 1 (every answer alone)`;
-  return `${d.answers} answers compared (this one and the sampled and shadow answers) fall into ${d.clusters} meaning ${d.clusters === 1 ? 'cluster' : 'clusters'}; spread ${spread}.`;
+  return `${d.answers} answers compared (this one and the sampled and shadow answers) fall into ${d.clusters} meaning ${d.clusters === 1 ? 'cluster' : 'clusters'}: disagreement ${d.entropy.toFixed(2)}, from 0 (all agree) to 1 (each answer alone).`;
 }
 
 function shadowList(v: Verdict, shadows: Verdict[]): Html {

@@ -15,12 +15,12 @@ const METHOD_WORDS: Record<string, string> = { context: 'context', samples: 'sam
 
 export function rateCell(f: RateFigure, field?: string): Html {
   if (f.rate === null || f.ci95 === null) return html`<td class="rate"${field ? html` data-field="${field}"` : ''}>—</td>`;
-  return html`<td class="rate"${field ? html` data-field="${field}"` : ''}><b>${pct(f.rate)}</b><small>${f.count} of ${f.of} · 95% CI ${pct(f.ci95.lo)}–${pct(f.ci95.hi)}</small></td>`;
+  return html`<td class="rate"${field ? html` data-field="${field}"` : ''}><b>${pct(f.rate)}</b><small>${f.count} of ${f.of}</small><small>95% CI ${pct(f.ci95.lo)}–${pct(f.ci95.hi)}</small></td>`;
 }
 
 function estimateCell(e: EstimateFigure): Html {
-  if (e.rate === null || e.ci95 === null) return html`<td class="rate" data-field="estimated">—<small>no grounded checks</small></td>`;
-  return html`<td class="rate" data-field="estimated"><b>${pct(e.rate)}</b><small>scores sum ${e.expected.toFixed(1)} over ${e.checks} grounded · 95% CI ${pct(e.ci95.lo)}–${pct(e.ci95.hi)}</small></td>`;
+  if (e.rate === null || e.ci95 === null) return html`<td class="rate" data-field="estimated"><b>—</b><small>no grounded checks</small></td>`;
+  return html`<td class="rate" data-field="estimated"><b>${pct(e.rate)}</b><small>${e.expected.toFixed(1)} of ${e.checks} grounded</small><small>95% CI ${pct(e.ci95.lo)}–${pct(e.ci95.hi)}</small></td>`;
 }
 
 function methodsCell(m: ModelRow): Html {
@@ -54,8 +54,8 @@ function modelSection(m: ModelRow, filters: Filters, i: number, shadows: ModelRo
   return html`<section class="model" aria-labelledby="m-${i}">
 <h3 id="m-${i}">${name(m.key)}</h3>
 <p class="muted">${m.checks} checks · unsupported claims ${pct(m.unsupportedClaims.rate)} (${m.unsupportedClaims.count} of ${m.unsupportedClaims.of})${m.sampled > 0 ? ` · ${m.sampled} checked against sampled answers` : ''}${m.skipped > 0 ? ` · ${m.skipped} handled but not analysed` : ''}</p>
-${trusted(rateChart(m.series.hallucination, 'Hallucination rate, flagged', `c${i}h`))}
-${trusted(rateChart(m.series.estimated, 'Hallucination rate, estimated (grounded)', `c${i}e`))}
+${trusted(rateChart(m.series.hallucination, 'Hallucination, flagged', `c${i}h`))}
+${trusted(rateChart(m.series.estimated, 'Hallucination, estimated', `c${i}e`))}
 ${trusted(rateChart(m.series.mismatch, 'Confidence-mismatch rate', `c${i}m`))}
 ${trusted(rateChart(m.series.refusal, 'Refusal rate', `c${i}r`))}
 ${m.scores.length > 0 ? trusted(scoresSvg(m.scores, 'Hallucination score distribution')) : ''}
@@ -89,7 +89,7 @@ function profileTable(rows: ModelRow[]): Html {
 <tbody>${withClaims.map(
     (m) => html`<tr data-model="${name(m.key)}"><th scope="row" class="left">${name(m.key)}${m.key.traffic === 'shadow' ? ' (shadow)' : ''}</th><td>${m.failureModes.claims}</td>${modes.map((mode) => {
       const f = m.failureModes.modes.find((x) => x.mode === mode);
-      return html`<td data-mode="${mode}">${f && f.share !== null ? html`<b>${pct(f.share)}</b> <small>${f.count}</small>` : '—'}</td>`;
+      return html`<td data-mode="${mode}">${f && f.share !== null ? html`<b>${pct(f.share)}</b> <small>(<span data-count>${f.count}</span>)</small>` : '—'}</td>`;
     })}</tr>`,
   )}</tbody></table></div>`;
 }

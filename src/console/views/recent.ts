@@ -7,18 +7,23 @@ import { filtersForm } from './overview.js';
 
 const score = (n: number) => n.toFixed(2);
 
-function item(v: Verdict): Html {
+const snippet = (q: string) => (q.length > 160 ? `${q.slice(0, 159)}…` : q);
+
+function item(v: Verdict, question: string | undefined): Html {
   const h = v.hallucination;
   return html`<li data-id="${v.id}"><a href="/veracity/exchanges/${encodeURIComponent(v.id)}">${v.id}</a>
 ${v.analysed_at ? html` <span class="muted">${utc(Date.parse(v.analysed_at))}</span>` : ''}
 ${v.skipped !== undefined
     ? html` <span class="badge">not analysed: ${v.skipped}</span>`
-    : html` <span class="badge${h.flagged ? ' flagged' : ''}">hallucination ${score(h.score)}</span>
-${h.method ? html` <span class="badge">checked against ${h.method === 'none' ? 'nothing' : h.method}</span>` : ''}
+    : h.method === 'none' || (!h.method && !v.grounded)
+      ? html` <span class="badge">checked against nothing (prior score ${score(h.score)})</span>`
+      : html` <span class="badge${h.flagged ? ' flagged' : ''}">hallucination ${score(h.score)}</span> <span class="badge">checked against ${h.method ?? 'context'}</span>`}
+${v.skipped !== undefined ? '' : html`
 ${v.confidence_mismatch.flagged ? html` <span class="badge flagged">confidence mismatch ${score(v.confidence_mismatch.score)}</span>` : ''}
 ${v.refusal.kind !== 'none' ? html` <span class="badge${v.refusal.flagged ? ' flagged' : ''}">${v.refusal.kind} refusal</span>` : ''}`}
 ${v.shadow_of !== undefined ? html` <span class="badge">shadow of <a href="/veracity/exchanges/${encodeURIComponent(v.shadow_of)}">${v.shadow_of}</a></span>` : ''}
-${v.app ? html` <span class="badge">app ${v.app}</span>` : ''}</li>`;
+${v.app ? html` <span class="badge">app ${v.app}</span>` : ''}
+${question ? html`<span class="snippet">${snippet(question)}</span>` : ''}</li>`;
 }
 
 /**
@@ -32,9 +37,9 @@ export function recentBody(filters: Filters, available: IndexedModel[], lists: R
 ${filtersForm('/veracity/exchanges', filters, available.map(asKey))}
 ${lists.length === 0 ? html`<p>No stored exchanges for ${filters.models.length > 0 ? 'the selected models' : 'any model'} (the time index is off when <code>verdicts.maxIndexedPerModel</code> is 0).</p>` : ''}
 ${lists.map(
-  ({ model, verdicts, next }, i) => html`<section aria-labelledby="r-${i}">
+  ({ model, verdicts, questions, next }, i) => html`<section aria-labelledby="r-${i}">
 <h2 id="r-${i}">${model.provider}/${model.label}</h2>
-${verdicts.length === 0 ? html`<p class="muted">None in this range${filters.skip ? ' past the newest ' + filters.skip : ''}.</p>` : html`<ol class="list recent">${verdicts.map(item)}</ol>`}
+${verdicts.length === 0 ? html`<p class="muted">None in this range${filters.skip ? ' past the newest ' + filters.skip : ''}.</p>` : html`<ol class="list recent">${verdicts.map((v) => item(v, questions.get(v.id)))}</ol>`}
 ${next ? html`<p><a href="${link('/veracity/exchanges', filters, { models: [`${model.provider}/${model.label}`], page: next })}" rel="next">Older exchanges of ${model.provider}/${model.label}</a></p>` : ''}
 </section>`,
 )}`;

@@ -101,21 +101,25 @@ function ratesSvg(c: Comparison): string {
   return parts.join('\n');
 }
 
-function sideHtml(name: string, s: Disagreement['a']): string {
+/** How an example's verdict id is written: as code, or (in the console) as a link to its page. */
+type IdHtml = (id: string) => string;
+const idCode: IdHtml = (id) => `<code>${escapeHtml(id)}</code>`;
+
+function sideHtml(name: string, s: Disagreement['a'], idHtml: IdHtml): string {
   const claims = s.claims
     .map((cl) => `<li><span class="tag ${escapeHtml(cl.support)}">${escapeHtml(cl.support)} ${cl.score.toFixed(2)}</span> ${cl.text ? escapeHtml(cl.text) : '<i>text not stored</i>'}</li>`)
     .join('');
   const kind = s.refusalKind !== undefined ? ` · ${escapeHtml(s.refusalKind)}` : '';
-  return `<td><b>${escapeHtml(name)}</b> ${s.flagged ? 'flagged' : 'not flagged'} · score ${s.score.toFixed(2)}${kind}<br><code>${escapeHtml(s.id)}</code>${s.analysedAt ? ` · ${escapeHtml(s.analysedAt)}` : ''}${claims ? `<ul>${claims}</ul>` : ''}</td>`;
+  return `<td><b>${escapeHtml(name)}</b> ${s.flagged ? 'flagged' : 'not flagged'} · score ${s.score.toFixed(2)}${kind}<br>${idHtml(s.id)}${s.analysedAt ? ` · ${escapeHtml(s.analysedAt)}` : ''}${claims ? `<ul>${claims}</ul>` : ''}</td>`;
 }
 
-function examplesHtml(c: Comparison): string {
+function examplesHtml(c: Comparison, idHtml: IdHtml): string {
   const sections: string[] = [];
   for (const m of MEASURES) {
     for (const [which, list] of [['A', c[m].examples.onlyA], ['B', c[m].examples.onlyB]] as const) {
       if (list.length === 0) continue;
       const rows = list
-        .map((d) => `<tr><td>${d.gap.toFixed(2)}${d.shadow ? '<br><small>shadow pair</small>' : ''}</td>${sideHtml(`A ${c.a.name}`, d.a)}${sideHtml(`B ${c.b.name}`, d.b)}</tr>`)
+        .map((d) => `<tr><td>${d.gap.toFixed(2)}${d.shadow ? '<br><small>shadow pair</small>' : ''}</td>${sideHtml(`A ${c.a.name}`, d.a, idHtml)}${sideHtml(`B ${c.b.name}`, d.b, idHtml)}</tr>`)
         .join('\n');
       sections.push(`<h3>${escapeHtml(MEASURE_NAMES[m])}: flagged for ${which} only</h3>
 <table class="ex"><thead><tr><th>score gap</th><th>A</th><th>B</th></tr></thead><tbody>
@@ -130,8 +134,8 @@ ${rows}
  * The comparison's figures, readings, examples and method as HTML, every value escaped: the body
  * of the standalone page below and of the console's compare page.
  */
-export function comparisonSections(c: Comparison, headingLevel = 2): string {
-  const h = `h${headingLevel}`;
+export function comparisonSections(c: Comparison, options: { headingLevel?: number; idHtml?: IdHtml } = {}): string {
+  const h = `h${options.headingLevel ?? 2}`;
   const rows = MEASURES.map((m) => {
     const f = c[m];
     return [MEASURE_NAMES[m], String(f.n), String(f.both), String(f.onlyA), String(f.onlyB), String(f.neither), formatRate(f.a), formatRate(f.b), signed(f.difference), fmtP(f.mcnemar.p)];
@@ -145,7 +149,7 @@ ${ratesSvg(c)}
 
 <${h}>Most telling disagreements</${h}>
 <p class="note">Prompts flagged for one model only, largest score gap first, with the flagged answer's least supported claims.</p>
-${examplesHtml(c)}
+${examplesHtml(c, options.idHtml ?? idCode)}
 
 <${h}>Method</${h}>
 <p class="note">A prompt is identified by its <code>prompt_hash</code> (system prompt, documents, tool results, earlier
