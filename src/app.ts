@@ -4,8 +4,9 @@ import type { Config } from './config/schema.js';
 import { createMetrics, type Metrics } from './metrics/registry.js';
 import { buildProxy } from './proxy/server.js';
 import { AnalysisProducer } from './queue/producer.js';
-import { createBlockingRedis, createFastFailRedis, describeTarget, type RedisTarget } from './redis/connection.js';
+import { closeRedis, createBlockingRedis, createFastFailRedis, describeTarget, isReady, logConnectionState, redisTarget, slotPrimary, type RedisTarget } from './redis/connection.js';
 import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
+import { RedisMemoryMonitor } from './redis/memory.js';
 import { VerdictStore } from './verdicts/store.js';
 import { ConsoleData } from './console/data.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
@@ -58,17 +59,45 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   const info = (obj: object, msg: string) => {
     if (!quiet) log.info(obj, msg);
   };
+  const warn = (msg: string) => {
+    if (!quiet) log.warn({}, msg);
+  };
 
-  let target: RedisTarget;
-  if (config.redis.url) {
-    target = { url: config.redis.url };
-  } else {
-    embedded = await startEmbeddedRedis({ binary: config.redis.binary, dataDir: config.redis.dataDir, log: (m) => info({}, m) });
+  let target: RedisTarget | undefined = redisTarget(config.redis);
+  if (!target) {
+    embedded = await startEmbeddedRedis({
+      binary: config.redis.binary,
+      dataDir: config.redis.dataDir,
+      maxmemory: config.redis.maxmemory,
+      log: {
+        info: (m) => info({}, m),
+        warn,
+        error: (m) => {
+          if (!quiet) log.error({}, m);
+        },
+      },
+    });
     target = { socket: embedded.socket };
   }
   info({ redis: describeTarget(target), mode }, 'starting');
 
-  const client = createFastFailRedis(target, `veracity-${mode}`);
+  // A worker is off the request path: its reads and writes wait out a failover instead of failing.
+  const client = mode === 'worker' ? createBlockingRedis(target, 'veracity-worker') : createFastFailRedis(target, `veracity-${mode}`);
+  if (!quiet) logConnectionState(client, target, (level, obj, msg) => log[level](obj, msg));
+  // Memory is read on the node that holds Veracity's keys (in a Cluster, the primary of its slot).
+  const memorySource = {
+    info: (section: string) => {
+      const node = slotPrimary(client);
+      return node ? node.info(section) : Promise.reject(new Error('no primary for the slot'));
+    },
+  };
+  const memory = new RedisMemoryMonitor(memorySource, metrics, {
+    pollMs: config.redis.memoryPollMs,
+    highWater: config.redis.memoryHighWater,
+    warn,
+    info: (m) => info({}, m),
+  }).start();
+  client.on('ready', () => void memory.poll());
   const closers: Array<() => Promise<unknown>> = [];
   let worker: AnalysisWorker | undefined;
   let blocking: ReturnType<typeof createBlockingRedis> | undefined;
@@ -77,7 +106,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
 
   let thread: AnalysisThread | undefined;
   if (mode === 'worker') {
-    blocking = createBlockingRedis(target, `veracity-worker`);
+    blocking = createBlockingRedis(target, 'veracity-worker-blocking');
     blocking.on('error', () => {});
     // After Redis is up, so a private redis-server child keeps its normal priority.
     const notLowered = lowerPriority(config.worker.nice, 'process', config.worker.idleScheduling);
@@ -92,7 +121,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
   let metricsServer: Server | undefined;
   if (mode !== 'worker') {
     if (config.capture.enabled) {
-      producer = AnalysisProducer.fromConfig(client, metrics, config);
+      producer = AnalysisProducer.fromConfig(client, metrics, config, { redisFull: () => memory.full, warn });
     }
     proxyServer = buildProxy({
       config,
@@ -100,7 +129,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       producer,
       store: new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds),
       console: new ConsoleData(client, config),
-      ready: () => client.status === 'ready',
+      ready: () => isReady(client),
       metricsText: thread ? () => thread!.metricsText(metrics.registry) : undefined,
       logger: quiet ? false : undefined,
     });
@@ -118,7 +147,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
       } else if (path === '/healthz') {
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       } else if (path === '/readyz') {
-        const ok = client.status === 'ready';
+        const ok = isReady(client);
         res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify({ status: ok ? 'ready' : 'redis_unavailable' }));
       } else {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
@@ -153,9 +182,10 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
         if (!closed) await bounded(worker.close(true), 2000);
       }
       await thread?.stop();
+      memory.stop();
       for (const close of closers) await close().catch(() => {});
-      await client.quit().catch(() => client.disconnect());
-      if (blocking) await blocking.quit().catch(() => blocking!.disconnect());
+      await closeRedis(client);
+      if (blocking) await closeRedis(blocking);
       await embedded?.stop();
       info({}, 'stopped');
     })());

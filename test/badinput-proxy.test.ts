@@ -45,7 +45,7 @@ function send(path: string, body: Buffer | string | undefined, headers: Record<s
   });
 }
 
-async function verdict(id: string, ms = 3000): Promise<{ status: number; body: any }> {
+async function verdict(id: string, ms = 20_000): Promise<{ status: number; body: any }> {
   const deadline = Date.now() + ms;
   for (;;) {
     const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);

@@ -81,6 +81,7 @@ t.test('the captures hold what each wire format carries', async (t) => {
     finishReason: 'end_turn',
     model: 'claude-sonnet-4-5-20250929',
     usage: { inputTokens: 572, outputTokens: 89 },
+    toolCalls: [{ id: 'toolu_01T1x1fJ34qAmk2tNTrN7Up6', name: 'get_weather', arguments: '{"location":"Paris"}', kind: 'function', complete: true }],
   });
 });
 

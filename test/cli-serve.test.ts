@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startRedis } from './helpers/redis.js';
 import { startUpstream } from './helpers/upstream.js';
+import { settledMetric } from './helpers/metrics.js';
 
 // The built CLI as an operator runs it (npm test builds dist/ first).
 const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -48,7 +49,7 @@ t.test('serve on the embedded default: verdicts flow, SIGTERM leaves no process 
   t.teardown(() => {
     if (p.child.exitCode === null) p.child.kill('SIGKILL');
   });
-  await waitFor(`http://127.0.0.1:${port}/readyz`, 15_000);
+  await waitFor(`http://127.0.0.1:${port}/readyz`, 60_000);
   const redisPid = Number(/redis-server started \(pid (\d+)/.exec(p.output())?.[1]);
   t.ok(redisPid > 0 && alive(redisPid), 'private redis-server running');
 
@@ -59,7 +60,7 @@ t.test('serve on the embedded default: verdicts flow, SIGTERM leaves no process 
   });
   t.equal(res.status, 200);
   const id = res.headers.get('x-veracity-id')!;
-  const verdict = await waitFor(`http://127.0.0.1:${port}/veracity/v1/verdicts/${id}`, 2000);
+  const verdict = await waitFor(`http://127.0.0.1:${port}/veracity/v1/verdicts/${id}`, 20_000);
   const v = (await verdict.json()) as { id: string; grounded: boolean };
   t.equal(v.id, id);
   t.equal(v.grounded, false, 'no context in the request: not grounded');
@@ -82,17 +83,17 @@ t.test('worker alone serves its own /metrics and processes jobs from a proxy', a
   t.teardown(() => {
     for (const c of [proxy.child, worker.child]) if (c.exitCode === null) c.kill('SIGKILL');
   });
-  await waitFor(`http://127.0.0.1:${proxyPort}/readyz`, 15_000);
-  await waitFor(`http://127.0.0.1:${metricsPort}/readyz`, 15_000);
+  await waitFor(`http://127.0.0.1:${proxyPort}/readyz`, 60_000);
+  await waitFor(`http://127.0.0.1:${metricsPort}/readyz`, 60_000);
   const res = await fetch(`http://127.0.0.1:${proxyPort}/v1/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ model: 'gpt-split', messages: [{ role: 'system', content: 'Context: The Eiffel Tower is in Paris and was completed in 1889.' }, { role: 'user', content: 'Where is it?' }] }),
   });
   const id = res.headers.get('x-veracity-id')!;
-  await waitFor(`http://127.0.0.1:${proxyPort}/veracity/v1/verdicts/${id}`, 3000);
-  const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-  t.match(metrics, /veracity_checks_total\{provider="openai",model="gpt-split"\} 1/, 'worker counts the check on its own /metrics');
+  await waitFor(`http://127.0.0.1:${proxyPort}/veracity/v1/verdicts/${id}`, 20_000);
+  // The verdict is readable a moment before the worker moves its counters.
+  t.equal(await settledMetric(`http://127.0.0.1:${metricsPort}`, 'veracity_checks_total', { provider: 'openai', model: 'gpt-split' }, 1), 1, 'worker counts the check on its own /metrics');
   proxy.child.kill('SIGTERM');
   worker.child.kill('SIGTERM');
   t.same(await Promise.all([proxy.exited, worker.exited]), [0, 0], 'both exit cleanly on SIGTERM');

@@ -8,6 +8,8 @@ import { Namespace, ConfigMap, Service } from 'kubernetes-models/v1';
 import { Deployment } from 'kubernetes-models/apps/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1';
+import jsonPatch from 'fast-json-patch';
+import { loadConfig } from '../src/config/load.js';
 import { ConfigSchema } from '../src/config/schema.js';
 import { dashboardPanels, loadDashboards, panelQueries, substitute, type Dashboard } from '../src/report/dashboards.js';
 import { exportedSeriesNames, metricNamesIn } from '../src/report/promql.js';
@@ -386,4 +388,111 @@ t.test('amtool accepts alertmanager.yml', { skip: !onPath('amtool') && 'amtool n
 t.test('docker-compose accepts docker-compose.yml', { skip: !onPath('docker-compose') && 'docker-compose not installed (Debian: docker-compose)' }, async (t) => {
   const r = await run(onPath('docker-compose')!, ['-f', 'deploy/docker-compose.yml', 'config', '-q']);
   t.equal(r.code, 0, r.text);
+});
+
+// ---------------------------------------------------------------- Redis modes: Sentinel and Cluster
+
+/**
+ * Renders a kustomize overlay of the base the way `kubectl apply -k` does for what the overlays
+ * here use: `resources: [../k8s]` and JSON 6902 patch files aimed at a kind and name.
+ */
+function renderOverlay(dir: string): Array<Record<string, any>> {
+  const kustomization = docsOf(join(dir, 'kustomization.yaml'))[0]!;
+  const docs: Array<Record<string, any>> = [];
+  for (const resource of kustomization.resources as string[]) {
+    const base = join(dir, resource);
+    const baseKustomization = docsOf(join(base, 'kustomization.yaml'))[0]!;
+    for (const file of baseKustomization.resources as string[]) docs.push(...docsOf(join(base, file)).map((d) => structuredClone(d)));
+  }
+  for (const patch of kustomization.patches as Array<{ path: string; target: { kind: string; name: string } }>) {
+    const ops = parseYaml(readFileSync(join(dir, patch.path), 'utf8'));
+    const targets = docs.filter((d) => d.kind === patch.target.kind && d.metadata?.name === patch.target.name);
+    if (targets.length !== 1) throw new Error(`${dir}: patch ${patch.path} matches ${targets.length} resources`);
+    // applyPatch validates each operation; a failing `test` op throws.
+    jsonPatch.applyPatch(targets[0], ops, true, true);
+  }
+  return docs;
+}
+
+/** What a container's environment gives Veracity: literal values, and a stand-in for each secret. */
+function containerEnv(container: any): Record<string, string> {
+  return Object.fromEntries((container.env as any[]).map((e) => [e.name, e.value ?? `secret:${e.valueFrom.secretKeyRef.key}`]));
+}
+
+for (const [mode, variable] of [['sentinel', 'VERACITY_REDIS_SENTINELS'], ['cluster', 'VERACITY_REDIS_CLUSTER_NODES']] as const) {
+  t.test(`k8s overlay for ${mode} mode: renders onto the base, validates, and gives Veracity a valid ${mode} config`, async (t) => {
+    const dir = `deploy/k8s-${mode}`;
+    const docs = renderOverlay(dir);
+    const base = k8s.filter((x) => x.doc.kind !== 'Kustomization').map((x) => x.doc);
+    t.equal(docs.length, base.length, 'every base resource is there');
+    const deps = docs.filter((d) => d.kind === 'Deployment');
+    t.same(deps.map((d) => d.metadata.name).sort(), ['veracity-proxy', 'veracity-worker']);
+    for (const d of deps) {
+      t.doesNotThrow(() => new Deployment(d).validate(), `${d.metadata.name}: valid Deployment`);
+      const container = d.spec.template.spec.containers[0];
+      const env = containerEnv(container);
+      t.notOk('REDIS_URL' in env, `${d.metadata.name}: no REDIS_URL`);
+      t.ok(env[variable], `${d.metadata.name}: ${variable}`);
+      t.same(container.env.find((e: any) => e.name === 'VERACITY_REDIS_PASSWORD')?.valueFrom?.secretKeyRef, { name: 'veracity-secrets', key: 'redis-password' }, `${d.metadata.name}: the password from the Secret`);
+      t.equal(env.VERACITY_CONFIG, '/app/deploy-config/veracity.yaml', `${d.metadata.name}: still reads the mounted config`);
+      const { config } = loadConfig({ file: 'deploy/config/veracity.yaml', env });
+      t.ok(mode === 'sentinel' ? config.redis.sentinels && config.redis.sentinelName : config.redis.clusterNodes, `${d.metadata.name}: the config loads in ${mode} mode`);
+      if (mode === 'cluster') t.equal(config.redis.prefix, '{veracity}', 'hash-tagged prefix');
+      // The rest of the pod is the base's, unchanged.
+      const original = base.find((b) => b.kind === 'Deployment' && b.metadata.name === d.metadata.name)!;
+      const withoutEnv = (x: any) => ({ ...x.spec.template.spec.containers[0], env: undefined });
+      t.same(withoutEnv(d), withoutEnv(original), `${d.metadata.name}: only the environment changed`);
+    }
+    const scaled = docs.find((d) => d.kind === 'ScaledObject')!;
+    t.match(scaled.spec.triggers[0].metadata.query, /veracity_queue_depth\{state="waiting"\}/, 'KEDA still scales on the queue depth the workers export (read from the cluster by BullMQ)');
+    t.equal(docs.find((d) => d.kind === 'Deployment' && d.metadata.name === 'veracity-proxy')!.spec.template.spec.containers[0].env.find((e: any) => e.name === 'VERACITY_ADMIN_TOKEN')?.valueFrom?.secretKeyRef?.key, 'admin-token', 'the proxy keeps its admin token');
+    // The patch must fail loudly if the base ever moves REDIS_URL.
+    const broken = structuredClone(base.find((b) => b.kind === 'Deployment')!);
+    broken.spec.template.spec.containers[0].env.splice(1, 1, { name: 'VERACITY_REDIS_URL_MOVED', value: 'x' });
+    t.throws(() => jsonPatch.applyPatch(broken, parseYaml(readFileSync(join(dir, 'redis-env.yaml'), 'utf8')), true, true), 'the patch checks it replaces REDIS_URL');
+  });
+}
+
+const composeOverrides = { sentinel: 'deploy/docker-compose.sentinel.yml', cluster: 'deploy/docker-compose.cluster.yml' } as const;
+
+t.test('docker-compose overrides for Sentinel and Cluster: the servers, Veracity in that mode, no password on a command line', async (t) => {
+  for (const [mode, file] of Object.entries(composeOverrides)) {
+    const services = docsOf(file)[0]!.services;
+    const names = Object.keys(services).sort();
+    if (mode === 'sentinel') t.same(names, ['proxy', 'redis', 'redis-replica', 'sentinel-1', 'sentinel-2', 'sentinel-3', 'worker'], `${mode}: services`);
+    else t.same(names, ['proxy', 'redis', 'redis-2', 'redis-3', 'redis-4', 'redis-5', 'redis-6', 'redis-cluster-init', 'worker'], `${mode}: services`);
+    for (const name of ['proxy', 'worker']) {
+      const env = services[name].environment as Record<string, string>;
+      t.equal(env.REDIS_URL, '', `${mode} ${name}: REDIS_URL emptied (the base's single Redis is not used)`);
+      t.equal(env.VERACITY_REDIS_PASSWORD, '${REDIS_PASSWORD:?set REDIS_PASSWORD}', `${mode} ${name}: the password from the environment, required`);
+      const { config } = loadConfig({ file: 'deploy/config/veracity.yaml', env: { ...env, VERACITY_REDIS_PASSWORD: 'x' } });
+      t.ok(mode === 'sentinel' ? config.redis.sentinels?.length === 3 : config.redis.clusterNodes?.length === 3, `${mode} ${name}: loads in ${mode} mode`);
+    }
+    for (const [name, svc] of Object.entries<any>(services)) {
+      const command = [svc.command ?? []].flat().join(' ');
+      t.notMatch(command, /requirepass\s+(?!"\$\$REDIS_PASSWORD")/, `${mode} ${name}: requirepass only from the environment`);
+      if (/redis-(server|cli|sentinel)/.test(command) && /REDIS_PASSWORD/.test(command)) t.equal(svc.environment?.REDIS_PASSWORD, '${REDIS_PASSWORD:?set REDIS_PASSWORD}', `${mode} ${name}: REDIS_PASSWORD in its environment`);
+    }
+    for (const svc of Object.values<any>(services)) for (const v of svc.volumes ?? []) {
+      const [src] = String(v).split(':');
+      if (src!.startsWith('.')) t.ok(existsSync(join('deploy', src!)), `${mode}: mounted ${src} exists`);
+    }
+  }
+  const cluster = docsOf(composeOverrides.cluster)[0]!.services;
+  t.match(cluster['redis-cluster-init'].command.join(' '), /--cluster create redis:6379 redis-2:6379 redis-3:6379 redis-4:6379 redis-5:6379 redis-6:6379\s+--cluster-replicas 1/, 'six nodes, one replica per primary');
+  t.equal(cluster.proxy.depends_on['redis-cluster-init'].condition, 'service_completed_successfully', 'Veracity starts once the cluster is formed');
+  const sentinel = docsOf(composeOverrides.sentinel)[0]!.services;
+  t.match(sentinel['sentinel-1'].command.join(' '), /sentinel monitor veracity redis 6379 2/, 'sentinels watch the primary with quorum 2');
+  t.equal(docsOf(composeOverrides.sentinel)[0]!.services.proxy.environment.VERACITY_REDIS_SENTINEL_NAME, 'veracity', 'the name the sentinels monitor');
+});
+
+t.test('docker-compose accepts the base with each Redis-mode override', { skip: !onPath('docker-compose') && 'docker-compose not installed (Debian: docker-compose)' }, async (t) => {
+  for (const file of Object.values(composeOverrides)) {
+    const r = await new Promise<{ code: number; text: string }>((resolve) =>
+      execFile(onPath('docker-compose')!, ['-f', 'deploy/docker-compose.yml', '-f', file, 'config', '-q'], { timeout: 60_000, env: { ...process.env, REDIS_PASSWORD: 'compose-check' } }, (err, stdout, stderr) =>
+        resolve({ code: err ? 1 : 0, text: stdout + stderr }),
+      ),
+    );
+    t.equal(r.code, 0, `${file}: ${r.text}`);
+  }
 });

@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { loadDashboards, panelQueries } from '../src/report/dashboards.js';
 import { freePort, startRedis } from './helpers/redis.js';
 import { startUpstream } from './helpers/upstream.js';
+import { anthropicToolEvents, anthropicTools, chatToolChunks, chatTools } from './helpers/tool-calls.js';
 
 // A real Prometheus scrapes a real proxy and worker while a known mix of labelled exchanges goes
 // through; then every dashboard panel's query must succeed and return data, and the counts
@@ -71,6 +72,13 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write('data: {"choices":[{"index":0,"delta":{"content":"Hel"}}]}\n\n');
       setTimeout(() => res.socket?.destroy(), 10);
+      return;
+    }
+    if (json.model === 'gpt-tools' || json.model === 'claude-tools') {
+      // One valid call and one with an invented enum value.
+      const calls = [{ id: 't1', name: 'get_weather', arguments: '{"city":"Paris"}' }, { id: 't2', name: 'get_weather', arguments: '{"city":"Oslo","unit":"kelvin"}' }];
+      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.end((json.model === 'gpt-tools' ? chatToolChunks(json.model, calls) : anthropicToolEvents(json.model, calls)).join(''));
       return;
     }
     if (row) {
@@ -149,6 +157,16 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
     ids.push(b.headers.get('x-veracity-id')!);
     await b.text();
   }
+  // Tool calls, streamed, in both dialects.
+  const toolCallsMade = 4;
+  for (const [path, body] of [
+    ['/v1/chat/completions', { model: 'gpt-tools', stream: true, tools: chatTools, messages: [{ role: 'user', content: 'Weather in Paris and Oslo?' }] }],
+    ['/v1/messages', { model: 'claude-tools', max_tokens: 50, stream: true, tools: anthropicTools, messages: [{ role: 'user', content: 'Weather in Paris and Oslo?' }] }],
+  ] as const) {
+    const res = await post(path, body, path === '/v1/messages' ? { 'anthropic-version': '2023-06-01' } : {});
+    ids.push(res.headers.get('x-veracity-id')!);
+    await res.text();
+  }
   // Cut off mid-stream: still analysed (and counted) as an aborted exchange.
   const reset = await post('/v1/chat/completions', { model: 'gpt-reset', stream: true, messages: [] });
   ids.push(reset.headers.get('x-veracity-id')!);
@@ -158,7 +176,7 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
     ids.map((id) =>
       until(`verdict ${id}`, 30_000, async () => {
         const res = await fetch(`${base}/veracity/v1/verdicts/${id}`);
-        return res.status === 200 ? ((await res.json()) as { hallucination: { flagged: boolean }; refusal: { kind: string } }) : undefined;
+        return res.status === 200 ? ((await res.json()) as { hallucination: { flagged: boolean }; refusal: { kind: string }; tool_calls?: { checked: number; failed: number } }) : undefined;
       }),
     ),
   );
@@ -175,6 +193,10 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
   }).catch((err) => t.fail(`${(err as Error).message}: sum(veracity_checks_total) = ${checks}, exchanges = ${ids.length}`));
   t.equal(await scalar('sum(veracity_hallucinations_total)'), flagged, 'hallucination count matches the verdicts');
   t.equal(await scalar('sum(veracity_refusals_total)'), refusals, 'refusal count matches the verdicts');
+  const toolFailures = verdicts.reduce((n, v) => n + (v.tool_calls?.failed ?? 0), 0);
+  t.equal(toolFailures, 2, 'one failing call per tool-call answer');
+  t.equal(await scalar('sum(veracity_tool_calls_total)'), toolCallsMade, 'tool calls checked match the traffic');
+  t.equal(await scalar('sum(veracity_tool_call_failures_total{failure_mode="tool_arguments"})'), toolFailures, 'tool-call failures match the verdicts');
   await new Promise((r) => setTimeout(r, 2500)); // a few more scrapes and rule evaluations
 
   const dashboards = loadDashboards();

@@ -21,6 +21,17 @@ async function metric(name: string, match: string): Promise<number> {
     .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
+/** The verdict of `id`, read from the serving stack (its worker handles every proxy's hand-offs). */
+async function verdictOf(id: string, withinMs = 20_000): Promise<Record<string, any>> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
+    if (res.status === 200) return (await res.json()) as Record<string, any>;
+    if (Date.now() > deadline) throw new Error(`no verdict for ${id} within ${withinMs} ms (last status ${res.status})`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 const { redis, upstream, proxy, port } = await startStack(t, {
   overrides: (raw, upstream) => {
     raw.server = { ...(raw.server as object), bodyLimitBytes: 64 * 1024 };
@@ -62,6 +73,10 @@ t.test('refused connection → 502 in the dialect error format', async (t) => {
     const bj = (await b.json()) as any;
     t.equal(bj.type, 'error');
     t.type(bj.error.type, 'string');
+    // The id the client got leads to a verdict that says the exchange was handled, not analysed, and why.
+    const v = await verdictOf(a.headers.get('x-veracity-id')!);
+    t.same([v.skipped, v.status, v.error, v.model], ['upstream_error', 502, 'refused', 'gpt-fault']);
+    t.same(v.hallucination.claims, []);
   } finally {
     await p.stop();
   }
@@ -74,6 +89,8 @@ t.test('no headers before the timeout → 504', async (t) => {
   t.equal(res.status, 504);
   t.ok(Date.now() - started < 3000, 'answered promptly');
   t.match(await res.json(), { error: { message: /did not answer in time/ } });
+  const v = await verdictOf(res.headers.get('x-veracity-id')!);
+  t.same([v.skipped, v.status, v.error], ['upstream_error', 504, 'timeout']);
 });
 
 t.test('stall mid-stream past the body timeout → connection closed, not hung', async (t) => {

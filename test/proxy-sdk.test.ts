@@ -2,6 +2,7 @@ import t from 'tap';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startStack } from './helpers/stack.js';
+import { metricValue as readMetric, settledMetric } from './helpers/metrics.js';
 
 // The app side of the contract: official SDKs pointed at Veracity get exactly what the upstream
 // sent, in both dialects, streaming and not; each exchange gets a verdict and is counted.
@@ -11,7 +12,7 @@ const ANTHROPIC_KEY = 'sk-ant-test-marker-0123456789';
 
 const { redis, upstream, proxy, port } = await startStack(t);
 
-async function verdictFor(id: string, withinMs = 2000): Promise<Record<string, any>> {
+async function verdictFor(id: string, withinMs = 20_000): Promise<Record<string, any>> {
   const deadline = Date.now() + withinMs;
   for (;;) {
     const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
@@ -21,15 +22,8 @@ async function verdictFor(id: string, withinMs = 2000): Promise<Record<string, a
   }
 }
 
-async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${proxy.url}/metrics`)).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    if (want.every((w) => line.includes(w))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
+function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  return readMetric(proxy.url, name, labels);
 }
 
 const question = [
@@ -54,7 +48,7 @@ t.test('OpenAI SDK, non-streaming: identical body, verdict, metrics', async (t) 
   t.equal(verdict.grounded, true);
   t.ok(verdict.hallucination.claims.length > 0, 'claims extracted');
   t.notOk(JSON.stringify(verdict).includes(OPENAI_KEY), 'no key in the verdict');
-  t.equal(await metricValue('veracity_checks_total', { provider: 'openai', model: 'gpt-sdk-json' }), before + 1, 'counted once');
+  t.equal(await settledMetric(proxy.url, 'veracity_checks_total', { provider: 'openai', model: 'gpt-sdk-json' }, before + 1), before + 1, 'counted once');
 });
 
 t.test('OpenAI SDK, streaming: identical chunks and bytes, verdict, metrics', async (t) => {
@@ -71,7 +65,7 @@ t.test('OpenAI SDK, streaming: identical chunks and bytes, verdict, metrics', as
   const id = response.headers.get('x-veracity-id')!;
   const verdict = await verdictFor(id);
   t.equal(verdict.model, 'gpt-sdk-stream');
-  t.equal(await metricValue('veracity_checks_total', { provider: 'openai', model: 'gpt-sdk-stream' }), 1);
+  t.equal(await settledMetric(proxy.url, 'veracity_checks_total', { provider: 'openai', model: 'gpt-sdk-stream' }, 1), 1);
 
   // Raw bytes too, not only what the SDK makes of them.
   const raw = await fetch(`${proxy.url}/v1/chat/completions`, {
@@ -98,7 +92,7 @@ t.test('Anthropic SDK, non-streaming: identical body, verdict, metrics', async (
   t.equal(verdict.provider, 'anthropic');
   t.equal(verdict.model, 'claude-sdk-json');
   t.equal(verdict.grounded, true);
-  t.equal(await metricValue('veracity_checks_total', { provider: 'anthropic', model: 'claude-sdk-json' }), 1);
+  t.equal(await settledMetric(proxy.url, 'veracity_checks_total', { provider: 'anthropic', model: 'claude-sdk-json' }, 1), 1);
 });
 
 t.test('Anthropic SDK, streaming: identical events and text, verdict, metrics', async (t) => {
@@ -119,7 +113,7 @@ t.test('Anthropic SDK, streaming: identical events and text, verdict, metrics', 
   const verdict = await verdictFor(id);
   t.equal(verdict.model, 'claude-sdk-stream');
   t.ok(verdict.hallucination.claims.length > 0);
-  t.equal(await metricValue('veracity_checks_total', { provider: 'anthropic', model: 'claude-sdk-stream' }), 1);
+  t.equal(await settledMetric(proxy.url, 'veracity_checks_total', { provider: 'anthropic', model: 'claude-sdk-stream' }, 1), 1);
   t.ok((await metricValue('veracity_time_to_first_chunk_seconds_count', { provider: 'anthropic' })) >= 1, 'time to first chunk observed');
 });
 

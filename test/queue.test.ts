@@ -71,7 +71,7 @@ async function setup(t: Parameters<Parameters<typeof t.test>[1]>[0], batchWindow
     });
     return metrics;
   };
-  const waitFor = async (what: () => Promise<boolean>, label: string, ms = 5000) => {
+  const waitFor = async (what: () => Promise<boolean>, label: string, ms = 20_000) => {
     const deadline = Date.now() + ms;
     while (!(await what())) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${label}`);

@@ -4,6 +4,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import { startStack } from './helpers/stack.js';
 import { startScriptedModel } from './helpers/model.js';
 import { shadowExchangeId, shadowKey } from '../src/sampling/sampler.js';
+import { metricValue as readMetric, settledMetric } from './helpers/metrics.js';
 
 // Open-ended questions through the real SDKs and the proxy; the worker re-asks the same scripted
 // model (and a shadow model in the other dialect) and checks each answer against the others.
@@ -45,15 +46,8 @@ async function verdictFor(id: string, withinMs = 10_000): Promise<Record<string,
   }
 }
 
-async function metricValue(name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${proxy.url}/metrics`)).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    if (want.every((w) => line.includes(w))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
+function metricValue(name: string, labels: Record<string, string>): Promise<number> {
+  return readMetric(proxy.url, name, labels);
 }
 
 const openai = new OpenAI({ apiKey: CLIENT_OPENAI_KEY, baseURL: `${proxy.url}/v1`, maxRetries: 0 });
@@ -120,7 +114,7 @@ t.test('consistent answers are not flagged; inconsistent ones are, with agreemen
   t.equal(shadowCall.body.stream, undefined);
 
   // Counted apart: primary checks count the two client exchanges only.
-  t.equal(await metricValue('veracity_checks_total', { model: 'gpt-open' }), 2);
+  t.equal(await settledMetric(proxy.url, 'veracity_checks_total', { model: 'gpt-open' }, 2), 2);
   t.equal(await metricValue('veracity_checks_total', { model: 'claude-shadow' }), 0, 'shadow answers never in primary checks');
   t.equal(await metricValue('veracity_shadow_checks_total', { model: 'claude-shadow', method: 'samples' }), 2);
   t.equal(await metricValue('veracity_shadow_hallucinations_total', { model: 'claude-shadow' }), 1);

@@ -65,7 +65,7 @@ async function chat(url: string, content: string, opts: { stream?: boolean; gzip
   return res.headers.get('x-veracity-id')!;
 }
 
-async function verdictKeys(url: string, ids: string[], ms = 5000): Promise<void> {
+async function verdictKeys(url: string, ids: string[], ms = 20_000): Promise<void> {
   const redis = new Redis(url);
   try {
     const deadline = Date.now() + ms;

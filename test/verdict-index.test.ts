@@ -111,7 +111,13 @@ t.test('the index entry rides with the aggregate writes, in the same script', as
   t.equal(JSON.stringify(writes), before, "the caller's writes are left as they were");
   t.same(await client.zrange(indexKey('veracity', 'openai', 'gpt-4o'), 0, -1), ['with-aggregates'], 'indexed');
   t.ok((await client.keys('veracity:agg:*')).length > 0 && (await client.keys('veracity:ix:*')).length > 0, 'and the aggregates written too');
-  t.equal(await store.putIfAbsent(v, aggregateKeys(config).writesFor(v, 'gpt-4o', now + 5)), false, 'a duplicate writes nothing');
+  const aggregatesBefore = JSON.stringify(await Promise.all((await client.keys('veracity:agg:*')).sort().map((k) => client.hgetall(k))));
+  const later = { ...v, analysed_at: new Date(now + 5).toISOString() };
+  t.equal(await store.putIfAbsent(later, aggregateKeys(config).writesFor(later, 'gpt-4o', now + 5)), false, 'a duplicate (another attempt, analysed later) writes nothing');
+  // The same command again is one whose reply was lost (a connection dropped in a failover) and
+  // that was sent again: it stored the verdict, so the caller counts it, and it writes nothing more.
+  t.equal(await store.putIfAbsent(v, aggregateKeys(config).writesFor(v, 'gpt-4o', now)), true, 'the same verdict again is the same write, replayed');
+  t.equal(JSON.stringify(await Promise.all((await client.keys('veracity:agg:*')).sort().map((k) => client.hgetall(k)))), aggregatesBefore, 'neither counted anything again');
   t.equal(await client.zcard(indexKey('veracity', 'openai', 'gpt-4o')), 1);
   t.equal(Number(await client.zscore(indexKey('veracity', 'openai', 'gpt-4o'), 'with-aggregates')), now);
 });

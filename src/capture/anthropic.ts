@@ -1,8 +1,9 @@
-import type { ResponseCapture, Usage } from './exchange.js';
+import type { ResponseCapture, ToolCall, ToolDeclaration, Usage } from './exchange.js';
 import { CaptureError } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
 import { asArray, isObject, num, str, textOf, type JsonObject } from './wire.js';
 import type { StreamEvent } from './sse.js';
+import { isIncomplete, markComplete, markCutByLimit, markIncomplete } from './tools.js';
 import { notPlain, type Answers, type BuildOptions, type BuiltRequest, type NotPlainReason, type PlainConversation, type PlainResult } from './plain.js';
 
 export function parseAnthropicRequest(route: string, body: unknown): ParsedRequest {
@@ -104,6 +105,11 @@ export function parseAnthropicResponse(body: unknown): ResponseCapture {
   if (model !== undefined) capture.model = model;
   const usage = anthropicUsage(body.usage);
   if (usage) capture.usage = usage;
+  const calls = anthropicToolCalls(body.content);
+  if (calls.length > 0) {
+    capture.toolCalls = calls;
+    markCutByLimit(capture);
+  }
   return capture;
 }
 
@@ -140,12 +146,18 @@ export function reassembleAnthropicStream(events: StreamEvent[]): JsonObject {
         break;
       case 'content_block_start': {
         const index = num(data.index);
-        if (index !== undefined && isObject(data.content_block)) blocks[index] = { ...data.content_block };
+        if (index !== undefined && isObject(data.content_block)) blocks[index] = startBlock(data.content_block);
+        break;
+      }
+      case 'content_block_stop': {
+        const block = blocks[num(data.index) ?? -1];
+        if (block) markComplete(block);
         break;
       }
       case 'content_block_delta': {
         const index = num(data.index);
         const delta = isObject(data.delta) ? data.delta : {};
+        if (index !== undefined && delta.type === 'input_json_delta') appendInputJson(blocks[index], delta);
         if (index === undefined || delta.type !== 'text_delta' || typeof delta.text !== 'string') break;
         const block = (blocks[index] ??= { type: 'text', text: '' });
         block.text = (str(block.text) ?? '') + delta.text;
@@ -162,12 +174,78 @@ export function reassembleAnthropicStream(events: StreamEvent[]): JsonObject {
         }
         break;
       default:
-      // ping, content_block_stop, message_stop, error: nothing to add
+      // ping, message_stop, error: nothing to add
     }
   }
   message.content = blocks.filter((b) => b !== undefined);
   message.usage = usage;
   return message;
+}
+
+// ---- tool calls: declared in the request, made in the answer ----
+
+/**
+ * The tools a request declares: custom tools with their `input_schema`, and Anthropic-defined
+ * ones (`bash`, `str_replace_based_edit_tool`, `computer`, server tools…), which carry a name and
+ * a versioned `type` but no schema.
+ */
+export function anthropicDeclaredTools(body: unknown): ToolDeclaration[] {
+  if (!isObject(body)) return [];
+  const out: ToolDeclaration[] = [];
+  for (const tool of asArray(body.tools)) {
+    if (!isObject(tool) || typeof tool.name !== 'string') continue;
+    const schema = tool.input_schema;
+    out.push(schema === undefined || schema === null ? { name: tool.name, kind: 'function' } : { name: tool.name, kind: 'function', parameters: schema });
+  }
+  return out;
+}
+
+/**
+ * `tool_use` blocks: calls the app runs. (`server_tool_use` and `mcp_tool_use` are run by
+ * Anthropic itself and answered in the same message.)
+ */
+function anthropicToolCalls(content: unknown): ToolCall[] {
+  const out: ToolCall[] = [];
+  for (const block of asArray(content)) {
+    if (!isObject(block) || block.type !== 'tool_use') continue;
+    const streamed = (block as StreamedBlock)[PARTIAL_JSON];
+    const args = streamed !== undefined && streamed !== '' ? canonicalJson(streamed) : JSON.stringify(block.input ?? {});
+    const call: ToolCall = { name: str(block.name) ?? '', arguments: args, kind: 'function', complete: !isIncomplete(block) };
+    if (typeof block.id === 'string') call.id = block.id;
+    out.push(call);
+  }
+  return out;
+}
+
+/**
+ * A whole message carries the input already parsed, a stream the JSON text the model wrote: text
+ * that parses is written the way the whole message's would be, so a streamed answer and the same
+ * answer unstreamed give the same call; text that does not is kept as it came, to be judged.
+ */
+function canonicalJson(text: string): string {
+  try {
+    return JSON.stringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
+
+/** The streamed input of a tool_use block, kept beside the block, never in a wire field. */
+const PARTIAL_JSON: unique symbol = Symbol('veracity.partialJson');
+type StreamedBlock = JsonObject & { [PARTIAL_JSON]?: string };
+
+function startBlock(block: JsonObject): JsonObject {
+  const copy: StreamedBlock = { ...block };
+  if (copy.type === 'tool_use') {
+    copy[PARTIAL_JSON] = '';
+    markIncomplete(copy);
+  }
+  return copy;
+}
+
+function appendInputJson(block: StreamedBlock | undefined, delta: JsonObject): void {
+  if (!block || block[PARTIAL_JSON] === undefined) return;
+  block[PARTIAL_JSON] += str(delta.partial_json) ?? '';
 }
 
 // ---- sampling and shadow calls: plain conversations in and out of the Anthropic format ----

@@ -39,6 +39,8 @@ export interface ResponseCapture {
   logprobs?: TokenLogprob[];
   /** Model name the upstream reported (may differ from the requested one). */
   model?: string;
+  /** Tool calls in the answer, in answer order (streamed pieces already reassembled). */
+  toolCalls?: ToolCall[];
 }
 
 export interface Exchange {
@@ -64,4 +66,35 @@ export interface Exchange {
   /** Epoch milliseconds. */
   startedAt?: number;
   endedAt?: number;
+  /** Tools the request declared; absent when it declared none. */
+  tools?: ToolDeclaration[];
+}
+
+/**
+ * `function` tools take JSON arguments (OpenAI functions, Anthropic tools); `custom` tools take
+ * free text (OpenAI custom tools), so only their name can be checked.
+ */
+export type ToolKind = 'function' | 'custom';
+
+/** A tool as the request declared it. */
+export interface ToolDeclaration {
+  name: string;
+  kind: ToolKind;
+  /** JSON Schema of the arguments, as sent; absent when the tool declares none. */
+  parameters?: unknown;
+}
+
+/** A tool call as the answer made it. */
+export interface ToolCall {
+  /** The provider's call id (`call_…`, `toolu_…`) when it gave one. */
+  id?: string;
+  name: string;
+  /** The arguments as text: JSON for `function` calls (not necessarily valid), free text for `custom`. */
+  arguments: string;
+  kind: ToolKind;
+  /**
+   * False when the answer ended before this call did (a stream cut short, or the model stopped
+   * at its token limit): its arguments are a prefix, and a prefix says nothing about the model.
+   */
+  complete: boolean;
 }

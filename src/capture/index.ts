@@ -1,8 +1,8 @@
 import type { ContextPart, Exchange, Provider, ResponseCapture } from './exchange.js';
 import type { RawExchange } from './raw.js';
 import { CaptureError } from './errors.js';
-import { openaiRouteOf, parseOpenAIRequest, parseOpenAIResponse } from './openai.js';
-import { parseAnthropicRequest, parseAnthropicResponse } from './anthropic.js';
+import { openaiDeclaredTools, openaiRouteOf, parseOpenAIRequest, parseOpenAIResponse } from './openai.js';
+import { anthropicDeclaredTools, parseAnthropicRequest, parseAnthropicResponse } from './anthropic.js';
 import type { ParsedRequest } from './request.js';
 import { decodeBody } from './decode.js';
 import { captureFromStream, isEventStream } from './sse.js';
@@ -37,7 +37,7 @@ export function fromRecord(row: RecordInput): Exchange {
 
 /** The one place an Exchange is put together from a parsed request and response. */
 function assemble(id: string, provider: Provider, route: string, request: ParsedRequest, response: ResponseCapture): Exchange {
-  return {
+  const exchange: Exchange = {
     id,
     provider,
     route,
@@ -47,6 +47,8 @@ function assemble(id: string, provider: Provider, route: string, request: Parsed
     response,
     stream: request.stream,
   };
+  if (request.tools) exchange.tools = request.tools;
+  return exchange;
 }
 
 function defaultRoute(provider: Provider, request: unknown): string {
@@ -54,7 +56,10 @@ function defaultRoute(provider: Provider, request: unknown): string {
 }
 
 function parseRequest(provider: Provider, route: string, body: unknown): ParsedRequest {
-  return provider === 'openai' ? parseOpenAIRequest(route, body) : parseAnthropicRequest(route, body);
+  const parsed = provider === 'openai' ? parseOpenAIRequest(route, body) : parseAnthropicRequest(route, body);
+  const tools = provider === 'openai' ? openaiDeclaredTools(body) : anthropicDeclaredTools(body);
+  if (tools.length > 0) parsed.tools = tools;
+  return parsed;
 }
 
 function parseResponse(provider: Provider, route: string, body: unknown): ResponseCapture {

@@ -1,8 +1,9 @@
-import type { ResponseCapture, TokenLogprob, Usage } from './exchange.js';
+import type { ResponseCapture, TokenLogprob, ToolCall, ToolDeclaration, Usage } from './exchange.js';
 import { CaptureError } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
 import { asArray, isObject, num, str, textOf, textParts, type JsonObject } from './wire.js';
 import type { StreamEvent } from './sse.js';
+import { isIncomplete, markComplete, markCutByLimit, markIncomplete } from './tools.js';
 import { notPlain, type Answers, type BuildOptions, type BuiltRequest, type NotPlainReason, type PlainConversation, type PlainResult } from './plain.js';
 
 /** OpenAI-compatible route families Veracity analyses. */
@@ -121,6 +122,11 @@ export function parseOpenAIResponse(route: string, body: unknown): ResponseCaptu
   if (model !== undefined) capture.model = model;
   const usage = usageOf(body.usage);
   if (usage) capture.usage = usage;
+  const calls = openaiToolCalls(route, body);
+  if (calls.length > 0) {
+    capture.toolCalls = calls;
+    markCutByLimit(capture);
+  }
   return capture;
 }
 
@@ -249,7 +255,7 @@ export function reassembleOpenAIStream(route: string, events: StreamEvent[]): Js
     }
     return {
       index: acc.index,
-      message: { role: 'assistant', content: acc.content, refusal: acc.refusal === '' ? null : acc.refusal },
+      message: { role: 'assistant', content: acc.content, refusal: acc.refusal === '' ? null : acc.refusal, ...streamedToolCalls(acc) },
       logprobs: acc.logprobs ? { content: acc.lpContent } : null,
       finish_reason: acc.finish_reason ?? null,
     };
@@ -272,6 +278,7 @@ function appendChoiceChunk(route: string, acc: JsonObject, c: JsonObject): void 
   const delta = isObject(c.delta) ? c.delta : {};
   acc.content = (acc.content as string) + (str(delta.content) ?? '');
   acc.refusal = (acc.refusal as string) + (str(delta.refusal) ?? '');
+  appendToolCallDeltas(acc, delta);
   if (isObject(c.logprobs)) {
     acc.logprobs = true;
     (acc.lpContent as unknown[]).push(...asArray(c.logprobs.content));
@@ -285,10 +292,12 @@ function reassembleResponsesStream(events: StreamEvent[]): JsonObject {
   let refusal = '';
   const logprobs: unknown[] = [];
   let sawLogprobs = false;
+  const toolItems = new Map<number, JsonObject>();
   for (const event of events) {
     const data = event.json;
     if (!isObject(data)) continue;
     if (isObject(data.response)) latest = data.response;
+    trackToolItem(toolItems, data, str(data.type) ?? event.event);
     switch (data.type ?? event.event) {
       case 'response.output_text.delta':
         text += str(data.delta) ?? '';
@@ -311,7 +320,187 @@ function reassembleResponsesStream(events: StreamEvent[]): JsonObject {
     if (refusal !== '') content.push({ type: 'refusal', refusal });
     body.output = [...asArray(body.output), { type: 'message', role: 'assistant', content }];
   }
+  addStreamedToolItems(body, toolItems);
   return body;
+}
+
+// ---- tool calls: declared in the request, made in the answer ----
+
+/**
+ * The tools a request declares: chat `tools` (`function` nests its definition, `custom` too) and
+ * the legacy `functions`; Responses `tools` of type `function` or `custom` (definition inline).
+ * Built-in tools (web search, file search, MCP…) are run by the provider, not called by the app.
+ */
+export function openaiDeclaredTools(body: unknown): ToolDeclaration[] {
+  if (!isObject(body)) return [];
+  const out: ToolDeclaration[] = [];
+  for (const tool of asArray(body.tools)) {
+    if (!isObject(tool)) continue;
+    if (tool.type === 'function') {
+      const def = isObject(tool.function) ? tool.function : tool;
+      const name = str(def.name);
+      if (name !== undefined) out.push(functionTool(name, def.parameters));
+    } else if (tool.type === 'custom') {
+      const name = str((isObject(tool.custom) ? tool.custom : tool).name);
+      if (name !== undefined) out.push({ name, kind: 'custom' });
+    }
+  }
+  for (const fn of asArray(body.functions)) {
+    if (isObject(fn) && typeof fn.name === 'string') out.push(functionTool(fn.name, fn.parameters));
+  }
+  return out;
+}
+
+function functionTool(name: string, parameters: unknown): ToolDeclaration {
+  // OpenAI reads a function without `parameters` as one with no parameter list: nothing to hold its arguments to.
+  return parameters === undefined || parameters === null ? { name, kind: 'function' } : { name, kind: 'function', parameters };
+}
+
+/** Tool calls of choice 0 (chat `tool_calls` and the legacy `function_call`) or of a Responses output. */
+function openaiToolCalls(route: string, body: JsonObject): ToolCall[] {
+  if (route === 'responses') return responsesToolCalls(body);
+  if (route !== 'chat.completions') return [];
+  const choices = asArray(body.choices).filter(isObject);
+  const choice = choices.find((c) => c.index === 0) ?? choices[0];
+  const message = choice && isObject(choice.message) ? choice.message : undefined;
+  if (!message) return [];
+  const out: ToolCall[] = [];
+  for (const call of asArray(message.tool_calls)) {
+    if (!isObject(call)) continue;
+    const id = str(call.id);
+    if (call.type === 'custom' || isObject(call.custom)) {
+      const custom = isObject(call.custom) ? call.custom : {};
+      out.push(toolCall(id, str(custom.name) ?? '', textArgument(custom.input), 'custom', call));
+    } else {
+      const fn = isObject(call.function) ? call.function : {};
+      out.push(toolCall(id, str(fn.name) ?? '', jsonArgument(fn.arguments), 'function', call));
+    }
+  }
+  if (isObject(message.function_call)) {
+    const fn = message.function_call;
+    out.push(toolCall(undefined, str(fn.name) ?? '', jsonArgument(fn.arguments), 'function', fn));
+  }
+  return out;
+}
+
+function responsesToolCalls(body: JsonObject): ToolCall[] {
+  const out: ToolCall[] = [];
+  for (const item of asArray(body.output)) {
+    if (!isObject(item)) continue;
+    const id = str(item.call_id) ?? str(item.id);
+    const cut = item.status === 'incomplete';
+    if (item.type === 'function_call') {
+      out.push(toolCall(id, str(item.name) ?? '', jsonArgument(item.arguments), 'function', item, cut));
+    } else if (item.type === 'custom_tool_call') {
+      out.push(toolCall(id, str(item.name) ?? '', textArgument(item.input), 'custom', item, cut));
+    }
+  }
+  return out;
+}
+
+function toolCall(id: string | undefined, name: string, args: string, kind: ToolCall['kind'], source: object, cut = false): ToolCall {
+  const call: ToolCall = { name, arguments: args, kind, complete: !cut && !isIncomplete(source) };
+  if (id !== undefined) call.id = id;
+  return call;
+}
+
+/** Arguments are a JSON text on the wire; a few compatible servers send the object itself. */
+function jsonArgument(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return v === undefined || v === null ? '' : JSON.stringify(v);
+}
+
+function textArgument(v: unknown): string {
+  return typeof v === 'string' ? v : '';
+}
+
+/**
+ * Streamed chat tool calls arrive as deltas keyed by `index`: the first names the call, the rest
+ * carry pieces of its arguments. Calls stream one after another, so a call is over once the next
+ * one starts, and all are once the choice has a finish reason.
+ */
+function appendToolCallDeltas(acc: JsonObject, delta: JsonObject): void {
+  if (isObject(delta.function_call)) {
+    const call = (acc.functionCall ??= startCall({ name: '', arguments: '' })) as JsonObject;
+    appendNamed(call, delta.function_call, 'arguments');
+  }
+  if (!Array.isArray(delta.tool_calls)) return;
+  const calls = ((acc.toolCalls as JsonObject[] | undefined) ??= []);
+  for (const d of delta.tool_calls) {
+    if (!isObject(d)) continue;
+    // Some compatible servers leave out `index`: a new id starts a call, anything else continues the last.
+    const index = num(d.index) ?? (typeof d.id === 'string' && !calls.some((c) => c?.id === d.id) ? calls.length : Math.max(0, calls.length - 1));
+    let call = calls[index];
+    if (!call) {
+      for (const earlier of calls) if (earlier) markComplete(earlier);
+      call = startCall({ type: 'function' });
+      calls[index] = call;
+    }
+    if (typeof d.id === 'string') call.id = d.id;
+    if (typeof d.type === 'string') call.type = d.type;
+    if (isObject(d.function)) appendNamed((call.function ??= { name: '', arguments: '' }) as JsonObject, d.function, 'arguments');
+    if (isObject(d.custom)) appendNamed((call.custom ??= { name: '', input: '' }) as JsonObject, d.custom, 'input');
+  }
+}
+
+function startCall(call: JsonObject): JsonObject {
+  markIncomplete(call);
+  return call;
+}
+
+/** The name comes whole in the first delta (some servers repeat it); the payload comes in pieces. */
+function appendNamed(target: JsonObject, piece: JsonObject, payload: 'arguments' | 'input'): void {
+  const name = str(piece.name);
+  const had = str(target.name) ?? '';
+  if (name !== undefined && name !== had) target.name = had + name;
+  target[payload] = (str(target[payload]) ?? '') + (str(piece[payload]) ?? '');
+}
+
+function streamedToolCalls(acc: JsonObject): JsonObject {
+  const calls = (acc.toolCalls as JsonObject[] | undefined)?.filter((c) => c !== undefined) ?? [];
+  const legacy = acc.functionCall as JsonObject | undefined;
+  if (acc.finish_reason !== undefined) for (const call of [...calls, ...(legacy ? [legacy] : [])]) markComplete(call);
+  const out: JsonObject = {};
+  if (calls.length > 0) out.tool_calls = calls;
+  if (legacy) out.function_call = legacy;
+  return out;
+}
+
+/**
+ * Responses streams announce each output item (`response.output_item.added`), stream a function
+ * call's arguments or a custom call's input in deltas, and repeat the whole item when it is done.
+ */
+function trackToolItem(items: Map<number, JsonObject>, data: JsonObject, type: string | undefined): void {
+  const index = num(data.output_index);
+  if (index === undefined) return;
+  switch (type) {
+    case 'response.output_item.added':
+    case 'response.output_item.done': {
+      const item = data.item;
+      if (!isObject(item) || (item.type !== 'function_call' && item.type !== 'custom_tool_call')) return;
+      const copy = { ...item };
+      if (type === 'response.output_item.added') markIncomplete(copy);
+      items.set(index, copy);
+      return;
+    }
+    case 'response.function_call_arguments.delta':
+    case 'response.custom_tool_call_input.delta': {
+      const item = items.get(index);
+      const field = type === 'response.function_call_arguments.delta' ? 'arguments' : 'input';
+      if (item && isIncomplete(item)) item[field] = (str(item[field]) ?? '') + (str(data.delta) ?? '');
+      return;
+    }
+    default:
+  }
+}
+
+/** A stream cut before its terminal event: the response object seen so far lacks the calls. */
+function addStreamedToolItems(body: JsonObject, items: Map<number, JsonObject>): void {
+  if (items.size === 0) return;
+  const output = asArray(body.output);
+  if (output.some((item) => isObject(item) && (item.type === 'function_call' || item.type === 'custom_tool_call'))) return;
+  const calls = [...items.entries()].sort(([a], [b]) => a - b).map(([, item]) => item);
+  body.output = [...output, ...calls];
 }
 
 // ---- sampling and shadow calls: plain conversations in and out of the OpenAI formats ----

@@ -58,3 +58,6 @@ export function redactPii(text: string): { text: string; count: number } {
   }
   return { text: out, count };
 }
+
+/** The tags masked values become: readers of masked text can tell a mask from a value. */
+export const REDACTION_TAGS: readonly string[] = RULES.map((r) => r.tag);

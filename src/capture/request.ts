@@ -1,4 +1,4 @@
-import type { ContextPart } from './exchange.js';
+import type { ContextPart, ToolDeclaration } from './exchange.js';
 import { splitUserTurn } from './documents.js';
 
 /** What a dialect's request parser yields; index.ts adds the rest of the Exchange. */
@@ -7,6 +7,8 @@ export interface ParsedRequest {
   context: ContextPart[];
   question: string;
   stream: boolean;
+  /** Tools the request declared, when it declared any. */
+  tools?: ToolDeclaration[];
 }
 
 /** Collects context in request order; user text is split into its documents and the rest. */

@@ -19,7 +19,7 @@ export const defaultConfigPath = resolve(packageRoot, 'config', 'default.yaml');
 type Env = Record<string, string | undefined>;
 
 /** Environment variables of CONTRACTS.md, each overriding one config field. */
-const ENV_OVERRIDES: Array<[name: string, path: string[], kind: 'string' | 'int']> = [
+const ENV_OVERRIDES: Array<[name: string, path: string[], kind: 'string' | 'int' | 'bool']> = [
   ['PORT', ['server', 'port'], 'int'],
   ['HOST', ['server', 'host'], 'string'],
   ['REDIS_URL', ['redis', 'url'], 'string'],
@@ -32,6 +32,18 @@ const ENV_OVERRIDES: Array<[name: string, path: string[], kind: 'string' | 'int'
   ['VERACITY_WORKER_CONCURRENCY', ['worker', 'concurrency'], 'int'],
   ['VERACITY_WORKER_NICE', ['worker', 'nice'], 'int'],
   ['VERACITY_REDIS_DATA_DIR', ['redis', 'dataDir'], 'string'],
+  ['VERACITY_REDIS_SENTINELS', ['redis', 'sentinels'], 'string'],
+  ['VERACITY_REDIS_SENTINEL_NAME', ['redis', 'sentinelName'], 'string'],
+  ['VERACITY_REDIS_SENTINEL_PASSWORD', ['redis', 'sentinelPassword'], 'string'],
+  ['VERACITY_REDIS_CLUSTER_NODES', ['redis', 'clusterNodes'], 'string'],
+  ['VERACITY_REDIS_USERNAME', ['redis', 'username'], 'string'],
+  ['VERACITY_REDIS_PASSWORD', ['redis', 'password'], 'string'],
+  ['VERACITY_REDIS_TLS', ['redis', 'tls', 'enabled'], 'bool'],
+  ['VERACITY_REDIS_CA_FILE', ['redis', 'tls', 'caFile'], 'string'],
+  ['VERACITY_REDIS_CERT_FILE', ['redis', 'tls', 'certFile'], 'string'],
+  ['VERACITY_REDIS_KEY_FILE', ['redis', 'tls', 'keyFile'], 'string'],
+  ['VERACITY_REDIS_TLS_SERVERNAME', ['redis', 'tls', 'servername'], 'string'],
+  ['VERACITY_REDIS_MAXMEMORY', ['redis', 'maxmemory'], 'string'],
 ];
 
 function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
@@ -91,6 +103,11 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
         throw new ConfigError(`environment variable ${name}=${JSON.stringify(value)} must be a whole number (sets ${path.join('.')})`);
       }
       setPath(raw, path, Number(value));
+    } else if (kind === 'bool') {
+      if (!/^(true|false|1|0|yes|no)$/i.test(value)) {
+        throw new ConfigError(`environment variable ${name}=${JSON.stringify(value)} must be true or false (sets ${path.join('.')})`);
+      }
+      setPath(raw, path, /^(true|1|yes)$/i.test(value));
     } else {
       setPath(raw, path, value);
     }
@@ -102,7 +119,8 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => {
       const field = issue.path.join('.') || '(top level)';
-      const from = sources.get(field);
+      // An issue may sit below the field a variable set (redis.sentinels.1 for VERACITY_REDIS_SENTINELS).
+      const from = issue.path.map((_, i) => sources.get(issue.path.slice(0, issue.path.length - i).join('.'))).find(Boolean);
       return `  ${field}: ${issue.message}${from ? ` (from environment variable ${from})` : ''}`;
     });
     throw new ConfigError(`invalid config in ${file}:\n${lines.join('\n')}`);

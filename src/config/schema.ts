@@ -37,6 +37,65 @@ export const UpstreamSchema = z.strictObject({
 });
 export type UpstreamConfig = z.infer<typeof UpstreamSchema>;
 
+const hostPort = z.string().regex(/^(\[[0-9a-f:.]+\]|[^\s:/,\[\]]+):\d{1,5}$/i, 'must be host:port');
+/** `host:port` addresses, as a list or as one comma-separated string (how the environment gives them). */
+const hostPortList = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter((s) => s !== '') : v),
+  z.array(hostPort).min(1, 'needs at least one host:port'),
+);
+
+interface RedisModeFields {
+  url?: string;
+  sentinels?: string[];
+  sentinelName?: string;
+  sentinelPassword?: string;
+  clusterNodes?: string[];
+  clusterNatMap?: Record<string, string>;
+  username?: string;
+  password?: string;
+  prefix: string;
+  tls: { enabled: boolean; caFile?: string; certFile?: string; keyFile?: string; servername?: string };
+}
+
+/** One Redis mode at a time, each with what it needs; messages never repeat a value (it may hold a password). */
+function checkRedisMode(r: RedisModeFields, ctx: z.RefinementCtx): void {
+  const issue = (path: string[], message: string) => ctx.addIssue({ code: 'custom', path, message });
+  const modes = [r.url !== undefined && 'url', r.sentinels && 'sentinels', r.clusterNodes && 'clusterNodes'].filter(Boolean);
+  if (modes.length > 1) issue([modes[1] as string], `set only one of url (REDIS_URL), sentinels (VERACITY_REDIS_SENTINELS) and clusterNodes (VERACITY_REDIS_CLUSTER_NODES); found ${modes.join(', ')}`);
+  if (r.url !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(r.url);
+    } catch {}
+    if (!url || !/^rediss?:$/.test(url.protocol) || url.hostname === '') issue(['url'], 'must be a redis://[user:password@]host[:port][/db] or rediss://… URL');
+    else if (!/^\/?\d*$/.test(url.pathname)) issue(['url'], 'the path of a Redis URL is a database number, e.g. redis://host:6379/0');
+    else if (url.protocol === 'redis:' && (r.tls.enabled || r.tls.caFile || r.tls.certFile || r.tls.keyFile)) {
+      issue(['tls'], 'TLS settings are given but the URL is redis://; write rediss:// for TLS');
+    }
+  }
+  if (r.sentinels && !r.sentinelName) issue(['sentinelName'], 'Sentinel mode needs the primary\'s name (VERACITY_REDIS_SENTINEL_NAME)');
+  if (!r.sentinels && r.sentinelName) issue(['sentinels'], 'sentinelName is set but no sentinels (VERACITY_REDIS_SENTINELS)');
+  if (!r.sentinels && r.sentinelPassword) issue(['sentinelPassword'], 'is set but no sentinels (VERACITY_REDIS_SENTINELS)');
+  if (!r.clusterNodes && r.clusterNatMap) issue(['clusterNatMap'], 'is set but no clusterNodes (VERACITY_REDIS_CLUSTER_NODES)');
+  if (r.clusterNodes && r.prefix === '') issue(['prefix'], 'must not be empty in Cluster mode (it becomes the hash tag that keeps every key in one slot)');
+  if (Boolean(r.tls.certFile) !== Boolean(r.tls.keyFile)) issue(['tls', r.tls.certFile ? 'keyFile' : 'certFile'], 'a client certificate needs both certFile (VERACITY_REDIS_CERT_FILE) and keyFile (VERACITY_REDIS_KEY_FILE)');
+  if (modes.length === 0) {
+    // Nothing names a Redis: the private redis-server, which listens on a unix socket only.
+    const remoteOnly = (['username', 'password'] as const).filter((k) => r[k] !== undefined);
+    const tls = r.tls.enabled || r.tls.caFile || r.tls.certFile || r.tls.keyFile || r.tls.servername;
+    for (const k of remoteOnly) issue([k], 'is set but no Redis is configured (REDIS_URL, VERACITY_REDIS_SENTINELS or VERACITY_REDIS_CLUSTER_NODES); the private redis-server takes none');
+    if (tls) issue(['tls'], 'is set but no Redis is configured (REDIS_URL, VERACITY_REDIS_SENTINELS or VERACITY_REDIS_CLUSTER_NODES)');
+  }
+}
+
+/**
+ * BullMQ runs multi-key scripts, and Veracity's own writes touch several keys at once: on a
+ * cluster they must all hash to one slot, which a hash tag at the start of the prefix ensures.
+ */
+function clusterPrefix<T extends RedisModeFields>(r: T): T {
+  if (!r.clusterNodes || /^[^{]*\{[^}]+\}/.test(r.prefix)) return r;
+  return { ...r, prefix: `{${r.prefix}}` };
+}
 /**
  * Remote scoring (src/remote): the worker sends (context passage, claim) pairs to a sequence
  * classifier served in Hugging Face text-embeddings-inference's `/predict` format and merges its
@@ -131,9 +190,55 @@ export const ConfigSchema = z.strictObject({
       dataDir: z.string().default('.veracity/redis'),
       /** Path of the redis-server binary for the private child. */
       binary: z.string().default('redis-server'),
-      /** Key prefix for everything Veracity stores. */
+      /**
+       * Key prefix for everything Veracity stores. In Cluster mode it is wrapped in braces
+       * (`{veracity}`) unless it already holds a hash tag, so every key shares one slot.
+       */
       prefix: z.string().default('veracity'),
+      /** Sentinel mode: the sentinels' `host:port` addresses (a list, or one comma-separated string). */
+      sentinels: hostPortList.optional(),
+      /** Sentinel mode: the name the sentinels know the primary by (`sentinel monitor <name> …`). */
+      sentinelName: z.string().min(1).optional(),
+      /** Password of the sentinels themselves, when they ask for one; the data nodes' is `password`. */
+      sentinelPassword: z.string().min(1).optional(),
+      /** Cluster mode: `host:port` of one or more cluster nodes; the rest are discovered. */
+      clusterNodes: hostPortList.optional(),
+      /** Cluster mode: the address a node announces → the address to reach it by (`host:port` both). */
+      clusterNatMap: z.record(hostPort, hostPort).optional(),
+      /** ACL user and password of the data nodes, for Sentinel and Cluster mode or a URL without them. */
+      username: z.string().min(1).optional(),
+      password: z.string().min(1).optional(),
+      tls: z
+        .strictObject({
+          /** TLS to Redis (and the sentinels) in Sentinel and Cluster mode; a `rediss://` URL turns it on for a URL. */
+          enabled: z.boolean().default(false),
+          /** PEM CA certificate(s) to verify the servers with, instead of the system's; implies TLS. */
+          caFile: z.string().min(1).optional(),
+          /** PEM client certificate and its key, for servers that ask for one (`tls-auth-clients`); implies TLS. */
+          certFile: z.string().min(1).optional(),
+          keyFile: z.string().min(1).optional(),
+          /** Name the server certificates must be valid for, when it differs from the address connected to. */
+          servername: z.string().min(1).optional(),
+        })
+        .prefault({}),
+      /**
+       * Memory limit of the private redis-server: bytes, a size such as "512mb" or "2gb", or "auto"
+       * (a quarter of the memory available to Veracity). Its policy is always noeviction.
+       */
+      maxmemory: z
+        .union([z.literal('auto'), z.number().int().min(0), z.string().regex(/^\d+\s*(kb|mb|gb)?$/i, 'expected "auto", a byte count, or a size such as "512mb"')])
+        .default('auto'),
+      /**
+       * Share of Redis's maxmemory (any Redis that has one) above which the proxy queues no new
+       * exchanges (dropped, reason redis_full), so the rest is left for the verdicts of those queued.
+       * 1 turns it off: new exchanges are queued until Redis itself refuses them.
+       */
+      memoryHighWater: z.number().gt(0).max(1).default(0.9),
+      /** How often Redis's memory is read (INFO) for /metrics and the high-water mark, ms. */
+      memoryPollMs: z.number().int().positive().default(5000),
     })
+    .superRefine(checkRedisMode)
+    .transform(clusterPrefix)
     .prefault({}),
   worker: z
     .strictObject({

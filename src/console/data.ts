@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { Config } from '../config/schema.js';
 import type { Verdict } from '../detect/verdict.js';
 import { buildComparison, type Comparison } from '../report/compare/figures.js';

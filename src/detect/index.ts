@@ -5,6 +5,7 @@ import { certaintyOf, claimMismatch, logprobSpan } from './confidence.js';
 import { buildContextIndex, claimFeatures, contextText, featureVector, type ClaimFeatures, type ContextIndex } from './grounding.js';
 import { GROUNDING_MODEL } from './models/grounding.js';
 import { detectRefusal } from './refusal.js';
+import { applyToolChecks } from './tools.js';
 import { FailureReference, assignFailureModes } from './failure-mode.js';
 import type { ClaimVerdict, Support, Verdict } from './verdict.js';
 
@@ -162,5 +163,6 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   assignFailureModes(out, index && FailureReference.fromIndex(index, ctx, question));
   verdict.hallucination = { flagged: score >= cfg.hallucinationThreshold, score: round(score), method: index ? 'context' : 'none', claims: out };
   verdict.confidence_mismatch = { flagged: mismatch >= cfg.mismatchThreshold, score: round(mismatch) };
+  applyToolChecks(verdict, exchange);
   return verdict;
 }

@@ -73,6 +73,11 @@ export interface Verdict {
   shadow_of?: string;
   /** Set when the worker handled the exchange but deliberately did not analyse it: why. */
   skipped?: string;
+  /**
+   * With `skipped: "upstream_error"`, when the upstream never answered and the proxy answered the
+   * client itself (`status` 502 or 504): `refused`, `reset`, `timeout`, `dns` or `upstream_error`.
+   */
+  error?: string;
   /** Which inputs were cut at `detect.maxResponseChars` / `detect.maxContextChars` before analysis. */
   truncated?: { response?: boolean; context?: boolean };
   /** Remote scoring's part (detect.remote): its exchange score and how many claims it scored. */
@@ -82,4 +87,54 @@ export interface Verdict {
    * model or sampling parameters): verdicts with equal hashes answered the same prompt.
    */
   prompt_hash?: string;
+  /** The answer's tool calls held to the tools the request declared; absent when it made none. */
+  tool_calls?: ToolCallsVerdict;
+}
+
+export type ToolFailureMode = Extract<FailureMode, 'tool_name' | 'tool_arguments'>;
+
+/** Why a tool call fails: the claim-like finding of a tool call. */
+export interface ToolFinding {
+  /** What is wrong, for people: the tool, the place in its arguments and the rule. */
+  text: string;
+  failure_mode: ToolFailureMode;
+  /** JSON Pointer into the arguments (`/unit`, `/items/0/id`); `''` is the arguments as a whole, or the name. */
+  path: string;
+  /** The rule broken: `declared` (the name), `json` (syntax), or the JSON Schema keyword (`required`, `type`, `enum`, `additionalProperties`, …). */
+  rule: string;
+  /** Where the rule sits in the declared schema (`#/properties/unit/enum`). */
+  schema_path?: string;
+}
+
+export interface ToolCallVerdict {
+  /** Position among the answer's tool calls. */
+  index: number;
+  /** The provider's call id, when it gave one. */
+  id?: string;
+  name: string;
+  /**
+   * How far the call was checked: `schema` (arguments validated against the declared schema),
+   * `json` (parsed only: no schema declared, or it could not be used), `name` (free-text custom
+   * tool), `none` (an incomplete call).
+   */
+  checked: 'schema' | 'json' | 'name' | 'none';
+  /** False exactly when `findings` is not empty. */
+  valid: boolean;
+  /** Set when the call fails: `tool_name` when the name is not declared, else `tool_arguments`. */
+  failure_mode?: ToolFailureMode;
+  findings: ToolFinding[];
+  /** The answer ended inside this call (a cut stream, a token limit): not checked, not counted. */
+  incomplete?: boolean;
+  /** Why the declared schema could not be used (does not compile, too large). */
+  schema_error?: string;
+  /** Rules of the schema not enforced, and why. */
+  unchecked?: string[];
+}
+
+export interface ToolCallsVerdict {
+  /** Complete calls checked. */
+  checked: number;
+  /** Calls with at least one finding. */
+  failed: number;
+  calls: ToolCallVerdict[];
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import { request } from 'undici';
 import type { Config } from '../config/schema.js';
 import type { Exchange } from '../capture/exchange.js';

@@ -17,8 +17,9 @@ const GEN_AI_LABELS = ['gen_ai_operation_name', 'gen_ai_provider_name', 'gen_ai_
 const MODEL_LABELS = ['provider', 'model'] as const;
 
 /** Label values known in advance: exported at 0 from the start, so rates and alerts see a real zero. */
-export const DROP_REASONS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large', 'parse_error', 'expired', 'failed'] as const;
+export const DROP_REASONS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large', 'parse_error', 'expired', 'failed', 'redis_full', 'redis_cannot_persist'] as const;
 export const UPSTREAM_ERROR_TYPES = ['refused', 'timeout', 'reset', 'dns', 'upstream_error'] as const;
+export const TOOL_FAILURE_MODES = ['tool_name', 'tool_arguments'] as const;
 
 export function createMetrics(registry = new Registry(), options: { processMetrics?: boolean } = {}) {
   // Process metrics (memory, CPU, event-loop lag) describe the whole process: collected once, by
@@ -93,7 +94,7 @@ function defineMetrics(registry: Registry) {
     }),
     dropped: new Counter({
       name: 'veracity_analysis_dropped_total',
-      help: 'Exchanges not analysed, by reason (redis_unavailable, backpressure, enqueue_timeout, enqueue_error, too_large, parse_error, expired, failed).',
+      help: 'Exchanges not analysed, by reason (redis_unavailable, backpressure, enqueue_timeout, enqueue_error, too_large, parse_error, expired, failed, redis_full, redis_cannot_persist).',
       labelNames: ['reason'],
       registers: r,
     }),
@@ -201,6 +202,18 @@ function defineMetrics(registry: Registry) {
       labelNames: ['result'],
       registers: r,
     }),
+    toolCalls: new Counter({
+      name: 'veracity_tool_calls_total',
+      help: 'Complete tool calls in analysed answers, checked against the tools their requests declared.',
+      labelNames: MODEL_LABELS,
+      registers: r,
+    }),
+    toolCallFailures: new Counter({
+      name: 'veracity_tool_call_failures_total',
+      help: 'Tool calls that failed their checks, by failure mode (tool_name: not a declared tool; tool_arguments: invalid JSON or schema violation).',
+      labelNames: [...MODEL_LABELS, 'failure_mode'],
+      registers: r,
+    }),
 
     // ---- checks by method; shadow models' verdicts, kept apart from primary traffic ----
     checksByMethod: new Counter({
@@ -295,6 +308,20 @@ function defineMetrics(registry: Registry) {
       name: 'veracity_remote_requests_total',
       help: 'Remote scoring (detect.remote) requests by result (ok, over_budget, timeout, http_error, unreachable, malformed).',
       labelNames: ['result'],
+      registers: r,
+    }),
+
+    // ---- Redis (any mode, polled from INFO memory) ----
+    redisMemoryUsed: new Gauge({
+      name: 'veracity_redis_memory_used_bytes',
+      help: 'Memory Redis uses (INFO memory used_memory), as last read.',
+      aggregator: 'max',
+      registers: r,
+    }),
+    redisMemoryMax: new Gauge({
+      name: 'veracity_redis_memory_max_bytes',
+      help: "Redis's maxmemory (0 = no limit), as last read.",
+      aggregator: 'max',
       registers: r,
     }),
   };

@@ -166,6 +166,43 @@ export function createRelay(deps: RelayDeps) {
       metrics.requests.inc({ provider: dialect, route: target.route, status_class: status ? `${Math.floor(status / 100)}xx` : 'none', outcome });
     };
 
+    /**
+     * Hands the finished exchange to the queue, in the background lane: the client already has its
+     * last byte. Bytes as they crossed the wire: decoding and parsing are the worker's job.
+     */
+    const handOff = (copy: CaptureBuffer, m: { status: number; contentType: string; encoding?: string | string[]; aborted: boolean; error?: string }) => {
+      const endedAt = Date.now();
+      const truncated = copy.truncated;
+      background(() => {
+        const compressed = typeof m.encoding === 'string' && m.encoding !== '' && m.encoding !== 'identity';
+        const reqTruncated = (body?.length ?? 0) > maxCapture;
+        if (truncated) metrics.truncated.inc({ part: 'response_body' });
+        if (reqTruncated) metrics.truncated.inc({ part: 'request_body' });
+        const exchange: Captured = {
+          meta: {
+            id,
+            provider: dialect,
+            route: target.route,
+            app,
+            upstream: upstream.name,
+            responseEncoding: compressed ? (m.encoding as string) : undefined,
+            contentType: m.contentType,
+            status: m.status,
+            aborted: m.aborted,
+            error: m.error,
+            truncated: truncated || reqTruncated ? { request: reqTruncated, response: truncated } : undefined,
+            startedAt,
+            endedAt,
+          },
+          // The bytes stay in the capture's slabs until the producer copies them into the batch.
+          body: copy,
+          requestBytes: copy.requestBytes,
+        };
+        if (config.capture.redactPii) redactCaptured(exchange, copy.take());
+        producer!.submit(exchange);
+      });
+    };
+
     const answerError = (status: number, type: string, message: string) => {
       metrics.upstreamErrors.inc({ provider: dialect, error_type: type });
       if (!res.headersSent && !res.destroyed) {
@@ -176,6 +213,9 @@ export function createRelay(deps: RelayDeps) {
         res.destroy();
       }
       finish(status, 'error', type);
+      // The client got an id with this answer: its verdict says it was not analysed, and why,
+      // rather than a look-up that stays 404.
+      if (capture) handOff(new CaptureBuffer(body?.subarray(0, maxCapture), maxCapture), { status, contentType: 'application/json', aborted: false, error: type });
     };
 
     const dispatched = performance.now();
@@ -227,39 +267,7 @@ export function createRelay(deps: RelayDeps) {
             }
             finish(up.statusCode, outcome, errorType);
             if (!copy) return;
-            const endedAt = Date.now();
-            const truncated = copy.truncated;
-            // The hand-off runs in the background lane: the client already has its last byte.
-            background(() => {
-              const encoding = up.headers['content-encoding'];
-              const compressed = typeof encoding === 'string' && encoding !== '' && encoding !== 'identity';
-              const reqTruncated = (body?.length ?? 0) > maxCapture;
-              if (truncated) metrics.truncated.inc({ part: 'response_body' });
-              if (reqTruncated) metrics.truncated.inc({ part: 'request_body' });
-              // Bytes as they crossed the wire: decoding and parsing are the worker's job.
-              const exchange: Captured = {
-                meta: {
-                  id,
-                  provider: dialect,
-                  route: target.route,
-                  app,
-                  upstream: upstream.name,
-                  responseEncoding: compressed ? (encoding as string) : undefined,
-                  contentType,
-                  status: up.statusCode,
-                  aborted: clientGone || err != null,
-                  error: clientGone ? 'client_abort' : err ? errorType : undefined,
-                  truncated: truncated || reqTruncated ? { request: reqTruncated, response: truncated } : undefined,
-                  startedAt,
-                  endedAt,
-                },
-                // The bytes stay in the capture's slabs until the producer copies them into the batch.
-                body: copy,
-                requestBytes: copy.requestBytes,
-              };
-              if (config.capture.redactPii) redactCaptured(exchange, copy.take());
-              producer!.submit(exchange);
-            });
+            handOff(copy, { status: up.statusCode, contentType, encoding: up.headers['content-encoding'], aborted: clientGone || err != null, error: clientGone ? 'client_abort' : err ? errorType : undefined });
           };
 
           // The stripper reads event text; a compressed stream is relayed untouched.

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { RawExchange } from '../capture/raw.js';
 
 /**

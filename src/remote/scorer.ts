@@ -1,5 +1,5 @@
 import { request } from 'undici';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { Exchange } from '../capture/exchange.js';
 import type { Config, DetectConfig, RemoteScoringConfig } from '../config/schema.js';
 import { FailureReference, assignFailureModes } from '../detect/failure-mode.js';

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../redis/connection.js';
 import { AggregateReader, type AggregateOptions } from '../verdicts/aggregates.js';
 
 export interface Example {
@@ -15,7 +15,7 @@ export interface Example {
  * "highest score" list), keyed `provider/model`.
  */
 export async function worstExamples(
-  redis: Redis,
+  redis: RedisConnection,
   aggregates: AggregateOptions,
   models: Array<{ provider: string; model: string }>,
   window: { fromMs: number; toMs: number },

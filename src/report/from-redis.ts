@@ -1,6 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
+import type { Config } from '../config/schema.js';
+import { commandTarget, connectOnce, describeTarget, type RedisConnection, type RedisTarget } from '../redis/connection.js';
 import { AggregateReader, countsOf, type AggregateOptions } from '../verdicts/aggregates.js';
 import { durationSeconds } from './duration.js';
 import { reportFigures } from './figures.js';
@@ -21,14 +23,33 @@ export class RedisSourceError extends Error {
   }
 }
 
-/** Where `--redis` points: a redis:// or rediss:// URL, or a unix socket (`unix:/path` or a path). */
-export type RedisLocation = { url: string } | { socket: string };
+/**
+ * Where `--redis` points: a redis:// or rediss:// URL, or a unix socket (`unix:/path` or a path);
+ * or, resolved from the config, a target in any mode (URL with TLS files, Sentinel, Cluster).
+ */
+export type RedisLocation = { url: string } | { socket: string } | { target: RedisTarget };
 
 export function parseRedisLocation(value: string): RedisLocation {
   if (/^rediss?:\/\//.test(value)) return { url: value };
   if (value.startsWith('unix:')) return { socket: value.slice(5) };
   if (value.startsWith('/') || value.startsWith('.')) return { socket: value };
   throw new RedisSourceError(`--redis ${JSON.stringify(value)} is neither a redis:// or rediss:// URL nor a unix socket path`);
+}
+
+/**
+ * The Redis a report reads: `given` (--redis or REDIS_URL) with the configured credentials and TLS
+ * files; else the one the config names in any mode (a URL in the file, Sentinel, Cluster); else
+ * the embedded default's socket while `serve` runs. Undefined when there is none.
+ */
+export function reportLocation(config: Config, given?: string): RedisLocation | undefined {
+  if (given !== undefined) {
+    const loc = parseRedisLocation(given);
+    return 'url' in loc ? { target: commandTarget(config.redis, loc.url)! } : loc;
+  }
+  const target = commandTarget(config.redis);
+  if (target) return { target };
+  const socket = embeddedSocket(config.redis.dataDir);
+  return socket ? { socket } : undefined;
 }
 
 /** The embedded default's socket (`serve` without REDIS_URL), when it is there. */
@@ -38,6 +59,7 @@ export function embeddedSocket(dataDir: string): string | undefined {
 }
 
 export function describeLocation(loc: RedisLocation): string {
+  if ('target' in loc) return describeTarget(loc.target);
   if ('socket' in loc) return `unix:${loc.socket}`;
   try {
     const u = new URL(loc.url);
@@ -47,7 +69,14 @@ export function describeLocation(loc: RedisLocation): string {
   }
 }
 
-export async function connectReportRedis(loc: RedisLocation): Promise<Redis> {
+export async function connectReportRedis(loc: RedisLocation): Promise<RedisConnection> {
+  if ('target' in loc) {
+    try {
+      return await connectOnce(loc.target, 'veracity-report');
+    } catch (err) {
+      throw new RedisSourceError((err as Error).message);
+    }
+  }
   const opts = { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, retryStrategy: () => null };
   const redis = 'socket' in loc ? new Redis({ ...opts, path: loc.socket }) : new Redis(loc.url, opts);
   redis.on('error', () => {});
@@ -61,7 +90,7 @@ export async function connectReportRedis(loc: RedisLocation): Promise<Redis> {
 }
 
 export interface RedisReportOptions {
-  redis: Redis;
+  redis: RedisConnection;
   location: string;
   aggregates: AggregateOptions;
   since: string;

@@ -1,13 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import type { Redis } from 'ioredis';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
+import type { RedisConnection } from '../redis/connection.js';
 import { aggregateOptions, emptyCounts, type Counts } from '../verdicts/aggregates.js';
 import { DURATION, durationMs } from './duration.js';
 import { worstExamples, type Example } from './examples.js';
 import { reportFigures, type ModelFigures } from './figures.js';
-import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, embeddedSocket, parseRedisLocation, type RedisLocation } from './from-redis.js';
+import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, reportLocation, type RedisLocation } from './from-redis.js';
 import { reportHtml } from './html.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 
@@ -201,11 +201,7 @@ export async function reportMain(argv: string[]): Promise<number> {
   }
   let location: RedisLocation | undefined;
   try {
-    if (args.redis) location = parseRedisLocation(args.redis);
-    else if (source !== 'prometheus') {
-      const socket = embeddedSocket(config.redis.dataDir);
-      if (socket) location = { socket };
-    }
+    if (args.redis || source !== 'prometheus') location = reportLocation(config, args.redis || undefined);
   } catch (err) {
     console.error(`veracity report: ${(err as Error).message}`);
     return 2;
@@ -231,7 +227,7 @@ export async function reportMain(argv: string[]): Promise<number> {
     }
   }
 
-  let redis: Redis | undefined;
+  let redis: RedisConnection | undefined;
   try {
     if (location) redis = await connectReportRedis(location);
     if (!report) {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 
 /**
  * A tokens-per-minute budget for calls the worker makes to models (sampling, shadow, judge).

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import { dialectOf, routeOfPath, type BuiltRequest } from '../capture/dialect.js';
 import type { Exchange, Provider, Usage } from '../capture/exchange.js';
 import type { RawExchange } from '../capture/raw.js';

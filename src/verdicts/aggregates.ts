@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { Config } from '../config/schema.js';
 import { countFailureModes } from '../detect/failure-mode.js';
 import type { CheckMethod, Verdict } from '../detect/verdict.js';
@@ -81,9 +81,9 @@ export function aggregateFields(v: Verdict): Record<string, number> {
   for (const [mode, n] of countFailureModes(claims)) add(`failure_mode:${method}:${token(mode)}`, n);
   add('sampled', claims.some((c) => c.agreement) ? 1 : 0);
   add('judged', v.judge ? 1 : 0);
-  // Tool-call findings: count each finding of the verdict's tool-call checks here, e.g.
-  // `for (const t of v.tool_calls ?? []) if (!t.ok) add(`tool_findings:${token(t.finding)}`)`.
-  // Failed tool calls reported as claims already count above, by their failure_mode.
+  // Tool calls checked and failed, by the call's failure mode (tool_name, tool_arguments).
+  add('tool_calls', v.tool_calls?.checked ?? 0);
+  for (const call of v.tool_calls?.calls ?? []) if (call.failure_mode) add(`tool_failures:${token(call.failure_mode)}`);
   return f;
 }
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 
 /**
  * The per-model time index of stored verdicts: one sorted set per `provider:model label` whose

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import type { Verdict } from '../detect/verdict.js';
+import type { RedisConnection as Redis } from '../redis/connection.js';
+import type { ToolCallsVerdict, Verdict } from '../detect/verdict.js';
 import { BoundedLabel } from '../metrics/labels.js';
 import type { StoreWrites } from './aggregates.js';
 import { ModelIndex } from './model-index.js';
@@ -19,13 +19,20 @@ export interface VerdictStoreOptions {
  * Stores a verdict set-if-absent and, only when it was stored, makes the writes that go with it
  * (aggregate counts, indexes, the console's text), all in one atomic step: a verdict stored is
  * counted exactly once, and one not stored counts nothing.
+ * The very same verdict already there (2) is this command run before, its reply lost when the
+ * connection dropped (a failover) and the command sent again: it was stored by this call, and the
+ * caller counts it, which it otherwise never would. Another attempt's verdict differs at least in
+ * `analysed_at`.
  * KEYS: verdict, then the count hashes, the indexes and the strings, in order.
  * ARGV: json, ttl, id, #hashes, expireAt per hash..., #fields, (field, n)..., #indexes,
  * (score, cap, ttl) per index..., #strings, value per string...
  */
 const STORE_SCRIPT = `
 local ttl = tonumber(ARGV[2])
-if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl, 'NX') then return 0 end
+if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ttl, 'NX') then
+  if redis.call('GET', KEYS[1]) == ARGV[1] then return 2 end
+  return 0
+end
 local id = ARGV[3]
 local nh = tonumber(ARGV[4])
 local a = 5 + nh
@@ -100,8 +107,9 @@ export class VerdictStore {
 
   private async store(verdict: Verdict, writes: StoreWrites | undefined): Promise<boolean> {
     if (!writes) {
-      const res = await this.redis.set(this.key(verdict.id), JSON.stringify(verdict), 'EX', this.ttlSeconds, 'NX');
-      return res === 'OK';
+      const json = JSON.stringify(verdict);
+      const res = await this.redis.set(this.key(verdict.id), json, 'EX', this.ttlSeconds, 'NX');
+      return res === 'OK' || (await this.redis.get(this.key(verdict.id))) === json;
     }
     const keys = [this.key(verdict.id)];
     const fields = Object.entries(writes.counts.fields).filter(([, n]) => n !== 0);
@@ -123,7 +131,7 @@ export class VerdictStore {
     }
     const redis = this.redis as ScriptedRedis;
     if (typeof redis.veracityStoreVerdict !== 'function') redis.defineCommand('veracityStoreVerdict', { lua: STORE_SCRIPT });
-    return (await redis.veracityStoreVerdict(keys.length, ...keys, ...args)) === 1;
+    return (await redis.veracityStoreVerdict(keys.length, ...keys, ...args)) >= 1;
   }
 
   /** The verdicts still stored among `ids`, in their order (expired ones left out). */
@@ -150,5 +158,18 @@ export function withoutText(verdict: Verdict): Verdict {
       ...verdict.hallucination,
       claims: verdict.hallucination.claims.map(({ text: _t, evidence: _e, ...rest }) => ({ ...rest, text: '' })),
     },
+    ...(verdict.tool_calls ? { tool_calls: toolCallsWithoutText(verdict.tool_calls) } : {}),
+  };
+}
+
+/** Finding texts go; so does a name the model made up. Paths, rules and declared names stay. */
+function toolCallsWithoutText(tools: ToolCallsVerdict): ToolCallsVerdict {
+  return {
+    ...tools,
+    calls: tools.calls.map((call) => ({
+      ...call,
+      name: call.failure_mode === 'tool_name' ? '' : call.name,
+      findings: call.findings.map((f) => ({ ...f, text: '' })),
+    })),
   };
 }

@@ -4,6 +4,7 @@ import type { Exchange } from '../capture/exchange.js';
 import { redactPii } from '../capture/redact.js';
 import type { Config } from '../config/schema.js';
 import { analyse } from '../detect/index.js';
+import { holdToolFailures } from '../detect/tools.js';
 import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
@@ -14,6 +15,7 @@ import { applySampleSet, type ShadowExchange } from '../sampling/shadow.js';
 import type { VerdictStore } from '../verdicts/store.js';
 import type { AggregateKeys } from '../verdicts/aggregates.js';
 import { recordVerdict } from './record.js';
+import { storeSkipped } from './skipped.js';
 import { promptHash } from '../verdicts/prompt-hash.js';
 
 export type JobResult = 'stored' | 'duplicate' | 'skipped' | 'unparseable';
@@ -59,7 +61,7 @@ function redactExchange(exchange: Exchange): void {
  */
 export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<JobResult> {
   const { config, metrics } = deps;
-  if (raw.status < 200 || raw.status >= 300) return 'skipped';
+  if (raw.status < 200 || raw.status >= 300) return storeSkipped(raw, 'upstream_error', deps);
 
   const t0 = performance.now();
   let exchange;
@@ -72,12 +74,16 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   } catch (err) {
     if (err instanceof CaptureError) {
       metrics.dropped.inc({ reason: 'parse_error' });
+      // Best effort: a retry would count the drop twice.
+      await storeSkipped(raw, 'unparseable', deps).catch(() => {});
       return 'unparseable';
     }
     throw err;
   }
   if (config.capture.redactPii) redactExchange(exchange);
-  if (exchange.response.text.trim() === '' && !exchange.response.refusal && !raw.aborted) return 'skipped';
+  if (exchange.response.text.trim() === '' && !exchange.response.refusal && !exchange.response.toolCalls?.length && !raw.aborted) {
+    return storeSkipped(raw, 'empty_response', deps, exchange);
+  }
   for (const part of truncated) metrics.truncated.inc({ part });
 
   const verdict: Verdict = analyse(exchange, config.detect);
@@ -94,6 +100,8 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
     if (set) shadows = applySampleSet(exchange, verdict, set, config.detect);
   }
   if (deps.judge) await deps.judge.apply(exchange, verdict, config.detect.hallucinationThreshold);
+  // Remote scoring, samples and the judge read the text again; none of them unflags a failing tool call.
+  holdToolFailures(verdict);
   const now = Date.now();
   verdict.route = raw.route;
   verdict.status = raw.status;

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { countFailureModes } from '../detect/failure-mode.js';
 import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
-import type { Metrics } from '../metrics/registry.js';
+import { TOOL_FAILURE_MODES, type Metrics } from '../metrics/registry.js';
 import type { AggregateKeys, Traffic } from '../verdicts/aggregates.js';
 import { withoutText, type VerdictStore } from '../verdicts/store.js';
 import { exchangeText, textKey } from '../verdicts/text.js';
@@ -66,6 +66,9 @@ export async function recordVerdict(verdict: Verdict, exchange: Exchange, traffi
   metrics.unsupportedClaims.inc(labels, unsupported);
   metrics.mismatches.inc(labels, verdict.confidence_mismatch.flagged ? 1 : 0);
   for (const kind of ['partial', 'full'] as const) metrics.refusals.inc({ ...labels, kind }, verdict.refusal.kind === kind ? 1 : 0);
+  const toolCalls = verdict.tool_calls;
+  metrics.toolCalls.inc(labels, toolCalls?.checked ?? 0);
+  for (const failure_mode of TOOL_FAILURE_MODES) metrics.toolCallFailures.inc({ ...labels, failure_mode }, toolCalls?.calls.filter((c) => c.failure_mode === failure_mode).length ?? 0);
   for (const m of ['context', 'samples', 'none'] as const) {
     metrics.checksByMethod.inc({ ...labels, method: m }, m === method ? 1 : 0);
     metrics.hallucinationsByMethod.inc({ ...labels, method: m }, m === method ? flagged : 0);

@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config/schema.js';
 import { createMetrics } from '../metrics/registry.js';
-import { createBlockingRedis, createFastFailRedis, type RedisTarget } from '../redis/connection.js';
+import { closeRedis, createBlockingRedis, type RedisTarget } from '../redis/connection.js';
 import { lowerPriority } from './priority.js';
 import { startWorker } from './worker.js';
 
@@ -22,7 +22,8 @@ const notLowered = lowerPriority(config.worker.nice, 'thread', config.worker.idl
 if (notLowered && !quiet) console.error(JSON.stringify({ level: 'warn', nice: config.worker.nice, msg: notLowered }));
 
 const metrics = createMetrics(undefined, { processMetrics: false });
-const client = createFastFailRedis(target, 'veracity-worker');
+// Off the request path: analysis reads and writes wait out a failover instead of failing.
+const client = createBlockingRedis(target, 'veracity-worker');
 const blocking = createBlockingRedis(target, 'veracity-worker-blocking');
 blocking.on('error', () => {});
 const worker = startWorker({
@@ -47,8 +48,8 @@ port.on('message', (msg: ThreadRequest) => {
     void (async () => {
       const closed = await Promise.race([worker.close().then(() => true), new Promise<false>((r) => setTimeout(() => r(false), 5000))]);
       if (!closed) await Promise.race([worker.close(true), new Promise((r) => setTimeout(r, 2000))]);
-      await client.quit().catch(() => client.disconnect());
-      await blocking.quit().catch(() => blocking.disconnect());
+      await closeRedis(client);
+      await closeRedis(blocking);
       send({ type: 'stopped' });
       port.close();
     })();

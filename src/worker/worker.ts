@@ -1,5 +1,5 @@
 import { Queue, Worker, type Job } from 'bullmq';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { Config } from '../config/schema.js';
 import { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';

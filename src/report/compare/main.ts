@@ -5,7 +5,7 @@ import { buildComparison, type Comparison } from './figures.js';
 import { comparisonHtml, comparisonText } from './render.js';
 import { CompareError, loadFromFile, loadFromRedis, parseModelSpec, specText, type Loaded, type Window } from './sources.js';
 import { durationMs } from '../duration.js';
-import { embeddedSocket, parseRedisLocation, RedisSourceError, type RedisLocation } from '../from-redis.js';
+import { RedisSourceError, reportLocation, type RedisLocation } from '../from-redis.js';
 
 /**
  * `veracity report --compare MODEL_A MODEL_B`: which model fails less on the prompts both
@@ -117,20 +117,15 @@ export async function compareMain(argv: string[], io: CompareIO = processIO): Pr
         }
         throw err;
       }
-      let location: RedisLocation;
+      let location: RedisLocation | undefined;
       const given = values.redis ?? (process.env.REDIS_URL || undefined);
-      if (given !== undefined) {
-        try {
-          location = parseRedisLocation(given);
-        } catch (err) {
-          if (err instanceof RedisSourceError) return usage(err.message);
-          throw err;
-        }
-      } else {
-        const socket = embeddedSocket(config.redis.dataDir);
-        if (!socket) return usage('no verdicts to read: give --redis URL (or set REDIS_URL), or --verdicts FILE');
-        location = { socket };
+      try {
+        location = reportLocation(config, given);
+      } catch (err) {
+        if (err instanceof RedisSourceError) return usage(err.message);
+        throw err;
       }
+      if (!location) return usage('no verdicts to read: give --redis URL (or set REDIS_URL), or --verdicts FILE (or name a Sentinel or Cluster)');
       const prefix = values.prefix ?? config.redis.prefix;
       loaded = await loadFromRedis(location, prefix, specA, specB, window!);
     }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { Redis } from 'ioredis';
+import type { RedisConnection as Redis } from '../../redis/connection.js';
 import { VerdictStore } from '../../verdicts/store.js';
 import { OVERFLOW_LABEL } from '../../verdicts/model-index.js';
 import { connectReportRedis, describeLocation, type RedisLocation } from '../from-redis.js';
