@@ -15,8 +15,10 @@ import { reportMain, type ReliabilityReport } from '../src/report/report.js';
 import { Sampler } from '../src/sampling/sampler.js';
 import { aggregateKeys } from '../src/verdicts/aggregates.js';
 import { VerdictStore } from '../src/verdicts/store.js';
+import type { RawExchange } from '../src/capture/raw.js';
 import { analyseJob } from '../src/worker/analyse-job.js';
 import { rawFromRow, rows, type Row } from './helpers/exchanges.js';
+import { chatToolCompletion, chatTools, type Call } from './helpers/tool-calls.js';
 import { startScriptedModel } from './helpers/model.js';
 import { freePort, startRedis } from './helpers/redis.js';
 
@@ -31,6 +33,31 @@ const OPEN = readFileSync(resolve(import.meta.dirname, 'fixtures', 'eval', 'samp
   .filter(Boolean)
   .map((l) => JSON.parse(l) as Row & { samples: string[] })
   .slice(0, 12);
+
+/** Answers that call tools (`gpt-tools`): valid calls, an undeclared tool, bad JSON, a schema violation. */
+const TOOL_ANSWERS: Call[][] = [
+  [{ id: 'call_ok', name: 'get_weather', arguments: '{"city": "Paris", "unit": "celsius"}' }],
+  [{ id: 'call_p1', name: 'get_weather', arguments: '{"city": "Oslo"}' }, { id: 'call_p2', name: 'get_time', arguments: '{"timezone": "Europe/Oslo"}' }],
+  [{ id: 'call_u', name: 'get_forecast', arguments: '{"city": "Paris"}' }],
+  [{ id: 'call_j', name: 'get_weather', arguments: '{"city": "Paris", unit: celsius}' }],
+  [{ id: 'call_e', name: 'get_weather', arguments: '{"city": "Paris", "unit": "kelvin"}' }, { id: 'call_t', name: 'get_time', arguments: '{"timezone": "UTC"}' }],
+];
+
+function toolRaw(i: number, calls: Call[]): RawExchange {
+  const now = Date.now();
+  return {
+    id: `tools-${i}`,
+    provider: 'openai',
+    route: 'chat.completions',
+    request: JSON.stringify({ model: 'gpt-tools', tools: chatTools, messages: [{ role: 'user', content: 'What is the weather, and the time?' }] }),
+    response: JSON.stringify(chatToolCompletion('gpt-tools', calls)),
+    contentType: 'application/json',
+    status: 200,
+    aborted: false,
+    startedAt: now - 30,
+    endedAt: now - 5,
+  };
+}
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN ?? ['/usr/bin/prometheus', '/usr/local/bin/prometheus'].find((p) => existsSync(p));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -145,15 +172,19 @@ t.test('report from Redis aggregates = report from Prometheus, on the same traff
     ...rows('halueval-qa.jsonl', 30).map((r) => rawFromRow(r, { model: 'gpt-qa' })),
     ...rows('faithbench.jsonl', 16).map((r) => rawFromRow(r, { model: 'gpt-sum' })),
     ...rows('xstest.jsonl', 24).map((r) => rawFromRow(r, { model: 'gpt-safety' })),
+    ...TOOL_ANSWERS.map((calls, i) => toolRaw(i, calls)),
   ];
+  // Handled, never analysed: an upstream error. Neither source counts it as a check.
+  const failed: RawExchange = { ...toolRaw(99, []), id: 'tools-error', status: 500, response: JSON.stringify({ error: { message: 'boom', type: 'server_error' } }) };
   const sampled = OPEN.map((r) => rawFromRow(r, { model: 'gpt-open' }));
   const sample = [...local, ...sampled];
   // Every series at 0 before Prometheus first scrapes it, so increase() has a true start.
   for (const w of workers) {
-    for (const model of ['gpt-qa', 'gpt-sum', 'gpt-safety', 'gpt-open']) {
+    for (const model of ['gpt-qa', 'gpt-sum', 'gpt-safety', 'gpt-open', 'gpt-tools']) {
       const m = { provider: 'openai', model };
       const x = w.metrics;
-      for (const c of [x.checks, x.groundedChecks, x.hallucinations, x.claims, x.unsupportedClaims, x.mismatches, x.sampledExchanges]) c.inc(m, 0);
+      for (const c of [x.checks, x.groundedChecks, x.hallucinations, x.claims, x.unsupportedClaims, x.mismatches, x.sampledExchanges, x.toolCalls]) c.inc(m, 0);
+      for (const failure_mode of ['tool_name', 'tool_arguments']) x.toolCallFailures.inc({ ...m, failure_mode }, 0);
       for (const kind of ['partial', 'full']) x.refusals.inc({ ...m, kind }, 0);
       for (const method of ['context', 'samples', 'none']) {
         for (const c of [x.checksByMethod, x.hallucinationsByMethod, x.expectedHallucinations]) c.inc({ ...m, method }, 0);
@@ -172,6 +203,11 @@ t.test('report from Redis aggregates = report from Prometheus, on the same traff
   }, 30_000);
 
   const results = await Promise.all(workers.flatMap((w) => local.map((raw) => analyseJob(raw, w))));
+  // One after the other: a skipped verdict's only varying field is analysed_at, and two made in the
+  // same millisecond are the same JSON, which the store takes for its own reply lost in a failover.
+  t.equal(await analyseJob(failed, workers[0]!), 'skipped', 'the upstream error: a skipped verdict');
+  await sleep(5);
+  t.equal(await analyseJob(failed, workers[1]!), 'duplicate', 'stored once');
   // Sampled exchanges reach the second worker once the first has stored them, so every one of
   // them is checked against its samples (two at once, one would keep its local verdict).
   for (const w of workers) for (const raw of sampled) results.push(await analyseJob(raw, w));
@@ -204,6 +240,10 @@ t.test('report from Redis aggregates = report from Prometheus, on the same traff
   t.equal(o.sampled, sampled.length, 'every open question checked against its samples');
   t.ok(o.estimated.checks > 0 && o.estimated.expected > 0 && o.estimated.flagged.count > 0, 'an estimated rate beside a flagged one');
   t.ok(o.failureModes.modes.filter((m) => m.count > 0).length >= 3, `failure modes ${JSON.stringify(o.failureModes.modes)}`);
+  // Tool calls: checked and failed by mode, as the calls above make them (one undeclared name; bad JSON and a wrong enum value).
+  t.equal(o.toolCalls.checked, TOOL_ANSWERS.flat().length, 'every tool call checked');
+  t.same([o.toolCalls.failed.count, o.toolCalls.modes.tool_name!.count, o.toolCalls.modes.tool_arguments!.count], [3, 1, 2], 'tool calls failed, by failure mode');
+  t.equal(p.models.find((m) => m.model === 'gpt-tools')!.toolCalls.checked, TOOL_ANSWERS.flat().length, 'tool calls on their model');
   t.same(r.models.map((m) => m.model), p.models.map((m) => m.model), 'same models, same order');
   for (const [i, pm] of p.models.entries()) t.same(r.models[i], pm, `${pm.model}: every figure the same, estimated rate, failure modes and methods included`);
   t.same(r.overall, p.overall, 'overall figures the same');
@@ -213,7 +253,9 @@ t.test('report from Redis aggregates = report from Prometheus, on the same traff
     t.match(html, /Estimated and flagged hallucination rate/);
     t.match(html, /Failure-mode profile/);
     t.match(html, /What the answers were checked against/);
+    t.match(html, /<h2>Tool calls<\/h2>[\s\S]*<th scope="row">openai\/gpt-tools<\/th><td>7<\/td><td>42\.9% \[[^\]]+\] \(3\/7\)<\/td>/, 'the tool-call table');
   }
+  t.match(fromRedis.stderr, /3 of 7 tool calls failed/);
 
   // With Prometheus unreachable and Redis given, `auto` reports from Redis and says so.
   const dead = `http://127.0.0.1:${await freePort()}`;

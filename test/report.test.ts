@@ -60,6 +60,8 @@ const DATA: Record<string, Series> = {
     { metric: { ...gpt, method: 'none', failure_mode: 'unsupported' }, value: 300 },
     { metric: { ...claude, method: 'samples', failure_mode: 'entity' }, value: 2 },
   ],
+  veracity_tool_calls_total: [{ metric: gpt, value: 200.2 }, { metric: claude, value: 0 }],
+  veracity_tool_call_failures_total: [{ metric: { ...gpt, failure_mode: 'tool_arguments' }, value: 15 }, { metric: { ...gpt, failure_mode: 'tool_name' }, value: 5 }],
   veracity_hallucination_score_bucket: [
     ...buckets(gpt, [500, 700, 800, 850, 900, 930, 950, 970, 990, 1000]),
     ...buckets(claude, [2, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
@@ -112,7 +114,7 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
 
   t.ok(prom.seen.length >= 8, `${prom.seen.length} queries`);
   for (const q of prom.seen) {
-    t.match(q.query, /^sum by \(provider, model(, kind|, le|, method|, method, failure_mode)?\) \(increase\(\w+\[24h\]\)\)$/, q.query);
+    t.match(q.query, /^sum by \(provider, model(, kind|, le|, method|, method, failure_mode|, failure_mode)?\) \(increase\(\w+\[24h\]\)\)$/, q.query);
     t.equal(q.time, '1700000000', 'evaluated at --at');
   }
 
@@ -134,7 +136,9 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.same([g.estimated!.checks, g.estimated!.rate, g.estimated!.flagged.rate], [600, 0.12, 0.15], 'estimated (mean score) beside flagged, grounded checks only');
   t.ok(g.estimated!.ci95!.lo < 0.12 && g.estimated!.ci95!.hi > 0.12, 'with an interval');
   t.same(g.failureModes!.modes.map((m) => [m.mode, m.count, m.share]), [['number', 30, 0.3], ['entity', 20, 0.2], ['negation', 5, 0.05], ['reference', 5, 0.05], ['unsupported', 40, 0.4]], 'failure-mode profile of checked claims only');
+  t.same([g.toolCalls.checked, g.toolCalls.failed.count, g.toolCalls.failed.rate, g.toolCalls.modes.tool_name!.count, g.toolCalls.modes.tool_arguments!.rate], [200, 20, 0.1, 5, 0.075], 'tool calls checked, failed, by failure mode');
   const cl = report.models.find((m) => m.model === 'claude-sonnet')!;
+  t.same([cl.toolCalls.checked, cl.toolCalls.failed.rate], [0, null], 'no tool calls: no rate');
   t.same([cl.failureModes!.claims, cl.failureModes!.modes.find((m) => m.mode === 'entity')!.share], [2, 1], 'claims checked against samples count in the profile');
 
   const o = report.overall;
@@ -145,6 +149,7 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.equal(o.scores.reduce((s, b) => s + b.count, 0), 1010);
   t.same([o.estimated!.checks, o.estimated!.expected, o.estimated!.flagged.count], [610, 76, 95]);
   t.equal(o.failureModes!.claims, 102);
+  t.same([o.toolCalls.checked, o.toolCalls.failed.count], [200, 20]);
 
   const html = readFileSync(out, 'utf8');
   t.match(html, /^<!doctype html>/);
@@ -155,10 +160,11 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.match(html, /Estimated and flagged hallucination rate/);
   t.match(html, /12\.0% \[[\d.]+%–[\d.]+%\] \(72\.0\/600\)/, 'estimated rate with its expected count');
   t.match(html, /Failure-mode profile[\s\S]*30\.0% \(30\)/);
+  t.match(html, /<h2>Tool calls<\/h2>[\s\S]*<th scope="row">openai\/gpt-4o<\/th><td>200<\/td><td>10\.0% \[[^\]]+\] \(20\/200\)<\/td><td>2\.5% [^<]*\(5\/200\)<\/td><td>7\.5% [^<]*\(15\/200\)<\/td>/, 'tool calls per model, failed and by mode');
   t.notMatch(html, /<b>odd<\/b>/, 'model names are escaped');
   t.match(html, /&lt;b&gt;odd&lt;\/b&gt;/);
   t.notMatch(html, /<script|<link|src=|href="?https?:/i, 'no scripts or external assets');
-  t.match(stderr.join('\n'), /3 models, 1013 checks over 24h/);
+  t.match(stderr.join('\n'), /3 models, 1013 checks over 24h.*; 20 of 200 tool calls failed/);
 });
 
 t.test('report: Prometheus errors and bad arguments', async (t) => {

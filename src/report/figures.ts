@@ -119,6 +119,31 @@ export interface ModelFigures {
   methods: Record<string, RateFigure>;
   /** Checks held against at least one sampled or shadow answer. */
   sampled: number;
+  /** Tool calls in the answers, held to the tools their requests declared. */
+  toolCalls: ToolCallFigure;
+}
+
+export interface ToolCallFigure {
+  /** Complete calls checked. */
+  checked: number;
+  /** Calls that failed (each has exactly one failure mode), over the calls checked. */
+  failed: RateFigure;
+  /** Failed calls by failure mode (`tool_name`: not a declared tool; `tool_arguments`: invalid JSON or schema violation), over the calls checked. */
+  modes: Record<string, RateFigure>;
+}
+
+/** Tool-call failure modes, always listed so that a mode without failures reads 0, not absent. */
+export const TOOL_CALL_FAILURE_MODES: readonly string[] = ['tool_name', 'tool_arguments'];
+
+function toolCallFigure(c: Counts): ToolCallFigure {
+  const modes: Record<string, RateFigure> = {};
+  let failed = 0;
+  for (const mode of [...new Set([...TOOL_CALL_FAILURE_MODES, ...Object.keys(c.toolFailures)])]) {
+    const n = c.toolFailures[mode] ?? 0;
+    modes[mode] = rate(n, c.toolCalls);
+    failed += n;
+  }
+  return { checked: Math.round(c.toolCalls), failed: rate(failed, c.toolCalls), modes };
 }
 
 const REFUSAL_KINDS = ['partial', 'full'];
@@ -179,6 +204,7 @@ export function modelFigures(provider: string, model: string, c: Counts): ModelF
     failureModes: failureProfile(c),
     methods,
     sampled: Math.round(c.sampled),
+    toolCalls: toolCallFigure(c),
   };
 }
 

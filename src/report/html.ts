@@ -137,6 +137,22 @@ The last column counts checks held against at least one sampled answer, with or 
 `;
 }
 
+/** Tool calls checked per model and how many failed, by failure mode. */
+function toolCallsHtml(report: ReliabilityReport): string {
+  const all = [report.overall, ...report.models];
+  if (report.overall.toolCalls.checked === 0) {
+    return `<h2>Tool calls</h2>\n<p class="note">No tool calls were checked in this window.</p>\n`;
+  }
+  const modes = [...new Set(all.flatMap((m) => Object.keys(m.toolCalls.modes)))];
+  const rows = all.map((m) => [labelOf(report, m), String(m.toolCalls.checked), formatRate(m.toolCalls.failed), ...modes.map((k) => (m.toolCalls.modes[k] ? formatRate(m.toolCalls.modes[k]!) : '—'))]);
+  return `<h2>Tool calls</h2>
+<p class="note">Complete tool calls in the answers, each held to the tools its request declared: the name must be declared, the arguments
+valid JSON that meets the tool's JSON Schema. <b>tool_name</b>: not a declared tool; <b>tool_arguments</b>: invalid JSON or a schema violation.
+Each rate is over the calls checked.</p>
+<div class="wide">${table(['model', 'tool calls checked', 'failed', ...modes], rows)}</div>
+`;
+}
+
 function sourceLabel(report: ReliabilityReport): string {
   if (report.source?.kind === 'redis') return `Redis aggregates (${report.source.location})`;
   return `Prometheus ${report.prometheus}`;
@@ -212,7 +228,7 @@ ${forestSvg(report.models, (m) => m.unsupportedClaims, 'Unsupported-claim rate w
 <div class="wide">${table(['model', 'checks', 'grounded', 'hallucination (flagged)', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}</div>
 
 ${estimatesHtml(report)}
-<h2>Hallucination score distribution (calibration view)</h2>
+${toolCallsHtml(report)}<h2>Hallucination score distribution (calibration view)</h2>
 ${scoresSvg(o.scores, 'All models: hallucination score distribution')}
 <p class="note">Bars: share of exchanges per score bin. Line: share of exchanges scoring above each bin's lower edge, i.e. the flag rate a threshold there would give.</p>
 ${table(['model', ...binHeader], scoreRows)}

@@ -83,6 +83,12 @@ const QUERIES: Record<string, { metric: string; by?: string; add: (c: Counts, s:
     },
   },
   sampled: { metric: 'veracity_sampled_exchanges_total', add: (c, s) => void (c.sampled += s.value) },
+  toolCalls: { metric: 'veracity_tool_calls_total', add: (c, s) => void (c.toolCalls += s.value) },
+  toolFailures: {
+    metric: 'veracity_tool_call_failures_total',
+    by: 'failure_mode',
+    add: (c, s) => void (c.toolFailures[s.metric.failure_mode ?? 'unknown'] = (c.toolFailures[s.metric.failure_mode ?? 'unknown'] ?? 0) + s.value),
+  },
 };
 
 function method(c: Counts, s: Sample) {
@@ -257,7 +263,8 @@ export async function reportMain(argv: string[]): Promise<number> {
   console.error(
     `veracity report: ${report.models.length} models, ${o.checks} checks over ${report.since} from ${from}; ` +
       `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} flagged` +
-      `${o.estimated?.rate == null ? '' : `, ${(o.estimated.rate * 100).toFixed(1)}% estimated on grounded checks`} -> ${args.out}`,
+      `${o.estimated?.rate == null ? '' : `, ${(o.estimated.rate * 100).toFixed(1)}% estimated on grounded checks`}` +
+      `${o.toolCalls.checked > 0 ? `; ${o.toolCalls.failed.count} of ${o.toolCalls.checked} tool calls failed` : ''} -> ${args.out}`,
   );
   return 0;
 }

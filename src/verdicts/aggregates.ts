@@ -323,10 +323,14 @@ export interface Counts {
   failureModes: Record<string, Record<string, number>>;
   /** Exchanges checked against at least one sampled or shadow answer. */
   sampled: number;
+  /** Complete tool calls checked against the tools their requests declared. */
+  toolCalls: number;
+  /** Tool calls that failed their checks, by failure mode (`tool_name`, `tool_arguments`). */
+  toolFailures: Record<string, number>;
 }
 
 export function emptyCounts(): Counts {
-  return { checks: 0, grounded: 0, hallucinations: 0, claims: 0, unsupportedClaims: 0, mismatches: 0, refusals: {}, scoreBuckets: [], methods: {}, failureModes: {}, sampled: 0 };
+  return { checks: 0, grounded: 0, hallucinations: 0, claims: 0, unsupportedClaims: 0, mismatches: 0, refusals: {}, scoreBuckets: [], methods: {}, failureModes: {}, sampled: 0, toolCalls: 0, toolFailures: {} };
 }
 
 /** Reads `aggregateFields`' vocabulary back, summed over buckets: its inverse, up to the order of fields. */
@@ -339,6 +343,7 @@ export function countsOf(f: Fields): Counts {
   c.unsupportedClaims = f.unsupported_claims ?? 0;
   c.mismatches = f.mismatches ?? 0;
   c.sampled = f.sampled ?? 0;
+  c.toolCalls = f.tool_calls ?? 0;
   c.scoreBuckets = c.checks > 0 ? cumulativeScoreBuckets(f) : [];
   for (const [name, n] of Object.entries(f)) {
     const [head, a, b] = name.split(':');
@@ -350,14 +355,15 @@ export function countsOf(f: Fields): Counts {
     } else if (head === 'failure_mode' && a && b) {
       const modes = (c.failureModes[a] ??= {});
       modes[b] = (modes[b] ?? 0) + n;
-    }
+    } else if (head === 'tool_failures' && a && b === undefined) c.toolFailures[a] = (c.toolFailures[a] ?? 0) + n;
   }
   return c;
 }
 
 /** Sums counts, e.g. every model's into the overall figures. */
 export function addCounts(into: Counts, c: Counts): Counts {
-  for (const k of ['checks', 'grounded', 'hallucinations', 'claims', 'unsupportedClaims', 'mismatches', 'sampled'] as const) into[k] += c[k];
+  for (const k of ['checks', 'grounded', 'hallucinations', 'claims', 'unsupportedClaims', 'mismatches', 'sampled', 'toolCalls'] as const) into[k] += c[k];
+  for (const [mode, n] of Object.entries(c.toolFailures)) into.toolFailures[mode] = (into.toolFailures[mode] ?? 0) + n;
   for (const [kind, n] of Object.entries(c.refusals)) into.refusals[kind] = (into.refusals[kind] ?? 0) + n;
   const les = new Map(into.scoreBuckets.map((b) => [b.le, b.cumulative]));
   for (const b of c.scoreBuckets) les.set(b.le, (les.get(b.le) ?? 0) + b.cumulative);
