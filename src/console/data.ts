@@ -28,6 +28,8 @@ export interface ModelRow extends ModelFigures {
   key: ModelKey;
   /** Exchanges handled but not analysed (`skipped` verdicts): never counted as checks. */
   skipped: number;
+  /** The same, by reason (`upstream_error`, `empty_response`, `unparseable`). */
+  skippedBy: Record<string, number>;
   series: { hallucination: RatePoint[]; estimated: RatePoint[]; mismatch: RatePoint[]; refusal: RatePoint[] };
 }
 
@@ -55,6 +57,12 @@ const MAX_POINTS = 60;
 const FINE_BUCKETS_PER_PAGE = 6 * 60;
 /** Verdicts the compare page reads per model at most: it runs in the proxy, so it is bounded. */
 export const COMPARE_MAX_PER_MODEL = 20_000;
+
+function skippedReasons(f: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, n] of Object.entries(f)) if (name.startsWith('skipped:')) out[name.slice(8)] = n;
+  return out;
+}
 
 export class ConsoleData {
   readonly reader: AggregateReader;
@@ -96,7 +104,7 @@ export class ConsoleData {
           series.mismatch.push({ start: s, end, events: p.mm, checks: p.checks });
           series.refusal.push({ start: s, end, events: p.r, checks: p.checks });
         }
-        return { ...modelFigures(m.key.provider, m.key.model, countsOf(m.total)), key: m.key, skipped: m.total.skipped ?? 0, series };
+        return { ...modelFigures(m.key.provider, m.key.model, countsOf(m.total)), key: m.key, skipped: m.total.skipped ?? 0, skippedBy: skippedReasons(m.total), series };
       })
       .sort((a, b) => b.checks - a.checks || modelKeyString(a.key).localeCompare(modelKeyString(b.key)));
     return { from: range.from, to: range.to, resolution: range.resolution, models, available };

@@ -97,6 +97,10 @@ table.ex td, table.ex th { text-align: left; white-space: normal; max-width: 32r
 .tag { font-size: .8rem; padding: 0 .35rem; border-radius: 3px; background: var(--warn); }
 .tag.contradicted { background: var(--bad); }
 .profile td small, .split td small { color: var(--muted); }
+td[data-field=skipped] small { display: block; color: var(--muted); white-space: nowrap; }
+.findings { margin: 0; padding-left: 1.1rem; }
+table.tool-calls td { white-space: normal; overflow-wrap: anywhere; }
+table.tool-calls [data-field=name] code { white-space: nowrap; }
 @media (max-width: 600px) { main { padding: .6rem; } .rate small { white-space: normal; } th, td { padding: .3rem .35rem; } .card { min-width: 45%; } }
 `;
 

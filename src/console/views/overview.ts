@@ -29,6 +29,22 @@ function methodsCell(m: ModelRow): Html {
   return html`<td class="left" data-field="methods">${entries.map(([k, f], i) => html`${i > 0 ? html`<br>` : ''}<span data-method="${k}">${METHOD_WORDS[k] ?? k} ${f.of}</span>`)}</td>`;
 }
 
+/** Tool calls checked and the share that failed, with each failure mode's count. */
+function toolCallsCell(m: ModelRow): Html {
+  const t = m.toolCalls;
+  if (t.checked === 0) return html`<td data-field="tool_calls">—</td>`;
+  const f = t.failed;
+  return html`<td class="rate" data-field="tool_calls" data-checked="${t.checked}" data-failed="${f.count}"><b>${pct(f.rate)}</b><small>${f.count} of ${t.checked} failed</small>${f.ci95 ? html`<small>95% CI ${pct(f.ci95.lo)}–${pct(f.ci95.hi)}</small>` : ''}${Object.entries(t.modes)
+    .filter(([, r]) => r.count > 0)
+    .map(([mode, r]) => html`<small data-mode="${mode}">${mode} ${r.count}</small>`)}</td>`;
+}
+
+/** Exchanges handled but not analysed, by reason. */
+function skippedCell(m: ModelRow): Html {
+  if (m.skipped === 0) return html`<td data-field="skipped">0</td>`;
+  return html`<td class="left" data-field="skipped" data-count="${m.skipped}"><b>${m.skipped}</b>${Object.entries(m.skippedBy).map(([reason, n]) => html`<small data-reason="${reason}">${reason} ${n}</small>`)}</td>`;
+}
+
 export function filtersForm(path: string, filters: Filters, available: ModelKey[], extra: Html = html``): Html {
   const ranges = RANGES.map(
     (r) => html`<li><a href="${link(path, filters, { range: r })}"${filters.range === r ? html` aria-current="true"` : ''}>${r}</a></li>`,
@@ -53,7 +69,7 @@ function modelSection(m: ModelRow, filters: Filters, i: number, shadows: ModelRo
   const models = [name(m.key)];
   return html`<section class="model" aria-labelledby="m-${i}">
 <h3 id="m-${i}">${name(m.key)}</h3>
-<p class="muted">${m.checks} checks · unsupported claims ${pct(m.unsupportedClaims.rate)} (${m.unsupportedClaims.count} of ${m.unsupportedClaims.of})${m.sampled > 0 ? ` · ${m.sampled} checked against sampled answers` : ''}${m.skipped > 0 ? ` · ${m.skipped} handled but not analysed` : ''}</p>
+<p class="muted">${m.checks} checks · unsupported claims ${pct(m.unsupportedClaims.rate)} (${m.unsupportedClaims.count} of ${m.unsupportedClaims.of})${m.sampled > 0 ? ` · ${m.sampled} checked against sampled answers` : ''}${m.toolCalls.checked > 0 ? ` · ${m.toolCalls.failed.count} of ${m.toolCalls.checked} tool calls failed` : ''}${m.skipped > 0 ? ` · ${m.skipped} handled but not analysed` : ''}</p>
 ${trusted(rateChart(m.series.hallucination, 'Hallucination, flagged', `c${i}h`))}
 ${trusted(rateChart(m.series.estimated, 'Hallucination, estimated', `c${i}e`))}
 ${trusted(rateChart(m.series.mismatch, 'Confidence-mismatch rate', `c${i}m`))}
@@ -69,12 +85,12 @@ ${m.scores.length > 0 ? trusted(scoresSvg(m.scores, 'Hallucination score distrib
 function table(rows: ModelRow[], caption: string, filters: Filters): Html {
   return html`<div class="table-wrap"><table class="models-table">
 <caption>${caption}</caption>
-<thead><tr><th scope="col">Model</th><th scope="col">Checks</th><th scope="col">Hallucination, flagged</th><th scope="col">Hallucination, estimated</th><th scope="col">Confidence mismatch</th><th scope="col">Refusal</th><th scope="col">Grounded</th><th scope="col" class="left">Checked against</th></tr></thead>
+<thead><tr><th scope="col">Model</th><th scope="col">Checks</th><th scope="col">Hallucination, flagged</th><th scope="col">Hallucination, estimated</th><th scope="col">Confidence mismatch</th><th scope="col">Refusal</th><th scope="col">Grounded</th><th scope="col" class="left">Checked against</th><th scope="col">Tool calls, failed</th><th scope="col">Not analysed</th></tr></thead>
 <tbody>
 ${rows.map(
   (m) => html`<tr data-model="${name(m.key)}"><th scope="row" class="left"><a href="${link('/veracity/flagged', filters, { models: [name(m.key)] })}">${name(m.key)}</a></th>
 <td data-field="checks">${m.checks}</td>${rateCell(m.hallucination, 'flagged')}${estimateCell(m.estimated)}${rateCell(m.confidenceMismatch, 'mismatch')}${rateCell(m.refusal, 'refusal')}
-<td class="rate"><b>${pct(m.grounded.rate)}</b><small>${m.grounded.count} of ${m.grounded.of}</small></td>${methodsCell(m)}</tr>`,
+<td class="rate"><b>${pct(m.grounded.rate)}</b><small>${m.grounded.count} of ${m.grounded.of}</small></td>${methodsCell(m)}${toolCallsCell(m)}${skippedCell(m)}</tr>`,
 )}
 </tbody></table></div>`;
 }
@@ -137,7 +153,7 @@ ${profileTable([...primary, ...shadow])}
 ${primaryVsShadow(primary, shadow)}
 <h2>Over time</h2>
 <p class="note">Rates per interval with their 95% interval (band); hover a point for its counts. Counted per ${unit}.</p>
-<div class="models">${primary.map((m, i) => modelSection(m, filters, i, shadow))}</div>`}
+<div class="models">${primary.filter((m) => m.checks > 0).map((m, i) => modelSection(m, filters, i, shadow))}</div>`}
 ${shadow.length > 0 ? html`<h2>Shadow models</h2><p class="note">Other models asked the same sampled requests; kept apart from the traffic above.</p>${table(shadow, 'Shadow models', filters)}` : ''}
 <p class="note">From the counts the workers keep in Redis beside the verdicts (the same figures Prometheus holds), ${utc(o.from * 1000)} to ${utc(o.to * 1000)}, widened to whole ${unit}s.</p>`;
 }

@@ -21,6 +21,7 @@ ${v.skipped !== undefined
 ${v.skipped !== undefined ? '' : html`
 ${v.confidence_mismatch.flagged ? html` <span class="badge flagged">confidence mismatch ${score(v.confidence_mismatch.score)}</span>` : ''}
 ${v.refusal.kind !== 'none' ? html` <span class="badge${v.refusal.flagged ? ' flagged' : ''}">${v.refusal.kind} refusal</span>` : ''}`}
+${v.tool_calls ? html` <span class="badge${v.tool_calls.failed > 0 ? ' flagged' : ''}" data-field="tool_calls">tool calls: ${v.tool_calls.failed} of ${v.tool_calls.checked} failed</span>` : ''}
 ${v.shadow_of !== undefined ? html` <span class="badge">shadow of <a href="/veracity/exchanges/${encodeURIComponent(v.shadow_of)}">${v.shadow_of}</a></span>` : ''}
 ${v.app ? html` <span class="badge">app ${v.app}</span>` : ''}
 ${question ? html`<span class="snippet">${snippet(question)}</span>` : ''}</li>`;
