@@ -7,6 +7,7 @@ import Anthropic from '@anthropic-ai/sdk';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { Verdict } from '../src/detect/verdict.js';
 import { rows, type Row } from './helpers/exchanges.js';
+import { settledMetric } from './helpers/metrics.js';
 import { startStack } from './helpers/stack.js';
 import { chatCompletion } from './helpers/upstream.js';
 
@@ -85,7 +86,9 @@ t.test('the console in a browser', async (t) => {
       }),
     );
   }
-  // The metrics the proxy exports (its own and its analysis thread's), per model.
+  // The metrics the proxy exports (its own and its analysis thread's), per model, once the
+  // worker has counted every job (a verdict is readable a moment before its counters move).
+  await settledMetric(base, 'veracity_worker_jobs_total', {}, ids.length, 15_000);
   const metricsText = await (await fetch(`${base}/metrics`)).text();
   const checks = new Map<string, number>();
   for (const m of metricsText.matchAll(/^veracity_checks_total\{provider="([^"]+)",model="([^"]+)"\} (\d+)/gm)) checks.set(`${m[1]}/${m[2]}`, Number(m[3]));

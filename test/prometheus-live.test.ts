@@ -172,14 +172,17 @@ t.test('dashboards and counts against a live Prometheus', async (t) => {
   ids.push(reset.headers.get('x-veracity-id')!);
   await reset.text().catch(() => {});
 
-  const verdicts = await Promise.all(
-    ids.map((id) =>
-      until(`verdict ${id}`, 30_000, async () => {
+  // One look-up at a time: polling them all at once would run into the admin API's rate limit.
+  type Seen = { hallucination: { flagged: boolean }; refusal: { kind: string }; tool_calls?: { checked: number; failed: number } };
+  const verdicts: Seen[] = [];
+  for (const id of ids) {
+    verdicts.push(
+      await until(`verdict ${id}`, 30_000, async () => {
         const res = await fetch(`${base}/veracity/v1/verdicts/${id}`);
-        return res.status === 200 ? ((await res.json()) as { hallucination: { flagged: boolean }; refusal: { kind: string }; tool_calls?: { checked: number; failed: number } }) : undefined;
+        return res.status === 200 ? ((await res.json()) as Seen) : undefined;
       }),
-    ),
-  );
+    );
+  }
   const flagged = verdicts.filter((v) => v.hallucination.flagged).length;
   const refusals = verdicts.filter((v) => v.refusal.kind !== 'none').length;
   t.ok(flagged > 0 && refusals > 0, `the mix has hallucinations (${flagged}) and refusals (${refusals})`);

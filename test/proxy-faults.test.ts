@@ -5,6 +5,7 @@ import { start } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import { freePort } from './helpers/redis.js';
 import { startStack } from './helpers/stack.js';
+import { waitForVerdict } from './helpers/verdicts.js';
 
 // Whatever happens behind the proxy, the client gets a faithful relay or a clear error in its own
 // dialect — never a hang, never a crash.
@@ -21,15 +22,8 @@ async function metric(name: string, match: string): Promise<number> {
     .reduce((s, l) => s + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
 }
 
-/** The verdict of `id`, read from the serving stack (its worker handles every proxy's hand-offs). */
-async function verdictOf(id: string, withinMs = 20_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
-    if (res.status === 200) return (await res.json()) as Record<string, any>;
-    if (Date.now() > deadline) throw new Error(`no verdict for ${id} within ${withinMs} ms (last status ${res.status})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function verdictOf(id: string, withinMs = 20_000): Promise<Record<string, any>> {
+  return waitForVerdict(proxy.url, id, withinMs);
 }
 
 const { redis, upstream, proxy, port } = await startStack(t, {
@@ -63,6 +57,9 @@ t.test('refused connection → 502 in the dialect error format', async (t) => {
   const { config } = loadConfig({ env: { REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: `http://127.0.0.1:${dead}`, VERACITY_ANTHROPIC_UPSTREAM: `http://127.0.0.1:${dead}`, PORT: '0' } });
   const p = await start('proxy', config, { logger: false });
   try {
+    // The proxy never waits for Redis, so an exchange that ends before its connection is up is
+    // dropped (counted): wait for readiness before the one whose verdict is looked for.
+    for (const until = Date.now() + 20_000; (await fetch(`${p.url}/readyz`)).status !== 200 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50));
     const a = await fetch(`${p.url}/v1/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: chatBody });
     t.equal(a.status, 502);
     const aj = (await a.json()) as any;

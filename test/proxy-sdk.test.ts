@@ -3,6 +3,7 @@ import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
 import { startStack } from './helpers/stack.js';
 import { metricValue as readMetric, settledMetric } from './helpers/metrics.js';
+import { waitForVerdict } from './helpers/verdicts.js';
 
 // The app side of the contract: official SDKs pointed at Veracity get exactly what the upstream
 // sent, in both dialects, streaming and not; each exchange gets a verdict and is counted.
@@ -12,14 +13,8 @@ const ANTHROPIC_KEY = 'sk-ant-test-marker-0123456789';
 
 const { redis, upstream, proxy, port } = await startStack(t);
 
-async function verdictFor(id: string, withinMs = 20_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
-    if (res.status === 200) return (await res.json()) as Record<string, any>;
-    if (Date.now() > deadline) throw new Error(`no verdict for ${id} within ${withinMs} ms (last status ${res.status})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function verdictFor(id: string, withinMs = 20_000): Promise<Record<string, any>> {
+  return waitForVerdict(proxy.url, id, withinMs);
 }
 
 function metricValue(name: string, labels: Record<string, string>): Promise<number> {

@@ -15,6 +15,8 @@ import {
   type Call,
 } from './helpers/tool-calls.js';
 import { chatCompletion } from './helpers/upstream.js';
+import { waitForVerdict } from './helpers/verdicts.js';
+import { metricValue } from './helpers/metrics.js';
 
 // Apps calling tools through the proxy with the official SDKs: the answers reach them unchanged,
 // every tool call is checked against the tools the request declared, and the verdict and the
@@ -82,26 +84,12 @@ upstream.handler = (req, res, body) => {
 interface ToolCallV { index: number; id?: string; name: string; checked: string; valid: boolean; failure_mode?: string; findings: Array<{ failure_mode: string; path: string; rule: string; text: string }> }
 type V = Record<string, any> & { tool_calls?: { checked: number; failed: number; calls: ToolCallV[] } };
 
-async function verdictFor(id: string | null, withinMs = 20_000): Promise<V> {
-  if (!id) throw new Error('no x-veracity-id');
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
-    if (res.status === 200) return (await res.json()) as V;
-    if (Date.now() > deadline) throw new Error(`no verdict for ${id} within ${withinMs} ms (last status ${res.status})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function verdictFor(id: string | null, withinMs = 20_000): Promise<V> {
+  return waitForVerdict<V>(proxy.url, id, withinMs);
 }
 
-async function metric(name: string, labels: Record<string, string>): Promise<number> {
-  const text = await (await fetch(`${proxy.url}/metrics`)).text();
-  const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`);
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    if (want.every((w) => line.includes(w))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
+function metric(name: string, labels: Record<string, string>): Promise<number> {
+  return metricValue(proxy.url, name, labels);
 }
 
 /**

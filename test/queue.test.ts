@@ -171,6 +171,7 @@ t.test('a job holding one exchange inline (older proxies) is still analysed', as
   await queue.add(JOB_NAME, rawExchange('inline-1'), { jobId: 'inline-1', removeOnComplete: true });
   const metrics = startAnalysis();
   await waitFor(async () => (await client.exists('veracity:verdict:inline-1')) === 1, 'verdict');
+  await waitFor(async () => (await value(metrics, 'veracity_worker_jobs_total', { result: 'stored' })) === 1, 'job count');
   t.equal(await value(metrics, 'veracity_checks_total'), 1);
   await queue.close();
 });

@@ -8,6 +8,7 @@ import { startScriptedModel } from './helpers/model.js';
 import { shadowExchangeId, shadowKey } from '../src/sampling/sampler.js';
 import { compareMain } from '../src/report/compare/main.js';
 import type { Comparison } from '../src/report/compare/figures.js';
+import { waitForVerdict } from './helpers/verdicts.js';
 
 // The whole path of a shadow comparison: client requests through the proxy, the worker asks a
 // shadow model the same requests, both verdicts are stored with one prompt_hash and indexed, and
@@ -34,14 +35,8 @@ const { proxy, redis } = await startStack(t, {
   },
 });
 
-async function verdictFor(id: string, withinMs = 30_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
-    if (res.status === 200) return (await res.json()) as Record<string, any>;
-    if (Date.now() > deadline) throw new Error(`no verdict for ${id} within ${withinMs} ms (last status ${res.status})`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
+function verdictFor(id: string, withinMs = 30_000): Promise<Record<string, any>> {
+  return waitForVerdict(proxy.url, id, withinMs);
 }
 
 t.test('shadow verdicts carry their original prompt_hash, and report --compare pairs them', async (t) => {

@@ -5,6 +5,7 @@ import { startStack } from './helpers/stack.js';
 import { startScriptedModel } from './helpers/model.js';
 import { shadowExchangeId, shadowKey } from '../src/sampling/sampler.js';
 import { metricValue as readMetric, settledMetric } from './helpers/metrics.js';
+import { waitForVerdict } from './helpers/verdicts.js';
 
 // Open-ended questions through the real SDKs and the proxy; the worker re-asks the same scripted
 // model (and a shadow model in the other dialect) and checks each answer against the others.
@@ -36,14 +37,8 @@ const { proxy } = await startStack(t, {
   },
 });
 
-async function verdictFor(id: string, withinMs = 10_000): Promise<Record<string, any>> {
-  const deadline = Date.now() + withinMs;
-  for (;;) {
-    const res = await fetch(`${proxy.url}/veracity/v1/verdicts/${id}`);
-    if (res.status === 200) return (await res.json()) as Record<string, any>;
-    if (Date.now() > deadline) throw new Error(`no verdict for ${id} within ${withinMs} ms (last status ${res.status})`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+function verdictFor(id: string, withinMs = 10_000): Promise<Record<string, any>> {
+  return waitForVerdict(proxy.url, id, withinMs);
 }
 
 function metricValue(name: string, labels: Record<string, string>): Promise<number> {

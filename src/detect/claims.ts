@@ -26,10 +26,42 @@ const META_RE =
 
 const CLAUSE_SPLIT_RE = /;\s+|,\s+(?=(?:and|but|while|whereas|although|though|yet|which|who)\s)|\s+(?=(?:but|whereas)\s)/g;
 
-const WORD_RE = /\p{L}{2,}|\p{N}+/gu;
+const LETTER = /^\p{L}$/u;
+const NUMBER = /^\p{N}$/u;
+const OTHER = 0;
+const IN_LETTERS = 1;
+const IN_NUMBER = 2;
 
-function wordCount(s: string): number {
-  return s.match(WORD_RE)?.length ?? 0;
+/**
+ * Words of two letters or more, and numbers: the matches of /\p{L}{2,}|\p{N}+/gu, counted by
+ * one pass over the characters instead of building the list of matches.
+ */
+export function wordCount(s: string): number {
+  let count = 0;
+  let letters = 0;
+  let prev = OTHER;
+  for (let i = 0; i < s.length; ) {
+    const c = s.charCodeAt(i);
+    let kind: number;
+    let width = 1;
+    if (c < 128) kind = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) ? IN_LETTERS : c >= 48 && c <= 57 ? IN_NUMBER : OTHER;
+    else {
+      const cp = s.codePointAt(i)!;
+      if (cp > 0xffff) width = 2;
+      const ch = String.fromCodePoint(cp);
+      kind = LETTER.test(ch) ? IN_LETTERS : NUMBER.test(ch) ? IN_NUMBER : OTHER;
+    }
+    if (kind === IN_LETTERS) letters++;
+    else {
+      if (letters >= 2) count++;
+      letters = 0;
+      if (kind === IN_NUMBER && prev !== IN_NUMBER) count++;
+    }
+    prev = kind;
+    i += width;
+  }
+  if (letters >= 2) count++;
+  return count;
 }
 
 /** Sentence spans [start, end) over `text`, skipping fenced code blocks. */

@@ -22,6 +22,8 @@ interface Passage {
   text: string;
   keys: Set<string>;
   negated: boolean;
+  /** The passage's tokens, where whoever split the text kept them. */
+  tokens?: Token[];
 }
 
 /**
@@ -68,7 +70,8 @@ export class FailureReference {
         const piece = source.slice(s, e);
         const pk = new Set<string>();
         let negated = false;
-        for (const t of tokenize(piece)) {
+        const tokens = tokenize(piece);
+        for (const t of tokens) {
           if (isNegation(t.raw)) negated = !negated;
           if (!(t.content || t.number)) continue;
           pk.add(t.key);
@@ -80,7 +83,7 @@ export class FailureReference {
           if (!list) postings.set(k, (list = []));
           list.push(passages.length);
         }
-        passages.push({ text: piece, keys: pk, negated });
+        passages.push({ text: piece, keys: pk, negated, tokens });
       }
     }
     return new FailureReference(text, extra, keys, passages, postings);
@@ -101,8 +104,12 @@ export class FailureReference {
     if (held === undefined) {
       // A plain word is looked up among the text's words; one with inner punctuation ("1,000") is searched for.
       if (/^[\p{L}\d]+$/u.test(word)) {
-        this.wordSet ??= new Set(this.flat.split(/[^\p{L}\d]+/u));
-        held = this.wordSet.has(word);
+        // A short text is searched; a long one is split into a set of words once.
+        if (this.flat.length <= SEARCH_MAX_CHARS) held = wholeWordAt(this.flat, word) >= 0;
+        else {
+          this.wordSet ??= new Set(this.flat.split(/[^\p{L}\d]+/u));
+          held = this.wordSet.has(word);
+        }
       } else held = wordAt(this.flat, word) >= 0;
       if (this.verbatim.size > 50_000) this.verbatim.clear();
       this.verbatim.set(word, held);
@@ -127,10 +134,15 @@ export class FailureReference {
   sequence(i: number): string[] {
     let out = this.passageSequence.get(i);
     if (!out) {
-      out = tokenize(this.passages[i]?.text ?? '').filter((t) => t.content || t.number).map((t) => fold(t.key));
+      out = this.tokensOf(i).filter((t) => t.content || t.number).map((t) => fold(t.key));
       this.passageSequence.set(i, out);
     }
     return out;
+  }
+
+  private tokensOf(i: number): Token[] {
+    const p = this.passages[i];
+    return p?.tokens ?? tokenize(p?.text ?? '');
   }
 
   /** Lower-cased, accents folded and white space runs folded: for verbatim look-ups. */
@@ -150,7 +162,7 @@ export class FailureReference {
     let out = this.passageNames.get(i);
     if (out) return out;
     out = new Set();
-    for (const t of tokenize(this.passages[i]?.text ?? '')) {
+    for (const t of this.tokensOf(i)) {
       if (t.content && !t.number && (t.proper || (this.uncased && t.raw.length > 2 && !ordinaryWord(t.raw)))) out.add(fold(t.key));
     }
     this.passageNames.set(i, out);
@@ -192,15 +204,21 @@ export function failureReference(text: string, extra = ''): FailureReference {
 
 const MAX_CLAIM_CHARS = 1500;
 
-/** Classifies one claim that is not supported by `reference`. */
-export function failureModeOf(claim: string, reference: FailureReference | string): TextFailureMode {
+/**
+ * Classifies one claim that is not supported by `reference`. `tokens`: the claim's tokens, where
+ * the caller has them already (they are only read).
+ */
+export function failureModeOf(claim: string, reference: FailureReference | string, tokens?: readonly Token[]): TextFailureMode {
   const ref = typeof reference === 'string' ? failureReference(reference) : reference;
   if (typeof claim !== 'string' || claim.trim() === '') return 'unsupported';
   // A claim is a sentence or a clause; past this length it is a wall of text, and the patterns
   // below must stay cheap whatever a response holds.
-  if (claim.length > MAX_CLAIM_CHARS) claim = claim.slice(0, MAX_CLAIM_CHARS);
+  if (claim.length > MAX_CLAIM_CHARS) {
+    claim = claim.slice(0, MAX_CLAIM_CHARS);
+    tokens = undefined;
+  }
   if (missingReference(claim, ref)) return 'reference';
-  const tokens = tokenize(claim);
+  tokens ??= tokenize(claim);
   const content = tokens.filter((t) => t.content || t.number);
   const best = bestPassage(content, ref);
   if (flipped(tokens, content, best)) return 'negation';
@@ -210,7 +228,47 @@ export function failureModeOf(claim: string, reference: FailureReference | strin
 }
 
 const foldSpace = (s: string): string => s.replace(/\s+/g, ' ');
-const verbatimForm = (raw: string): string => foldSpace(fold(raw).toLowerCase()).replace(/['’]s$/, '');
+const verbatimForms = new Map<string, string>();
+const verbatimForm = (raw: string): string => {
+  let form = verbatimForms.get(raw);
+  if (form === undefined) {
+    form = foldSpace(fold(raw).toLowerCase()).replace(/['’]s$/, '');
+    if (verbatimForms.size >= 100_000) verbatimForms.clear();
+    verbatimForms.set(raw, form);
+  }
+  return form;
+};
+
+/** Up to this length a reference text is searched for a word rather than split into words. */
+const SEARCH_MAX_CHARS = 4096;
+
+const LETTER_OR_DIGIT = /^[\p{L}\d]$/u;
+function letterOrDigit(cp: number): boolean {
+  if (cp < 128) return (cp >= 97 && cp <= 122) || (cp >= 65 && cp <= 90) || (cp >= 48 && cp <= 57);
+  return LETTER_OR_DIGIT.test(String.fromCodePoint(cp));
+}
+
+/**
+ * First occurrence of `word` in `text` as a whole run of letters and digits, code points read as
+ * the `u` flag reads them: the same answer as looking `word` up among
+ * `text.split(/[^\p{L}\d]+/u)`, for a `word` made of letters and digits only.
+ */
+export function wholeWordAt(text: string, word: string): number {
+  for (let at = text.indexOf(word); at !== -1; at = text.indexOf(word, at + 1)) {
+    if (at > 0) {
+      let cp = text.charCodeAt(at - 1);
+      if (cp >= 0xdc00 && cp <= 0xdfff && at > 1) {
+        const high = text.charCodeAt(at - 2);
+        if (high >= 0xd800 && high <= 0xdbff) cp = (high - 0xd800) * 0x400 + (cp - 0xdc00) + 0x10000;
+      }
+      if (letterOrDigit(cp)) continue;
+    }
+    const end = at + word.length;
+    if (end < text.length && letterOrDigit(text.codePointAt(end)!)) continue;
+    return at;
+  }
+  return -1;
+}
 
 /** First occurrence of `word` in `text` with no letter or digit either side; -1 when none. */
 function wordAt(text: string, word: string): number {
@@ -345,7 +403,7 @@ function bestPassage(content: Token[], ref: FailureReference): Best | undefined 
   return { index, keys: p.keys, negated: p.negated, coverage: held / claimKeys.size };
 }
 
-function flipped(tokens: Token[], content: Token[], best: Best | undefined): boolean {
+function flipped(tokens: readonly Token[], content: Token[], best: Best | undefined): boolean {
   // Same guards as grounding's contradiction: only a claim that restates one passage is held to it.
   if (!best || best.coverage < 0.5 || content.length < 3) return false;
   let negated = false;
@@ -449,12 +507,18 @@ export function commonWords(): Set<string> {
   return words;
 }
 
+const ordinaryMemo = new Map<string, boolean>();
 function ordinaryWord(raw: string): boolean {
-  const lower = raw.toLowerCase().replace(/['’]s$/, '');
-  return commonWords().has(lower);
+  let ordinary = ordinaryMemo.get(raw);
+  if (ordinary === undefined) {
+    ordinary = commonWords().has(raw.toLowerCase().replace(/['’]s$/, ''));
+    if (ordinaryMemo.size >= 100_000) ordinaryMemo.clear();
+    ordinaryMemo.set(raw, ordinary);
+  }
+  return ordinary;
 }
 
-function entityMismatch(claim: string, tokens: Token[], content: Token[], ref: FailureReference, best: Best | undefined): boolean {
+function entityMismatch(claim: string, tokens: readonly Token[], content: Token[], ref: FailureReference, best: Best | undefined): boolean {
   const uncased = isUncased(claim);
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
@@ -526,9 +590,15 @@ function lcs(a: string[], b: string[]): number {
  * specific than `unsupported` can be said. A claim grounding found contradicted, for which no
  * other mode stands out, is a flip.
  */
-export function assignFailureModes(claims: ClaimVerdict[], reference?: { text: string; extra?: string } | FailureReference): void {
+export function assignFailureModes(
+  claims: ClaimVerdict[],
+  reference?: { text: string; extra?: string } | FailureReference,
+  /** Each claim's tokens, where the caller has them already. */
+  tokens?: ReadonlyArray<readonly Token[] | undefined>,
+): void {
   let ref: FailureReference | undefined;
-  for (const c of claims) {
+  for (let i = 0; i < claims.length; i++) {
+    const c = claims[i]!;
     if (c.support === 'supported') {
       delete c.failure_mode;
       continue;
@@ -538,7 +608,7 @@ export function assignFailureModes(claims: ClaimVerdict[], reference?: { text: s
       continue;
     }
     ref ??= reference instanceof FailureReference ? reference : failureReference(reference.text, reference.extra);
-    const mode = failureModeOf(c.text, ref);
+    const mode = failureModeOf(c.text, ref, tokens?.[i]);
     c.failure_mode = mode === 'unsupported' && c.support === 'contradicted' ? 'negation' : mode;
   }
 }

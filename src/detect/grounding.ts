@@ -14,21 +14,27 @@ interface Passage {
   text: string;
   keys: Set<string>;
   negated: boolean;
-  antonymKeys: Set<string>;
+  /** The passage's tokens, kept so that later readings (failure modes) need not tokenise it again. */
+  tokens: Token[];
 }
 
 export interface ContextIndex {
   keys: Set<string>;
-  bigrams: Set<string>;
-  /** Unordered pairs of content words within PAIR_WINDOW of each other. */
-  pairs: Set<string>;
+  /** A number for each content key, in order of first appearance: word pairs are kept as numbers. */
+  ids: Map<string, number>;
+  /** Adjacent content-word pairs, in order (`pairCode`). */
+  bigramCodes: Set<number>;
+  /** Unordered pairs of content words within PAIR_WINDOW of each other (`pairCode`). */
+  pairCodes: Set<number>;
   /** Lower-cased context, for verbatim phrase look-ups. */
-  lower: string;
+  readonly lower: string;
   passages: Passage[];
   postings: Map<string, number[]>;
   questionKeys: Set<string>;
   /** Numbers written in the context (canonical keys), to tell a swapped number from a new one. */
   numbers: Set<string>;
+  /** Per passage, the share of question keys its window of three holds (-1 until worked out). */
+  questionShare: Float64Array;
 }
 
 export interface ClaimFeatures {
@@ -91,10 +97,6 @@ const META_REFERENCE =
 /** How many content words apart two context words may sit and still count as related. */
 const PAIR_WINDOW = 4;
 
-function pairKey(a: string, b: string): string {
-  return a < b ? `${a} ${b}` : `${b} ${a}`;
-}
-
 function keysOf(tokens: Token[]): Set<string> {
   const s = new Set<string>();
   for (const t of tokens) if (t.content || t.number) s.add(t.key);
@@ -115,57 +117,140 @@ function passagesOf(text: string): string[] {
   return out;
 }
 
+/**
+ * A pair of content-word ids as one number. Codes stay small integers while a context has fewer
+ * than 32,768 distinct words, and remain exact beyond that.
+ */
+function pairCode(a: number, b: number, wide: boolean): number {
+  return wide ? a * 67_108_864 + b : (a << 15) | b;
+}
+
 export function buildContextIndex(contextText: string, question: string): ContextIndex {
   const keys = new Set<string>();
-  const bigrams = new Set<string>();
-  const pairs = new Set<string>();
+  const ids = new Map<string, number>();
   const numbers = new Set<string>();
   const passages: Passage[] = [];
   const postings = new Map<string, number[]>();
+  const sequences: Int32Array[] = [];
   for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
-    const content = tokens.filter((t) => t.content || t.number);
-    if (content.length === 0) continue;
+    let contentCount = 0;
+    for (const t of tokens) if (t.content || t.number) contentCount++;
+    if (contentCount === 0) continue;
     const pk = new Set<string>();
-    const antonymKeys = new Set<string>();
+    const seq = new Int32Array(contentCount);
     let negated = false;
+    let c = 0;
     for (const t of tokens) {
       if (isNegation(t.raw)) negated = !negated;
       if (!(t.content || t.number)) continue;
       pk.add(t.key);
       keys.add(t.key);
+      let id = ids.get(t.key);
+      if (id === undefined) ids.set(t.key, (id = ids.size));
+      seq[c++] = id;
       if (t.number) numbers.add(t.key);
     }
-    // Unordered pairs of content words close together: a relation survives reordering ("in Paris
-    // in 1889" / "in 1889 in Paris") but not a word lifted from another part of the passage.
-    for (let i = 0; i < content.length; i++) {
-      if (i + 1 < content.length) bigrams.add(`${content[i]!.key} ${content[i + 1]!.key}`);
-      for (let j = i + 1; j < Math.min(content.length, i + 1 + PAIR_WINDOW); j++) pairs.add(pairKey(content[i]!.key, content[j]!.key));
-    }
+    sequences.push(seq);
     const id = passages.length;
     for (const k of pk) {
       let list = postings.get(k);
       if (!list) postings.set(k, (list = []));
       list.push(id);
-      const ants = ANTONYMS.get(k);
-      if (ants) for (const a of ants) antonymKeys.add(a);
     }
-    passages.push({ text, keys: pk, negated, antonymKeys });
+    passages.push({ text, keys: pk, negated, tokens });
   }
+  // Unordered pairs of content words close together: a relation survives reordering ("in Paris
+  // in 1889" / "in 1889 in Paris") but not a word lifted from another part of the passage.
+  const wide = ids.size > 32_768;
+  const bigramCodes = new Set<number>();
+  const pairCodes = new Set<number>();
+  for (const seq of sequences) {
+    for (let i = 0; i < seq.length; i++) {
+      const a = seq[i]!;
+      if (i + 1 < seq.length) bigramCodes.add(pairCode(a, seq[i + 1]!, wide));
+      const stop = Math.min(seq.length, i + 1 + PAIR_WINDOW);
+      for (let j = i + 1; j < stop; j++) {
+        const b = seq[j]!;
+        pairCodes.add(a < b ? pairCode(a, b, wide) : pairCode(b, a, wide));
+      }
+    }
+  }
+  let lower: string | undefined;
   return {
     keys,
-    bigrams,
-    pairs,
-    lower: contextText.toLowerCase(),
+    ids,
+    bigramCodes,
+    pairCodes,
+    get lower() {
+      return (lower ??= contextText.toLowerCase());
+    },
     passages,
     postings,
     questionKeys: keysOf(tokenize(question)),
     numbers,
+    questionShare: new Float64Array(passages.length).fill(-1),
   };
 }
 
-export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures {
-  const tokens = tokenize(claim.text);
+/** Share of the question's keys that passage `id` and its neighbours hold, worked out once per passage. */
+function questionShareAt(index: ContextIndex, id: number): number {
+  let share = index.questionShare[id]!;
+  if (share < 0) {
+    const q = index.questionKeys;
+    const here = index.passages[id]!.keys;
+    const before = index.passages[id - 1]?.keys;
+    const after = index.passages[id + 1]?.keys;
+    let shared = 0;
+    for (const k of q) if (here.has(k) || before?.has(k) || after?.has(k)) shared++;
+    share = shared / q.size;
+    index.questionShare[id] = share;
+  }
+  return share;
+}
+
+/**
+ * Per passage, how many of the claim's keys it holds, and which of the first 31 as bits: buffers
+ * reused by every claim and zeroed after each (see `touched`).
+ */
+let hitBuffer = new Int32Array(256);
+let maskBuffer = new Int32Array(256);
+function scratch(passages: number): void {
+  if (hitBuffer.length >= passages) return;
+  const size = Math.max(passages, hitBuffer.length * 2);
+  hitBuffer = new Int32Array(size);
+  maskBuffer = new Int32Array(size);
+}
+/** Claim keys up to this many are tracked as bits; a claim's further keys are looked up one by one. */
+const MASK_KEYS = 31;
+/** A key in more passages than this is looked up one by one rather than through its postings. */
+const MASK_POSTINGS = 64;
+
+function bitCount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+/**
+ * The first `k` passages of `ids` by hits, most first, ties in the order given (as a stable sort
+ * would leave them), without sorting them all.
+ */
+function topByHits(ids: readonly number[], hits: Int32Array, k: number): number[] {
+  const top: number[] = [];
+  for (const id of ids) {
+    const h = hits[id]!;
+    if (top.length === k && h <= hits[top[k - 1]!]!) continue;
+    let at = top.length;
+    while (at > 0 && hits[top[at - 1]!]! < h) at--;
+    top.splice(at, 0, id);
+    if (top.length > k) top.pop();
+  }
+  return top;
+}
+
+/** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
+export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
   const content = tokens.filter((t) => t.content || t.number);
   const n = content.length;
   // A word the context lacks meets a near-synonym the context has under the context's key, so
@@ -217,61 +302,91 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   let bigramTotal = 0;
   let bigramFound = 0;
   let pairFound = 0;
+  const wide = index.ids.size > 32_768;
+  let prevId = keys.length > 0 ? index.ids.get(keys[0]!) : undefined;
   for (let i = 0; i + 1 < keys.length; i++) {
     bigramTotal++;
-    if (index.bigrams.has(`${keys[i]!} ${keys[i + 1]!}`)) bigramFound++;
-    if (index.pairs.has(pairKey(keys[i]!, keys[i + 1]!))) pairFound++;
+    const a = prevId;
+    const b = index.ids.get(keys[i + 1]!);
+    prevId = b;
+    if (a === undefined || b === undefined) continue;
+    if (index.bigramCodes.has(pairCode(a, b, wide))) bigramFound++;
+    if (index.pairCodes.has(a < b ? pairCode(a, b, wide) : pairCode(b, a, wide))) pairFound++;
   }
 
   // Best passage: count shared keys through the postings, score only the top candidates.
-  const hits = new Map<number, number>();
-  const claimKeys = new Set(keys);
-  for (const k of claimKeys) {
-    const list = index.postings.get(k);
-    if (!list) continue;
-    // A key in most passages says little about which passage is meant.
-    if (list.length > 200) continue;
-    for (const id of list) hits.set(id, (hits.get(id) ?? 0) + 1);
-  }
+  const passages = index.passages;
+  const claimKeys = [...new Set(keys)];
+  scratch(passages.length);
+  const hits = hitBuffer;
+  const masks = maskBuffer;
+  const touched: number[] = [];
+  /** Claim keys that the masks do not track: the window check looks them up in the passages. */
+  const unmasked: string[] = [];
   let bestId = -1;
   let bestHits = 0;
-  let scored = 0;
-  for (const [id, h] of hits) {
-    if (h > bestHits) {
-      bestHits = h;
-      bestId = id;
-    }
-    if (++scored > MAX_PASSAGES_SCORED * 50) break;
-  }
-  const best = bestId >= 0 ? index.passages[bestId] : undefined;
-  const passageCoverage = claimKeys.size > 0 ? bestHits / claimKeys.size : 0;
-
-  // Summaries fuse neighbouring sentences: the best window of three passages, among the passages
-  // that share the most keys with the claim.
-  let windowHits = bestHits;
-  let windowId = bestId;
-  if (hits.size > 1) {
-    const candidates = [...hits].sort((a, b) => b[1] - a[1]).slice(0, 12);
-    for (const [id] of candidates) {
-      let h = 0;
-      for (const k of claimKeys) {
-        if (index.passages[id]!.keys.has(k) || index.passages[id - 1]?.keys.has(k) || index.passages[id + 1]?.keys.has(k)) h++;
-      }
-      if (h > windowHits) {
-        windowHits = h;
-        windowId = id;
+  let windowHits = 0;
+  let windowId = -1;
+  try {
+    for (let j = 0; j < claimKeys.length; j++) {
+      const list = index.postings.get(claimKeys[j]!);
+      if (!list) continue;
+      const bit = j < MASK_KEYS && list.length <= MASK_POSTINGS ? 1 << j : 0;
+      if (bit === 0) unmasked.push(claimKeys[j]!);
+      // A key in most passages says little about which passage is meant.
+      if (list.length > 200) continue;
+      for (const id of list) {
+        if (hits[id]!++ === 0) touched.push(id);
+        masks[id] = masks[id]! | bit;
       }
     }
+    for (let i = 0; i < touched.length; i++) {
+      const id = touched[i]!;
+      if (hits[id]! > bestHits) {
+        bestHits = hits[id]!;
+        bestId = id;
+      }
+      if (i + 1 > MAX_PASSAGES_SCORED * 50) break;
+    }
+    // Summaries fuse neighbouring sentences: the best window of three passages, among the passages
+    // that share the most keys with the claim.
+    windowHits = bestHits;
+    windowId = bestId;
+    if (touched.length > 1) {
+      const last = passages.length - 1;
+      for (const id of topByHits(touched, hits, 12)) {
+        // A key counts once however many of the three passages hold it.
+        let h = bitCount(masks[id]! | (id > 0 ? masks[id - 1]! : 0) | (id < last ? masks[id + 1]! : 0));
+        if (unmasked.length > 0) {
+          const here = passages[id]!.keys;
+          const before = passages[id - 1]?.keys;
+          const after = passages[id + 1]?.keys;
+          for (const k of unmasked) if (here.has(k) || before?.has(k) || after?.has(k)) h++;
+        }
+        if (h > windowHits) {
+          windowHits = h;
+          windowId = id;
+        }
+      }
+    }
+  } finally {
+    for (const id of touched) {
+      hits[id] = 0;
+      masks[id] = 0;
+    }
   }
-  const windowCoverage = claimKeys.size > 0 ? windowHits / claimKeys.size : 0;
+  const best = bestId >= 0 ? passages[bestId] : undefined;
+  const passageCoverage = claimKeys.length > 0 ? bestHits / claimKeys.length : 0;
+  const windowCoverage = claimKeys.length > 0 ? windowHits / claimKeys.length : 0;
   let specificElsewhere = 0;
   if (windowId >= 0 && windowCoverage >= 0.5) {
-    const inWindow = (k: string): boolean =>
-      index.passages[windowId]!.keys.has(k) || index.passages[windowId - 1]?.keys.has(k) === true || index.passages[windowId + 1]?.keys.has(k) === true;
+    const here = passages[windowId]!.keys;
+    const before = passages[windowId - 1]?.keys;
+    const after = passages[windowId + 1]?.keys;
     for (let i = 0; i < content.length; i++) {
       const t = content[i]!;
       const k = keys[i]!;
-      if ((t.number || t.proper || t.rare) && index.keys.has(k) && !index.questionKeys.has(k) && !inWindow(k)) specificElsewhere++;
+      if ((t.number || t.proper || t.rare) && index.keys.has(k) && !index.questionKeys.has(k) && !(here.has(k) || before?.has(k) === true || after?.has(k) === true)) specificElsewhere++;
     }
   }
 
@@ -295,19 +410,14 @@ export function claimFeatures(claim: Claim, index: ContextIndex): ClaimFeatures 
   const q = index.questionKeys;
   if (q.size >= 2 && novelFound > 0) {
     questionLocality = 0;
-    const seen = new Set<number>();
     for (const t of content) {
       if (q.has(t.key)) continue;
       const list = index.postings.get(t.key);
       if (!list) continue;
-      for (const id of list.slice(0, 50)) {
-        if (seen.has(id)) continue;
-        seen.add(id);
-        let shared = 0;
-        for (const k of q) {
-          if (index.passages[id]!.keys.has(k) || index.passages[id - 1]?.keys.has(k) || index.passages[id + 1]?.keys.has(k)) shared++;
-        }
-        questionLocality = Math.max(questionLocality, shared / q.size);
+      const stop = Math.min(list.length, 50);
+      for (let i = 0; i < stop; i++) {
+        const share = questionShareAt(index, list[i]!);
+        if (share > questionLocality) questionLocality = share;
       }
     }
   }

@@ -3,6 +3,7 @@ import type { DetectConfig } from '../config/schema.js';
 import { extractClaims, type Claim } from './claims.js';
 import { certaintyOf, claimMismatch, logprobSpan } from './confidence.js';
 import { buildContextIndex, claimFeatures, contextText, featureVector, type ClaimFeatures, type ContextIndex } from './grounding.js';
+import { tokenize, type Token } from './text.js';
 import { GROUNDING_MODEL } from './models/grounding.js';
 import { detectRefusal } from './refusal.js';
 import { applyToolChecks } from './tools.js';
@@ -47,8 +48,8 @@ export interface ClaimReading {
  * checks (detect/samples.ts) call it with each resampled answer as the index, so both checks
  * always score claims the same way.
  */
-export function scoreClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claimThreshold'>): ClaimReading {
-  const f = claimFeatures(c, index);
+export function scoreClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claimThreshold'>, tokens?: readonly Token[]): ClaimReading {
+  const f = claimFeatures(c, index, tokens);
   const z = claimLogit(f);
   // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
   const e = GROUNDING_MODEL.exchange;
@@ -121,14 +122,17 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   let mismatch = 0;
 
   const index = grounded ? buildContextIndex(ctx, question) : undefined;
-  for (const c of claims) {
+  // Each claim is tokenised once, for grounding and failure modes alike.
+  const claimTokens = index ? claims.map((c) => tokenize(c.text)) : undefined;
+  for (let i = 0; i < claims.length; i++) {
+    const c = claims[i]!;
     const certainty = certaintyOf(c.text);
     const lp = logprobSpan(logprobs, fullText, c.start, c.end);
     let score: number;
     let support: Support;
     let evidence: string | undefined;
     if (index) {
-      const read = scoreClaim(c, index, cfg);
+      const read = scoreClaim(c, index, cfg, claimTokens![i]);
       const z = read.z;
       sumLogit += z;
       if (z > maxLogit) {
@@ -160,7 +164,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   } else if (out.length > 0) {
     score = UNGROUNDED_BASE + (UNGROUNDED_SPAN * out.reduce((s, c) => s + (c.certainty ?? 0.7), 0)) / out.length;
   }
-  assignFailureModes(out, index && FailureReference.fromIndex(index, ctx, question));
+  assignFailureModes(out, index && FailureReference.fromIndex(index, ctx, question), claimTokens);
   verdict.hallucination = { flagged: score >= cfg.hallucinationThreshold, score: round(score), method: index ? 'context' : 'none', claims: out };
   verdict.confidence_mismatch = { flagged: mismatch >= cfg.mismatchThreshold, score: round(mismatch) };
   applyToolChecks(verdict, exchange);

@@ -4,6 +4,7 @@ import { extractClaims, type Claim } from './claims.js';
 import { claimMismatch } from './confidence.js';
 import { buildContextIndex, type ContextIndex } from './grounding.js';
 import { scoreClaim } from './index.js';
+import { tokenize } from './text.js';
 import type { ClaimVerdict, Support, Verdict } from './verdict.js';
 
 /**
@@ -61,13 +62,14 @@ export function claimsAgainstSamples(claims: readonly Claim[], question: string,
   const idx = indexes ?? samples.map((s) => buildContextIndex(s, question));
   const pooled = buildContextIndex(samples.join('\n\n'), question);
   return claims.map((c) => {
+    const tokens = tokenize(c.text);
     let supporting = 0;
     let contradicting = 0;
     let sum = 0;
     let evidence: string | undefined;
     let bestScore = Infinity;
     for (const index of idx) {
-      const read = scoreClaim(c, index, cfg);
+      const read = scoreClaim(c, index, cfg, tokens);
       sum += read.score;
       if (read.support === 'supported') supporting++;
       if (read.support === 'contradicted') contradicting++;
@@ -77,7 +79,7 @@ export function claimsAgainstSamples(claims: readonly Claim[], question: string,
       }
     }
     const n = idx.length;
-    const score = (sum / n + scoreClaim(c, pooled, cfg).score) / 2;
+    const score = (sum / n + scoreClaim(c, pooled, cfg, tokens).score) / 2;
     const support: Support = contradicting * 2 > n ? 'contradicted' : score >= cfg.claimThreshold ? 'unsupported' : 'supported';
     return { supporting, samples: n, score: round(support === 'contradicted' ? Math.max(score, cfg.claimThreshold) : score), support, ...(evidence ? { evidence } : {}) };
   });

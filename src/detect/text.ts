@@ -293,6 +293,90 @@ function canonicalNumber(n: number): string {
 }
 
 /**
+ * What a word token is, apart from where it stands: everything `tokenize` derives from the word
+ * as written. Worked out once per distinct word (texts repeat their words, and the same words
+ * recur across exchanges); only the sentence position is decided per occurrence.
+ */
+interface WordInfo {
+  key: string;
+  number: boolean;
+  content: boolean;
+  rare: boolean;
+  /** A capital in it, and it is a content word that is not a number: a name unless it opens a sentence. */
+  properInside: boolean;
+  /** All capitals and longer than a letter: a name even at a sentence start. */
+  allCaps: boolean;
+  /** Capitalised "May": the month inside a sentence, the verb at its start. */
+  mayMonth: boolean;
+  /** The multiplier of a scale word ("million"), when it may fold into the number before it. */
+  scale: number | undefined;
+  /** The word as it would be taken at a sentence start, when that differs ("May"). */
+  atStart?: WordInfo;
+}
+
+const wordInfoCache = new Map<string, WordInfo>();
+const WORD_CACHE_MAX = 100_000;
+
+function describeWord(raw: string, sentenceStart: boolean): WordInfo {
+  const lower = raw.toLowerCase();
+  let key: string;
+  let isNumber = false;
+  let content = true;
+  if (/^\d/.test(raw)) {
+    isNumber = true;
+    const digits = raw.replace(/,/g, '').replace(/(st|nd|rd|th|s)$/, '');
+    key = canonicalNumber(Number(digits));
+  } else if (lower in MONTHS && (raw[0] !== raw[0]!.toLowerCase() || lower.length > 3) && lower !== 'may') {
+    key = `@${MONTHS[lower]}`;
+    isNumber = true;
+  } else if (lower === 'may' && raw === 'May' && !sentenceStart) {
+    key = '@5';
+    isNumber = true;
+  } else if (lower in NUMBER_WORDS) {
+    key = canonicalNumber(NUMBER_WORDS[lower]!);
+    isNumber = true;
+  } else if (raw === '$' || raw === '£' || raw === '€' || raw === '%') {
+    key = raw;
+    content = false;
+  } else {
+    // Possessives match their noun: "Disney's" / "Disney".
+    key = stemOf(STOPWORDS.has(lower) ? raw : raw.replace(/['’]s$/i, ''));
+    content = !STOPWORDS.has(lower) && !STOPWORDS.has(key) && !NEGATIONS.has(lower) && key.length > 0;
+  }
+  const hasUpper = raw !== lower;
+  return {
+    key,
+    number: isNumber,
+    content,
+    rare: content && !isNumber && (RANK.get(lower.replace(/['’]s$/, '')) ?? Infinity) >= COMMON_RANK,
+    properInside: hasUpper && content && !isNumber,
+    allCaps: raw.length > 1 && raw === raw.toUpperCase(),
+    mayMonth: lower === 'may' && raw === 'May',
+    scale: !isNumber && lower in SCALES ? SCALES[lower] : undefined,
+  };
+}
+
+function wordInfo(raw: string, sentenceStart: boolean): WordInfo {
+  let info = wordInfoCache.get(raw);
+  if (info === undefined) {
+    info = describeWord(raw, false);
+    if (info.mayMonth) info.atStart = describeWord(raw, true);
+    if (wordInfoCache.size >= WORD_CACHE_MAX) wordInfoCache.clear();
+    wordInfoCache.set(raw, info);
+  }
+  return sentenceStart && info.atStart ? info.atStart : info;
+}
+
+/** A sentence ends somewhere in text[from, to): a stop, a colon or a line break. */
+function breaksSentence(text: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46 /* . */ || c === 33 /* ! */ || c === 63 /* ? */ || c === 58 /* : */ || c === 10 /* \n */) return true;
+  }
+  return false;
+}
+
+/**
  * Tokenise with offsets. Numbers become canonical values (a scale word after a number multiplies it,
  * `$ 160 million` and `$160 million` agree); month names become `@n`; words become stems.
  */
@@ -306,52 +390,27 @@ export function tokenize(text: string): Token[] {
     const raw = m[0];
     const start = m.index;
     const end = start + raw.length;
-    if (prevEnd >= 0 && /[.!?:\n]/.test(text.slice(prevEnd, start))) sentenceStart = true;
-    const lower = raw.toLowerCase();
-    let key: string;
-    let isNumber = false;
-    let content = true;
-    if (/^\d/.test(raw)) {
-      isNumber = true;
-      const digits = raw.replace(/,/g, '').replace(/(st|nd|rd|th|s)$/, '');
-      key = canonicalNumber(Number(digits));
-    } else if (lower in MONTHS && (raw[0] !== raw[0]!.toLowerCase() || lower.length > 3) && lower !== 'may') {
-      key = `@${MONTHS[lower]}`;
-      isNumber = true;
-    } else if (lower === 'may' && raw === 'May' && !sentenceStart) {
-      key = '@5';
-      isNumber = true;
-    } else if (lower in NUMBER_WORDS) {
-      key = canonicalNumber(NUMBER_WORDS[lower]!);
-      isNumber = true;
-    } else if (raw === '$' || raw === '£' || raw === '€' || raw === '%') {
-      key = raw;
-      content = false;
-    } else {
-      // Possessives match their noun: "Disney's" / "Disney".
-      key = stemOf(STOPWORDS.has(lower) ? raw : raw.replace(/['’]s$/i, ''));
-      content = !STOPWORDS.has(lower) && !STOPWORDS.has(key) && !NEGATIONS.has(lower) && key.length > 0;
-    }
-    const prev = out[out.length - 1];
+    if (prevEnd >= 0 && breaksSentence(text, prevEnd, start)) sentenceStart = true;
+    const w = wordInfo(raw, sentenceStart);
+    const prev = out.length > 0 ? out[out.length - 1] : undefined;
     // "160 million", "2.5bn": fold the scale into the number before it.
-    if (!isNumber && prev && prev.number && prev.key.startsWith('#') && lower in SCALES && /^\s*$/.test(text.slice(prev.end, start))) {
-      const value = Number(prev.key.slice(1)) * SCALES[lower]!;
+    if (w.scale !== undefined && prev && prev.number && prev.key.startsWith('#') && /^\s*$/.test(text.slice(prev.end, start))) {
+      const value = Number(prev.key.slice(1)) * w.scale;
       prev.key = canonicalNumber(value);
       prev.raw = text.slice(prev.start, end);
       prev.end = end;
       prevEnd = end;
       continue;
     }
-    const hasUpper = raw !== lower;
     out.push({
       raw,
-      key,
+      key: w.key,
       start,
       end,
-      content,
-      proper: hasUpper && content && !isNumber && (!sentenceStart || (raw.length > 1 && raw === raw.toUpperCase())),
-      number: isNumber,
-      rare: content && !isNumber && (RANK.get(lower.replace(/['’]s$/, '')) ?? Infinity) >= COMMON_RANK,
+      content: w.content,
+      proper: w.properInside && (!sentenceStart || w.allCaps),
+      number: w.number,
+      rare: w.rare,
     });
     prevEnd = end;
     sentenceStart = false;
@@ -359,7 +418,15 @@ export function tokenize(text: string): Token[] {
   return out;
 }
 
+const negationCache = new Map<string, boolean>();
+
 export function isNegation(raw: string): boolean {
-  const lower = raw.toLowerCase().replace(/’/g, "'");
-  return NEGATIONS.has(lower) || lower.endsWith("n't");
+  let negation = negationCache.get(raw);
+  if (negation === undefined) {
+    const lower = raw.toLowerCase().replace(/’/g, "'");
+    negation = NEGATIONS.has(lower) || lower.endsWith("n't");
+    if (negationCache.size >= WORD_CACHE_MAX) negationCache.clear();
+    negationCache.set(raw, negation);
+  }
+  return negation;
 }
