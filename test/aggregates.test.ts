@@ -5,7 +5,7 @@ import { ConfigSchema } from '../src/config/schema.js';
 import type { Verdict } from '../src/detect/verdict.js';
 import { BoundedLabel } from '../src/metrics/labels.js';
 import { createMetrics, type Metrics } from '../src/metrics/registry.js';
-import { AggregateReader, aggregateFields, aggregateKeys, aggregateOptions, countsOf, cumulativeScoreBuckets, flaggedKinds, trafficOf } from '../src/verdicts/aggregates.js';
+import { AggregateReader, addCounts, aggregateFields, aggregateKeys, aggregateOptions, countsOf, cumulativeScoreBuckets, flaggedKinds, trafficOf } from '../src/verdicts/aggregates.js';
 import { VerdictStore } from '../src/verdicts/store.js';
 import { readExchangeText } from '../src/verdicts/text.js';
 import { analyseJob } from '../src/worker/analyse-job.js';
@@ -79,6 +79,24 @@ t.test('one pure function derives every counted field from a stored verdict', as
   t.same(c.failureModes, { context: { number: 1, negation: 1 } });
   t.same(countsOf(aggregateFields(sampled)).methods.samples, { checks: 1, hallucinations: 1, scoreSum: 0.9 });
   t.same(aggregateFields(base({ skipped: 'Tool Calls Only!' })), { skipped: 1, 'skipped:tool_calls_only_': 1 }, 'skipped: counted apart, not a check');
+  // Tool calls checked and failed by mode, read back as both report sources count them.
+  const finding = (failure_mode: 'tool_name' | 'tool_arguments') => ({ text: 'x', failure_mode, path: '', rule: failure_mode === 'tool_name' ? 'declared' : 'json' });
+  const tools = base({
+    tool_calls: {
+      checked: 3,
+      failed: 2,
+      calls: [
+        { index: 0, name: 'get_forecast', checked: 'name', valid: false, failure_mode: 'tool_name', findings: [finding('tool_name')] },
+        { index: 1, name: 'get_weather', checked: 'schema', valid: false, failure_mode: 'tool_arguments', findings: [finding('tool_arguments'), finding('tool_arguments')] },
+        { index: 2, name: 'get_time', checked: 'schema', valid: true, findings: [] },
+      ],
+    },
+  });
+  t.match(aggregateFields(tools), { tool_calls: 3, 'tool_failures:tool_name': 1, 'tool_failures:tool_arguments': 1 }, 'a failed call counts once, whatever its number of findings');
+  const tc = countsOf(aggregateFields(tools));
+  t.same([tc.toolCalls, tc.toolFailures], [3, { tool_name: 1, tool_arguments: 1 }]);
+  const both = addCounts(countsOf(aggregateFields(tools)), countsOf(aggregateFields(tools)));
+  t.same([both.toolCalls, both.toolFailures], [6, { tool_name: 2, tool_arguments: 2 }], 'summed across models');
   t.equal(trafficOf(base()), 'primary');
   t.equal(trafficOf(base({ shadow_of: 'orig-1' })), 'shadow');
   t.same(flaggedKinds(base()).map((k) => k.kind), ['hallucination', 'mismatch']);

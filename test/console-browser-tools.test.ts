@@ -12,6 +12,7 @@ import { aggregateOptions } from '../src/verdicts/aggregates.js';
 import { startStack } from './helpers/stack.js';
 import { chatToolCompletion, chatTools, type Call } from './helpers/tool-calls.js';
 import { chatCompletion } from './helpers/upstream.js';
+import { waitForVerdict } from './helpers/verdicts.js';
 
 // Tool calls and skipped exchanges in a real browser (Debian's chromium driven by puppeteer-core)
 // in front of the real stack: an app calls tools through the proxy with the official SDK, the
@@ -77,13 +78,7 @@ t.test('the console shows tool-call findings and skipped exchanges', async (t) =
 
   const verdicts = new Map<string, Verdict>();
   for (const [kind, id] of Object.entries(ids)) {
-    verdicts.set(
-      kind,
-      await until(`verdict ${kind}`, 30_000, async () => {
-        const res = await fetch(`${base}/veracity/v1/verdicts/${encodeURIComponent(id)}`);
-        return res.status === 200 ? ((await res.json()) as Verdict) : undefined;
-      }),
-    );
+    verdicts.set(kind, await waitForVerdict<Verdict>(base, id, 30_000));
   }
   const v = (kind: string) => verdicts.get(kind)!;
   t.same(
