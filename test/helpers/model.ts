@@ -13,6 +13,8 @@ export interface ModelCall {
   headers: IncomingMessage['headers'];
   body: Record<string, any>;
   question: string;
+  /** When its answer (or fault) was sent; unset while in flight. */
+  answeredAt?: number;
 }
 
 export interface ScriptedModel {
@@ -71,7 +73,10 @@ export async function startScriptedModel(script: (question: string, k: number, m
     const call: ModelCall = { path, headers: req.headers, body, question: lastUserText(body) };
     model.calls.push(call);
     pending++;
-    const finish = () => pending--;
+    const finish = () => {
+      pending--;
+      call.answeredAt = Date.now();
+    };
     const fault = model.fault(call);
     if (fault === 'stall') {
       res.on('close', finish);
