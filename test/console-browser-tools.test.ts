@@ -213,6 +213,17 @@ t.test('the console shows tool-call findings and skipped exchanges', async (t) =
       Object.fromEntries(Object.keys(ANSWERS).map((k) => [ids[k], `tool calls: ${v(k).tool_calls!.failed} of ${v(k).tool_calls!.checked} failed`])),
       'the recent list says how many calls failed',
     );
+
+    // Flagged by a failing call, with no claim behind the flag: the list says which call.
+    await page.goto(`${base}/veracity/flagged?range=1h&kind=hallucination&model=openai/gpt-tools`);
+    const flagged = await page.$$eval('main ol li', (lis) => lis.map((li) => [li.getAttribute('data-id'), li.querySelector('[data-field=tool_calls]')?.textContent ?? '']));
+    const failing = ['undeclared', 'badjson', 'schema'];
+    t.same(flagged.map(([id]) => id).sort(), failing.map((k) => ids[k]).sort(), 'the three answers with a failing call, and only them');
+    for (const k of failing) {
+      const call = v(k).tool_calls!.calls.find((c) => c.failure_mode)!;
+      t.match(Object.fromEntries(flagged)[ids[k]!], `tool ${v(k).tool_calls!.checked === 1 ? 'call' : 'calls'} failed: ${call.name} (${call.failure_mode}): ${call.findings[0]!.text}`, `${k}: which call failed, and why`);
+    }
+    await shot('flagged-tools.png');
     t.same(requested.filter((u) => !u.startsWith(`${base}/veracity/`)), [], 'nothing fetched from elsewhere');
   });
 });
