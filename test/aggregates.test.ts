@@ -5,7 +5,7 @@ import { ConfigSchema } from '../src/config/schema.js';
 import type { Verdict } from '../src/detect/verdict.js';
 import { BoundedLabel } from '../src/metrics/labels.js';
 import { createMetrics, type Metrics } from '../src/metrics/registry.js';
-import { AggregateReader, aggregateFields, aggregateKeys, aggregateOptions, cumulativeScoreBuckets, flaggedKinds, trafficOf } from '../src/verdicts/aggregates.js';
+import { AggregateReader, addCounts, aggregateFields, aggregateKeys, aggregateOptions, countsOf, cumulativeScoreBuckets, flaggedKinds, trafficOf } from '../src/verdicts/aggregates.js';
 import { VerdictStore } from '../src/verdicts/store.js';
 import { readExchangeText } from '../src/verdicts/text.js';
 import { analyseJob } from '../src/worker/analyse-job.js';
@@ -44,8 +44,9 @@ t.test('one pure function derives every counted field from a stored verdict', as
     score_sum_milli: 734,
     'method:context:checks': 1,
     'method:context:hallucinations': 1,
-    'failure_mode:number': 1,
-    'failure_mode:negation': 1,
+    'method:context:score_sum_milli': 734,
+    'failure_mode:context:number': 1,
+    'failure_mode:context:negation': 1,
   });
   // Scores on a bound fall in that bound's bin, as in Prometheus (le = "less or equal").
   t.equal(aggregateFields(base({ hallucination: { flagged: false, score: 0.1, claims: [] } }))['score_le:0.1'], 1);
@@ -57,7 +58,45 @@ t.test('one pure function derives every counted field from a stored verdict', as
     'score_le:0.1': 1,
     'method:samples:checks': 1,
   });
+  // Claims checked against samples carry their agreement; one without a known mode counts as `unsupported`.
+  const sampled = base({
+    hallucination: {
+      flagged: true,
+      score: 0.9,
+      method: 'samples',
+      claims: [
+        { text: 'a', start: 0, end: 1, support: 'supported', score: 0.1, agreement: { supporting: 3, samples: 3 } },
+        { text: 'b', start: 2, end: 3, support: 'unsupported', score: 0.9, agreement: { supporting: 0, samples: 3 } },
+      ],
+    },
+  });
+  t.match(aggregateFields(sampled), { sampled: 1, 'method:samples:checks': 1, 'method:samples:hallucinations': 1, 'method:samples:score_sum_milli': 900, 'failure_mode:samples:unsupported': 1 });
+  t.match(aggregateFields(base({ hallucination: { flagged: false, score: 0.3, claims: [] } })), { 'method:none:checks': 1, 'method:none:score_sum_milli': 300 }, 'a verdict without a method was checked against nothing, as the metrics count it');
+  // Reading the fields back gives the counts both report sources share.
+  const c = countsOf(aggregateFields(base()));
+  t.same([c.checks, c.grounded, c.hallucinations, c.claims, c.unsupportedClaims, c.mismatches, c.sampled], [1, 1, 1, 3, 2, 1, 0]);
+  t.same(c.methods, { context: { checks: 1, hallucinations: 1, scoreSum: 0.734 } });
+  t.same(c.failureModes, { context: { number: 1, negation: 1 } });
+  t.same(countsOf(aggregateFields(sampled)).methods.samples, { checks: 1, hallucinations: 1, scoreSum: 0.9 });
   t.same(aggregateFields(base({ skipped: 'Tool Calls Only!' })), { skipped: 1, 'skipped:tool_calls_only_': 1 }, 'skipped: counted apart, not a check');
+  // Tool calls checked and failed by mode, read back as both report sources count them.
+  const finding = (failure_mode: 'tool_name' | 'tool_arguments') => ({ text: 'x', failure_mode, path: '', rule: failure_mode === 'tool_name' ? 'declared' : 'json' });
+  const tools = base({
+    tool_calls: {
+      checked: 3,
+      failed: 2,
+      calls: [
+        { index: 0, name: 'get_forecast', checked: 'name', valid: false, failure_mode: 'tool_name', findings: [finding('tool_name')] },
+        { index: 1, name: 'get_weather', checked: 'schema', valid: false, failure_mode: 'tool_arguments', findings: [finding('tool_arguments'), finding('tool_arguments')] },
+        { index: 2, name: 'get_time', checked: 'schema', valid: true, findings: [] },
+      ],
+    },
+  });
+  t.match(aggregateFields(tools), { tool_calls: 3, 'tool_failures:tool_name': 1, 'tool_failures:tool_arguments': 1 }, 'a failed call counts once, whatever its number of findings');
+  const tc = countsOf(aggregateFields(tools));
+  t.same([tc.toolCalls, tc.toolFailures], [3, { tool_name: 1, tool_arguments: 1 }]);
+  const both = addCounts(countsOf(aggregateFields(tools)), countsOf(aggregateFields(tools)));
+  t.same([both.toolCalls, both.toolFailures], [6, { tool_name: 2, tool_arguments: 2 }], 'summed across models');
   t.equal(trafficOf(base()), 'primary');
   t.equal(trafficOf(base({ shadow_of: 'orig-1' })), 'shadow');
   t.same(flaggedKinds(base()).map((k) => k.kind), ['hallucination', 'mismatch']);
@@ -68,6 +107,12 @@ t.test('one pure function derives every counted field from a stored verdict', as
 async function counter(metrics: Metrics[], name: 'checks' | 'hallucinations' | 'claims' | 'unsupportedClaims' | 'mismatches' | 'groundedChecks', model: string) {
   let sum = 0;
   for (const m of metrics) for (const v of (await m[name].get()).values) if (v.labels.model === model) sum += v.value;
+  return sum;
+}
+
+async function sumOf(metrics: Metrics[], name: 'checksByMethod' | 'hallucinationsByMethod' | 'expectedHallucinations' | 'unsupportedClaimsByMode', where: Record<string, string>) {
+  let sum = 0;
+  for (const m of metrics) for (const v of (await m[name].get()).values) if (Object.entries(where).every(([k, x]) => v.labels[k] === x)) sum += v.value;
   return sum;
 }
 
@@ -115,6 +160,16 @@ t.test('two workers, every exchange delivered to both: each verdict counted once
     t.equal(series.total.hallucinations ?? 0, mine.filter((v) => v.hallucination.flagged).length);
     t.equal(series.total['refusals:full'] ?? 0, mine.filter((v) => v.refusal.kind === 'full').length);
     t.equal(series.total.score_sum_milli ?? 0, mine.reduce((s, v) => s + Math.round(v.hallucination.score * 1000), 0), 'score sum exact');
+    // Per method and failure mode, as the metrics the estimated rate and the profile come from.
+    for (const method of ['context', 'samples', 'none']) {
+      const where = { model, method };
+      t.equal(series.total[`method:${method}:checks`] ?? 0, await sumOf(metrics, 'checksByMethod', where), `${model}: ${method} checks as in the metrics`);
+      t.equal(series.total[`method:${method}:hallucinations`] ?? 0, await sumOf(metrics, 'hallucinationsByMethod', where), `${model}: ${method} flagged as in the metrics`);
+      t.equal((series.total[`method:${method}:score_sum_milli`] ?? 0) / 1000, Math.round((await sumOf(metrics, 'expectedHallucinations', where)) * 1000) / 1000, `${model}: ${method} score sum as in the metrics`);
+      for (const mode of ['number', 'entity', 'negation', 'reference', 'unsupported']) {
+        t.equal(series.total[`failure_mode:${method}:${mode}`] ?? 0, await sumOf(metrics, 'unsupportedClaimsByMode', { ...where, failure_mode: mode }), `${model}: ${method} ${mode} claims as in the metrics`);
+      }
+    }
     const coarseSeries = coarse.models.find((m) => m.key.model === model)!;
     t.same(coarseSeries.total, series.total, 'hour buckets hold the same counts');
 

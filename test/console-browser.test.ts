@@ -160,7 +160,7 @@ t.test('the console in a browser', async (t) => {
   });
 
   t.test('the overview lists every model with the counts of the metrics', async (t) => {
-    const rowsSeen = await page.$$eval('table tbody tr', (trs) =>
+    const rowsSeen = await page.$$eval('table.models-table tbody tr', (trs) =>
       trs.map((tr) => ({ model: tr.querySelector('th')!.textContent!.trim(), checks: Number(tr.querySelector('[data-field=checks]')!.textContent) })),
     );
     t.same(Object.fromEntries(rowsSeen.map((r) => [r.model, r.checks])), Object.fromEntries(checks), 'same models, same counts');
@@ -172,7 +172,7 @@ t.test('the console in a browser', async (t) => {
     t.comment(`screenshot: ${join(ARTIFACTS, 'overview.png')}`);
     // Filters live in the URL.
     await page.goto(`${base}/veracity/?range=1h&model=openai/gpt-safety`);
-    t.same(await page.$$eval('table tbody th', (ths) => ths.map((th) => th.textContent!.trim())), ['openai/gpt-safety']);
+    t.same(await page.$$eval('table.models-table tbody th', (ths) => ths.map((th) => th.textContent!.trim())), ['openai/gpt-safety']);
     await page.setViewport({ width: 390, height: 844, isMobile: true });
     await page.goto(`${base}/veracity/?range=1h`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

@@ -47,7 +47,7 @@ const cookieOf = (res: { headers: Record<string, unknown> }, name: string) => {
 
 t.test('without a token: loopback only, every page', async (t) => {
   const { app } = await setup(t);
-  for (const url of ['/veracity/', '/veracity/flagged', '/veracity/exchanges/ex-plain']) {
+  for (const url of ['/veracity/', '/veracity/flagged', '/veracity/exchanges', '/veracity/exchanges/ex-plain', `/veracity/compare?a=${encodeURIComponent('openai:gpt-<b>bold</b>')}&b=openai:x`]) {
     const inside = await app.inject({ method: 'GET', url, remoteAddress: '127.0.0.1' });
     t.equal(inside.statusCode, 200, `${url} on loopback`);
     t.match(inside.headers['content-type'], /text\/html/);
@@ -83,6 +83,21 @@ t.test('hostile text and model names are escaped, and the CSP allows no script',
   t.notMatch(bad.body, '<script>');
   const missing = await app.inject({ method: 'GET', url: '/veracity/exchanges/nope', remoteAddress: '127.0.0.1' });
   t.equal(missing.statusCode, 404);
+  // The recent list and the compare page write model names and verdict ids from Redis, and the
+  // compare page echoes what the URL asked for: all escaped.
+  const recent = await app.inject({ method: 'GET', url: '/veracity/exchanges?range=1h', remoteAddress: '127.0.0.1' });
+  t.equal(recent.statusCode, 200);
+  t.match(recent.body, 'openai/gpt-&lt;b&gt;bold&lt;/b&gt;');
+  t.match(recent.body, /href="\/veracity\/exchanges\/ex-hostile"/, 'every stored exchange listed');
+  t.equal(recent.body.match(/<script|<b>bold/gi), null);
+  const compare = await app.inject({ method: 'GET', url: `/veracity/compare?range=1h&a=${encodeURIComponent('openai:gpt-<b>bold</b>')}&b=${encodeURIComponent('anthropic:<script>alert(3)</script>')}`, remoteAddress: '127.0.0.1' });
+  t.equal(compare.statusCode, 200);
+  t.match(compare.body, '&lt;script&gt;alert(3)&lt;/script&gt;');
+  t.equal(compare.body.match(/<script|<b>bold/gi), null, 'no markup from the URL or the model names');
+  t.match(compare.body, /No prompt was answered by both models/);
+  const same = await app.inject({ method: 'GET', url: '/veracity/compare?a=gpt-x&b=gpt-x', remoteAddress: '127.0.0.1' });
+  t.equal(same.statusCode, 400);
+  t.match(same.body, /two different models/);
   const badRange = await app.inject({ method: 'GET', url: '/veracity/?range=%3Cscript%3E', remoteAddress: '127.0.0.1' });
   t.equal(badRange.statusCode, 200);
   t.match(badRange.body, /not a duration/);

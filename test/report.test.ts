@@ -4,7 +4,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { reportMain, scoreBins, type ReliabilityReport } from '../src/report/report.js';
+import { scoreBins } from '../src/report/figures.js';
+import { reportMain, type ReliabilityReport } from '../src/report/report.js';
 import { wilson } from '../src/report/wilson.js';
 
 const close = (got: number | undefined, want: number, eps = 5e-5) => got !== undefined && Math.abs(got - want) < eps;
@@ -59,6 +60,8 @@ const DATA: Record<string, Series> = {
     { metric: { ...gpt, method: 'none', failure_mode: 'unsupported' }, value: 300 },
     { metric: { ...claude, method: 'samples', failure_mode: 'entity' }, value: 2 },
   ],
+  veracity_tool_calls_total: [{ metric: gpt, value: 200.2 }, { metric: claude, value: 0 }],
+  veracity_tool_call_failures_total: [{ metric: { ...gpt, failure_mode: 'tool_arguments' }, value: 15 }, { metric: { ...gpt, failure_mode: 'tool_name' }, value: 5 }],
   veracity_hallucination_score_bucket: [
     ...buckets(gpt, [500, 700, 800, 850, 900, 930, 950, 970, 990, 1000]),
     ...buckets(claude, [2, 2, 3, 4, 5, 6, 7, 8, 9, 10]),
@@ -111,7 +114,7 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
 
   t.ok(prom.seen.length >= 8, `${prom.seen.length} queries`);
   for (const q of prom.seen) {
-    t.match(q.query, /^sum by \(provider, model(, kind|, le|, method|, method, failure_mode)?\) \(increase\(\w+\[24h\]\)\)$/, q.query);
+    t.match(q.query, /^sum by \(provider, model(, kind|, le|, method|, method, failure_mode|, failure_mode)?\) \(increase\(\w+\[24h\]\)\)$/, q.query);
     t.equal(q.time, '1700000000', 'evaluated at --at');
   }
 
@@ -133,7 +136,9 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.same([g.estimated!.checks, g.estimated!.rate, g.estimated!.flagged.rate], [600, 0.12, 0.15], 'estimated (mean score) beside flagged, grounded checks only');
   t.ok(g.estimated!.ci95!.lo < 0.12 && g.estimated!.ci95!.hi > 0.12, 'with an interval');
   t.same(g.failureModes!.modes.map((m) => [m.mode, m.count, m.share]), [['number', 30, 0.3], ['entity', 20, 0.2], ['negation', 5, 0.05], ['reference', 5, 0.05], ['unsupported', 40, 0.4]], 'failure-mode profile of checked claims only');
+  t.same([g.toolCalls.checked, g.toolCalls.failed.count, g.toolCalls.failed.rate, g.toolCalls.modes.tool_name!.count, g.toolCalls.modes.tool_arguments!.rate], [200, 20, 0.1, 5, 0.075], 'tool calls checked, failed, by failure mode');
   const cl = report.models.find((m) => m.model === 'claude-sonnet')!;
+  t.same([cl.toolCalls.checked, cl.toolCalls.failed.rate], [0, null], 'no tool calls: no rate');
   t.same([cl.failureModes!.claims, cl.failureModes!.modes.find((m) => m.mode === 'entity')!.share], [2, 1], 'claims checked against samples count in the profile');
 
   const o = report.overall;
@@ -144,6 +149,7 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.equal(o.scores.reduce((s, b) => s + b.count, 0), 1010);
   t.same([o.estimated!.checks, o.estimated!.expected, o.estimated!.flagged.count], [610, 76, 95]);
   t.equal(o.failureModes!.claims, 102);
+  t.same([o.toolCalls.checked, o.toolCalls.failed.count], [200, 20]);
 
   const html = readFileSync(out, 'utf8');
   t.match(html, /^<!doctype html>/);
@@ -154,10 +160,11 @@ t.test('report: per-model rates with intervals, ranking, calibration view, self-
   t.match(html, /Estimated and flagged hallucination rate/);
   t.match(html, /12\.0% \[[\d.]+%–[\d.]+%\] \(72\.0\/600\)/, 'estimated rate with its expected count');
   t.match(html, /Failure-mode profile[\s\S]*30\.0% \(30\)/);
+  t.match(html, /<h2>Tool calls<\/h2>[\s\S]*<th scope="row">openai\/gpt-4o<\/th><td>200<\/td><td>10\.0% \[[^\]]+\] \(20\/200\)<\/td><td>2\.5% [^<]*\(5\/200\)<\/td><td>7\.5% [^<]*\(15\/200\)<\/td>/, 'tool calls per model, failed and by mode');
   t.notMatch(html, /<b>odd<\/b>/, 'model names are escaped');
   t.match(html, /&lt;b&gt;odd&lt;\/b&gt;/);
   t.notMatch(html, /<script|<link|src=|href="?https?:/i, 'no scripts or external assets');
-  t.match(stderr.join('\n'), /3 models, 1013 checks over 24h/);
+  t.match(stderr.join('\n'), /3 models, 1013 checks over 24h.*; 20 of 200 tool calls failed/);
 });
 
 t.test('report: Prometheus errors and bad arguments', async (t) => {
@@ -183,10 +190,11 @@ t.test('report: Prometheus errors and bad arguments', async (t) => {
   t.equal(await reportMain(['--prometheus', 'not a url']), 2, 'bad URL -> 2');
 });
 
-t.test('report: worst recent examples from stored verdicts', async (t) => {
+t.test('report: the worst examples in the window, from the stored verdicts', async (t) => {
   const { startRedis } = await import('./helpers/redis.js');
   const { Redis } = await import('ioredis');
   const { VerdictStore } = await import('../src/verdicts/store.js');
+  const { AggregateKeys } = await import('../src/verdicts/aggregates.js');
   const redis = await startRedis();
   const client = new Redis(redis.url);
   const prom = await fakePrometheus();
@@ -196,7 +204,9 @@ t.test('report: worst recent examples from stored verdicts', async (t) => {
     await prom.close();
   });
   const store = new VerdictStore(client, 'veracity', 600);
-  const verdict = (id: string, score: number, text: string) => ({
+  // Stored as the worker stores them: with their aggregates and flagged indexes, in one step.
+  const keys = new AggregateKeys({ prefix: 'veracity', ttlSeconds: 600, fineRetentionSeconds: 600, flaggedPerModel: 200 });
+  const verdict = (id: string, score: number, text: string, at = Date.now()) => ({
     id,
     provider: 'openai' as const,
     model: 'gpt-4o',
@@ -204,12 +214,16 @@ t.test('report: worst recent examples from stored verdicts', async (t) => {
     hallucination: { flagged: true, score, claims: [{ text, start: 0, end: text.length, support: 'unsupported' as const, score }] },
     confidence_mismatch: { flagged: false, score: 0 },
     refusal: { flagged: false, kind: 'none' as const, score: 0 },
+    analysed_at: new Date(at).toISOString(),
   });
-  for (const [id, score, text] of [['a', 0.6, 'The tower is <b>gold</b>.'], ['b', 0.95, 'It opened in 1925.'], ['c', 0.7, 'It is in Rome.']] as const) {
-    const v = verdict(id, score, text);
-    await store.putIfAbsent(v);
-    await store.rememberFlagged(v, 'gpt-4o');
-  }
+  const examples = [
+    verdict('a', 0.6, 'The tower is <b>gold</b>.'),
+    verdict('b', 0.95, 'It opened in 1925.'),
+    verdict('c', 0.7, 'It is in Rome.'),
+    // Higher than all of them, but two days old: outside the 24 h window.
+    verdict('old', 0.99, 'It was built by the Romans.', Date.now() - 2 * 86_400_000),
+  ];
+  for (const v of examples) t.ok(await store.putIfAbsent(v, keys.writesFor(v, v.model, Date.parse(v.analysed_at))));
   const dir = mkdtempSync(join(tmpdir(), 'veracity-report-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const stderr = quietStderr(t);
@@ -218,9 +232,9 @@ t.test('report: worst recent examples from stored verdicts', async (t) => {
   const code = await reportMain(['--out', out, '--json', json, '--prometheus', prom.url, '--redis', redis.url, '--examples', '2']);
   t.equal(code, 0, stderr.join('\n'));
   const report = JSON.parse(readFileSync(json, 'utf8')) as ReliabilityReport;
-  t.same(report.examples!['openai:gpt-4o']!.map((e) => e.id), ['b', 'c'], 'highest scores first, --examples of them');
+  t.same(report.examples!['openai/gpt-4o']!.map((e) => e.id), ['b', 'c'], 'highest scores in the window first, --examples of them');
   const html = readFileSync(out, 'utf8');
-  t.match(html, /Worst recent examples/);
+  t.match(html, /Worst examples/);
   t.match(html, /It opened in 1925\./);
   t.notMatch(html, /The tower is/, 'only the worst N');
 });

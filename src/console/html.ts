@@ -31,7 +31,7 @@ export function html(strings: TemplateStringsArray, ...values: Part[]): Html {
 /** Markup generated here from numbers and escaped labels (the report's SVG charts). */
 export const trusted = (markup: string) => new Html(markup);
 
-export const pct = (v: number | null | undefined, digits = 1) => (v === null || v === undefined ? '—' : `${(v * 100).toFixed(digits)}%`);
+export { pct } from '../report/format.js';
 
 export function utc(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');

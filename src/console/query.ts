@@ -1,15 +1,15 @@
-import { durationSeconds } from '../report/from-redis.js';
+import { DURATION, durationSeconds } from '../report/duration.js';
 import { FLAG_KINDS, type FlagKind, type ModelKey } from '../verdicts/aggregates.js';
 
 /**
  * The console's filters live in the URL, so a view can be shared from an alert, a runbook or a
  * Grafana data link: `range` (a duration such as 1h, 24h, 7d) or `from`/`to` (Unix milliseconds,
  * as Grafana's ${__from}/${__to}, or ISO 8601), `model` (repeatable, `provider/model` or a bare
- * model name), and on the flagged list `kind` and `order`.
+ * model name), on the flagged list `kind` and `order`, on the recent list `before` and `skip` (a page:
+ * Unix milliseconds and how many newer ones were shown), on the compare page `a` and `b` (models as `report --compare` names them).
  */
 
 export const RANGES = ['15m', '1h', '6h', '24h', '7d'] as const;
-const DURATION = /^(\d+(ms|s|m|h|d|w))+$/;
 const MAX_RANGE = 90 * 86400;
 
 export interface Filters {
@@ -21,6 +21,12 @@ export interface Filters {
   models: string[];
   kind: FlagKind;
   order: 'recent' | 'top';
+  /** The recent list's next page: exchanges analysed at or before `before` (Unix ms), past the first `skip`. */
+  before?: number;
+  skip?: number;
+  /** The two models of the compare page. */
+  a?: string;
+  b?: string;
   /** Problems with the query, shown to the user; the filters fall back to defaults. */
   errors: string[];
 }
@@ -90,7 +96,22 @@ export function parseFilters(q: Record<string, unknown>, nowSec = Math.floor(Dat
   const kind = (FLAG_KINDS as readonly string[]).includes(k) ? (k as FlagKind) : 'hallucination';
   if (kind !== k) errors.push(`"kind" is one of ${FLAG_KINDS.join(', ')}`);
   const order = one(q, 'order') === 'top' ? 'top' : 'recent';
-  return { from, to, range, models, kind, order, errors };
+  const out: Filters = { from, to, range, models, kind, order, errors };
+  const before = one(q, 'before');
+  if (before !== undefined) {
+    if (/^\d{1,15}$/.test(before)) out.before = Number(before);
+    else errors.push(`"before" is a time in Unix milliseconds: ${before}`);
+  }
+  const skip = one(q, 'skip');
+  if (skip !== undefined) {
+    if (/^\d{1,6}$/.test(skip)) out.skip = Number(skip);
+    else errors.push(`"skip" is a whole number below a million: ${skip}`);
+  }
+  for (const side of ['a', 'b'] as const) {
+    const v = one(q, side);
+    if (v !== undefined && v.length <= 300) out[side] = v;
+  }
+  return out;
 }
 
 /** Does the model filter select this model? An empty filter selects every model. */
@@ -100,7 +121,11 @@ export function selects(filters: Filters, key: ModelKey): boolean {
 }
 
 /** A console URL with these filters, changed by `patch`. */
-export function link(path: string, filters: Filters, patch: Partial<Record<'range' | 'from' | 'to' | 'kind' | 'order', string | undefined>> & { models?: string[] } = {}): string {
+export function link(
+  path: string,
+  filters: Filters,
+  patch: Partial<Record<'range' | 'from' | 'to' | 'kind' | 'order', string | undefined>> & { models?: string[]; page?: { before: number; skip: number }; compare?: [string, string] } = {},
+): string {
   const q = new URLSearchParams();
   const range = 'range' in patch ? patch.range : filters.range;
   if (range) q.set('range', range);
@@ -113,6 +138,14 @@ export function link(path: string, filters: Filters, patch: Partial<Record<'rang
   if (kind && kind !== 'hallucination') q.set('kind', kind);
   const order = 'order' in patch ? patch.order : filters.order;
   if (order && order !== 'recent') q.set('order', order);
+  if (patch.page) {
+    q.set('before', String(patch.page.before));
+    q.set('skip', String(patch.page.skip));
+  }
+  if (patch.compare) {
+    q.set('a', patch.compare[0]);
+    q.set('b', patch.compare[1]);
+  }
   const s = q.toString();
   return s ? `${path}?${s}` : path;
 }

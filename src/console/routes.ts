@@ -4,10 +4,13 @@ import { CSRF_COOKIE, ConsoleSessions, SESSION_COOKIE, SESSION_SECONDS, cookieHe
 import type { ConsoleData } from './data.js';
 import { parseFilters, selects } from './query.js';
 import { CONSOLE_CSS, CONSOLE_CSS_PATH } from './static.js';
+import { CompareError, parseModelSpec, specText } from '../report/compare/sources.js';
+import { compareBody } from './views/compare.js';
 import { exchangeBody } from './views/exchange.js';
 import { flaggedBody } from './views/flagged.js';
 import { errorPage, page, type PageContext } from './views/layout.js';
 import { overviewBody } from './views/overview.js';
+import { recentBody } from './views/recent.js';
 import { signInPage } from './views/signin.js';
 
 /**
@@ -20,8 +23,13 @@ export const CONSOLE_CSP = "default-src 'none'; style-src 'self'; form-action 's
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const FLAGGED_PER_MODEL = 50;
+/** Recent exchanges listed per model: fewer when every model is listed at once. */
+const RECENT_PER_MODEL = { one: 100, all: 20 };
 /** Failed sign-ins allowed per client address and minute. */
 const SIGN_IN_FAILURES_PER_MINUTE = 10;
+
+/** The range's end in ms, through its last second: filters are whole seconds, verdict times are not. */
+const endMs = (filters: { to: number }) => filters.to * 1000 + 999;
 
 export interface ConsoleOptions {
   data?: ConsoleData;
@@ -114,7 +122,7 @@ export function registerConsole(scope: FastifyInstance, options: ConsoleOptions,
       const range = await options.data.overview(filters.from, filters.to, () => false);
       const keys: ModelKey[] = range.available.filter((k) => selects(filters, k));
       const lists = await Promise.all(
-        keys.map(async (key) => ({ key, verdicts: await options.data!.flagged(filters.order, filters.kind, key, FLAGGED_PER_MODEL, filters.from * 1000, filters.to * 1000) })),
+        keys.map(async (key) => ({ key, verdicts: await options.data!.flagged(filters.order, filters.kind, key, FLAGGED_PER_MODEL, filters.from * 1000, endMs(filters)) })),
       );
       return html(reply, 200, page('Flagged exchanges', flaggedBody(filters, range.available, lists), ctx));
     } catch (err) {
@@ -136,7 +144,50 @@ export function registerConsole(scope: FastifyInstance, options: ConsoleOptions,
     if (!found.verdict) {
       return html(reply, 404, errorPage('Exchange not found', `No verdict for ${id}: not analysed yet (analysis takes about a second), expired, or unknown.`, ctx));
     }
-    return html(reply, 200, page(`Exchange ${id}`, exchangeBody(found.verdict, found.text, options.storeText), ctx));
+    return html(reply, 200, page(`Exchange ${id}`, exchangeBody(found.verdict, found.text, options.storeText, found.shadows), ctx));
+  });
+
+  scope.get<{ Querystring: Record<string, unknown> }>('/veracity/exchanges', async (request, reply) => {
+    const ctx = context(request, 'recent');
+    if (!options.data) return unavailable(reply, ctx);
+    const filters = parseFilters(request.query ?? {});
+    const perModel = filters.models.length > 0 ? RECENT_PER_MODEL.one : RECENT_PER_MODEL.all;
+    try {
+      const indexed = await options.data.indexedModels();
+      const chosen = indexed.filter((m) => selects(filters, { traffic: 'primary', provider: m.provider, model: m.label }));
+      const toMs = filters.before ?? endMs(filters);
+      const lists = await Promise.all(chosen.map((m) => options.data!.recent(m, perModel, filters.from * 1000, toMs, filters.skip ?? 0)));
+      return html(reply, 200, page('Recent exchanges', recentBody(filters, indexed, lists, perModel), ctx));
+    } catch (err) {
+      return unavailable(reply, ctx, err);
+    }
+  });
+
+  scope.get<{ Querystring: Record<string, unknown> }>('/veracity/compare', async (request, reply) => {
+    const ctx = context(request, 'compare');
+    if (!options.data) return unavailable(reply, ctx);
+    const filters = parseFilters(request.query ?? {});
+    let models;
+    try {
+      models = await options.data.indexedModels();
+    } catch (err) {
+      return unavailable(reply, ctx, err);
+    }
+    if (filters.a === undefined || filters.b === undefined) return html(reply, 200, page('Compare', compareBody(filters, models), ctx));
+    let result: Parameters<typeof compareBody>[2];
+    try {
+      const a = parseModelSpec(filters.a);
+      const b = parseModelSpec(filters.b);
+      if (a.model === b.model && (a.provider === b.provider || !a.provider || !b.provider)) {
+        result = { error: `Choose two different models (got ${specText(a)} and ${specText(b)}).` };
+      } else {
+        result = { comparison: await options.data.compare(a, b, { since: filters.range ?? null, fromMs: filters.from * 1000, toMs: endMs(filters) }) };
+      }
+    } catch (err) {
+      if (err instanceof CompareError && err.code === 'VERACITY_ERR_COMPARE_MODEL') result = { error: err.message };
+      else return unavailable(reply, ctx, err);
+    }
+    return html(reply, result.error ? 400 : 200, page(result.comparison ? `${result.comparison.a.name} vs ${result.comparison.b.name}` : 'Compare', compareBody(filters, models, result), ctx));
   });
 
   scope.get<{ Querystring: { next?: string } }>('/veracity/sign-in', async (request, reply) => {

@@ -48,7 +48,7 @@ th, td { border-bottom: 1px solid var(--line); padding: .35rem .6rem; text-align
 th:first-child, td:first-child, .left { text-align: left; }
 thead th { background: var(--soft); }
 .rate b { display: block; }
-.rate small { color: var(--muted); white-space: nowrap; }
+.rate small { display: block; color: var(--muted); white-space: nowrap; }
 .models { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 1rem; }
 .model { border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; }
 .model h3 { margin-top: 0; }
@@ -87,6 +87,20 @@ pre.json { overflow-x: auto; background: var(--soft); border: 1px solid var(--li
 .signin input[type=password] { width: 100%; }
 .signin button { margin-top: 1rem; }
 .error { color: var(--bad-line); font-weight: 600; }
+select { font: inherit; padding: .3rem .5rem; border-radius: 5px; border: 1px solid var(--line); background: var(--soft); color: var(--fg); max-width: 100%; }
+.filters label[for] { display: block; }
+.badge.mode { background: var(--soft); border-style: dashed; }
+svg .ci.a { stroke: var(--bar); } svg .ci.b { stroke: var(--warn-line); }
+.comparison th:first-child { white-space: nowrap; }
+table.ex td, table.ex th { text-align: left; white-space: normal; max-width: 32rem; overflow-wrap: anywhere; }
+.comparison ul { padding-left: 1.2rem; }
+.tag { font-size: .8rem; padding: 0 .35rem; border-radius: 3px; background: var(--warn); }
+.tag.contradicted { background: var(--bad); }
+.profile td small, .split td small { color: var(--muted); }
+td[data-field=skipped] small { display: block; color: var(--muted); white-space: nowrap; }
+.findings { margin: 0; padding-left: 1.1rem; }
+table.tool-calls td { white-space: normal; overflow-wrap: anywhere; }
+table.tool-calls [data-field=name] code { white-space: nowrap; }
 @media (max-width: 600px) { main { padding: .6rem; } .rate small { white-space: normal; } th, td { padding: .3rem .35rem; } .card { min-width: 45%; } }
 `;
 

@@ -1,6 +1,5 @@
-import { Redis } from 'ioredis';
 import type { RedisConnection } from '../redis/connection.js';
-import { VerdictStore } from '../verdicts/store.js';
+import { AggregateReader, type AggregateOptions } from '../verdicts/aggregates.js';
 
 export interface Example {
   id: string;
@@ -10,33 +9,34 @@ export interface Example {
   claims: Array<{ text: string; support: string; score: number }>;
 }
 
-/** The worst of each model's recent flagged verdicts, read from the verdict store. */
-export async function worstExamples(redisUrl: string | RedisConnection, perModel: number, prefix = 'veracity'): Promise<Record<string, Example[]>> {
-  const own = typeof redisUrl === 'string';
-  const redis = own ? new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000, retryStrategy: () => null }) : redisUrl;
-  if (own) redis.on('error', () => {});
-  try {
-    if (own) await redis.connect();
-    const recent = await new VerdictStore(redis, prefix, 1).recentFlagged();
-    const out: Record<string, Example[]> = {};
-    for (const [model, verdicts] of recent) {
-      out[model] = verdicts
-        .sort((a, b) => b.hallucination.score - a.hallucination.score)
-        .slice(0, perModel)
-        .map((v) => ({
-          id: v.id,
-          score: v.hallucination.score,
-          analysedAt: v.analysed_at,
-          app: v.app,
-          claims: v.hallucination.claims
-            .filter((c) => c.support !== 'supported')
-            .sort((a, b) => b.score - a.score)
-            .slice(0, 3)
-            .map((c) => ({ text: c.text, support: c.support, score: c.score })),
-        }));
-    }
-    return out;
-  } finally {
-    if (own) redis.disconnect();
+/**
+ * Each model's highest-scoring flagged exchanges in the window, with their least supported
+ * claims: read from the flagged indexes the workers keep with the verdicts (the console's
+ * "highest score" list), keyed `provider/model`.
+ */
+export async function worstExamples(
+  redis: RedisConnection,
+  aggregates: AggregateOptions,
+  models: Array<{ provider: string; model: string }>,
+  window: { fromMs: number; toMs: number },
+  perModel: number,
+): Promise<Record<string, Example[]>> {
+  const reader = new AggregateReader(redis, aggregates);
+  const out: Record<string, Example[]> = {};
+  for (const { provider, model } of models) {
+    const verdicts = await reader.flaggedVerdicts('top', 'hallucination', { traffic: 'primary', provider, model }, perModel, window.fromMs, window.toMs);
+    if (verdicts.length === 0) continue;
+    out[`${provider}/${model}`] = verdicts.map((v) => ({
+      id: v.id,
+      score: v.hallucination.score,
+      analysedAt: v.analysed_at,
+      app: v.app,
+      claims: v.hallucination.claims
+        .filter((c) => c.support !== 'supported')
+        .sort((a, b) => b.score - a.score)
+        .slice(0, 3)
+        .map((c) => ({ text: c.text, support: c.support, score: c.score })),
+    }));
   }
+  return out;
 }

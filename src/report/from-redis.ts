@@ -3,8 +3,10 @@ import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import type { Config } from '../config/schema.js';
 import { commandTarget, connectOnce, describeTarget, type RedisConnection, type RedisTarget } from '../redis/connection.js';
-import { AggregateReader, cumulativeScoreBuckets, type AggregateOptions, type Fields } from '../verdicts/aggregates.js';
-import { figures, rankModels, type ReliabilityReport } from './report.js';
+import { AggregateReader, countsOf, type AggregateOptions } from '../verdicts/aggregates.js';
+import { durationSeconds } from './duration.js';
+import { reportFigures } from './figures.js';
+import type { ReliabilityReport } from './report.js';
 
 /**
  * The reliability report from the aggregates the workers keep in Redis: no Prometheus needed.
@@ -19,15 +21,6 @@ export class RedisSourceError extends Error {
     super(message);
     this.name = 'RedisSourceError';
   }
-}
-
-const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400, w: 604800, y: 31536000 };
-
-/** Seconds in a Prometheus duration such as `24h` or `1h30m`. */
-export function durationSeconds(d: string): number {
-  let total = 0;
-  for (const m of d.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(m[1]) * UNITS[m[2]!]!;
-  return total;
 }
 
 /**
@@ -105,16 +98,6 @@ export interface RedisReportOptions {
   at?: number;
 }
 
-const KINDS = ['partial', 'full'];
-
-function modelFigures(provider: string, model: string, f: Fields) {
-  const kinds = new Map<string, number>(KINDS.map((k) => [k, 0]));
-  for (const [name, n] of Object.entries(f)) if (name.startsWith('refusals:')) kinds.set(name.slice(9), (kinds.get(name.slice(9)) ?? 0) + n);
-  const get = (name: string) =>
-    f[{ checks: 'checks', grounded: 'grounded', hallucinations: 'hallucinations', claims: 'claims', unsupported: 'unsupported_claims', mismatches: 'mismatches' }[name] ?? name] ?? 0;
-  return figures(provider, model, get, kinds, cumulativeScoreBuckets(f));
-}
-
 export async function buildReportFromRedis(options: RedisReportOptions): Promise<ReliabilityReport> {
   const at = options.at ?? Math.floor(Date.now() / 1000);
   const seconds = durationSeconds(options.since);
@@ -127,10 +110,7 @@ export async function buildReportFromRedis(options: RedisReportOptions): Promise
     throw new RedisSourceError(`cannot read the aggregates from Redis at ${options.location}: ${(err as Error).message}`);
   }
   const primary = range.models.filter((m) => m.key.traffic === 'primary' && (m.total.checks ?? 0) > 0);
-  const models = rankModels(primary.map((m) => modelFigures(m.key.provider, m.key.model, m.total)));
-  const all: Fields = {};
-  for (const m of primary) for (const [k, n] of Object.entries(m.total)) all[k] = (all[k] ?? 0) + n;
-  const overall = modelFigures('all', 'all models', all);
+  const { overall, models } = reportFigures(primary.map((m) => ({ provider: m.key.provider, model: m.key.model, counts: countsOf(m.total) })));
   const unit = range.resolution === 60 ? 'minute' : 'hour';
   return {
     prometheus: '',

@@ -1,16 +1,11 @@
 import { escapeHtml } from '../eval/html.js';
-import type { ModelFigures, RateFigure, ReliabilityReport, ScoreBin } from './report.js';
-import { estimateCard, estimatesHtml } from './estimates.js';
+import type { ModelFigures, RateFigure, ScoreBin } from './figures.js';
+import { ESTIMATED_TEXT, FAILURE_MODE_TEXT, FLAGGED_TEXT, METHOD_LABEL, formatRate, htmlTable as table, pct } from './format.js';
+import type { ReliabilityReport } from './report.js';
 
 /** The reliability report as one self-contained HTML page: inline CSS and SVG, no scripts. */
 
-const pct = (v: number | null, digits = 1) => (v === null ? '—' : `${(v * 100).toFixed(digits)}%`);
 const n1 = (v: number) => v.toFixed(1);
-
-export function formatRate(f: RateFigure): string {
-  if (f.rate === null || f.ci95 === null) return '—';
-  return `${pct(f.rate)} [${pct(f.ci95.lo)}–${pct(f.ci95.hi)}] (${f.count}/${f.of})`;
-}
 
 const label = (m: ModelFigures) => `${m.provider}/${m.model}`;
 
@@ -80,12 +75,6 @@ export function scoresSvg(bins: ScoreBin[], title: string): string {
   return parts.join('\n');
 }
 
-function table(header: string[], rows: string[][]): string {
-  return `<table><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n${rows
-    .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`)
-    .join('\n')}\n</tbody></table>`;
-}
-
 function examplesHtml(report: ReliabilityReport): string {
   if (!report.examples) return '';
   const sections = Object.entries(report.examples).map(([model, list]) => {
@@ -99,9 +88,69 @@ function examplesHtml(report: ReliabilityReport): string {
       .join('\n');
     return `<h3>${escapeHtml(model)}</h3><ol>${items}</ol>`;
   });
-  return `<h2>Worst recent examples</h2>
-<p class="note">The highest-scoring of each model's last 100 flagged exchanges still stored, with their least supported claims.</p>
+  return `<h2>Worst examples</h2>
+<p class="note">Each model's highest-scoring flagged exchanges in the window that are still stored, with their least supported claims.</p>
 ${sections.length > 0 ? sections.join('\n') : '<p class="note">No flagged exchanges stored.</p>'}`;
+}
+
+const labelOf = (report: ReliabilityReport, m: ModelFigures) => (m === report.overall ? 'all models' : label(m));
+
+/** Estimated beside flagged, each model's failure-mode profile, and what the checks held answers against. */
+function estimatesHtml(report: ReliabilityReport): string {
+  const all = [report.overall, ...report.models];
+  const estimateRows = all.map((m) => {
+    const e = m.estimated;
+    return [
+      labelOf(report, m),
+      String(e.checks),
+      e.rate === null ? '—' : `${pct(e.rate)} [${pct(e.ci95?.lo)}–${pct(e.ci95?.hi)}] (${e.expected.toFixed(1)}/${e.checks})`,
+      formatRate(e.flagged),
+    ];
+  });
+  const modes = [...new Set(all.flatMap((m) => m.failureModes.modes.map((x) => x.mode)))];
+  const profileRows = all.map((m) => {
+    const p = m.failureModes;
+    return [labelOf(report, m), String(p.claims), ...modes.map((mode) => {
+      const f = p.modes.find((x) => x.mode === mode);
+      return f && f.share !== null ? `${pct(f.share)} (${f.count})` : '—';
+    })];
+  });
+  const methods = [...new Set(all.flatMap((m) => Object.keys(m.methods)))];
+  const methodRows = all.map((m) => [labelOf(report, m), String(m.checks), ...methods.map((k) => (m.methods[k]!.of > 0 ? `${m.methods[k]!.of} · ${formatRate(m.methods[k]!)}` : '0')), String(m.sampled)]);
+  return `<h2>Estimated and flagged hallucination rate (grounded checks)</h2>
+<p class="note"><b>Flagged</b>: ${FLAGGED_TEXT}. <b>Estimated</b>: the ${ESTIMATED_TEXT} (the expected count is the sum of scores).
+Both are over the same grounded checks (checked against the context the request carried). The estimate's interval covers sampling only,
+conservatively; it holds as far as the scores are calibrated (<code>veracity eval</code> checks calibration per dev source). Exchanges without
+context are left out of both: their score is a prior, not evidence.</p>
+<div class="wide">${table(['model', 'grounded checks', 'estimated rate (mean score)', 'flagged rate (over threshold)'], estimateRows)}</div>
+
+<h2>Failure-mode profile</h2>
+<p class="note">How each model's unsupported or contradicted claims fail, among claims checked against context or resampled answers:
+${FAILURE_MODE_TEXT}. Each cell: share of the model's checked unsupported claims (count).</p>
+<div class="wide">${table(['model', 'unsupported claims checked', ...modes], profileRows)}</div>
+
+<h2>What the answers were checked against</h2>
+<p class="note">Checks per method, each with the flagged hallucination rate among them: <b>context</b> (the request carried context),
+<b>samples</b> (no context; held against resampled and shadow answers), <b>nothing</b> (no context and not sampled: a prior score, never flagged).
+The last column counts checks held against at least one sampled answer, with or without context.</p>
+<div class="wide">${table(['model', 'checks', ...methods.map((k) => `against ${METHOD_LABEL[k] ?? k}`), 'sampled'], methodRows)}</div>
+`;
+}
+
+/** Tool calls checked per model and how many failed, by failure mode. */
+function toolCallsHtml(report: ReliabilityReport): string {
+  const all = [report.overall, ...report.models];
+  if (report.overall.toolCalls.checked === 0) {
+    return `<h2>Tool calls</h2>\n<p class="note">No tool calls were checked in this window.</p>\n`;
+  }
+  const modes = [...new Set(all.flatMap((m) => Object.keys(m.toolCalls.modes)))];
+  const rows = all.map((m) => [labelOf(report, m), String(m.toolCalls.checked), formatRate(m.toolCalls.failed), ...modes.map((k) => (m.toolCalls.modes[k] ? formatRate(m.toolCalls.modes[k]!) : '—'))]);
+  return `<h2>Tool calls</h2>
+<p class="note">Complete tool calls in the answers, each held to the tools its request declared: the name must be declared, the arguments
+valid JSON that meets the tool's JSON Schema. <b>tool_name</b>: not a declared tool; <b>tool_arguments</b>: invalid JSON or a schema violation.
+Each rate is over the calls checked.</p>
+<div class="wide">${table(['model', 'tool calls checked', 'failed', ...modes], rows)}</div>
+`;
 }
 
 function sourceLabel(report: ReliabilityReport): string {
@@ -165,7 +214,7 @@ svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c241
 <div class="card">checks<b>${o.checks}</b></div>
 <div class="card">models<b>${report.models.length}</b></div>
 <div class="card">flagged hallucination rate<b>${pct(o.hallucination.rate)}</b>${o.hallucination.ci95 ? `95% CI ${pct(o.hallucination.ci95.lo)}–${pct(o.hallucination.ci95.hi)}` : ''}</div>
-${estimateCard(report)}
+<div class="card">estimated rate, grounded<b>${pct(o.estimated.rate)}</b>mean calibrated score of ${o.estimated.checks} checks</div>
 <div class="card">unsupported claims<b>${pct(o.unsupportedClaims.rate)}</b>of ${o.unsupportedClaims.of} claims</div>
 <div class="card">refusals<b>${pct(o.refusal.rate)}</b></div>
 </div>
@@ -179,7 +228,7 @@ ${forestSvg(report.models, (m) => m.unsupportedClaims, 'Unsupported-claim rate w
 <div class="wide">${table(['model', 'checks', 'grounded', 'hallucination (flagged)', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}</div>
 
 ${estimatesHtml(report)}
-<h2>Hallucination score distribution (calibration view)</h2>
+${toolCallsHtml(report)}<h2>Hallucination score distribution (calibration view)</h2>
 ${scoresSvg(o.scores, 'All models: hallucination score distribution')}
 <p class="note">Bars: share of exchanges per score bin. Line: share of exchanges scoring above each bin's lower edge, i.e. the flag rate a threshold there would give.</p>
 ${table(['model', ...binHeader], scoreRows)}

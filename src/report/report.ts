@@ -1,57 +1,22 @@
 import { writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { reportHtml } from './html.js';
-import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
-import { wilson, type Interval } from './wilson.js';
-import { worstExamples, type Example } from './examples.js';
-import type { RedisConnection } from '../redis/connection.js';
-import { addEstimates, estimateQueries, type EstimateFigure, type FailureProfile } from './estimates.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/schema.js';
-import { aggregateOptions } from '../verdicts/aggregates.js';
+import type { RedisConnection } from '../redis/connection.js';
+import { aggregateOptions, emptyCounts, type Counts } from '../verdicts/aggregates.js';
+import { DURATION, durationMs } from './duration.js';
+import { worstExamples, type Example } from './examples.js';
+import { reportFigures, type ModelFigures } from './figures.js';
 import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, reportLocation, type RedisLocation } from './from-redis.js';
+import { reportHtml } from './html.js';
+import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 
 /**
- * `veracity report`: per-model reliability over a window, read from Prometheus. Rates are ratios
- * of the window's counter increases summed across instances, each with a Wilson 95% interval;
- * the score histogram gives the score distribution and the flag rate at every threshold.
+ * `veracity report`: per-model reliability over a window, read from Prometheus or from the
+ * aggregates the workers keep in Redis. Either source gives each model's counts; the figures are
+ * computed from them one way (figures.ts): rates with Wilson 95% intervals, the estimated rate
+ * beside the flagged one, the failure-mode profile, checks per method, the score distribution.
  */
-
-export interface RateFigure {
-  /** Events in the window (rounded: increase() extrapolates to the window's edges). */
-  count: number;
-  /** Trials in the window: checks, or claims for the unsupported-claim rate. */
-  of: number;
-  rate: number | null;
-  ci95: Interval | null;
-}
-
-export interface ScoreBin {
-  /** Scores in (lo, hi]. */
-  lo: number;
-  hi: number;
-  count: number;
-  share: number | null;
-  /** Share of exchanges scoring above `lo`: the flag rate a threshold at `lo` would give. */
-  above: number | null;
-}
-
-export interface ModelFigures {
-  provider: string;
-  model: string;
-  checks: number;
-  grounded: RateFigure;
-  hallucination: RateFigure;
-  unsupportedClaims: RateFigure;
-  confidenceMismatch: RateFigure;
-  refusal: RateFigure;
-  refusalByKind: Record<string, RateFigure>;
-  scores: ScoreBin[];
-  /** Estimated rate (mean calibrated score) beside the flagged rate, on grounded checks. */
-  estimated?: EstimateFigure;
-  /** Unsupported claims by failure mode. */
-  failureModes?: FailureProfile;
-}
 
 export interface ReportSource {
   kind: 'prometheus' | 'redis';
@@ -73,7 +38,7 @@ export interface ReliabilityReport {
   overall: ModelFigures;
   /** Highest hallucination rate first. */
   models: ModelFigures[];
-  /** Worst recent flagged exchanges per `provider:model`, from stored verdicts (with --redis). */
+  /** Highest-scoring flagged exchanges in the window per `provider/model`, from stored verdicts (with Redis). */
   examples?: Record<string, Example[]>;
 }
 
@@ -85,146 +50,74 @@ export interface ReportOptions {
   timeoutMs?: number;
 }
 
-const DURATION = /^(\d+(ms|s|m|h|d|w|y))+$/;
+/** Counter, by the labels it is summed by, and where each sample goes in a model's counts. */
+const QUERIES: Record<string, { metric: string; by?: string; add: (c: Counts, s: Sample) => void }> = {
+  checks: { metric: 'veracity_checks_total', add: (c, s) => void (c.checks += s.value) },
+  grounded: { metric: 'veracity_grounded_checks_total', add: (c, s) => void (c.grounded += s.value) },
+  hallucinations: { metric: 'veracity_hallucinations_total', add: (c, s) => void (c.hallucinations += s.value) },
+  claims: { metric: 'veracity_claims_total', add: (c, s) => void (c.claims += s.value) },
+  unsupported: { metric: 'veracity_unsupported_claims_total', add: (c, s) => void (c.unsupportedClaims += s.value) },
+  mismatches: { metric: 'veracity_confidence_mismatches_total', add: (c, s) => void (c.mismatches += s.value) },
+  refusals: { metric: 'veracity_refusals_total', by: 'kind', add: (c, s) => void (c.refusals[s.metric.kind ?? 'unknown'] = (c.refusals[s.metric.kind ?? 'unknown'] ?? 0) + s.value) },
+  scores: {
+    metric: 'veracity_hallucination_score_bucket',
+    by: 'le',
+    add: (c, s) => {
+      const le = s.metric.le === '+Inf' ? Infinity : Number(s.metric.le);
+      if (Number.isNaN(le)) return;
+      const b = c.scoreBuckets.find((x) => x.le === le);
+      if (b) b.cumulative += s.value;
+      else c.scoreBuckets.push({ le, cumulative: s.value });
+    },
+  },
+  methodChecks: { metric: 'veracity_checks_by_method_total', by: 'method', add: (c, s) => void (method(c, s).checks += s.value) },
+  methodFlagged: { metric: 'veracity_hallucinations_by_method_total', by: 'method', add: (c, s) => void (method(c, s).hallucinations += s.value) },
+  methodExpected: { metric: 'veracity_expected_hallucinations_total', by: 'method', add: (c, s) => void (method(c, s).scoreSum += s.value) },
+  failureModes: {
+    metric: 'veracity_unsupported_claims_by_mode_total',
+    by: 'method, failure_mode',
+    add: (c, s) => {
+      const modes = (c.failureModes[s.metric.method ?? 'none'] ??= {});
+      const mode = s.metric.failure_mode ?? 'unsupported';
+      modes[mode] = (modes[mode] ?? 0) + s.value;
+    },
+  },
+  sampled: { metric: 'veracity_sampled_exchanges_total', add: (c, s) => void (c.sampled += s.value) },
+  toolCalls: { metric: 'veracity_tool_calls_total', add: (c, s) => void (c.toolCalls += s.value) },
+  toolFailures: {
+    metric: 'veracity_tool_call_failures_total',
+    by: 'failure_mode',
+    add: (c, s) => void (c.toolFailures[s.metric.failure_mode ?? 'unknown'] = (c.toolFailures[s.metric.failure_mode ?? 'unknown'] ?? 0) + s.value),
+  },
+};
 
-export function rate(count: number, of: number): RateFigure {
-  const k = Math.round(count);
-  const n = Math.round(of);
-  return { count: k, of: n, rate: n > 0 ? k / n : null, ci95: wilson(Math.min(k, n), n) };
+function method(c: Counts, s: Sample) {
+  return (c.methods[s.metric.method ?? 'none'] ??= { checks: 0, hallucinations: 0, scoreSum: 0 });
 }
-
-type Key = string;
-const keyOf = (m: Record<string, string>) => `${m.provider ?? ''}\u0000${m.model ?? ''}`;
-
-function byModel(samples: Sample[]): Map<Key, number> {
-  const out = new Map<Key, number>();
-  for (const s of samples) out.set(keyOf(s.metric), (out.get(keyOf(s.metric)) ?? 0) + s.value);
-  return out;
-}
-
-/** Bins from cumulative `le` buckets; the (1, +Inf] bin is kept only if something landed there. */
-export function scoreBins(buckets: Array<{ le: number; cumulative: number }>): ScoreBin[] {
-  const sorted = [...buckets].sort((a, b) => a.le - b.le);
-  const total = sorted.length ? sorted[sorted.length - 1]!.cumulative : 0;
-  const bins: ScoreBin[] = [];
-  let prevLe = 0;
-  let prevCum = 0;
-  for (const b of sorted) {
-    const count = Math.max(0, Math.round(b.cumulative - prevCum));
-    if (!(b.le === Infinity && count === 0)) {
-      bins.push({ lo: prevLe, hi: b.le, count, share: null, above: null });
-    }
-    prevLe = b.le;
-    prevCum = Math.max(prevCum, b.cumulative);
-  }
-  const n = bins.reduce((s, b) => s + b.count, 0);
-  let remaining = n;
-  for (const b of bins) {
-    b.share = n > 0 ? b.count / n : null;
-    b.above = n > 0 ? remaining / n : null;
-    remaining -= b.count;
-  }
-  return total > 0 || bins.length ? bins : [];
-}
-
-export function figures(
-  provider: string,
-  model: string,
-  get: (metric: string) => number,
-  refusalKinds: Map<string, number>,
-  buckets: Array<{ le: number; cumulative: number }>,
-): ModelFigures {
-  const checks = get('checks');
-  const refusalByKind: Record<string, RateFigure> = {};
-  let refusals = 0;
-  for (const [kind, n] of [...refusalKinds.entries()].sort()) {
-    refusalByKind[kind] = rate(n, checks);
-    refusals += n;
-  }
-  return {
-    provider,
-    model,
-    checks: Math.round(checks),
-    grounded: rate(get('grounded'), checks),
-    hallucination: rate(get('hallucinations'), checks),
-    unsupportedClaims: rate(get('unsupported'), get('claims')),
-    confidenceMismatch: rate(get('mismatches'), checks),
-    refusal: rate(refusals, checks),
-    refusalByKind,
-    scores: scoreBins(buckets),
-  };
-}
-
-const COUNTERS = {
-  checks: 'veracity_checks_total',
-  grounded: 'veracity_grounded_checks_total',
-  hallucinations: 'veracity_hallucinations_total',
-  claims: 'veracity_claims_total',
-  unsupported: 'veracity_unsupported_claims_total',
-  mismatches: 'veracity_confidence_mismatches_total',
-} as const;
 
 /** The PromQL the report runs, by name: each an instant query over the window. */
 export function reportQueries(since: string): Record<string, string> {
   const q: Record<string, string> = {};
-  for (const [name, metric] of Object.entries(COUNTERS)) q[name] = `sum by (provider, model) (increase(${metric}[${since}]))`;
-  q.refusals = `sum by (provider, model, kind) (increase(veracity_refusals_total[${since}]))`;
-  q.scores = `sum by (provider, model, le) (increase(veracity_hallucination_score_bucket[${since}]))`;
-  Object.assign(q, estimateQueries(since));
+  for (const [name, { metric, by }] of Object.entries(QUERIES)) q[name] = `sum by (provider, model${by ? `, ${by}` : ''}) (increase(${metric}[${since}]))`;
   return q;
 }
 
 export async function buildReport(options: ReportOptions): Promise<ReliabilityReport> {
   if (!DURATION.test(options.since)) throw new PrometheusError(`--since ${JSON.stringify(options.since)} is not a Prometheus duration (e.g. 24h, 7d, 90m)`);
   const at = options.at ?? Math.floor(Date.now() / 1000);
-  const queries = reportQueries(options.since);
-  const results: Record<string, Sample[]> = {};
+  const byModel = new Map<string, { provider: string; model: string; counts: Counts }>();
   // Sequential on purpose: a handful of queries, and a struggling Prometheus gets one at a time.
-  for (const [name, query] of Object.entries(queries)) {
-    results[name] = await queryInstant(options.prometheus, query, { time: at, timeoutMs: options.timeoutMs });
+  for (const [name, query] of Object.entries(reportQueries(options.since))) {
+    for (const s of await queryInstant(options.prometheus, query, { time: at, timeoutMs: options.timeoutMs })) {
+      const provider = s.metric.provider ?? '';
+      const model = s.metric.model ?? '';
+      const key = `${provider}\u0000${model}`;
+      let m = byModel.get(key);
+      if (!m) byModel.set(key, (m = { provider, model, counts: emptyCounts() }));
+      QUERIES[name]!.add(m.counts, s);
+    }
   }
-
-  const counters = Object.fromEntries(Object.keys(COUNTERS).map((name) => [name, byModel(results[name]!)])) as Record<keyof typeof COUNTERS, Map<Key, number>>;
-  const refusals = new Map<Key, Map<string, number>>();
-  for (const s of results.refusals!) {
-    const k = keyOf(s.metric);
-    const kinds = refusals.get(k) ?? new Map<string, number>();
-    const kind = s.metric.kind ?? 'unknown';
-    kinds.set(kind, (kinds.get(kind) ?? 0) + s.value);
-    refusals.set(k, kinds);
-  }
-  const buckets = new Map<Key, Map<number, number>>();
-  for (const s of results.scores!) {
-    const k = keyOf(s.metric);
-    const le = s.metric.le === '+Inf' ? Infinity : Number(s.metric.le);
-    if (Number.isNaN(le)) continue;
-    const m = buckets.get(k) ?? new Map<number, number>();
-    m.set(le, (m.get(le) ?? 0) + s.value);
-    buckets.set(k, m);
-  }
-
-  const keys = new Set<Key>([...counters.checks.keys(), ...counters.hallucinations.keys(), ...refusals.keys(), ...buckets.keys()]);
-  const asBuckets = (m?: Map<number, number>) => [...(m ?? new Map<number, number>()).entries()].map(([le, cumulative]) => ({ le, cumulative }));
-  const models = [...keys].map((k) => {
-    const [provider, model] = k.split('\u0000') as [string, string];
-    return figures(provider, model, (name) => counters[name as keyof typeof COUNTERS].get(k) ?? 0, refusals.get(k) ?? new Map(), asBuckets(buckets.get(k)));
-  });
-  rankModels(models);
-
-  const sumOver = (m: Map<Key, number>) => [...m.values()].reduce((s, v) => s + v, 0);
-  const allKinds = new Map<string, number>();
-  for (const kinds of refusals.values()) for (const [kind, n] of kinds) allKinds.set(kind, (allKinds.get(kind) ?? 0) + n);
-  const allBuckets = new Map<number, number>();
-  for (const m of buckets.values()) for (const [le, n] of m) allBuckets.set(le, (allBuckets.get(le) ?? 0) + n);
-  const overall = figures('all', 'all models', (name) => sumOver(counters[name as keyof typeof COUNTERS]), allKinds, asBuckets(allBuckets));
-  addEstimates(models, overall, results);
-
-  return { prometheus: options.prometheus, source: { kind: 'prometheus', location: options.prometheus }, since: options.since, evaluatedAt: at, overall, models };
-}
-
-/** Highest hallucination rate first, then most checks, then by name. */
-export function rankModels(models: ModelFigures[]): ModelFigures[] {
-  return models.sort((a, b) => (b.hallucination.rate ?? -1) - (a.hallucination.rate ?? -1) || b.checks - a.checks || a.model.localeCompare(b.model));
+  return { prometheus: options.prometheus, source: { kind: 'prometheus', location: options.prometheus }, since: options.since, evaluatedAt: at, ...reportFigures([...byModel.values()]) };
 }
 
 const USAGE = `usage: veracity report [--since 24h] [--out report.html] [--json report.json] [--prometheus URL] [--redis URL]
@@ -240,7 +133,7 @@ from the aggregates the workers keep in Redis (the report says which).
   --prometheus U   Prometheus base URL (default $PROMETHEUS_URL, else http://127.0.0.1:9090)
   --redis R        Redis holding the verdicts: redis://, rediss:// or a unix socket path (default
                    $REDIS_URL, else the embedded default's socket in redis.dataDir when serve runs);
-                   adds the worst recent flagged exchanges per model
+                   adds each model's highest-scoring flagged exchanges in the window
   --source S       auto (default: Prometheus, else Redis), prometheus or redis
   --at T           evaluate at Unix time T instead of now
   --examples N     examples per model (default 5)
@@ -347,7 +240,12 @@ export async function reportMain(argv: string[]): Promise<number> {
       report = await buildReportFromRedis({ redis: redis!, location: describeLocation(location!), aggregates: aggregateOptions(config), since: args.since!, at });
       if (fellBack) report.source!.note = `Prometheus unreachable (${fellBack}); ${report.source!.note}`;
     }
-    if (redis) report.examples = await worstExamples(redis, n, config.redis.prefix);
+    if (redis) {
+      // Through the end of the evaluation's second: verdicts carry milliseconds, `at` whole seconds.
+      const toMs = Math.floor(report.evaluatedAt) * 1000 + 999;
+      const window = report.source?.window ? { fromMs: report.source.window.from * 1000, toMs: report.source.window.to * 1000 } : { fromMs: toMs - durationMs(args.since!)!, toMs };
+      report.examples = await worstExamples(redis, aggregateOptions(config), report.models, window, n);
+    }
   } catch (err) {
     if (err instanceof RedisSourceError) {
       console.error(`veracity report: ${err.message}`);
@@ -365,7 +263,8 @@ export async function reportMain(argv: string[]): Promise<number> {
   console.error(
     `veracity report: ${report.models.length} models, ${o.checks} checks over ${report.since} from ${from}; ` +
       `hallucination rate ${o.hallucination.rate === null ? 'n/a' : `${(o.hallucination.rate * 100).toFixed(1)}%`} flagged` +
-      `${o.estimated?.rate == null ? '' : `, ${(o.estimated.rate * 100).toFixed(1)}% estimated on grounded checks`} -> ${args.out}`,
+      `${o.estimated?.rate == null ? '' : `, ${(o.estimated.rate * 100).toFixed(1)}% estimated on grounded checks`}` +
+      `${o.toolCalls.checked > 0 ? `; ${o.toolCalls.failed.count} of ${o.toolCalls.checked} tool calls failed` : ''} -> ${args.out}`,
   );
   return 0;
 }

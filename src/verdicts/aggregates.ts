@@ -1,7 +1,9 @@
 import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { Config } from '../config/schema.js';
-import type { Verdict } from '../detect/verdict.js';
+import { countFailureModes } from '../detect/failure-mode.js';
+import type { CheckMethod, Verdict } from '../detect/verdict.js';
 import { SCORE_BUCKETS } from '../metrics/registry.js';
+import { VerdictStore } from './store.js';
 
 /**
  * Per-model counts kept in Redis beside the verdicts, so the console and `veracity report` work
@@ -26,6 +28,8 @@ export const COARSE_BUCKET = 3600;
 export type Traffic = 'primary' | 'shadow';
 export const FLAG_KINDS = ['hallucination', 'mismatch', 'refusal'] as const;
 export type FlagKind = (typeof FLAG_KINDS)[number];
+/** What a hallucination check held the answer against, as the metrics' `method` label has it. */
+export const CHECK_METHODS: readonly CheckMethod[] = ['context', 'samples', 'none'];
 
 /** Score bins as Prometheus' histogram has them: a score s falls in the first bound b with s ≤ b. */
 export const SCORE_BOUNDS: readonly number[] = SCORE_BUCKETS;
@@ -67,12 +71,15 @@ export function aggregateFields(v: Verdict): Record<string, number> {
   add(scoreField(scoreBin(score)));
   // Thousandths, as scores are rounded: integer sums stay exact where floats would drift.
   add('score_sum_milli', Math.round(score * 1000));
-  const method = v.hallucination?.method;
-  if (method) {
-    add(`method:${token(method)}:checks`);
-    add(`method:${token(method)}:hallucinations`, v.hallucination.flagged ? 1 : 0);
-  }
-  for (const c of unsupported) if (c.failure_mode) add(`failure_mode:${token(c.failure_mode)}`);
+  // As the metrics count them: per method (a verdict without one was checked against nothing),
+  // the score sum that over the checks is the estimated rate, and unsupported claims by failure
+  // mode and method, a claim without a known mode counting as `unsupported`.
+  const method = token(v.hallucination?.method ?? 'none');
+  add(`method:${method}:checks`);
+  add(`method:${method}:hallucinations`, v.hallucination?.flagged ? 1 : 0);
+  add(`method:${method}:score_sum_milli`, Math.round(score * 1000));
+  for (const [mode, n] of countFailureModes(claims)) add(`failure_mode:${method}:${token(mode)}`, n);
+  add('sampled', claims.some((c) => c.agreement) ? 1 : 0);
   add('judged', v.judge ? 1 : 0);
   // Tool calls checked and failed, by the call's failure mode (tool_name, tool_arguments).
   add('tool_calls', v.tool_calls?.checked ?? 0);
@@ -199,11 +206,13 @@ const MAX_BUCKETS_READ = 4000;
 /** Reads the aggregates back: per model, per bucket, over a time range. */
 export class AggregateReader {
   readonly keys: AggregateKeys;
+  private readonly verdicts: VerdictStore;
   constructor(
     private readonly redis: Redis,
     options: AggregateOptions,
   ) {
     this.keys = new AggregateKeys(options);
+    this.verdicts = new VerdictStore(redis, options.prefix, options.ttlSeconds);
   }
 
   /**
@@ -254,6 +263,23 @@ export class AggregateReader {
     if (order === 'recent') return await this.redis.zrevrangebyscore(key, toMs, fromMs, 'LIMIT', 0, limit);
     return await this.redis.zrevrange(key, 0, Math.max(0, limit - 1));
   }
+
+  /**
+   * The flagged verdicts of one model analysed within [fromMs, toMs] and still stored, newest or
+   * highest-scoring first: what the console lists and the report shows as examples.
+   */
+  async flaggedVerdicts(order: 'recent' | 'top', kind: FlagKind, model: ModelKey, limit: number, fromMs: number, toMs: number): Promise<Verdict[]> {
+    // The top index spans the whole retention: read all it keeps, keep those in the range.
+    const ids = await this.flaggedIds(order, kind, model, order === 'top' ? this.keys.options.flaggedPerModel : limit, fromMs, toMs);
+    const out: Verdict[] = [];
+    for (const v of await this.verdicts.getMany(ids)) {
+      const at = v.analysed_at ? Date.parse(v.analysed_at) : NaN;
+      if (order === 'top' && Number.isFinite(at) && (at < fromMs || at > toMs)) continue;
+      out.push(v);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
 }
 
 /** Cumulative `le` buckets of the score histogram, as Prometheus has them, from bin counts. */
@@ -265,4 +291,92 @@ export function cumulativeScoreBuckets(fields: Fields): Array<{ le: number; cumu
     out.push({ le: b, cumulative });
   }
   return out;
+}
+
+/** What one hallucination-check method adds up to. */
+export interface MethodCounts {
+  checks: number;
+  hallucinations: number;
+  /** Sum of the exchanges' hallucination scores: the expected number of hallucinated answers. */
+  scoreSum: number;
+}
+
+/**
+ * A model's counts over a window, in the terms both sources of figures share: read back from the
+ * aggregate fields here, or from Prometheus' counters by the report. Everything the figures need,
+ * and nothing either source lacks.
+ */
+export interface Counts {
+  checks: number;
+  grounded: number;
+  hallucinations: number;
+  claims: number;
+  unsupportedClaims: number;
+  mismatches: number;
+  /** Refusals by kind (`partial`, `full`). */
+  refusals: Record<string, number>;
+  /** Cumulative score histogram, as Prometheus' `le` buckets. */
+  scoreBuckets: Array<{ le: number; cumulative: number }>;
+  /** By what the answer was checked against (`context`, `samples`, `none`). */
+  methods: Record<string, MethodCounts>;
+  /** Unsupported or contradicted claims, by method and then failure mode. */
+  failureModes: Record<string, Record<string, number>>;
+  /** Exchanges checked against at least one sampled or shadow answer. */
+  sampled: number;
+  /** Complete tool calls checked against the tools their requests declared. */
+  toolCalls: number;
+  /** Tool calls that failed their checks, by failure mode (`tool_name`, `tool_arguments`). */
+  toolFailures: Record<string, number>;
+}
+
+export function emptyCounts(): Counts {
+  return { checks: 0, grounded: 0, hallucinations: 0, claims: 0, unsupportedClaims: 0, mismatches: 0, refusals: {}, scoreBuckets: [], methods: {}, failureModes: {}, sampled: 0, toolCalls: 0, toolFailures: {} };
+}
+
+/** Reads `aggregateFields`' vocabulary back, summed over buckets: its inverse, up to the order of fields. */
+export function countsOf(f: Fields): Counts {
+  const c = emptyCounts();
+  c.checks = f.checks ?? 0;
+  c.grounded = f.grounded ?? 0;
+  c.hallucinations = f.hallucinations ?? 0;
+  c.claims = f.claims ?? 0;
+  c.unsupportedClaims = f.unsupported_claims ?? 0;
+  c.mismatches = f.mismatches ?? 0;
+  c.sampled = f.sampled ?? 0;
+  c.toolCalls = f.tool_calls ?? 0;
+  c.scoreBuckets = c.checks > 0 ? cumulativeScoreBuckets(f) : [];
+  for (const [name, n] of Object.entries(f)) {
+    const [head, a, b] = name.split(':');
+    if (head === 'refusals' && a && b === undefined) c.refusals[a] = (c.refusals[a] ?? 0) + n;
+    else if (head === 'method' && a && (b === 'checks' || b === 'hallucinations' || b === 'score_sum_milli')) {
+      const m = (c.methods[a] ??= { checks: 0, hallucinations: 0, scoreSum: 0 });
+      if (b === 'score_sum_milli') m.scoreSum = n / 1000;
+      else m[b] = n;
+    } else if (head === 'failure_mode' && a && b) {
+      const modes = (c.failureModes[a] ??= {});
+      modes[b] = (modes[b] ?? 0) + n;
+    } else if (head === 'tool_failures' && a && b === undefined) c.toolFailures[a] = (c.toolFailures[a] ?? 0) + n;
+  }
+  return c;
+}
+
+/** Sums counts, e.g. every model's into the overall figures. */
+export function addCounts(into: Counts, c: Counts): Counts {
+  for (const k of ['checks', 'grounded', 'hallucinations', 'claims', 'unsupportedClaims', 'mismatches', 'sampled', 'toolCalls'] as const) into[k] += c[k];
+  for (const [mode, n] of Object.entries(c.toolFailures)) into.toolFailures[mode] = (into.toolFailures[mode] ?? 0) + n;
+  for (const [kind, n] of Object.entries(c.refusals)) into.refusals[kind] = (into.refusals[kind] ?? 0) + n;
+  const les = new Map(into.scoreBuckets.map((b) => [b.le, b.cumulative]));
+  for (const b of c.scoreBuckets) les.set(b.le, (les.get(b.le) ?? 0) + b.cumulative);
+  into.scoreBuckets = [...les.entries()].sort((x, y) => x[0] - y[0]).map(([le, cumulative]) => ({ le, cumulative }));
+  for (const [method, m] of Object.entries(c.methods)) {
+    const t = (into.methods[method] ??= { checks: 0, hallucinations: 0, scoreSum: 0 });
+    t.checks += m.checks;
+    t.hallucinations += m.hallucinations;
+    t.scoreSum += m.scoreSum;
+  }
+  for (const [method, modes] of Object.entries(c.failureModes)) {
+    const t = (into.failureModes[method] ??= {});
+    for (const [mode, n] of Object.entries(modes)) t[mode] = (t[mode] ?? 0) + n;
+  }
+  return into;
 }

@@ -91,6 +91,11 @@ export class ModelIndex {
       .sort((a, b) => a.provider.localeCompare(b.provider) || a.label.localeCompare(b.label));
   }
 
+  /** Ids analysed in [fromMs, toMs], newest first: `limit` of them after the `skip` newest. */
+  async newest(model: IndexedModel, limit: number, fromMs: number, toMs: number, skip = 0): Promise<string[]> {
+    return this.redis.zrevrangebyscore(indexKey(this.prefix, model.provider, model.label), Math.ceil(toMs), Math.floor(fromMs), 'LIMIT', skip, limit);
+  }
+
   /** Ids analysed in [fromMs, toMs], oldest first. */
   async ids(model: IndexedModel, fromMs: number, toMs: number): Promise<string[]> {
     return this.redis.zrangebyscore(indexKey(this.prefix, model.provider, model.label), Math.floor(fromMs), Math.ceil(toMs));

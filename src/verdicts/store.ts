@@ -140,37 +140,6 @@ export class VerdictStore {
     return (await redis.veracityStoreVerdict(keys.length, ...keys, ...args)) >= 1;
   }
 
-  /**
-   * Remembers a flagged verdict as one of its model's recent worst, for `veracity report`: a list
-   * of the last 100 flagged ids per model, expiring with the verdicts.
-   */
-  async rememberFlagged(verdict: Verdict, modelLabel: string): Promise<void> {
-    const list = `${this.prefix}:flagged:${verdict.provider}:${modelLabel}`;
-    const index = `${this.prefix}:flagged:index`;
-    await this.redis
-      .multi()
-      .lpush(list, verdict.id)
-      .ltrim(list, 0, 99)
-      .expire(list, this.ttlSeconds)
-      .sadd(index, `${verdict.provider}:${modelLabel}`)
-      .expire(index, this.ttlSeconds)
-      .exec();
-  }
-
-  /** The recent flagged verdicts still stored, per `provider:model`. */
-  async recentFlagged(perModel = 100): Promise<Map<string, Verdict[]>> {
-    const out = new Map<string, Verdict[]>();
-    const models = await this.redis.smembers(`${this.prefix}:flagged:index`);
-    for (const key of models.sort()) {
-      const ids = await this.redis.lrange(`${this.prefix}:flagged:${key}`, 0, perModel - 1);
-      if (ids.length === 0) continue;
-      const texts = await this.redis.mget(ids.map((id) => this.key(id)));
-      const verdicts = texts.filter((t): t is string => t !== null).map((t) => JSON.parse(t) as Verdict);
-      if (verdicts.length > 0) out.set(key, verdicts);
-    }
-    return out;
-  }
-
   /** The verdicts still stored among `ids`, in their order (expired ones left out). */
   async getMany(ids: string[], chunk = 500): Promise<Verdict[]> {
     const out: Verdict[] = [];

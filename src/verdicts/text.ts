@@ -46,3 +46,19 @@ export async function readExchangeText(redis: Redis, prefix: string, id: string)
     return undefined;
   }
 }
+
+/** The texts of several exchanges at once, by id; those not kept are left out. */
+export async function readExchangeTexts(redis: Redis, prefix: string, ids: string[]): Promise<Map<string, ExchangeText>> {
+  const out = new Map<string, ExchangeText>();
+  if (ids.length === 0) return out;
+  const raws = await redis.mget(ids.map((id) => textKey(prefix, id)));
+  raws.forEach((raw, i) => {
+    if (raw === null) return;
+    try {
+      out.set(ids[i]!, JSON.parse(raw) as ExchangeText);
+    } catch {
+      // an unreadable text is shown as missing
+    }
+  });
+  return out;
+}

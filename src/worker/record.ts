@@ -78,7 +78,6 @@ export async function recordVerdict(verdict: Verdict, exchange: Exchange, traffi
   for (const [failure_mode, n] of countFailureModes(claims)) metrics.unsupportedClaimsByMode.inc({ ...labels, method, failure_mode }, n);
   metrics.sampledExchanges.inc(labels, claims.some((c) => c.agreement) ? 1 : 0);
   if (verdict.detection_lag_ms !== undefined) metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
-  if (verdict.hallucination.flagged) await deps.store.rememberFlagged(verdict, labels.model).catch(() => {});
 
   const usage = exchange.response.usage;
   if (usage) {

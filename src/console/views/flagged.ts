@@ -20,10 +20,16 @@ function item(v: Verdict, kind: FlagKind): Html {
           ? `${worst.support}: “${worst.text.length > 200 ? `${worst.text.slice(0, 200)}…` : worst.text}”`
           : `${worst.support} claim at ${worst.start}–${worst.end} (text not stored)`
         : '';
-  return html`<li><a href="/veracity/exchanges/${encodeURIComponent(v.id)}">${v.id}</a>
+  // A failing tool call holds an exchange flagged with no claim behind it: say which call.
+  const call = kind === 'hallucination' ? v.tool_calls?.calls.find((c) => c.failure_mode) : undefined;
+  const finding = call?.findings[0]?.text;
+  const tool = call
+    ? `${v.tool_calls!.failed} of ${v.tool_calls!.checked} tool ${v.tool_calls!.checked === 1 ? 'call' : 'calls'} failed: ${call.name || 'a call'} (${call.failure_mode})${finding ? `: ${finding.length > 200 ? `${finding.slice(0, 200)}…` : finding}` : ''}`
+    : '';
+  return html`<li data-id="${v.id}"><a href="/veracity/exchanges/${encodeURIComponent(v.id)}">${v.id}</a>
 <span class="badge flagged">${kind} ${scoreOf(v, kind).toFixed(2)}</span>
 ${v.analysed_at ? html` <span class="muted">${utc(Date.parse(v.analysed_at))}</span>` : ''}${v.app ? html` <span class="badge">app ${v.app}</span>` : ''}
-${snippet ? html`<span class="snippet">${snippet}</span>` : ''}</li>`;
+${snippet ? html`<span class="snippet">${snippet}</span>` : ''}${tool ? html`<span class="snippet" data-field="tool_calls">${tool}</span>` : ''}</li>`;
 }
 
 export function flaggedBody(filters: Filters, available: ModelKey[], lists: Array<{ key: ModelKey; verdicts: Verdict[] }>): Html {

@@ -1,4 +1,4 @@
-import { rate, type RateFigure } from '../report.js';
+import { rate, type RateFigure } from '../figures.js';
 import { MEASURES, pairVerdicts, type Measure, type PairingCounts, type Pair, type Scored } from './pairing.js';
 import { mcnemarExact, minDiscordantFor } from './stats.js';
 import type { Loaded } from './sources.js';
@@ -50,7 +50,7 @@ export interface Comparison {
   since: string | null;
   from: string | null;
   to: string | null;
-  pairing: PairingCounts & { skipped: number; ignored: number; outsideWindow: number };
+  pairing: PairingCounts & { skipped: number; ignored: number; outsideWindow: number; cappedAt?: number };
   hallucination: PairedMeasure;
   refusal: PairedMeasure;
   confidence_mismatch: PairedMeasure;
@@ -126,6 +126,7 @@ function notesFor(c: Omit<Comparison, 'notes'>): string[] {
     notes.push('No prompt was answered by both models in the window: there is nothing to compare. Both must see the same prompts (shadow models, or the same traffic sent to both).');
     return notes;
   }
+  if (c.pairing.cappedAt !== undefined) notes.push(`Only the newest ${c.pairing.cappedAt} verdicts of each model in the window were read: a shorter window covers it whole.`);
   if (n < 30) notes.push(`Only ${n} paired prompts: each rate's 95% interval is wide, and only a large difference can show.`);
   for (const m of MEASURES) {
     const f = c[m];
@@ -162,7 +163,7 @@ export function buildComparison(loaded: Loaded, o: CompareOptions): Comparison {
     since: o.since,
     from: o.fromMs === undefined ? null : new Date(o.fromMs).toISOString(),
     to: o.toMs === undefined ? null : new Date(o.toMs).toISOString(),
-    pairing: { ...counts, skipped: loaded.skipped, ignored: loaded.ignored, outsideWindow: loaded.outsideWindow },
+    pairing: { ...counts, skipped: loaded.skipped, ignored: loaded.ignored, outsideWindow: loaded.outsideWindow, ...(loaded.cappedAt !== undefined ? { cappedAt: loaded.cappedAt } : {}) },
     hallucination: pairedMeasure(pairs, 'hallucination', o.examples),
     refusal: pairedMeasure(pairs, 'refusal', o.examples),
     confidence_mismatch: pairedMeasure(pairs, 'confidence_mismatch', o.examples),

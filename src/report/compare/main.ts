@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../../config/load.js';
 import { buildComparison, type Comparison } from './figures.js';
 import { comparisonHtml, comparisonText } from './render.js';
 import { CompareError, loadFromFile, loadFromRedis, parseModelSpec, specText, type Loaded, type Window } from './sources.js';
+import { durationMs } from '../duration.js';
 import { RedisSourceError, reportLocation, type RedisLocation } from '../from-redis.js';
 
 /**
@@ -31,16 +32,6 @@ with the largest score gaps. A model is its name, or provider:name (openai:…, 
   --out F          also write a self-contained HTML page
   --at T           end the window at Unix time T (seconds) instead of now
   --examples N     disagreements listed per measure and direction (default 5)`;
-
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000, y: 31_536_000_000 };
-
-/** A Prometheus-style duration (`90m`, `1h30m`, `7d`) in milliseconds, or undefined. */
-export function durationMs(text: string): number | undefined {
-  if (!/^(\d+(ms|s|m|h|d|w|y))+$/.test(text)) return undefined;
-  let total = 0;
-  for (const [, n, unit] of text.matchAll(/(\d+)(ms|s|m|h|d|w|y)/g)) total += Number(n) * UNITS[unit!]!;
-  return total > 0 ? total : undefined;
-}
 
 export interface CompareIO {
   out(text: string): void;

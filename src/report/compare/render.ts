@@ -1,18 +1,17 @@
 import { escapeHtml } from '../../eval/html.js';
-import { formatRate } from '../html.js';
-import type { RateFigure } from '../report.js';
+import type { RateFigure } from '../figures.js';
+import { formatRate, htmlTable as table, pct } from '../format.js';
 import { MEASURES } from './pairing.js';
 import { fmtP, MEASURE_NAMES, type Comparison, type Disagreement, type PairedMeasure } from './figures.js';
 
 /** The comparison as a text table (stdout) and as one self-contained HTML page. */
 
-const pct = (v: number | null, digits = 1) => (v === null ? '—' : `${(v * 100).toFixed(digits)}%`);
 const rateText = (f: RateFigure) => (f.rate === null || f.ci95 === null ? '—' : `${pct(f.rate)} [${pct(f.ci95.lo)}–${pct(f.ci95.hi)}]`);
 const signed = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : '−'}${(Math.abs(v) * 100).toFixed(1)} pts`);
 const ellipsis = (s: string, max: number) => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 
 function windowText(c: Comparison): string {
-  if (c.since === null) return 'all verdicts in the file';
+  if (c.since === null) return c.from !== null || c.to !== null ? `${c.from ?? '…'} to ${c.to ?? '…'}` : 'all verdicts in the file';
   return `last ${c.since} (${c.from ?? '…'} to ${c.to ?? '…'})`;
 }
 
@@ -102,27 +101,25 @@ function ratesSvg(c: Comparison): string {
   return parts.join('\n');
 }
 
-function table(header: string[], rows: string[][]): string {
-  return `<table><thead><tr>${header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>\n${rows
-    .map((r) => `<tr>${r.map((c, i) => (i === 0 ? `<th scope="row">${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`)
-    .join('\n')}\n</tbody></table>`;
-}
+/** How an example's verdict id is written: as code, or (in the console) as a link to its page. */
+type IdHtml = (id: string) => string;
+const idCode: IdHtml = (id) => `<code>${escapeHtml(id)}</code>`;
 
-function sideHtml(name: string, s: Disagreement['a']): string {
+function sideHtml(name: string, s: Disagreement['a'], idHtml: IdHtml): string {
   const claims = s.claims
     .map((cl) => `<li><span class="tag ${escapeHtml(cl.support)}">${escapeHtml(cl.support)} ${cl.score.toFixed(2)}</span> ${cl.text ? escapeHtml(cl.text) : '<i>text not stored</i>'}</li>`)
     .join('');
   const kind = s.refusalKind !== undefined ? ` · ${escapeHtml(s.refusalKind)}` : '';
-  return `<td><b>${escapeHtml(name)}</b> ${s.flagged ? 'flagged' : 'not flagged'} · score ${s.score.toFixed(2)}${kind}<br><code>${escapeHtml(s.id)}</code>${s.analysedAt ? ` · ${escapeHtml(s.analysedAt)}` : ''}${claims ? `<ul>${claims}</ul>` : ''}</td>`;
+  return `<td><b>${escapeHtml(name)}</b> ${s.flagged ? 'flagged' : 'not flagged'} · score ${s.score.toFixed(2)}${kind}<br>${idHtml(s.id)}${s.analysedAt ? ` · ${escapeHtml(s.analysedAt)}` : ''}${claims ? `<ul>${claims}</ul>` : ''}</td>`;
 }
 
-function examplesHtml(c: Comparison): string {
+function examplesHtml(c: Comparison, idHtml: IdHtml): string {
   const sections: string[] = [];
   for (const m of MEASURES) {
     for (const [which, list] of [['A', c[m].examples.onlyA], ['B', c[m].examples.onlyB]] as const) {
       if (list.length === 0) continue;
       const rows = list
-        .map((d) => `<tr><td>${d.gap.toFixed(2)}${d.shadow ? '<br><small>shadow pair</small>' : ''}</td>${sideHtml(`A ${c.a.name}`, d.a)}${sideHtml(`B ${c.b.name}`, d.b)}</tr>`)
+        .map((d) => `<tr><td>${d.gap.toFixed(2)}${d.shadow ? '<br><small>shadow pair</small>' : ''}</td>${sideHtml(`A ${c.a.name}`, d.a, idHtml)}${sideHtml(`B ${c.b.name}`, d.b, idHtml)}</tr>`)
         .join('\n');
       sections.push(`<h3>${escapeHtml(MEASURE_NAMES[m])}: flagged for ${which} only</h3>
 <table class="ex"><thead><tr><th>score gap</th><th>A</th><th>B</th></tr></thead><tbody>
@@ -133,11 +130,42 @@ ${rows}
   return sections.length > 0 ? sections.join('\n') : '<p class="note">The models agree on every paired prompt.</p>';
 }
 
-export function comparisonHtml(c: Comparison, generatedAt = new Date()): string {
+/**
+ * The comparison's figures, readings, examples and method as HTML, every value escaped: the body
+ * of the standalone page below and of the console's compare page.
+ */
+export function comparisonSections(c: Comparison, options: { headingLevel?: number; idHtml?: IdHtml } = {}): string {
+  const h = `h${options.headingLevel ?? 2}`;
   const rows = MEASURES.map((m) => {
     const f = c[m];
     return [MEASURE_NAMES[m], String(f.n), String(f.both), String(f.onlyA), String(f.onlyB), String(f.neither), formatRate(f.a), formatRate(f.b), signed(f.difference), fmtP(f.mcnemar.p)];
   });
+  return `<p class="pairing">${pairingText(c).map(escapeHtml).join('<br>')}</p>
+
+<${h}>Same prompts, both models</${h}>
+<div class="wide table-wrap">${table(['measure', 'prompts', 'both', 'only A', 'only B', 'neither', 'A rate [95% CI] (k/n)', 'B rate [95% CI] (k/n)', 'A − B', 'McNemar p'], rows)}</div>
+${ratesSvg(c)}
+<ul class="note">${c.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n')}</ul>
+
+<${h}>Most telling disagreements</${h}>
+<p class="note">Prompts flagged for one model only, largest score gap first, with the flagged answer's least supported claims.</p>
+${examplesHtml(c, options.idHtml ?? idCode)}
+
+<${h}>Method</${h}>
+<p class="note">A prompt is identified by its <code>prompt_hash</code> (system prompt, documents, tool results, earlier
+turns and the question, normalised; not the model or sampling parameters); a shadow model's verdict pairs with the
+verdict of the request it answered. Each prompt both models answered is one pair; where a model answered it more than
+once its latest verdict counts, a shadow pair first. Rates are per paired prompt with Wilson 95% intervals. McNemar's
+exact test looks only at the prompts where exactly one model was flagged: if both failed equally often, each of those
+would be A's or B's with even odds; p is the two-sided binomial probability of a split at least as uneven as the one
+seen. A small p says the difference is unlikely to be chance on prompts like these; a large p with few disagreements
+says the sample cannot tell yet.</p>`;
+}
+
+export const comparisonTitle = (c: Comparison) =>
+  `A: ${c.a.provider ? `${c.a.provider}:` : ''}${c.a.name} · B: ${c.b.provider ? `${c.b.provider}:` : ''}${c.b.name} · source: ${c.source} · ${windowText(c)}`;
+
+export function comparisonHtml(c: Comparison, generatedAt = new Date()): string {
   const title = `${c.a.name} vs ${c.b.name}`;
   return `<!doctype html>
 <html lang="en">
@@ -165,27 +193,8 @@ svg .dot { fill: #c2410c; }
 </head>
 <body>
 <h1>Veracity paired comparison</h1>
-<p class="meta">A: ${escapeHtml(c.a.provider ? `${c.a.provider}:` : '')}${escapeHtml(c.a.name)} · B: ${escapeHtml(c.b.provider ? `${c.b.provider}:` : '')}${escapeHtml(c.b.name)} · source: ${escapeHtml(c.source)} · ${escapeHtml(windowText(c))} · generated ${escapeHtml(generatedAt.toISOString())}</p>
-<p>${pairingText(c).map(escapeHtml).join('<br>')}</p>
-
-<h2>Same prompts, both models</h2>
-<div class="wide">${table(['measure', 'prompts', 'both', 'only A', 'only B', 'neither', 'A rate [95% CI] (k/n)', 'B rate [95% CI] (k/n)', 'A − B', 'McNemar p'], rows)}</div>
-${ratesSvg(c)}
-<ul class="note">${c.notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('\n')}</ul>
-
-<h2>Most telling disagreements</h2>
-<p class="note">Prompts flagged for one model only, largest score gap first, with the flagged answer's least supported claims.</p>
-${examplesHtml(c)}
-
-<h2>Method</h2>
-<p class="note">A prompt is identified by its <code>prompt_hash</code> (system prompt, documents, tool results, earlier
-turns and the question, normalised; not the model or sampling parameters); a shadow model's verdict pairs with the
-verdict of the request it answered. Each prompt both models answered is one pair; where a model answered it more than
-once its latest verdict counts, a shadow pair first. Rates are per paired prompt with Wilson 95% intervals. McNemar's
-exact test looks only at the prompts where exactly one model was flagged: if both failed equally often, each of those
-would be A's or B's with even odds; p is the two-sided binomial probability of a split at least as uneven as the one
-seen. A small p says the difference is unlikely to be chance on prompts like these; a large p with few disagreements
-says the sample cannot tell yet.</p>
+<p class="meta">${escapeHtml(comparisonTitle(c))} · generated ${escapeHtml(generatedAt.toISOString())}</p>
+${comparisonSections(c)}
 </body>
 </html>
 `;

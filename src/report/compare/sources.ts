@@ -55,6 +55,8 @@ export interface Loaded {
   outsideWindow: number;
   /** What was read, for the report's header (never credentials). */
   source: string;
+  /** Set when a model's index held more verdicts in the window than were read: how many were. */
+  cappedAt?: number;
 }
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -212,7 +214,6 @@ export async function loadFromFile(path: string, specA: ModelSpec, specB: ModelS
  * verdict's own model matches. Verdicts that expired since they were indexed are simply gone.
  */
 export async function loadFromRedis(location: RedisLocation, prefix: string, specA: ModelSpec, specB: ModelSpec, window: Window): Promise<Loaded> {
-  const c = new Collector(specA, specB, window, `${describeLocation(location)} (prefix ${prefix})`);
   let redis: Redis;
   try {
     redis = await connectReportRedis(location);
@@ -220,21 +221,40 @@ export async function loadFromRedis(location: RedisLocation, prefix: string, spe
     throw new CompareError('VERACITY_ERR_COMPARE_REDIS', (err as Error).message);
   }
   try {
+    return await loadFromClient(redis, prefix, specA, specB, window, `${describeLocation(location)} (prefix ${prefix})`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * The same from a connection already open (the console's). With `maxPerModel`, each index is
+ * read from its newest entry down to that many, and the result says where it stopped.
+ */
+export async function loadFromClient(redis: Redis, prefix: string, specA: ModelSpec, specB: ModelSpec, window: Window, source: string, maxPerModel?: number): Promise<Loaded> {
+  const c = new Collector(specA, specB, window, source);
+  try {
     const store = new VerdictStore(redis, prefix, 1);
     const indexed = await store.index.models();
     for (const spec of [specA, specB]) {
       const label = spec.model.length > 120 ? spec.model.slice(0, 120) : spec.model;
       const keys = indexed.filter((m) => (spec.provider === undefined || m.provider === spec.provider) && (m.label === label || m.label === OVERFLOW_LABEL));
       for (const key of keys) {
-        const ids = await store.index.ids(key, window.fromMs ?? 0, window.toMs);
+        let ids: string[];
+        if (maxPerModel === undefined) ids = await store.index.ids(key, window.fromMs ?? 0, window.toMs);
+        else {
+          ids = await store.index.newest(key, maxPerModel + 1, window.fromMs ?? 0, window.toMs);
+          if (ids.length > maxPerModel) {
+            ids = ids.slice(0, maxPerModel);
+            c.loaded.cappedAt = maxPerModel;
+          }
+        }
         for (const v of await store.getMany(ids)) if (c.add(v) !== undefined) c.loaded.ignored++;
       }
     }
   } catch (err) {
     if (err instanceof CompareError) throw err;
     throw new CompareError('VERACITY_ERR_COMPARE_REDIS', `reading verdicts from Redis failed: ${(err as Error).message}`);
-  } finally {
-    redis.disconnect();
   }
   return c.finish();
 }
