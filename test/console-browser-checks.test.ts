@@ -1,12 +1,8 @@
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { Verdict } from '../src/detect/verdict.js';
 import { buildReportFromRedis } from '../src/report/from-redis.js';
 import { pct } from '../src/report/format.js';
@@ -15,6 +11,7 @@ import { ConfigSchema } from '../src/config/schema.js';
 import { aggregateOptions } from '../src/verdicts/aggregates.js';
 import { startScriptedModel } from './helpers/model.js';
 import { startStack } from './helpers/stack.js';
+import { CHROMIUM, NO_CHROMIUM, openBrowser } from './helpers/browser.js';
 
 // How each answer was checked, in a real browser (Debian's chromium driven by puppeteer-core) in
 // front of the real stack: answers checked against their context and a remote NLI scorer
@@ -23,8 +20,6 @@ import { startStack } from './helpers/stack.js';
 // nothing. The console must show what the report computes from the same counts, and each
 // exchange's evidence as its verdict holds it.
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const ARTIFACTS = resolve(import.meta.dirname, '..', 'test-artifacts', 'console');
 process.env.VERACITY_SAMPLING_OPENAI_KEY = 'sk-sampling-openai-key-42';
 process.env.VERACITY_SAMPLING_ANTHROPIC_KEY = 'sk-ant-sampling-key-42';
 
@@ -78,7 +73,7 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
 
 t.test('the console shows how each answer was checked', async (t) => {
   if (!CHROMIUM) {
-    t.fail("chromium not found: install Debian's `chromium` package (apt-get install chromium), which CI installs too, or set CHROMIUM_BIN");
+    t.fail(NO_CHROMIUM);
     return;
   }
   const stack = await startStack(t, {
@@ -123,26 +118,7 @@ t.test('the console shows how each answer was checked', async (t) => {
   const report = await buildReportFromRedis({ redis: client, location: 'test', aggregates: aggregateOptions(ConfigSchema.parse({})), since: '1h' });
   t.same(report.models.map((m) => m.model).sort(), ['gpt-grounded', 'gpt-open', 'gpt-plain']);
 
-  const profile = mkdtempSync(join(tmpdir(), 'veracity-chromium-'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const browser: Browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-    protocolTimeout: 60_000,
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page: Page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const requested: string[] = [];
-  page.on('request', (r) => requested.push(r.url()));
-  const shot = async (name: string) => {
-    await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
-    t.comment(`screenshot: ${join(ARTIFACTS, name)}`);
-  };
+  const { page, requested, shot } = await openBrowser(t);
 
   t.test('overview: flagged and estimated rates, checks per method, failure modes, primary vs shadow', async (t) => {
     const res = await page.goto(`${base}/veracity/?range=1h`);

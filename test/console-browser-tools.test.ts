@@ -1,10 +1,6 @@
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
 import OpenAI from 'openai';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { ConfigSchema } from '../src/config/schema.js';
 import type { Verdict } from '../src/detect/verdict.js';
 import { buildReportFromRedis } from '../src/report/from-redis.js';
@@ -13,6 +9,7 @@ import { startStack } from './helpers/stack.js';
 import { chatToolCompletion, chatTools, type Call } from './helpers/tool-calls.js';
 import { chatCompletion } from './helpers/upstream.js';
 import { waitForVerdict } from './helpers/verdicts.js';
+import { CHROMIUM, NO_CHROMIUM, openBrowser } from './helpers/browser.js';
 
 // Tool calls and skipped exchanges in a real browser (Debian's chromium driven by puppeteer-core)
 // in front of the real stack: an app calls tools through the proxy with the official SDK, the
@@ -21,8 +18,6 @@ import { waitForVerdict } from './helpers/verdicts.js';
 // each skipped exchange with its reason, and per model the tool calls checked and failed as the
 // report computes them from the same counts.
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
-const ARTIFACTS = resolve(import.meta.dirname, '..', 'test-artifacts', 'console');
 
 /** What the upstream answers `gpt-tools`, by the question's first word. */
 const ANSWERS: Record<string, Call[]> = {
@@ -47,7 +42,7 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
 
 t.test('the console shows tool-call findings and skipped exchanges', async (t) => {
   if (!CHROMIUM) {
-    t.fail("chromium not found: install Debian's `chromium` package (apt-get install chromium), which CI installs too, or set CHROMIUM_BIN");
+    t.fail(NO_CHROMIUM);
     return;
   }
   const stack = await startStack(t);
@@ -98,26 +93,7 @@ t.test('the console shows tool-call findings and skipped exchanges', async (t) =
   const tools = report.models.find((m) => m.model === 'gpt-tools')!;
   t.same([tools.toolCalls.checked, tools.toolCalls.failed.count, tools.toolCalls.modes.tool_name!.count, tools.toolCalls.modes.tool_arguments!.count], [5, 3, 1, 2]);
 
-  const profile = mkdtempSync(join(tmpdir(), 'veracity-chromium-'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const browser: Browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-    protocolTimeout: 60_000,
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page: Page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const requested: string[] = [];
-  page.on('request', (r) => requested.push(r.url()));
-  const shot = async (name: string) => {
-    await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
-    t.comment(`screenshot: ${join(ARTIFACTS, name)}`);
-  };
+  const { page, requested, shot } = await openBrowser(t);
   const callRows = () =>
     page.$$eval('table.tool-calls tbody tr', (trs) =>
       trs.map((tr) => ({

@@ -1,23 +1,18 @@
 import t from 'tap';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
 import Anthropic from '@anthropic-ai/sdk';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import type { Verdict } from '../src/detect/verdict.js';
 import { rows, type Row } from './helpers/exchanges.js';
 import { settledMetric } from './helpers/metrics.js';
 import { startStack } from './helpers/stack.js';
 import { chatCompletion } from './helpers/upstream.js';
+import { CHROMIUM, NO_CHROMIUM, openBrowser } from './helpers/browser.js';
 
 // The console in a real browser (Debian's chromium driven by puppeteer-core) in front of the real
 // stack: proxy and worker, a real Redis, a loopback upstream speaking the OpenAI and Anthropic
 // wire formats, traffic sent with the official SDKs.
 
-const CHROMIUM = process.env.CHROMIUM_BIN ?? ['/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => existsSync(p));
 const TOKEN = 'console-test-token-0123456789';
-const ARTIFACTS = resolve(import.meta.dirname, '..', 'test-artifacts', 'console');
 
 const XSS_ANSWER =
   'The Eiffel Tower is in Paris. <script>window.__pwned = "script"</script> It was painted <img src=x onerror="window.__pwned=\'img\'"> gold in 1925. <b onmouseover="window.__pwned=1">bold</b>';
@@ -35,7 +30,7 @@ async function until<T>(what: string, ms: number, probe: () => Promise<T | undef
 
 t.test('the console in a browser', async (t) => {
   if (!CHROMIUM) {
-    t.fail("chromium not found: install Debian's `chromium` package (apt-get install chromium), which CI installs too, or set CHROMIUM_BIN");
+    t.fail(NO_CHROMIUM);
     return;
   }
   const stack = await startStack(t, { overrides: (raw) => void (raw.admin = { token: TOKEN }) });
@@ -94,27 +89,12 @@ t.test('the console in a browser', async (t) => {
   for (const m of metricsText.matchAll(/^veracity_checks_total\{provider="([^"]+)",model="([^"]+)"\} (\d+)/gm)) checks.set(`${m[1]}/${m[2]}`, Number(m[3]));
   t.same([...checks.keys()].sort(), ['anthropic/claude-stream', 'openai/gpt-qa', 'openai/gpt-safety']);
 
-  const profile = mkdtempSync(join(tmpdir(), 'veracity-chromium-'));
-  mkdirSync(ARTIFACTS, { recursive: true });
-  const browser: Browser = await puppeteer.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`],
-    protocolTimeout: 60_000,
-  });
-  t.teardown(async () => {
-    await browser.close();
-    rmSync(profile, { recursive: true, force: true });
-  });
-  const page: Page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
+  const { browser, page, requested, shot } = await openBrowser(t);
   const dialogs: string[] = [];
   page.on('dialog', (d) => {
     dialogs.push(d.message());
     void d.dismiss();
   });
-  const requested: string[] = [];
-  page.on('request', (r) => requested.push(r.url()));
 
   t.test('refused without the token', async (t) => {
     const res = await page.goto(`${base}/veracity/?range=1h`);
@@ -168,8 +148,7 @@ t.test('the console in a browser', async (t) => {
     t.match(csp, /default-src 'none'/);
     t.notMatch(csp, /script-src|unsafe-inline/, 'no script allowed at all');
     t.ok((await page.$$('svg[role=img]')).length >= 9, 'a chart per rate and model');
-    await page.screenshot({ path: join(ARTIFACTS, 'overview.png'), fullPage: true });
-    t.comment(`screenshot: ${join(ARTIFACTS, 'overview.png')}`);
+    await shot('overview.png');
     // Filters live in the URL.
     await page.goto(`${base}/veracity/?range=1h&model=openai/gpt-safety`);
     t.same(await page.$$eval('table.models-table tbody th', (ths) => ths.map((th) => th.textContent!.trim())), ['openai/gpt-safety']);
@@ -177,7 +156,7 @@ t.test('the console in a browser', async (t) => {
     await page.goto(`${base}/veracity/?range=1h`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     t.ok(overflow <= 1, `fits a phone's width (overflow ${overflow}px)`);
-    await page.screenshot({ path: join(ARTIFACTS, 'overview-phone.png'), fullPage: false });
+    await shot('overview-phone.png', false);
     await page.setViewport({ width: 1280, height: 900 });
   });
 
@@ -203,8 +182,7 @@ t.test('the console in a browser', async (t) => {
     t.same(marked.filter((m) => m.support === 'supported').map((m) => m.text), v.hallucination.claims.filter((c) => c.support === 'supported').map((c) => c.text));
     t.equal(await page.$$eval('table tbody tr[id^=claim-]', (r) => r.length), v.hallucination.claims.length, 'a row per claim');
     t.match(await page.$eval('pre.json', (p) => p.textContent), `"id": "${v.id}"`, 'raw verdict JSON');
-    await page.screenshot({ path: join(ARTIFACTS, 'exchange.png'), fullPage: true });
-    t.comment(`screenshot: ${join(ARTIFACTS, 'exchange.png')}`);
+    await shot('exchange.png');
   });
 
   t.test('an answer carrying <script> and <img onerror> executes nothing', async (t) => {
@@ -219,7 +197,7 @@ t.test('the console in a browser', async (t) => {
     t.match(await page.$eval('.text[aria-label=Question]', (e) => e.textContent!), '<script>alert(1)</script>');
     const after = requested.slice(before).filter((u) => !u.endsWith('.css') && !u.includes(`/exchanges/${xssId}`));
     t.same(after, [], 'no other request made by the page');
-    await page.screenshot({ path: join(ARTIFACTS, 'exchange-markup.png'), fullPage: true });
+    await shot('exchange-markup.png');
   });
 
   t.test('signing out ends the session', async (t) => {
