@@ -12,6 +12,7 @@ import { aggregateOptions } from '../src/verdicts/aggregates.js';
 import { startScriptedModel } from './helpers/model.js';
 import { startStack } from './helpers/stack.js';
 import { CHROMIUM, NO_CHROMIUM, openBrowser } from './helpers/browser.js';
+import { until } from './helpers/wait.js';
 
 // How each answer was checked, in a real browser (Debian's chromium driven by puppeteer-core) in
 // front of the real stack: answers checked against their context and a remote NLI scorer
@@ -60,16 +61,6 @@ await new Promise<void>((r) => tei.listen(0, '127.0.0.1', () => r()));
 t.teardown(() => new Promise<void>((r) => tei.close(() => r())));
 
 const SHADOW = { upstream: 'anthropic', model: 'claude-shadow' };
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 t.test('the console shows how each answer was checked', async (t) => {
   if (!CHROMIUM) {

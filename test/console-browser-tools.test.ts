@@ -10,6 +10,7 @@ import { chatToolCompletion, chatTools, type Call } from './helpers/tool-calls.j
 import { chatCompletion } from './helpers/upstream.js';
 import { waitForVerdict } from './helpers/verdicts.js';
 import { CHROMIUM, NO_CHROMIUM, openBrowser } from './helpers/browser.js';
+import { until } from './helpers/wait.js';
 
 // Tool calls and skipped exchanges in a real browser (Debian's chromium driven by puppeteer-core)
 // in front of the real stack: an app calls tools through the proxy with the official SDK, the
@@ -29,16 +30,6 @@ const ANSWERS: Record<string, Call[]> = {
     { id: 'call_t', name: 'get_time', arguments: '{"timezone": "Europe/Paris"}' },
   ],
 };
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 t.test('the console shows tool-call findings and skipped exchanges', async (t) => {
   if (!CHROMIUM) {

@@ -7,6 +7,7 @@ import { settledMetric } from './helpers/metrics.js';
 import { startStack } from './helpers/stack.js';
 import { chatCompletion } from './helpers/upstream.js';
 import { CHROMIUM, NO_CHROMIUM, openBrowser } from './helpers/browser.js';
+import { until } from './helpers/wait.js';
 
 // The console in a real browser (Debian's chromium driven by puppeteer-core) in front of the real
 // stack: proxy and worker, a real Redis, a loopback upstream speaking the OpenAI and Anthropic
@@ -17,16 +18,6 @@ const TOKEN = 'console-test-token-0123456789';
 const XSS_ANSWER =
   'The Eiffel Tower is in Paris. <script>window.__pwned = "script"</script> It was painted <img src=x onerror="window.__pwned=\'img\'"> gold in 1925. <b onmouseover="window.__pwned=1">bold</b>';
 const CONTEXT = 'Context:\nThe Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It was completed in 1889.';
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await probe().catch(() => undefined);
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 t.test('the console in a browser', async (t) => {
   if (!CHROMIUM) {

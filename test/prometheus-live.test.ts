@@ -7,6 +7,7 @@ import { loadDashboards, panelQueries } from '../src/report/dashboards.js';
 import { freePort, startRedis } from './helpers/redis.js';
 import { startUpstream } from './helpers/upstream.js';
 import { anthropicToolEvents, anthropicTools, chatToolChunks, chatTools } from './helpers/tool-calls.js';
+import { until } from './helpers/wait.js';
 
 // A real Prometheus scrapes a real proxy and worker while a known mix of labelled exchanges goes
 // through; then every dashboard panel's query must succeed and return data, and the counts
@@ -31,18 +32,6 @@ function spawnLogged(cmd: string, args: string[], env: Record<string, string> = 
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   return { child, log: () => out };
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined) return v;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 t.test('dashboards and counts against a live Prometheus', async (t) => {

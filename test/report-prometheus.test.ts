@@ -9,6 +9,7 @@ import { Registry } from 'prom-client';
 import { createMetrics } from '../src/metrics/registry.js';
 import { queryInstant } from '../src/report/prometheus.js';
 import { reportMain, type ReliabilityReport } from '../src/report/report.js';
+import { until } from './helpers/wait.js';
 
 // `veracity report` against a real Prometheus scraping a real metrics registry on loopback.
 
@@ -21,21 +22,6 @@ async function freePort(): Promise<number> {
   const port = (s.address() as AddressInfo).port;
   await new Promise((r) => s.close(r));
   return port;
-}
-
-async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    await sleep(250);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
 }
 
 t.test('report from a live Prometheus', async (t) => {
@@ -86,14 +72,14 @@ t.test('report from a live Prometheus', async (t) => {
     }
   }
 
-  await until('Prometheus ready', async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 20_000).catch((err) => {
+  await until('Prometheus ready', 20_000, async () => ((await fetch(`${url}/-/ready`)).ok ? true : undefined), 250).catch((err) => {
     throw new Error(`${(err as Error).message}\n${log}`);
   });
   // Two scrapes of the zeroed series.
-  await until('two scrapes', async () => {
+  await until('two scrapes', 20_000, async () => {
     const s = await queryInstant(url, 'count_over_time(veracity_checks_total{model="gpt-4o"}[1m])');
     return (s[0]?.value ?? 0) >= 2 ? true : undefined;
-  }, 20_000);
+  }, 250);
 
   // gpt-4o: 200 checks, 30 hallucinated; claude: 20 checks, 1 hallucinated.
   metrics.checks.inc(gpt, 200);
@@ -120,12 +106,12 @@ t.test('report from a live Prometheus', async (t) => {
   for (let i = 0; i < 20; i++) metrics.hallucinationScore.observe(claude, 0.3);
 
   // Two scrapes after the change; evaluate at the last scrape so nothing is extrapolated past it.
-  const at = await until('scrapes of the new values', async () => {
+  const at = await until('scrapes of the new values', 20_000, async () => {
     const counts = await queryInstant(url, 'count_over_time((veracity_checks_total{model="gpt-4o"} == 200)[1m:1s])');
     if ((counts[0]?.value ?? 0) < 2) return undefined;
     // timestamp() of a plain selector is the sample's own time (of anything else, the query's).
     return (await queryInstant(url, 'timestamp(veracity_checks_total{model="gpt-4o"})'))[0]?.value;
-  }, 20_000);
+  }, 250);
 
   const out = join(dir, 'report.html');
   const json = join(dir, 'report.json');

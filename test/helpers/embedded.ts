@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './redis.js';
 import { runCli, type CliProcess } from './processes.js';
+import { until } from './wait.js';
+
+export { until };
 
 /** Live (not zombie) redis-server processes whose working directory is `dir` (Redis changes into its data directory). */
 export function redisServersIn(dir: string): number[] {
@@ -31,17 +34,6 @@ export function alive(pid: number): boolean {
   }
 }
 
-export async function until<T>(what: string, ms: number, probe: () => T | null | undefined | Promise<T | null | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await probe();
-      if (v !== undefined && v !== null && v !== false) return v;
-    } catch {}
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** One chat completion through the proxy; its exchange id. */
 export async function chat(port: number, model = 'gpt-embedded'): Promise<{ status: number; id: string }> {

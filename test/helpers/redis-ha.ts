@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis, type RedisOptions } from 'ioredis';
 import { freePort } from './redis.js';
+import { until } from './wait.js';
 
 /**
  * Real Redis topologies on loopback ports for one test file, from Debian's redis-server and
@@ -85,14 +86,6 @@ async function launch(t: Teardown, binary: string, dir: string, port: number, co
 }
 
 const base = (port: number, dir: string) => [`port ${port}`, 'bind 127.0.0.1', 'daemonize no', 'logfile ""', `dir ${dir}`, 'save ""', 'appendonly no'];
-
-async function until(what: string, ms: number, check: () => Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${ms} ms`);
-    await sleep(50);
-  }
-}
 
 async function withClient<T>(options: RedisOptions, fn: (r: Redis) => Promise<T>): Promise<T> {
   const r = new Redis({ host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null, ...options });
