@@ -3,29 +3,14 @@ import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { CLI, runCli, type CliProcess } from './helpers/processes.js';
-import { output, ready, runEmbedded } from './helpers/embedded.js';
+import { output, ready, runEmbedded, processFixture, writeConfig } from './helpers/embedded.js';
 
 // The embedded default in bad states: each one a clear error naming what to do, or a loud message
 // and a working start, never silent loss and never a restart loop. Real processes, a real
 // redis-server (and, for the version check, a stand-in binary printing an old version).
 
-let upstream: FakeUpstream;
-const procs: CliProcess[] = [];
-t.before(async () => {
-  upstream = await startUpstream();
-});
-t.teardown(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await upstream.close();
-});
-
-function config(dir: string, yaml: string): string {
-  const file = join(dir, 'veracity.yaml');
-  writeFileSync(file, yaml);
-  return file;
-}
+const { upstream, procs } = await processFixture(t);
 
 t.test('a data directory that is not writable: a clear error at start', async (t) => {
   const base = mkdtempSync(join(tmpdir(), 'veracity-ro-'));
@@ -79,7 +64,7 @@ t.test('a redis-server older than BullMQ accepts is refused, naming both version
   // Stands in for an old installed binary: prints what Redis 4.0.9 prints for --version.
   const binary = join(dir, 'redis-server');
   writeFileSync(binary, '#!/bin/sh\necho "Redis server v=4.0.9 sha=00000000:0 malloc=jemalloc-4.0.3 bits=64 build=76095d16786fbcba"\n', { mode: 0o755 });
-  const p = runCli(['proxy'], { REDIS_URL: '', VERACITY_CONFIG: config(dir, `redis:\n  binary: ${binary}\n  dataDir: ${join(dir, 'data')}\n`) });
+  const p = runCli(['proxy'], { REDIS_URL: '', VERACITY_CONFIG: writeConfig(dir, `redis:\n  binary: ${binary}\n  dataDir: ${join(dir, 'data')}\n`) });
   t.equal((await p.exited).code, 1);
   t.match(p.stderr(), /is Redis 4\.0\.9; the analysis queue \(BullMQ\) needs Redis 5\.0\.0 or newer/);
   t.match(p.stderr(), /REDIS_URL/);

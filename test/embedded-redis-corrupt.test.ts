@@ -4,22 +4,13 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import type { CliProcess } from './helpers/processes.js';
-import { output, ready, runEmbedded, until } from './helpers/embedded.js';
+import { output, ready, runEmbedded, until, processFixture } from './helpers/embedded.js';
 
 // A damaged snapshot in the data directory of the private redis-server: moved aside, said loudly,
 // a fresh start; never a crash loop. Real processes, a real redis-server.
 
-let upstream: FakeUpstream;
-const procs: CliProcess[] = [];
-t.before(async () => {
-  upstream = await startUpstream();
-});
-t.teardown(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await upstream.close();
-});
+const { upstream, procs } = await processFixture(t);
 
 t.test('a damaged veracity.rdb is moved aside, said loudly, and Redis starts empty; the next start is normal', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'veracity-rdb-'));

@@ -2,24 +2,14 @@ import t from 'tap';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import type { CliProcess } from './helpers/processes.js';
-import { alive, chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
+import { alive, chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus, processFixture } from './helpers/embedded.js';
 
 // The private redis-server of the embedded default against a crash: kill -9 of its Veracity
 // process, then a restart on the same directory. Real processes, a real redis-server; every
 // process is stopped by its pid.
 
-let upstream: FakeUpstream;
-const procs: CliProcess[] = [];
-
-t.before(async () => {
-  upstream = await startUpstream();
-});
-t.teardown(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await upstream.close();
-});
+const { upstream, procs } = await processFixture(t);
 
 const started = (p: CliProcess) => until('the private redis-server to start', 60_000, () => startedPid(output(p)));
 

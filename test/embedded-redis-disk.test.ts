@@ -1,40 +1,25 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './helpers/redis.js';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { CLI, metricSum, waitFor200, type CliProcess } from './helpers/processes.js';
-import { alive, chat, output, ready, redisServersIn, runEmbedded, startedPid, until } from './helpers/embedded.js';
+import { alive, chat, output, ready, redisServersIn, runEmbedded, startedPid, until, processFixture, writeConfig } from './helpers/embedded.js';
 
 // The private redis-server on a disk that stops taking its snapshot (full, or read-only): Redis
 // refuses writes, the proxy serves requests and counts the drops, and on stop the server keeps its
 // data in memory rather than exit without it, until the disk takes a snapshot again.
 
-let upstream: FakeUpstream;
-const procs: CliProcess[] = [];
-t.before(async () => {
-  upstream = await startUpstream();
-});
-t.teardown(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await upstream.close();
-});
-
-function config(dir: string, yaml: string): string {
-  const file = join(dir, 'veracity.yaml');
-  writeFileSync(file, yaml);
-  return file;
-}
+const { upstream, procs } = await processFixture(t);
 
 const metricsOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
 t.test('the private Redis on a disk that refuses its snapshot: writes refused and counted; on stop it keeps the data until it can save', async (t) => {
   const base = mkdtempSync(join(tmpdir(), 'veracity-rodisk-'));
   const dir = join(base, 'data');
-  const cfg = config(base, 'redis:\n  memoryPollMs: 200\n');
+  const cfg = writeConfig(base, 'redis:\n  memoryPollMs: 200\n');
   // The directory is made read-only under the running server. Root writes anywhere by
   // CAP_DAC_OVERRIDE, so as root Veracity (and its redis-server) run without it.
   const asRoot = process.getuid?.() === 0;

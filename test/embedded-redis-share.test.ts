@@ -2,24 +2,15 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import type { CliProcess } from './helpers/processes.js';
-import { alive, chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
+import { alive, chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus, processFixture } from './helpers/embedded.js';
 
 // Several Veracity processes on one data directory without REDIS_URL share one private
 // redis-server: the first starts it, the others use it; when the starter goes (cleanly or by
 // kill -9) one of the others starts it again from the snapshot it saved; the last to leave
 // stops it. Real processes, a real redis-server.
 
-let upstream: FakeUpstream;
-const procs: CliProcess[] = [];
-t.before(async () => {
-  upstream = await startUpstream();
-});
-t.teardown(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await upstream.close();
-});
+const { upstream, procs } = await processFixture(t);
 
 const SHARING = /sharing the private redis-server \(pid (\d+)/;
 

@@ -2,9 +2,8 @@ import t from 'tap';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { metricSum, type CliProcess } from './helpers/processes.js';
-import { chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus } from './helpers/embedded.js';
+import { chat, output, ready, redisServersIn, runEmbedded, snapshotKeys, startedPid, until, verdictStatus, processFixture } from './helpers/embedded.js';
 import { settledMetric } from './helpers/metrics.js';
 
 // `proxy` and `worker` as two processes on one data directory without REDIS_URL: one private
@@ -12,15 +11,7 @@ import { settledMetric } from './helpers/metrics.js';
 // of its own; a new proxy shares that one; the last to leave stops it. Real processes, a real
 // redis-server.
 
-let upstream: FakeUpstream;
-const procs: CliProcess[] = [];
-t.before(async () => {
-  upstream = await startUpstream();
-});
-t.teardown(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await upstream.close();
-});
+const { upstream, procs } = await processFixture(t);
 
 const SHARING = /sharing the private redis-server \(pid (\d+)/;
 

@@ -1,32 +1,17 @@
 import t from 'tap';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './helpers/redis.js';
-import { startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { metricSum, runCli, waitFor200, type CliProcess } from './helpers/processes.js';
-import { chat, output, ready, runEmbedded, until } from './helpers/embedded.js';
+import { chat, output, ready, runEmbedded, until, processFixture, writeConfig } from './helpers/embedded.js';
 
 // Redis that refuses writes, for want of memory (maxmemory, noeviction) or of a disk to save to:
 // requests are still served, analyses are dropped and counted by reason, and the log says why.
 
-let upstream: FakeUpstream;
-const procs: CliProcess[] = [];
-t.before(async () => {
-  upstream = await startUpstream();
-});
-t.teardown(async () => {
-  for (const p of procs) p.kill('SIGKILL');
-  await upstream.close();
-});
-
-function config(dir: string, yaml: string): string {
-  const file = join(dir, 'veracity.yaml');
-  writeFileSync(file, yaml);
-  return file;
-}
+const { upstream, procs } = await processFixture(t);
 
 const metricsOf = async (port: number) => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
 
@@ -35,7 +20,7 @@ t.test('the private Redis at a tiny maxmemory refuses writes (OOM): requests ser
   // High-water mark off, so the hand-off reaches Redis and Redis itself refuses it.
   const proxy = await runEmbedded('proxy', join(dir, 'data'), upstream.url, {
     VERACITY_REDIS_MAXMEMORY: '1mb',
-    VERACITY_CONFIG: config(dir, 'redis:\n  memoryHighWater: 1\n  memoryPollMs: 200\n'),
+    VERACITY_CONFIG: writeConfig(dir, 'redis:\n  memoryHighWater: 1\n  memoryPollMs: 200\n'),
   });
   procs.push(proxy);
   await ready(proxy);
@@ -60,7 +45,7 @@ t.test('over the high-water mark the proxy queues nothing new, leaving the rest 
   const dir = mkdtempSync(join(tmpdir(), 'veracity-hw-'));
   const proxy = await runEmbedded('proxy', join(dir, 'data'), upstream.url, {
     VERACITY_REDIS_MAXMEMORY: '64mb',
-    VERACITY_CONFIG: config(dir, 'redis:\n  memoryHighWater: 0.001\n  memoryPollMs: 200\n'),
+    VERACITY_CONFIG: writeConfig(dir, 'redis:\n  memoryHighWater: 0.001\n  memoryPollMs: 200\n'),
   });
   procs.push(proxy);
   await ready(proxy);
@@ -100,7 +85,7 @@ t.test('a Redis that cannot save its snapshot (its disk gone) refuses writes: MI
     REDIS_URL: `redis://127.0.0.1:${port}`,
     PORT: String(proxyPort),
     VERACITY_OPENAI_UPSTREAM: upstream.url,
-    VERACITY_CONFIG: config(mkdtempSync(join(tmpdir(), 'veracity-misconf-cfg-')), 'redis:\n  memoryPollMs: 200\n'),
+    VERACITY_CONFIG: writeConfig(mkdtempSync(join(tmpdir(), 'veracity-misconf-cfg-')), 'redis:\n  memoryPollMs: 200\n'),
   });
   procs.push(proxy);
   await waitFor200(`http://127.0.0.1:${proxyPort}/readyz`, 90_000);

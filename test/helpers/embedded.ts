@@ -1,11 +1,12 @@
 import { spawn } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, realpathSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { freePort } from './redis.js';
 import { runCli, type CliProcess } from './processes.js';
 import { until } from './wait.js';
+import { startUpstream, type FakeUpstream } from './upstream.js';
 
 export { until };
 
@@ -113,4 +114,25 @@ export async function ready(p: CliProcess & { port: number }, ms = 90_000): Prom
     }
     await new Promise((r) => setTimeout(r, 100));
   }
+}
+
+/**
+ * What each embedded-Redis test file shares: a loopback upstream, and a list of the processes it
+ * starts, all SIGKILLed when the file ends, so none outlives a test that failed before stopping it.
+ */
+export async function processFixture(t: { teardown(fn: () => unknown): void }): Promise<{ upstream: FakeUpstream; procs: CliProcess[] }> {
+  const upstream = await startUpstream();
+  const procs: CliProcess[] = [];
+  t.teardown(async () => {
+    for (const p of procs) p.kill('SIGKILL');
+    await upstream.close();
+  });
+  return { upstream, procs };
+}
+
+/** Writes `yaml` as `veracity.yaml` in `dir` and returns its path, for `--config`. */
+export function writeConfig(dir: string, yaml: string): string {
+  const file = join(dir, 'veracity.yaml');
+  writeFileSync(file, yaml);
+  return file;
 }
