@@ -1,6 +1,6 @@
 import { escapeHtml } from '../eval/html.js';
 import type { ModelFigures, RateFigure, ScoreBin } from './figures.js';
-import { ESTIMATED_TEXT, FAILURE_MODE_TEXT, FLAGGED_TEXT, METHOD_LABEL, formatRate, htmlTable as table, pct } from './format.js';
+import { ESTIMATED_TEXT, FAILURE_MODE_TEXT, FLAGGED_TEXT, METHOD_LABEL, formatRate, htmlTable as table, PAGE_STYLE, pct } from './format.js';
 import type { ReliabilityReport } from './report.js';
 
 /** The reliability report as one self-contained HTML page: inline CSS and SVG, no scripts. */
@@ -187,24 +187,11 @@ export function reportHtml(report: ReliabilityReport, generatedAt = new Date()):
 <meta charset="utf-8">
 <title>Veracity reliability report — last ${escapeHtml(report.since)}</title>
 <style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #1d2330; padding: 0 1rem; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2rem; font-size: 1.2rem; }
-.meta { color: #5b6475; }
+${PAGE_STYLE}
 .cards { display: flex; gap: 1rem; flex-wrap: wrap; margin: 1rem 0; }
 .card { border: 1px solid #d7dbe3; border-radius: 6px; padding: .6rem 1rem; min-width: 170px; }
 .card b { display: block; font-size: 1.4rem; }
-table { border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums; }
-th, td { border-bottom: 1px solid #e3e6ec; padding: .3rem .6rem; text-align: right; white-space: nowrap; }
-th:first-child, td:first-child { text-align: left; }
-thead th { background: #f4f6f9; }
-svg { font: 11px system-ui, sans-serif; margin: .5rem 1rem .5rem 0; }
-svg .t { font-size: 13px; font-weight: 600; }
-svg .grid { stroke: #e3e6ec; } svg .ci { stroke: #3b6fd6; stroke-width: 3; } svg .dot { fill: #c2410c; }
 svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c2410c; stroke-width: 2; }
-.note { color: #5b6475; max-width: 60rem; }
-.wide { overflow-x: auto; }
-.tag { font-size: 11px; padding: 0 .3rem; border-radius: 3px; background: #fde7d9; }
-.tag.contradicted { background: #f8c9c9; }
 </style>
 </head>
 <body>

@@ -1,6 +1,6 @@
 import { escapeHtml } from '../../eval/html.js';
 import type { RateFigure } from '../figures.js';
-import { formatRate, htmlTable as table, pct } from '../format.js';
+import { formatRate, htmlTable as table, PAGE_STYLE, pct } from '../format.js';
 import { MEASURES } from './pairing.js';
 import { fmtP, MEASURE_NAMES, type Comparison, type Disagreement, type PairedMeasure } from './figures.js';
 
@@ -173,22 +173,11 @@ export function comparisonHtml(c: Comparison, generatedAt = new Date()): string 
 <meta charset="utf-8">
 <title>Veracity paired comparison — ${escapeHtml(title)}</title>
 <style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1200px; color: #1d2330; padding: 0 1rem; }
-h1 { font-size: 1.6rem; margin-bottom: .2rem; } h2 { margin-top: 2rem; font-size: 1.2rem; } h3 { font-size: 1rem; }
-.meta { color: #5b6475; }
-table { border-collapse: collapse; margin: .5rem 0; font-variant-numeric: tabular-nums; }
-th, td { border-bottom: 1px solid #e3e6ec; padding: .3rem .6rem; text-align: right; white-space: nowrap; vertical-align: top; }
-th:first-child, td:first-child { text-align: left; }
-thead th { background: #f4f6f9; }
+${PAGE_STYLE}
+h3 { font-size: 1rem; }
+th, td { vertical-align: top; }
 table.ex td, table.ex th { text-align: left; white-space: normal; max-width: 32rem; }
-svg { font: 11px system-ui, sans-serif; margin: .5rem 1rem .5rem 0; }
-svg .t { font-size: 13px; font-weight: 600; }
-svg .grid { stroke: #e3e6ec; } svg .ci { stroke-width: 3; } svg .ci.a { stroke: #3b6fd6; } svg .ci.b { stroke: #8a5cc2; }
-svg .dot { fill: #c2410c; }
-.note { color: #5b6475; max-width: 60rem; }
-.wide { overflow-x: auto; }
-.tag { font-size: 11px; padding: 0 .3rem; border-radius: 3px; background: #fde7d9; }
-.tag.contradicted { background: #f8c9c9; }
+svg .ci.a { stroke: #3b6fd6; } svg .ci.b { stroke: #8a5cc2; }
 </style>
 </head>
 <body>
