@@ -10,24 +10,14 @@ import type { RawExchange } from '../src/capture/raw.js';
 import { startRedisWithClient } from './helpers/redis.js';
 import { startScriptedModel, type ScriptedModel } from './helpers/model.js';
 import { chatCompletion } from './helpers/upstream.js';
+import { rawChat } from './helpers/exchanges.js';
 
 // The worker's side of sampling, driven through analyseJob with a real Redis and a scripted
 // upstream: the budget, the sampling rate, upstream faults, and paying for samples only once.
 
 const ANSWER = 'The Eiffel Tower was completed in 1889.';
-const raw = (id: string, question = `Question ${id}: when was the Eiffel Tower completed?`, over: Partial<RawExchange> = {}): RawExchange => ({
-  id,
-  provider: 'openai',
-  route: 'chat.completions',
-  request: JSON.stringify({ model: 'gpt-f', messages: [{ role: 'user', content: question }] }),
-  response: JSON.stringify(chatCompletion('gpt-f', ANSWER)),
-  contentType: 'application/json',
-  status: 200,
-  aborted: false,
-  startedAt: Date.now() - 50,
-  endedAt: Date.now() - 10,
-  ...over,
-});
+const raw = (id: string, question = `Question ${id}: when was the Eiffel Tower completed?`, over: Partial<RawExchange> = {}): RawExchange =>
+  rawChat(id, 'gpt-f', [{ role: 'user', content: question }], ANSWER, over);
 
 async function setup(t: Tap.Test, sampling: Record<string, unknown>, env: Record<string, string> = { KEY_O: 'sk-o' }) {
   const model = await startScriptedModel(() => ANSWER);

@@ -10,24 +10,13 @@ import { chatCompletion } from './helpers/upstream.js';
 import { chatToolChunks, chatTools } from './helpers/tool-calls.js';
 import type { Judge } from '../src/judge/judge.js';
 import { aggregateKeys } from '../src/verdicts/aggregates.js';
+import { rawChat } from './helpers/exchanges.js';
 
 // Every exchange the worker handles ends with a verdict: analysed, or skipped with the reason.
 // Skipped ones are counted as skipped jobs, never as checks, and keep no text.
 
-const raw = (id: string, over: Partial<RawExchange> = {}): RawExchange => ({
-  id,
-  provider: 'openai',
-  route: 'chat.completions',
-  app: 'billing',
-  request: JSON.stringify({ model: 'gpt-skip', messages: [{ role: 'user', content: 'Write to jane.doe@example.com about order 42.' }] }),
-  response: JSON.stringify(chatCompletion('gpt-skip', '')),
-  contentType: 'application/json',
-  status: 200,
-  aborted: false,
-  startedAt: Date.now() - 50,
-  endedAt: Date.now() - 10,
-  ...over,
-});
+const raw = (id: string, over: Partial<RawExchange> = {}): RawExchange =>
+  rawChat(id, 'gpt-skip', [{ role: 'user', content: 'Write to jane.doe@example.com about order 42.' }], '', { app: 'billing', ...over });
 
 async function values(metrics: ReturnType<typeof createMetrics>, name: string): Promise<Record<string, number>> {
   const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);

@@ -6,21 +6,10 @@ import { BoundedLabel } from '../src/metrics/labels.js';
 import { VerdictStore } from '../src/verdicts/store.js';
 import type { RawExchange } from '../src/capture/raw.js';
 import { startRedisWithClient } from './helpers/redis.js';
-import { chatCompletion } from './helpers/upstream.js';
+import { rawChat } from './helpers/exchanges.js';
 
-const raw = (id: string, over: Partial<RawExchange> = {}): RawExchange => ({
-  id,
-  provider: 'openai',
-  route: 'chat.completions',
-  request: JSON.stringify({ model: 'gpt-w', messages: [{ role: 'system', content: 'Answer from the context.\n\nContext:\nThe Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It was designed by the company of engineer Gustave Eiffel and completed in 1889 for the World Fair.' }, { role: 'user', content: 'Where?' }] }),
-  response: JSON.stringify(chatCompletion('gpt-w', 'The Eiffel Tower is in Rome. It was completed in 1925.')),
-  contentType: 'application/json',
-  status: 200,
-  aborted: false,
-  startedAt: Date.now() - 50,
-  endedAt: Date.now() - 10,
-  ...over,
-});
+const raw = (id: string, over: Partial<RawExchange> = {}): RawExchange =>
+  rawChat(id, 'gpt-w', [{ role: 'system', content: 'Answer from the context.\n\nContext:\nThe Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It was designed by the company of engineer Gustave Eiffel and completed in 1889 for the World Fair.' }, { role: 'user', content: 'Where?' }], 'The Eiffel Tower is in Rome. It was completed in 1925.', over);
 
 async function counter(metrics: ReturnType<typeof createMetrics>, name: string): Promise<number> {
   const m = (await metrics.registry.getMetricsAsJSON()).find((x) => x.name === name);

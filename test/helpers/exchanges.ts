@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { RawExchange } from '../../src/capture/raw.js';
+import { chatCompletion } from './upstream.js';
 
 /** Labelled dev rows (shared/datasets/dev) turned into the raw exchanges a worker receives. */
 
@@ -39,5 +40,22 @@ export function rawFromRow(row: Row, options: { id?: string; model?: string } = 
     aborted: false,
     startedAt: now - 30,
     endedAt: now - 5,
+  };
+}
+
+/** An OpenAI chat exchange as the proxy captures it: `messages` sent to `model`, answered with `answer`. */
+export function rawChat(id: string, model: string, messages: unknown[], answer: string, over: Partial<RawExchange> = {}): RawExchange {
+  return {
+    id,
+    provider: 'openai',
+    route: 'chat.completions',
+    request: JSON.stringify({ model, messages }),
+    response: JSON.stringify(chatCompletion(model, answer)),
+    contentType: 'application/json',
+    status: 200,
+    aborted: false,
+    startedAt: Date.now() - 50,
+    endedAt: Date.now() - 10,
+    ...over,
   };
 }
