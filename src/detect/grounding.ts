@@ -2,6 +2,8 @@ import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
 import { ANTONYMS, isNegation, RELATED, tokenize, type Token } from './text.js';
+import { antonymous, restatedBy } from './semantics/wordnet.js';
+import { relationFeatures } from './relations.js';
 
 /**
  * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
@@ -10,12 +12,14 @@ import { ANTONYMS, isNegation, RELATED, tokenize, type Token } from './text.js';
  * Negation or antonym flips against the best passage make a claim `contradicted`.
  */
 
-interface Passage {
+export interface Passage {
   text: string;
   keys: Set<string>;
   negated: boolean;
   /** The passage's tokens, kept so that later readings (failure modes) need not tokenise it again. */
   tokens: Token[];
+  /** Its content and number keys in order (relations read word order). */
+  seq: string[];
 }
 
 export interface ContextIndex {
@@ -35,6 +39,8 @@ export interface ContextIndex {
   numbers: Set<string>;
   /** Per passage, the share of question keys its window of three holds (-1 until worked out). */
   questionShare: Float64Array;
+  /** For each number in the context, the content words written right beside it, anywhere. */
+  numberNeighbours: Map<string, Set<string>>;
 }
 
 export interface ClaimFeatures {
@@ -83,6 +89,14 @@ export interface ClaimFeatures {
   relatedShare: number;
   /** Best three consecutive passages: share of claim content tokens they hold together. */
   windowCoverage: number;
+  /** Share of the claim's words the context restates only through WordNet (a synonym, a narrower word). */
+  meaningShare: number;
+  /** Claim words standing where the passage has another word that does not mean the same (approved → rejected). */
+  substituted: number;
+  /** A number the context has, written beside words the context writes beside another number. */
+  numberSwap: boolean;
+  /** Who did what to whom is reversed against the passage (voice taken into account). */
+  roleSwap: boolean;
   /**
    * Names, numbers and rare words that the context has, but not in the passages the rest of the
    * claim comes from: an entity or figure moved from one fact to another.
@@ -132,6 +146,7 @@ export function buildContextIndex(contextText: string, question: string): Contex
   const passages: Passage[] = [];
   const postings = new Map<string, number[]>();
   const sequences: Int32Array[] = [];
+  const numberNeighbours = new Map<string, Set<string>>();
   for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
     let contentCount = 0;
@@ -139,6 +154,7 @@ export function buildContextIndex(contextText: string, question: string): Contex
     if (contentCount === 0) continue;
     const pk = new Set<string>();
     const seq = new Int32Array(contentCount);
+    const seqKeys: string[] = [];
     let negated = false;
     let c = 0;
     for (const t of tokens) {
@@ -149,16 +165,26 @@ export function buildContextIndex(contextText: string, question: string): Contex
       let id = ids.get(t.key);
       if (id === undefined) ids.set(t.key, (id = ids.size));
       seq[c++] = id;
+      seqKeys.push(t.key);
       if (t.number) numbers.add(t.key);
     }
     sequences.push(seq);
+    for (let i = 0; i < seqKeys.length; i++) {
+      if (!numbers.has(seqKeys[i]!) || !seqKeys[i]!.startsWith('#')) continue;
+      let near = numberNeighbours.get(seqKeys[i]!);
+      if (!near) numberNeighbours.set(seqKeys[i]!, (near = new Set()));
+      const before = seqKeys[i - 1];
+      const after = seqKeys[i + 1];
+      if (before !== undefined && !before.startsWith('#')) near.add(before);
+      if (after !== undefined && !after.startsWith('#')) near.add(after);
+    }
     const id = passages.length;
     for (const k of pk) {
       let list = postings.get(k);
       if (!list) postings.set(k, (list = []));
       list.push(id);
     }
-    passages.push({ text, keys: pk, negated, tokens });
+    passages.push({ text, keys: pk, negated, tokens, seq: seqKeys });
   }
   // Unordered pairs of content words close together: a relation survives reordering ("in Paris
   // in 1889" / "in 1889 in Paris") but not a word lifted from another part of the passage.
@@ -190,6 +216,7 @@ export function buildContextIndex(contextText: string, question: string): Contex
     questionKeys: keysOf(tokenize(question)),
     numbers,
     questionShare: new Float64Array(passages.length).fill(-1),
+    numberNeighbours,
   };
 }
 
@@ -268,6 +295,20 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
         related++;
         break;
       }
+    }
+  }
+  // Then WordNet: a synonym, a narrower word or a derivation the context uses ("exports fell" for
+  // "exports decreased", "nurses" for "people", "approval" for "approved").
+  const written = keys.slice();
+  let meaning = 0;
+  const inContextKeys = (k: string): boolean => index.keys.has(k);
+  for (let i = 0; i < content.length; i++) {
+    const k = keys[i]!;
+    if (content[i]!.number || index.keys.has(k) || index.questionKeys.has(k)) continue;
+    const m = restatedBy(k, inContextKeys);
+    if (m !== undefined) {
+      keys[i] = m;
+      meaning++;
     }
   }
   let found = 0;
@@ -403,8 +444,12 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       if (best.keys.has(k)) continue;
       const ants = ANTONYMS.get(k);
       if (ants) for (const a of ants) if (best.keys.has(a)) antonymFlip = true;
+      if (!antonymFlip && !k.startsWith('#')) for (const b of best.keys) if (antonymous(k, b)) antonymFlip = true;
     }
   }
+  const window = windowId >= 0 ? [passages[windowId - 1], passages[windowId], passages[windowId + 1]].filter((p): p is Passage => p !== undefined) : [];
+  const rel = relationFeatures(claim.text, content, keys, written, window, index);
+  if (rel.antonym && passageCoverage >= 0.5) antonymFlip = true;
   const novelMissing = novel - novelFound;
   let questionLocality = 1;
   const q = index.questionKeys;
@@ -442,6 +487,10 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     relatedShare: n > 0 ? related / n : 0,
     windowCoverage,
     specificElsewhere,
+    meaningShare: n > 0 ? meaning / n : 0,
+    substituted: rel.substituted,
+    numberSwap: rel.numberSwap,
+    roleSwap: rel.roleSwap,
     evidence: best ? best.text.trim().slice(0, 300) : '',
   };
 }
@@ -469,6 +518,10 @@ export function featureVector(f: ClaimFeatures): number[] {
     f.relatedShare,
     1 - f.windowCoverage,
     Math.min(f.specificElsewhere, 3) / 3,
+    f.meaningShare,
+    Math.min(f.substituted, 2) / 2,
+    f.numberSwap ? 1 : 0,
+    f.roleSwap ? 1 : 0,
   ];
 }
 
@@ -493,6 +546,10 @@ export const FEATURE_NAMES = [
   'relatedShare',
   'windowMissing',
   'specificElsewhere',
+  'meaningShare',
+  'substituted',
+  'numberSwap',
+  'roleSwap',
 ];
 
 const MATERIAL_MARKER = /\b(?:context|document|passage|source|reference|article|excerpt|knowledge|facts?)\s*:|<(?:document|context|source)\b/i;

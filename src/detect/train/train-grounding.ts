@@ -28,7 +28,7 @@ import { buildContextIndex, claimFeatures, contextText, featureVector, FEATURE_N
 import { detectRefusal } from '../refusal.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 import { fitLogistic, hash, sigmoid } from './logistic.js';
-import { balancedAccuracy } from './metrics.js';
+import { balancedAccuracy, spearman } from './metrics.js';
 import { binaryReport, formatReport, leaveOneGroupOut, type BinaryReport } from './validate.js';
 
 interface Item {
@@ -75,7 +75,7 @@ const THRESHOLD = Number(process.env.THRESHOLD ?? String(cfg.hallucinationThresh
  * the context lacks, or a flipped polarity, can never make a claim better supported.
  */
 const MONOTONE = new Set(
-  (process.env.MONOTONE ?? 'novelMissingShare,novelMissingCount,properMissing,numberMissing,negationFlip,antonymFlip,specificSwap,specificMissing,specificElsewhere')
+  (process.env.MONOTONE ?? 'novelMissingShare,novelMissingCount,properMissing,numberMissing,negationFlip,antonymFlip,specificSwap,specificMissing,specificElsewhere,substituted,numberSwap,roleSwap')
     .split(',')
     .filter(Boolean),
 );
@@ -212,6 +212,52 @@ if (verbose) perGroup('model', byModel, (it) => it.model);
 const K = 5;
 const byFold = leaveOneGroupOut(data, (it) => String(hash(it.group) % K), train, exchangeScore);
 const cv = reportScheme(`cv-${K}fold-grouped`, byFold);
+
+/** Claim-count buckets: a faithful answer's chance of being flagged must not climb with its length. */
+const BUCKETS: Array<[string, number, number]> = [
+  ['1-2', 1, 2],
+  ['3-4', 3, 4],
+  ['5-8', 5, 8],
+  ['9+', 9, Infinity],
+];
+function byLength(label: string, scores: number[], ds: string): void {
+  const cells = BUCKETS.map(([name, lo, hi]) => {
+    const idx = data.map((it, i) => (it.dataset === ds && !Number.isNaN(scores[i]!) && it.claims.length >= lo && it.claims.length <= hi ? i : -1)).filter((i) => i >= 0);
+    const faithful = idx.filter((i) => !data[i]!.label);
+    const bad = idx.filter((i) => data[i]!.label);
+    const fpr = faithful.filter((i) => scores[i]! >= THRESHOLD).length / Math.max(1, faithful.length);
+    const tpr = bad.filter((i) => scores[i]! >= THRESHOLD).length / Math.max(1, bad.length);
+    return `${name}: fpr ${fpr.toFixed(2)} (${faithful.length}) tpr ${tpr.toFixed(2)} (${bad.length})`;
+  });
+  console.log(`  ${label.padEnd(18)} ${ds.padEnd(12)} ${cells.join(' | ')}`);
+}
+console.log('false-positive rate on faithful answers and detection rate on hallucinated ones, by claim count');
+for (const ds of present) byLength('in-sample', data.map((it) => exchangeScore(full, it)), ds);
+byLength('leave-batch-out', byBatch, 'faithbench');
+byLength('leave-model-out', byModel, 'faithbench');
+for (const ds of present) byLength(`cv-${K}fold-grouped`, byFold, ds);
+
+/** Per answering model: the estimated rate (mean score) against the annotated one. */
+function perModelRates(label: string, scores: number[]): void {
+  const models = [...new Set(data.filter((it) => it.model !== undefined && !Number.isNaN(scores[data.indexOf(it)]!)).map((it) => it.model!))].sort();
+  const est: number[] = [];
+  const obs: number[] = [];
+  const cells: string[] = [];
+  for (const m of models) {
+    const idx = data.map((it, i) => (it.model === m && !Number.isNaN(scores[i]!) ? i : -1)).filter((i) => i >= 0);
+    const e = idx.reduce((s, i) => s + scores[i]!, 0) / idx.length;
+    const o = idx.filter((i) => data[i]!.label).length / idx.length;
+    est.push(e);
+    obs.push(o);
+    cells.push(`${m} ${e.toFixed(2)}/${o.toFixed(2)}`);
+  }
+  const mae = est.reduce((s, e, i) => s + Math.abs(e - obs[i]!), 0) / Math.max(1, est.length);
+  console.log(`  ${label.padEnd(18)} spearman ${spearman(est, obs).toFixed(3)} mae ${mae.toFixed(3)}  (estimated/annotated) ${cells.join('; ')}`);
+}
+console.log('per-model hallucination rate, FaithBench');
+perModelRates('in-sample', data.map((it) => exchangeScore(full, it)));
+perModelRates('leave-model-out', byModel);
+perModelRates('leave-batch-out', byBatch);
 
 // Balanced accuracy of the held-out scores at other thresholds: the default is chosen here.
 const sweep = [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.65, 0.7];

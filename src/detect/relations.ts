@@ -1,0 +1,116 @@
+import type { ContextIndex, Passage } from './grounding.js';
+import { antonymous } from './semantics/wordnet.js';
+import type { Token } from './text.js';
+
+/**
+ * Who did what to whom: a claim read against the passages it comes from, word order and voice
+ * included, so that edits which keep every word but change the meaning are caught:
+ *
+ * - a word standing where the passage has another word, between the same neighbours ("the council
+ *   approved the plan" → "the council rejected the plan"): a substitution, or an antonym where
+ *   WordNet says the two are opposites;
+ * - a number written beside words that the context writes beside another number ("hired 40 nurses
+ *   … staff to 600" → "hired 600 nurses … staff to 40");
+ * - two participants on either side of a predicate in the opposite order from the passage while
+ *   both are in the same voice ("A sued B" → "B sued A"; "B was sued by A" is the same fact).
+ */
+
+export interface RelationFeatures {
+  substituted: number;
+  antonym: boolean;
+  numberSwap: boolean;
+  roleSwap: boolean;
+}
+
+/** A be-verb, an optional adverb, a participle, and later "by": the agent comes after the verb. */
+const PASSIVE = /\b(?:is|are|was|were|be|been|being|got|gets|get)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn|ght|lt|pt|id|ung|ade|ne)\b[^.;:]*?\bby\b/i;
+
+const isNumberKey = (k: string): boolean => k.startsWith('#');
+
+/**
+ * `keys`: the claim's content keys after the context's synonyms were put in (so they meet the
+ * passage's words); `written`: the claim's own keys, for the words written beside its numbers.
+ */
+export function relationFeatures(
+  claimText: string,
+  content: readonly Token[],
+  keys: readonly string[],
+  written: readonly string[],
+  window: readonly Passage[],
+  index: ContextIndex,
+): RelationFeatures {
+  const out: RelationFeatures = { substituted: 0, antonym: false, numberSwap: false, roleSwap: false };
+  if (keys.length === 0) return out;
+
+  // Numbers: the words beside each number in the claim against those beside it in the context.
+  for (let i = 0; i < keys.length; i++) {
+    const x = written[i]!;
+    if (!content[i]!.number || !isNumberKey(x) || !index.numberNeighbours.has(x)) continue;
+    const beside = [written[i - 1], written[i + 1]].filter((k): k is string => k !== undefined && !isNumberKey(k));
+    if (beside.length === 0) continue;
+    const own = index.numberNeighbours.get(x)!;
+    if (beside.some((k) => own.has(k))) continue;
+    for (const [y, near] of index.numberNeighbours) {
+      if (y !== x && beside.some((k) => near.has(k))) {
+        out.numberSwap = true;
+        break;
+      }
+    }
+    if (out.numberSwap) break;
+  }
+
+  if (window.length === 0) return out;
+  const seq: string[] = [];
+  for (const p of window) for (const k of p.seq) seq.push(k);
+  const inWindow = new Set(seq);
+  const claimSet = new Set(keys);
+
+  // Substitutions: a claim word between two neighbours that the passage has around another word.
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (content[i]!.number || inWindow.has(k)) continue;
+    const prev = keys[i - 1];
+    const next = keys[i + 1];
+    if (prev === undefined && next === undefined) continue;
+    for (let j = 0; j < seq.length; j++) {
+      const there = seq[j]!;
+      if (there === k || claimSet.has(there) || isNumberKey(there)) continue;
+      const left = prev === undefined || seq[j - 1] === prev;
+      const right = next === undefined || seq[j + 1] === next;
+      // Both neighbours where the claim has both; one is enough only at an end of the claim.
+      if (!(left && right)) continue;
+      if (antonymous(k, there)) out.antonym = true;
+      else out.substituted++;
+      break;
+    }
+  }
+
+  // Roles: an anchor word with participants on both sides whose order the passage reverses.
+  const first = new Map<string, number>();
+  seq.forEach((k, i) => {
+    if (!first.has(k)) first.set(k, i);
+  });
+  const aligned: number[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (first.has(k) && !seen.has(k)) {
+      seen.add(k);
+      aligned.push(first.get(k)!);
+    }
+  }
+  let flipped = false;
+  for (let j = 1; j + 1 < aligned.length && !flipped; j++) {
+    const anchor = aligned[j]!;
+    let before = false;
+    let after = false;
+    for (let i = 0; i < j; i++) if (aligned[i]! > anchor) before = true;
+    for (let l = j + 1; l < aligned.length; l++) if (aligned[l]! < anchor) after = true;
+    flipped = before && after;
+  }
+  if (flipped) {
+    const passageText = window.map((p) => p.text).join(' ');
+    out.roleSwap = PASSIVE.test(claimText) === PASSIVE.test(passageText);
+  }
+  return out;
+}
