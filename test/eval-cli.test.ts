@@ -177,8 +177,21 @@ t.test('eval scores the fixture and writes JSON and HTML reports', async (t) => 
   t.ok(written.by.model['claude-3-5-haiku-20241022'].hallucination, 'the Anthropic row is scored under its model');
   t.equal(written.by.model['gpt-4o'].hallucination.positives, 2);
 
+  t.equal(
+    written.claimBuckets.reduce((n: number, b: { faithful: number; hallucinated: number }) => n + b.faithful + b.hallucinated, 0),
+    9,
+    'every hallucination row lands in one claim-count bucket',
+  );
+  t.same(
+    written.modelRates.models.map((m: { model: string }) => m.model),
+    Object.keys(written.by.model).filter((m) => written.by.model[m].hallucination?.rate.grounded > 0).sort(),
+    'per-model rates for every model with grounded rows',
+  );
+
   const page = readFileSync(html, 'utf8');
   t.match(page, /<svg[\s\S]*<\/svg>/);
+  t.match(page, /By number of claims in the answer/);
+  t.match(page, /estimated rate \(mean score\) vs observed/);
   t.match(page, /Refusal kind confusion matrix/);
   t.notMatch(page, /<script|<link|src="http/);
 

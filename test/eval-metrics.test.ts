@@ -7,10 +7,13 @@ import {
   confusion,
   ece,
   f1,
+  meanAbsoluteError,
+  midranks,
   multiclassAccuracy,
   multiclassConfusion,
   precision,
   recall,
+  spearman,
   thresholdSweep,
 } from '../src/eval/metrics.js';
 
@@ -109,4 +112,34 @@ t.test('threshold sweep flags at score >= t', async (t) => {
     { threshold: 0.9, precision: null, recall: 0, f1: 0, balancedAccuracy: 0.5 },
   ]);
   t.same(thresholdSweep([], []).length, 9, 'default thresholds 0.1..0.9');
+});
+
+t.test('midranks give tied values the mean of the ranks they span', async (t) => {
+  t.same(midranks([10, 20, 20, 30]), [1, 2.5, 2.5, 4]);
+  t.same(midranks([0.3, 0.1, 0.2]), [3, 1, 2], 'input order is kept');
+  t.same(midranks([5, 5, 5]), [2, 2, 2]);
+  t.same(midranks([]), []);
+});
+
+t.test('spearman is the Pearson correlation of midranks', async (t) => {
+  t.equal(spearman([1, 2, 3, 4], [10, 20, 30, 40]), 1, 'same order');
+  t.equal(spearman([1, 2, 3, 4], [0.9, 0.5, 0.2, 0.1]), -1, 'reversed order');
+  // No ties: d = (−1, 1, −1, 1, 0), Σd² = 4, ρ = 1 − 6·4 / (5·24) = 0.8.
+  close(t, spearman([1, 2, 3, 4, 5], [2, 1, 4, 3, 5]), 0.8, 'one swap in each half');
+  // Ties in x: ranks (1, 2.5, 2.5, 4) vs (1, 3, 2, 4); about the mean 2.5: Σdxdy = 4.5, Σdx² = 4.5,
+  // Σdy² = 5, ρ = 4.5 / √22.5 = √0.9. The no-ties shortcut would say 1 − 6·0.5/60 = 0.95.
+  close(t, spearman([1, 2, 2, 3], [1, 3, 2, 4]), Math.sqrt(0.9), 'ties on one side');
+  // Ties on both sides: ranks (1.5, 1.5, 3, 4) vs (3, 1.5, 1.5, 4): Σdxdy = 2.25, Σdx² = Σdy² = 4.5 → 0.5.
+  close(t, spearman([0.1, 0.1, 0.2, 0.3], [0.5, 0.4, 0.4, 0.9]), 0.5, 'ties on both sides');
+  t.equal(spearman([0.2, 0.1], [0.7, 0.9]), -1, 'two points are a perfect (dis)agreement');
+  t.equal(spearman([0.3, 0.3, 0.3], [0.1, 0.5, 0.9]), null, 'a constant side cannot rank');
+  t.equal(spearman([0.3], [0.1]), null, 'one point');
+  t.equal(spearman([], []), null, 'nothing');
+  t.throws(() => spearman([1, 2], [1]), RangeError);
+});
+
+t.test('mean absolute error', async (t) => {
+  close(t, meanAbsoluteError([0.5, 0.2, 0.9], [0.4, 0.4, 0.9]), 0.1, '(0.1 + 0.2 + 0) / 3');
+  t.equal(meanAbsoluteError([], []), null);
+  t.throws(() => meanAbsoluteError([1], []), RangeError);
 });

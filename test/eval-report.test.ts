@@ -3,7 +3,7 @@ import type { Verdict, RefusalKind } from '../src/detect/verdict.js';
 import { reliabilitySvg, reportHtml, escapeHtml } from '../src/eval/html.js';
 import { calibrationBins } from '../src/eval/metrics.js';
 import type { ExchangeRow, LineResult } from '../src/eval/run.js';
-import { Scoreboard } from '../src/eval/score.js';
+import { claimBucket, Scoreboard } from '../src/eval/score.js';
 import { summaryText } from '../src/eval/summary.js';
 
 function judged(line: number, model: string, expected: Record<string, unknown>, h: number, r: { kind: RefusalKind; score: number }): LineResult {
@@ -142,4 +142,97 @@ t.test('unsupported claims are scored against annotated spans', async (t) => {
   const noSpans = new Scoreboard('qa');
   noSpans.add(withClaims(1, { hallucination: false }, [claim(0, 10, 'unsupported')]));
   t.equal(noSpans.report().spans, undefined, 'no span figures when no row carries spans');
+});
+
+/** A judged row whose verdict holds `claims` claims, for the claim-count and hard-case figures. */
+function withClaimCount(line: number, model: string, expected: Record<string, unknown>, score: number, claims: number): LineResult {
+  const r = judged(line, model, expected, score, none);
+  if ('verdict' in r) {
+    r.verdict.hallucination.claims = Array.from({ length: claims }, (_, i) => ({ text: `c${i}`, start: i * 10, end: i * 10 + 9, support: 'supported' as const, score }));
+  }
+  return r;
+}
+
+t.test('claim-count buckets split false alarms on faithful rows from hits on hallucinated ones', async (t) => {
+  t.same([0, 1, 2, 3, 4, 5, 8, 9, 40].map(claimBucket), ['0', '1–2', '1–2', '3–4', '3–4', '5–8', '5–8', '9+', '9+']);
+  const board = new Scoreboard('buckets');
+  board.add(withClaimCount(1, 'm', { hallucination: false }, 0.2, 1)); // 1–2, faithful, not flagged
+  board.add(withClaimCount(2, 'm', { hallucination: false }, 0.7, 2)); // 1–2, faithful, false positive
+  board.add(withClaimCount(3, 'm', { hallucination: true }, 0.9, 2)); // 1–2, detected
+  board.add(withClaimCount(4, 'm', { hallucination: false }, 0.8, 6)); // 5–8, false positive
+  board.add(withClaimCount(5, 'm', { hallucination: true }, 0.3, 12)); // 9+, missed
+  board.add(withClaimCount(6, 'm', { refusal: true }, 0.9, 3)); // no hallucination label: not counted
+  const report = board.report();
+  t.same(report.claimBuckets, [
+    { claims: '1–2', faithful: 2, falsePositives: 1, falsePositiveRate: 0.5, hallucinated: 1, detected: 1, detectionRate: 1 },
+    { claims: '5–8', faithful: 1, falsePositives: 1, falsePositiveRate: 1, hallucinated: 0, detected: 0, detectionRate: null },
+    { claims: '9+', faithful: 0, falsePositives: 0, falsePositiveRate: null, hallucinated: 1, detected: 0, detectionRate: 0 },
+  ]);
+  const text = summaryText(report);
+  t.match(text, /By number of claims/);
+  t.match(text, /1–2\s+2\s+1\s+0\.500\s+1\s+1\s+1\.000/);
+  t.match(text, /9\+\s+0\s+0\s+—\s+1\s+0\s+0\.000/);
+  t.match(reportHtml(report), /<th scope="row">5–8<\/th><td>1<\/td><td>1<\/td><td>1\.000<\/td>/);
+});
+
+t.test('per-model estimated rates are ranked against observed ones', async (t) => {
+  const board = new Scoreboard('models');
+  // Estimated (mean score) a 0.2, b 0.5, c 0.8; observed a 0, b 1/2, c 1/2 (tied): ranks (1, 2, 3) vs (1, 2.5, 2.5).
+  board.add(withClaimCount(1, 'a', { hallucination: false }, 0.1, 1));
+  board.add(withClaimCount(2, 'a', { hallucination: false }, 0.3, 1));
+  board.add(withClaimCount(3, 'b', { hallucination: true }, 0.6, 1));
+  board.add(withClaimCount(4, 'b', { hallucination: false }, 0.4, 1));
+  board.add(withClaimCount(5, 'c', { hallucination: true }, 0.9, 1));
+  board.add(withClaimCount(6, 'c', { hallucination: false }, 0.7, 1));
+  // An ungrounded row carries a prior, not evidence: it is left out of the rates.
+  const ungrounded = withClaimCount(7, 'c', { hallucination: false }, 0.99, 0);
+  if ('verdict' in ungrounded) ungrounded.verdict.grounded = false;
+  board.add(ungrounded);
+  const m = board.report().modelRates!;
+  t.same(
+    m.models.map((x) => [x.model, x.grounded, Math.round(x.estimated * 1000) / 1000, x.observed]),
+    [['a', 2, 0.2, 0], ['b', 2, 0.5, 0.5], ['c', 2, 0.8, 0.5]],
+  );
+  // Ranks about the mean 2: dx (−1, 0, 1), dy (−1, 0.5, 0.5): Σdxdy = 1.5, Σdx² = 2, Σdy² = 1.5 → 1.5/√3 = √3/2.
+  t.ok(Math.abs(m.spearman! - Math.sqrt(3) / 2) < 1e-12, `spearman ${m.spearman}`);
+  // |0.2 − 0| + |0.5 − 0.5| + |0.8 − 0.5| = 0.5, over 3 models.
+  t.ok(Math.abs(m.meanAbsoluteError! - 0.5 / 3) < 1e-12, `mae ${m.meanAbsoluteError}`);
+  const text = summaryText(board.report());
+  t.match(text, /across 3 models: Spearman 0\.866, mean absolute error 0\.167/);
+  t.match(reportHtml(board.report()), /Across 3 models: Spearman 0\.866/);
+
+  const two = new Scoreboard('two');
+  two.add(withClaimCount(1, 'a', { hallucination: false }, 0.1, 1));
+  two.add(withClaimCount(2, 'b', { hallucination: true }, 0.9, 1));
+  t.equal(two.report().modelRates!.spearman, null, 'two models give no coefficient');
+  t.match(summaryText(two.report()), /Spearman — \(needs 3 models\)/);
+});
+
+t.test('hard cases are reported per kind and edit, with the within-pair ranking', async (t) => {
+  const board = new Scoreboard('hard');
+  const hc = (line: number, pair: string, kind: string, edit: string, hallucination: boolean, score: number) =>
+    board.add(withClaimCount(line, 'm', { task: 'hard-case', hallucination, kind, edit, pair }, score, 1));
+  hc(1, 'p1', 'paraphrase', 'voice', false, 0.3);
+  hc(2, 'p1', 'paraphrase', 'synonym', false, 0.6); // flagged
+  hc(3, 'p1', 'edit', 'antonym', true, 0.6); // flagged; ties with row 2
+  hc(4, 'p2', 'paraphrase', 'voice', false, 0.2);
+  hc(5, 'p2', 'edit', 'role_swap', true, 0.1); // missed, below its paraphrase
+  board.add(withClaimCount(6, 'm', { hallucination: true }, 0.9, 1)); // not a hard case
+  const h = board.report().hardCases!;
+  t.same(h.kinds, [
+    { kind: 'edit', rows: 2, hallucinated: 2, flagged: 1, shareFlagged: 0.5, meanScore: 0.35 },
+    { kind: 'paraphrase', rows: 3, hallucinated: 0, flagged: 1, shareFlagged: 1 / 3, meanScore: (0.3 + 0.6 + 0.2) / 3 },
+  ]);
+  t.same(
+    h.edits.map((e) => [e.kind, e.edit, e.rows, e.flagged]),
+    [['edit', 'antonym', 1, 1], ['edit', 'role_swap', 1, 0], ['paraphrase', 'synonym', 1, 1], ['paraphrase', 'voice', 2, 0]],
+  );
+  // p1: antonym 0.6 vs voice 0.3 (above) and vs synonym 0.6 (tie, ½); p2: role_swap 0.1 vs voice 0.2 (below).
+  t.same(h.pairs, { pairs: 2, couples: 3, hallucinatedAbove: 1.5 / 3 });
+  const text = summaryText(board.report());
+  t.match(text, /Hard cases: share flagged/);
+  t.match(text, /paraphrase\s+voice\s+2\s+0\s+0\s+0\.000/);
+  t.match(text, /in 0\.500 of 3 couples over 2 pairs/);
+  t.match(reportHtml(board.report()), /<th scope="row">edit<\/th><td>role_swap<\/td>/);
+  t.equal(new Scoreboard('none').report().hardCases, undefined, 'no hard-case figures without expected.kind');
 });

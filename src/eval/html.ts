@@ -1,6 +1,6 @@
 import type { CalibrationBin } from './metrics.js';
 import { REFUSAL_KINDS, type EvalReport, type GroupFigures } from './score.js';
-import { binLabel, fmt, thresholds } from './summary.js';
+import { binLabel, claimBucketRows, fmt, hardCaseRows, modelRateRows, thresholds } from './summary.js';
 
 /** A self-contained HTML page of an eval report: inline CSS and SVG, no scripts, no external assets. */
 
@@ -92,7 +92,12 @@ ${htmlTable(['score bin', 'rows', 'mean score', 'observed rate'], (h.calibration
 </div>
 ${h.thresholds ? htmlTable(['threshold', 'precision', 'recall', 'F1', 'balanced acc'], h.thresholds.map((p) => [`score ≥ ${p.threshold.toFixed(1)}`, fmt(p.precision), fmt(p.recall), fmt(p.f1), fmt(p.balancedAccuracy)]), 'Flagging at other thresholds') : ''}
 ${report.spans ? htmlTable(['', 'rows', 'spans', 'found', 'recall', 'unsupported claims', 'on a span', 'precision'], [['annotated spans', String(report.spans.rows), String(report.spans.spans), String(report.spans.spansFound), fmt(report.spans.recall), String(report.spans.claimsFlagged), String(report.spans.claimsOnSpan), fmt(report.spans.precision)]], 'Unsupported or contradicted claims against human-annotated spans') : ''}
-<p class="muted">Bars: share of rows labelled hallucinated in each score bin; dots: the bin's mean score. A calibrated score keeps both on the dashed diagonal.</p>`);
+<p class="muted">Bars: share of rows labelled hallucinated in each score bin; dots: the bin's mean score. A calibrated score keeps both on the dashed diagonal.</p>
+${report.claimBuckets && report.claimBuckets.length > 0 ? htmlTable(['claims', 'faithful', 'false positives', 'FP rate', 'hallucinated', 'detected', 'detection rate'], claimBucketRows(report), 'By number of claims in the answer: false alarms on faithful answers should not climb with length') : ''}
+${report.modelRates ? `${htmlTable(['model', 'grounded rows', 'estimated rate', 'observed rate', 'error'], modelRateRows(report), 'Per answering model: estimated rate (mean score) vs observed (labels)')}
+<p>Across ${report.modelRates.models.length} model${report.modelRates.models.length === 1 ? '' : 's'}: Spearman ${fmt(report.modelRates.spearman)}${report.modelRates.models.length < 3 ? ' (needs 3 models)' : ''}, mean absolute error ${fmt(report.modelRates.meanAbsoluteError)}.</p>` : ''}
+${report.hardCases ? `${htmlTable(['kind', 'edit', 'rows', 'labelled hallucinated', 'flagged', 'share flagged', 'mean score'], hardCaseRows(report), 'Hard cases: a paraphrase should not be flagged, an edit should')}
+<p>Within a pair (same passage), a hallucinated row scored above a faithful one in ${fmt(report.hardCases.pairs.hallucinatedAbove)} of ${report.hardCases.pairs.couples} couples over ${report.hardCases.pairs.pairs} pairs (ties count ½).</p>` : ''}`);
   }
   const r = report.refusal;
   if (r) {

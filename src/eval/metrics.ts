@@ -200,3 +200,54 @@ export function thresholdSweep(
     return { threshold, precision: precision(c), recall: recall(c), f1: f1(c), balancedAccuracy: balancedAccuracy(c) };
   });
 }
+
+/**
+ * Ranks of `values`, 1-based, tied values sharing the mean of the ranks they span (midranks),
+ * as Spearman's coefficient with ties needs: [10, 20, 20, 30] → [1, 2.5, 2.5, 4].
+ */
+export function midranks(values: readonly number[]): number[] {
+  const order = Array.from({ length: values.length }, (_, i) => i).sort((a, b) => values[a]! - values[b]!);
+  const ranks = new Array<number>(values.length);
+  for (let i = 0; i < order.length; ) {
+    let j = i;
+    while (j + 1 < order.length && values[order[j + 1]!] === values[order[i]!]) j++;
+    for (let k = i; k <= j; k++) ranks[order[k]!] = (i + j + 2) / 2;
+    i = j + 1;
+  }
+  return ranks;
+}
+
+/**
+ * Spearman's rank correlation: Pearson's correlation of the midranks, which stays exact with ties
+ * (the 1 − 6Σd²/(n(n²−1)) shortcut does not). Null with fewer than two pairs or when either side
+ * is constant, since then no ordering can agree or disagree.
+ */
+export function spearman(x: readonly number[], y: readonly number[]): number | null {
+  if (x.length !== y.length) throw new RangeError(`spearman: ${x.length} values for ${y.length}`);
+  const n = x.length;
+  if (n < 2) return null;
+  const rx = midranks(x);
+  const ry = midranks(y);
+  const mean = (n + 1) / 2;
+  let sxy = 0;
+  let sxx = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    const dx = rx[i]! - mean;
+    const dy = ry[i]! - mean;
+    sxy += dx * dy;
+    sxx += dx * dx;
+    syy += dy * dy;
+  }
+  if (sxx === 0 || syy === 0) return null;
+  return sxy / Math.sqrt(sxx * syy);
+}
+
+/** Mean of |x[i] − y[i]|; null when empty. */
+export function meanAbsoluteError(x: readonly number[], y: readonly number[]): number | null {
+  if (x.length !== y.length) throw new RangeError(`meanAbsoluteError: ${x.length} values for ${y.length}`);
+  if (x.length === 0) return null;
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += Math.abs(x[i]! - y[i]!);
+  return sum / x.length;
+}

@@ -7,10 +7,12 @@ import {
   confusion,
   ece,
   f1,
+  meanAbsoluteError,
   multiclassAccuracy,
   multiclassConfusion,
   precision,
   recall,
+  spearman,
   thresholdSweep,
   type CalibrationBin,
   type Confusion,
@@ -60,6 +62,69 @@ interface HallucinationCase {
   score: number;
   /** Checked against context: only these scores are calibrated evidence; the rest carry a prior. */
   grounded: boolean;
+  /** How many claims the verdict found in the answer. */
+  claims: number;
+}
+
+/** Claim-count buckets: the false-positive rate on faithful answers must not climb with length. */
+export const CLAIM_BUCKETS = [
+  { name: '0', lo: 0, hi: 0 },
+  { name: '1–2', lo: 1, hi: 2 },
+  { name: '3–4', lo: 3, hi: 4 },
+  { name: '5–8', lo: 5, hi: 8 },
+  { name: '9+', lo: 9, hi: Infinity },
+] as const;
+
+export function claimBucket(claims: number): string {
+  return CLAIM_BUCKETS.find((b) => claims >= b.lo && claims <= b.hi)!.name;
+}
+
+/** Flagging per claim-count bucket, split by the label: false alarms on faithful rows, hits on hallucinated ones. */
+export interface ClaimBucketFigures {
+  /** Claims in the verdict: `0`, `1–2`, `3–4`, `5–8`, `9+`. */
+  claims: string;
+  faithful: number;
+  falsePositives: number;
+  /** falsePositives / faithful; null without faithful rows. */
+  falsePositiveRate: number | null;
+  hallucinated: number;
+  detected: number;
+  /** detected / hallucinated; null without hallucinated rows. */
+  detectionRate: number | null;
+}
+
+/**
+ * Does the estimated hallucination rate rank the answering models as their labels do? One entry per
+ * model with grounded labelled rows; the agreement figures over those models.
+ */
+export interface ModelRateFigures {
+  models: Array<{ model: string; grounded: number; estimated: number; observed: number }>;
+  /** Spearman's rank correlation (midranks for ties) of estimated vs observed; null under 3 models or when either side is constant. */
+  spearman: number | null;
+  /** Mean over models of |estimated − observed|. */
+  meanAbsoluteError: number | null;
+}
+
+/** Rows of a hard-case set (`expected.kind`, `expected.edit`, `expected.pair`): how often each kind of rewrite is flagged. */
+export interface HardCaseFigures {
+  /** One entry per kind (`paraphrase`, `edit`, …), then one per kind and edit. */
+  kinds: HardCaseGroup[];
+  edits: Array<HardCaseGroup & { edit: string }>;
+  /**
+   * Threshold-free: over every (faithful row, hallucinated row) couple from the same pair (passage),
+   * the share where the hallucinated row scored higher, a tie counting one half; null without couples.
+   */
+  pairs: { pairs: number; couples: number; hallucinatedAbove: number | null };
+}
+
+export interface HardCaseGroup {
+  kind: string;
+  rows: number;
+  /** Rows labelled hallucinated. */
+  hallucinated: number;
+  flagged: number;
+  shareFlagged: number;
+  meanScore: number;
 }
 
 interface RefusalCase {
@@ -143,6 +208,12 @@ export interface EvalReport {
   hallucination: HallucinationFigures | null;
   refusal: RefusalFigures | null;
   spans?: SpanFigures;
+  /** Flagging per claim-count bucket, over the rows labelled for hallucination. */
+  claimBuckets?: ClaimBucketFigures[];
+  /** Estimated vs observed hallucination rate per answering model, and their agreement across models. */
+  modelRates?: ModelRateFigures;
+  /** Present when rows carry `expected.kind`: hard-case figures per kind and edit. */
+  hardCases?: HardCaseFigures;
   /** Figures per group, e.g. `by.model["gpt-4o"]`, `by.task.summary`, `by.prompt_type.homonyms`. */
   by: Record<string, Record<string, GroupFigures>>;
   /** How many verdicts named each detector in `provenance` (`error` = a detector failed on the row). */
@@ -210,6 +281,103 @@ function hallucinationFigures(cases: readonly HallucinationCase[], withBins: boo
   };
 }
 
+function claimBucketFigures(cases: readonly HallucinationCase[]): ClaimBucketFigures[] {
+  const out: ClaimBucketFigures[] = [];
+  for (const bucket of CLAIM_BUCKETS) {
+    const inBucket = cases.filter((c) => c.claims >= bucket.lo && c.claims <= bucket.hi);
+    if (inBucket.length === 0) continue;
+    const faithful = inBucket.filter((c) => !c.actual);
+    const hallucinated = inBucket.filter((c) => c.actual);
+    const falsePositives = faithful.filter((c) => c.flagged).length;
+    const detected = hallucinated.filter((c) => c.flagged).length;
+    out.push({
+      claims: bucket.name,
+      faithful: faithful.length,
+      falsePositives,
+      falsePositiveRate: faithful.length === 0 ? null : falsePositives / faithful.length,
+      hallucinated: hallucinated.length,
+      detected,
+      detectionRate: hallucinated.length === 0 ? null : detected / hallucinated.length,
+    });
+  }
+  return out;
+}
+
+/** Fewer models than this cannot show a ranking worth a coefficient (two always give ±1). */
+const MIN_MODELS_FOR_SPEARMAN = 3;
+
+function modelRateFigures(byModel: ReadonlyMap<string, Group>): ModelRateFigures | undefined {
+  const models: ModelRateFigures['models'] = [];
+  for (const model of [...byModel.keys()].sort()) {
+    const grounded = byModel.get(model)!.hallucination.filter((c) => c.grounded);
+    if (grounded.length === 0) continue;
+    models.push({
+      model,
+      grounded: grounded.length,
+      estimated: grounded.reduce((a, c) => a + c.score, 0) / grounded.length,
+      observed: grounded.filter((c) => c.actual).length / grounded.length,
+    });
+  }
+  if (models.length === 0) return undefined;
+  const estimated = models.map((m) => m.estimated);
+  const observed = models.map((m) => m.observed);
+  return {
+    models,
+    spearman: models.length < MIN_MODELS_FOR_SPEARMAN ? null : spearman(estimated, observed),
+    meanAbsoluteError: meanAbsoluteError(estimated, observed),
+  };
+}
+
+interface HardCase {
+  kind: string;
+  edit: string;
+  pair?: string;
+  actual: boolean;
+  flagged: boolean;
+  score: number;
+}
+
+function hardCaseGroup(kind: string, rows: readonly HardCase[]): HardCaseGroup {
+  const flagged = rows.filter((r) => r.flagged).length;
+  return {
+    kind,
+    rows: rows.length,
+    hallucinated: rows.filter((r) => r.actual).length,
+    flagged,
+    shareFlagged: flagged / rows.length,
+    meanScore: rows.reduce((a, r) => a + r.score, 0) / rows.length,
+  };
+}
+
+function hardCaseFigures(rows: readonly HardCase[]): HardCaseFigures {
+  const groupBy = (key: (r: HardCase) => string) => {
+    const m = new Map<string, HardCase[]>();
+    for (const r of rows) {
+      const k = key(r);
+      let list = m.get(k);
+      if (list === undefined) m.set(k, (list = []));
+      list.push(r);
+    }
+    return [...m].sort(([a], [b]) => a.localeCompare(b));
+  };
+  const kinds = groupBy((r) => r.kind).map(([kind, list]) => hardCaseGroup(kind, list));
+  const edits = groupBy((r) => `${r.kind}\u0000${r.edit}`).map(([, list]) => ({ ...hardCaseGroup(list[0]!.kind, list), edit: list[0]!.edit }));
+  let pairs = 0;
+  let couples = 0;
+  let above = 0;
+  for (const [, list] of groupBy((r) => r.pair ?? '')) {
+    if (list[0]!.pair === undefined) continue;
+    pairs++;
+    for (const faithful of list.filter((r) => !r.actual)) {
+      for (const wrong of list.filter((r) => r.actual)) {
+        couples++;
+        above += wrong.score > faithful.score ? 1 : wrong.score === faithful.score ? 0.5 : 0;
+      }
+    }
+  }
+  return { kinds, edits, pairs: { pairs, couples, hallucinatedAbove: couples === 0 ? null : above / couples } };
+}
+
 function refusalFigures(cases: readonly RefusalCase[]): RefusalFigures {
   const actual = cases.map((c) => c.actual);
   const matrix = confusion(
@@ -259,6 +427,7 @@ export class Scoreboard {
   private readonly all: Group = { hallucination: [], refusal: [] };
   private readonly groups = new Map<string, Map<string, Group>>();
   private readonly provenance = new Map<string, number>();
+  private readonly hardCases: HardCase[] = [];
   private readonly trainingSources = new Set<string>();
   private readonly spanTally = { annotated: { rows: 0, spans: 0, spansFound: 0, claimsFlagged: 0, claimsOnSpan: 0 }, clean: { rows: 0, claimsFlagged: 0 } };
 
@@ -291,8 +460,19 @@ export class Scoreboard {
         flagged: verdict.hallucination.flagged,
         score: verdict.hallucination.score,
         grounded: verdict.grounded === true && verdict.hallucination.method !== 'none',
+        claims: verdict.hallucination.claims?.length ?? 0,
       };
       for (const g of targets) g.hallucination.push(c);
+      if (typeof expected.kind === 'string' && expected.kind !== '') {
+        this.hardCases.push({
+          kind: expected.kind,
+          edit: typeof expected.edit === 'string' && expected.edit !== '' ? expected.edit : '(none)',
+          ...(typeof expected.pair === 'string' || typeof expected.pair === 'number' ? { pair: String(expected.pair) } : {}),
+          actual: c.actual,
+          flagged: c.flagged,
+          score: c.score,
+        });
+      }
       this.tallySpans(expected, verdict);
     }
     const kindLabel = typeof expected.refusal_kind === 'string' ? EXPECTED_KIND[expected.refusal_kind] : undefined;
@@ -352,6 +532,8 @@ export class Scoreboard {
 
   report(): EvalReport {
     const spans = this.spanFigures();
+    const byModel = this.groups.get('model');
+    const modelRates = byModel ? modelRateFigures(byModel) : undefined;
     const by: EvalReport['by'] = {};
     for (const [field, groups] of this.groups) {
       const figures: Record<string, GroupFigures> = {};
@@ -374,6 +556,9 @@ export class Scoreboard {
       hallucination: this.all.hallucination.length > 0 ? hallucinationFigures(this.all.hallucination, true) : null,
       refusal: this.all.refusal.length > 0 ? refusalFigures(this.all.refusal) : null,
       ...(spans ? { spans } : {}),
+      ...(this.all.hallucination.length > 0 ? { claimBuckets: claimBucketFigures(this.all.hallucination) } : {}),
+      ...(modelRates ? { modelRates } : {}),
+      ...(this.hardCases.length > 0 ? { hardCases: hardCaseFigures(this.hardCases) } : {}),
       by,
       ...(this.trainingSources.size > 0 ? { heldOut: heldOutFor([...this.trainingSources].sort()) } : {}),
       provenance: Object.fromEntries([...this.provenance].sort(([a], [b]) => a.localeCompare(b))),

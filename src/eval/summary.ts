@@ -1,5 +1,5 @@
 import type { CalibrationBin } from './metrics.js';
-import { REFUSAL_KINDS, type EvalReport, type GroupFigures } from './score.js';
+import { REFUSAL_KINDS, type EvalReport, type GroupFigures, type HardCaseGroup } from './score.js';
 
 /** The plain-text tables `eval` prints on stdout. */
 
@@ -41,6 +41,21 @@ function groupRows(groups: Record<string, GroupFigures>, pick: 'hallucination' |
     }
   }
   return rows;
+}
+
+export function claimBucketRows(report: EvalReport): string[][] {
+  return (report.claimBuckets ?? []).map((b) => [b.claims, String(b.faithful), String(b.falsePositives), fmt(b.falsePositiveRate), String(b.hallucinated), String(b.detected), fmt(b.detectionRate)]);
+}
+
+export function modelRateRows(report: EvalReport): string[][] {
+  return (report.modelRates?.models ?? []).map((m) => [m.model, String(m.grounded), fmt(m.estimated), fmt(m.observed), fmt(m.estimated - m.observed)]);
+}
+
+export function hardCaseRows(report: EvalReport): string[][] {
+  const hc = report.hardCases;
+  if (!hc) return [];
+  const row = (kind: string, edit: string, g: HardCaseGroup) => [kind, edit, String(g.rows), String(g.hallucinated), String(g.flagged), fmt(g.shareFlagged), fmt(g.meanScore)];
+  return [...hc.kinds.map((g) => row(g.kind, 'all', g)), ...hc.edits.map((g) => row(g.kind, g.edit, g))];
 }
 
 export function summaryText(report: EvalReport): string {
@@ -85,6 +100,24 @@ export function summaryText(report: EvalReport): string {
   if (sp) {
     out.push('', `  Annotated spans (${sp.rows} rows): ${sp.spansFound} of ${sp.spans} spans overlapped by an unsupported claim (recall ${fmt(sp.recall)});`);
     out.push(`  ${sp.claimsOnSpan} of ${sp.claimsFlagged} unsupported claims overlap a span (precision ${fmt(sp.precision)})`);
+  }
+  if (report.claimBuckets && report.claimBuckets.length > 0) {
+    out.push('', '  By number of claims in the answer (counted from the verdict)');
+    out.push(...indent(table(['claims', 'faithful', 'false pos.', 'FP rate', 'hallucinated', 'detected', 'detection rate'], claimBucketRows(report))));
+  }
+  if (report.modelRates) {
+    const m = report.modelRates;
+    out.push('', `  Per answering model: estimated rate (mean score, grounded rows) vs observed (labels)`);
+    out.push(...indent(table(['model', 'rows', 'estimated', 'observed', 'error'], modelRateRows(report))));
+    out.push(`  across ${m.models.length} model${m.models.length === 1 ? '' : 's'}: Spearman ${fmt(m.spearman)}${m.models.length < 3 ? ' (needs 3 models)' : ''}, mean absolute error ${fmt(m.meanAbsoluteError)}`);
+  }
+  if (report.hardCases) {
+    const hc = report.hardCases;
+    out.push('', '  Hard cases: share flagged per kind and edit (a paraphrase should not be flagged; an edit should)');
+    out.push(...indent(table(['kind', 'edit', 'rows', 'labelled hall.', 'flagged', 'share flagged', 'mean score'], hardCaseRows(report))));
+    out.push(
+      `  within a pair (same passage), a hallucinated row scored above a faithful one in ${fmt(hc.pairs.hallucinatedAbove)} of ${hc.pairs.couples} couples over ${hc.pairs.pairs} pairs (ties count ½)`,
+    );
   }
   if (h?.thresholds) {
     out.push('', '  Flagging at other thresholds (score >= t)');
