@@ -56,7 +56,9 @@ export function scoreClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig
   let score = sigmoid((e.a + e.a2 + e.m) * z + e.b);
   const evidence = f.evidence || undefined;
   let support: Support;
-  const flipped = (f.negationFlip || f.antonymFlip) && f.passageCoverage >= 0.6;
+  // A flipped polarity or antonym, a number moved to another number's place, or roles reversed:
+  // the passage states the opposite of the claim, whatever the learned score says.
+  const flipped = (f.negationFlip || f.antonymFlip || f.numberSwap || f.roleSwap) && f.passageCoverage >= 0.6;
   if (flipped) {
     support = 'contradicted';
     score = Math.max(score, cfg.claimThreshold);
@@ -154,10 +156,13 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   let score = 0;
   if (index) {
     if (out.length > 0) {
-      const { a, a2, b, c, m } = GROUNDING_MODEL.exchange;
-      // One bad claim can be noise, a second rarely is. Calibrated by likelihood, so that the mean
-      // score over many exchanges estimates their hallucination rate.
-      score = sigmoid(a * maxLogit + a2 * (secondLogit === -Infinity ? maxLogit : secondLogit) + c * Math.log(out.length) + m * (sumLogit / out.length) + b);
+      const { a, a2, b, c, m, l } = GROUNDING_MODEL.exchange;
+      // One bad claim can be noise, a second rarely is. The highest of many faithful claims' logits
+      // climbs with their number, so each claim-count takes its allowance off (l · ln n) before the
+      // calibration, fitted by likelihood so that the mean score over many exchanges estimates their
+      // hallucination rate.
+      const allowance = l * Math.log(out.length);
+      score = sigmoid(a * (maxLogit - allowance) + a2 * ((secondLogit === -Infinity ? maxLogit : secondLogit) - allowance) + c * Math.log(out.length) + m * (sumLogit / out.length) + b);
     }
     // A contradicted claim is at least as bad as the threshold says.
     if (out.some((c) => c.support === 'contradicted')) score = Math.max(score, cfg.hallucinationThreshold);

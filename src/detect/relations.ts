@@ -25,6 +25,10 @@ export interface RelationFeatures {
 /** A be-verb, an optional adverb, a participle, and later "by": the agent comes after the verb. */
 const PASSIVE = /\b(?:is|are|was|were|be|been|being|got|gets|get)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn|ght|lt|pt|id|ung|ade|ne)\b[^.;:]*?\bby\b/i;
 
+const PREPOSITION = /\b(?:of|in|on|for|from|at|to|with|into|over|about|among|between|under|after|before|during|since|than|as|like)\b|[,;:()]/i;
+/** How many content words away from the predicate a participant may sit in the passage. */
+const ROLE_REACH = 3;
+
 const isNumberKey = (k: string): boolean => k.startsWith('#');
 
 /**
@@ -85,28 +89,23 @@ export function relationFeatures(
     }
   }
 
-  // Roles: an anchor word with participants on both sides whose order the passage reverses.
+  // Roles: a predicate whose neighbours in the claim sit on the other sides of it in the passage
+  // ("Jones sued Smith" against "Smith sued Jones"). A preposition between them reads as a
+  // nominalisation ("a fall in exports" is "exports fell"), not as an agent and a patient.
   const first = new Map<string, number>();
   seq.forEach((k, i) => {
     if (!first.has(k)) first.set(k, i);
   });
-  const aligned: number[] = [];
-  const seen = new Set<string>();
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    if (first.has(k) && !seen.has(k)) {
-      seen.add(k);
-      aligned.push(first.get(k)!);
-    }
-  }
   let flipped = false;
-  for (let j = 1; j + 1 < aligned.length && !flipped; j++) {
-    const anchor = aligned[j]!;
-    let before = false;
-    let after = false;
-    for (let i = 0; i < j; i++) if (aligned[i]! > anchor) before = true;
-    for (let l = j + 1; l < aligned.length; l++) if (aligned[l]! < anchor) after = true;
-    flipped = before && after;
+  for (let j = 1; j + 1 < keys.length && !flipped; j++) {
+    const anchor = first.get(keys[j]!);
+    const left = first.get(keys[j - 1]!);
+    const right = first.get(keys[j + 1]!);
+    if (anchor === undefined || left === undefined || right === undefined) continue;
+    if (content[j]!.number || content[j - 1]!.number || content[j + 1]!.number) continue;
+    if (!(left > anchor && left - anchor <= ROLE_REACH && right < anchor && anchor - right <= ROLE_REACH)) continue;
+    const gaps = claimText.slice(content[j - 1]!.end, content[j]!.start) + ' ' + claimText.slice(content[j]!.end, content[j + 1]!.start);
+    flipped = !PREPOSITION.test(gaps);
   }
   if (flipped) {
     const passageText = window.map((p) => p.text).join(' ');

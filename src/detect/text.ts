@@ -402,6 +402,17 @@ export function tokenize(text: string): Token[] {
       prevEnd = end;
       continue;
     }
+    // "per cent" is "percent".
+    if (prev && /^cents?$/i.test(raw) && /^per$/i.test(prev.raw) && /^\s+$/.test(text.slice(prev.end, start))) {
+      const pct = wordInfo('percent', false);
+      prev.raw = text.slice(prev.start, end);
+      prev.key = pct.key;
+      prev.content = pct.content;
+      prev.end = end;
+      prevEnd = end;
+      sentenceStart = false;
+      continue;
+    }
     out.push({
       raw,
       key: w.key,

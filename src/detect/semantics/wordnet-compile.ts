@@ -24,6 +24,8 @@ import { tokenize } from '../text.js';
 export interface CompiledWordNet {
   keys: string[];
   syn: Int32Array[];
+  /** The synsets of up to CONTEXT_SENSES senses: two words sharing any of them can stand for each other. */
+  all: Int32Array[];
   up: Int32Array[];
   ant: Int32Array[];
   /** Per synset: the words (indexes into `keys`) that name or entail it, most specific first. */
@@ -69,6 +71,20 @@ const POS_FILES: Array<[string, string]> = [
   ['a', 'adj'],
   ['r', 'adv'],
 ];
+
+/**
+ * Regular inflections of a lemma. The stemmer does not always bring them back to the lemma's key
+ * ("adding" → "ad", "add" → "add"), so each form's key gets the lemma's senses too.
+ */
+function inflections(lemma: string, pos: string): string[] {
+  if (pos === 'n') return [lemma.endsWith('y') && !/[aeiou]y$/.test(lemma) ? `${lemma.slice(0, -1)}ies` : /(?:s|x|z|ch|sh)$/.test(lemma) ? `${lemma}es` : `${lemma}s`];
+  if (pos !== 'v') return [];
+  const stem = lemma.endsWith('e') ? lemma.slice(0, -1) : lemma;
+  const doubled = /[^aeiou][aeiou][bdgklmnprt]$/.test(lemma) ? lemma + lemma.slice(-1) : lemma;
+  const out = [`${stem}ed`, `${stem}ing`, `${doubled}ed`, `${doubled}ing`, /(?:s|x|z|ch|sh)$/.test(lemma) ? `${lemma}es` : `${lemma}s`];
+  if (lemma.endsWith('y') && !/[aeiou]y$/.test(lemma)) out.push(`${lemma.slice(0, -1)}ied`, `${lemma.slice(0, -1)}ies`);
+  return [...new Set(out)];
+}
 
 export function compileWordNet(dir = dictDir()): CompiledWordNet {
   const ids = new Map<string, number>();
@@ -120,7 +136,7 @@ export function compileWordNet(dir = dictDir()): CompiledWordNet {
       const count = parseInt(f[2]!, 10);
       const pointerKinds = parseInt(f[3]!, 10);
       const offsets = f.slice(6 + pointerKinds, 6 + pointerKinds + count);
-      const forms = [lemma, ...(pos === 'v' ? (pastOf.get(lemma) ?? []) : [])];
+      const forms = [lemma, ...inflections(lemma, pos), ...(pos === 'v' ? (pastOf.get(lemma) ?? []) : [])];
       for (const form of forms) {
       const tokens = tokenize(form);
       if (tokens.length !== 1 || !tokens[0]!.content) continue;
@@ -159,6 +175,7 @@ export function compileWordNet(dir = dictDir()): CompiledWordNet {
   return {
     keys,
     syn,
+    all: keys.map((k) => pack(byKey.get(k)!.all)),
     up,
     ant: keys.map((k) => pack(byKey.get(k)!.ant)),
     inv: named.map((n, s) => Int32Array.from(entailed[s]!.length === 0 ? n : n.concat(entailed[s]!))),
@@ -166,12 +183,12 @@ export function compileWordNet(dir = dictDir()): CompiledWordNet {
   };
 }
 
-const MAGIC = 'VWN2';
+const MAGIC = 'VWN3';
 
 /** One file: magic, the keys as JSON, then three CSR tables (offsets, values) of Int32. */
 export function serialise(wn: CompiledWordNet): Buffer {
   const head = Buffer.from(JSON.stringify({ keys: wn.keys, synsets: wn.synsets }), 'utf8');
-  const tables = [wn.syn, wn.up, wn.ant, wn.inv].map((rows) => {
+  const tables = [wn.syn, wn.all, wn.up, wn.ant, wn.inv].map((rows) => {
     const offsets = new Int32Array(rows.length + 1);
     let total = 0;
     rows.forEach((r, i) => {
@@ -200,7 +217,7 @@ export interface PackedTable {
   values: Int32Array;
 }
 
-export function deserialise(buf: Buffer): { keys: string[]; synsets: number; syn: PackedTable; up: PackedTable; ant: PackedTable; inv: PackedTable } {
+export function deserialise(buf: Buffer): { keys: string[]; synsets: number; syn: PackedTable; all: PackedTable; up: PackedTable; ant: PackedTable; inv: PackedTable } {
   if (buf.subarray(0, 4).toString() !== MAGIC) throw new Error('not a compiled WordNet file');
   let at = 4;
   const headLen = buf.readUInt32LE(at);
@@ -220,8 +237,9 @@ export function deserialise(buf: Buffer): { keys: string[]; synsets: number; syn
     return { offsets, values };
   };
   const syn = table();
+  const all = table();
   const up = table();
   const ant = table();
   const inv = table();
-  return { keys: head.keys, synsets: head.synsets, syn, up, ant, inv };
+  return { keys: head.keys, synsets: head.synsets, syn, all, up, ant, inv };
 }

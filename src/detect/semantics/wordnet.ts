@@ -18,6 +18,7 @@ interface Tables {
   keys: string[];
   index: Map<string, number>;
   syn: PackedTable;
+  all: PackedTable;
   up: PackedTable;
   ant: PackedTable;
   inv: PackedTable;
@@ -42,7 +43,7 @@ function load(): Tables {
   const d = deserialise(buf);
   const index = new Map<string, number>();
   d.keys.forEach((k, i) => index.set(k, i));
-  tables = { keys: d.keys, index, syn: d.syn, up: d.up, ant: d.ant, inv: d.inv };
+  tables = { keys: d.keys, index, syn: d.syn, all: d.all, up: d.up, ant: d.ant, inv: d.inv };
   return tables;
 }
 
@@ -88,8 +89,8 @@ export function restates(claimKey: string, contextKey: string): boolean {
   const i = t.index.get(claimKey);
   const j = t.index.get(contextKey);
   if (i === undefined || j === undefined) return false;
-  const s = row(t.syn, i);
-  return intersects(s, row(t.syn, j)) || intersects(s, row(t.up, j));
+  const s = row(t.all, i);
+  return intersects(s, row(t.all, j)) || intersects(s, row(t.up, j));
 }
 
 /** A synset entailed by more words than this ("entity", "act") restates too little to count. */
@@ -104,7 +105,9 @@ export function restatedBy(claimKey: string, has: (key: string) => boolean): str
   const t = load();
   const i = t.index.get(claimKey);
   if (i === undefined) return undefined;
-  const s = row(t.syn, i);
+  // Any sense of the claim word may be the one a context word names; entailment runs from the
+  // context word's common senses only (see wordnet-compile.ts).
+  const s = row(t.all, i);
   for (let a = 0; a < s.length; a++) {
     const words = row(t.inv, s[a]!);
     if (words.length > MAX_ENTAILING) continue;

@@ -40,6 +40,9 @@ interface Item {
   model?: string;
   label: boolean;
   claims: Array<{ x: number[]; y: boolean | undefined }>;
+  /** Some claim states the opposite of its passage (a flip, a moved number, reversed roles): index.ts scores it at least the threshold. */
+  contradicted: boolean;
+  kind?: string;
 }
 
 interface Model {
@@ -51,6 +54,8 @@ interface Model {
   c: number;
   /** Weight of the mean claim logit: a claim that stands out from its siblings says more than one that does not. */
   m: number;
+  /** Length allowance: ln(claim count) times this comes off the top two claim logits before calibration. */
+  l: number;
 }
 
 const cfg = defaultDetectConfig();
@@ -69,6 +74,11 @@ const QAGS_CLAIMS = process.env.QAGS_CLAIMS ?? 'max';
  */
 const COUNT = process.env.COUNT === '1';
 const MEAN = process.env.MEAN === '1';
+/**
+ * LENGTH=c takes c·ln(claims) off the top two claim logits: the highest of many faithful claims'
+ * logits climbs with their number, so without it a long faithful answer is flagged for being long.
+ */
+const LENGTH = Number(process.env.LENGTH ?? '0');
 const THRESHOLD = Number(process.env.THRESHOLD ?? String(cfg.hallucinationThreshold));
 /**
  * Features whose weight may not go negative whatever the dev rows say: a name, number or fact
@@ -93,15 +103,19 @@ function items(dataset: string, rows: Row[]): Item[] {
     const index = buildContextIndex(ctx, ex.question);
     const label = r.expected.hallucination === true;
     const spans = r.expected.spans ?? [];
+    let contradicted = false;
     const claims = extractClaims(text).map((c) => {
-      const x = featureVector(claimFeatures(c, index)).map((v, i) => (DROP.has(FEATURE_NAMES[i]!) ? 0 : v));
+      const f = claimFeatures(c, index);
+      if ((f.negationFlip || f.antonymFlip || f.numberSwap || f.roleSwap) && f.passageCoverage >= 0.6) contradicted = true;
+      const x = featureVector(f).map((v, i) => (DROP.has(FEATURE_NAMES[i]!) ? 0 : v));
       let y: boolean | undefined = label;
       if (dataset === 'faithbench') y = label && spans.some(([s, e]) => s < c.end && e > c.start);
       else if (dataset === 'qags-cnndm') y = QAGS_CLAIMS === 'all' ? label : QAGS_CLAIMS !== 'none' && !label ? false : undefined;
       return { x, y };
     });
     const batch = dataset === 'faithbench' ? /^faithbench-(\d+)-/.exec(r.id)?.[1] : undefined;
-    out.push({ dataset, group: `${dataset}:${ctx.slice(0, 200)}`, batch, model: dataset === 'faithbench' ? ex.model : undefined, label, claims });
+    const kind = typeof r.expected.kind === 'string' ? r.expected.kind : undefined;
+    out.push({ dataset, group: `${dataset}:${ctx.slice(0, 200)}`, batch, model: dataset === 'faithbench' ? ex.model : undefined, label, claims, contradicted, kind });
   }
   return out;
 }
@@ -124,7 +138,8 @@ function balance(labels: boolean[], datasets: string[], perClass: boolean): numb
 function calibrationInputs(m: Pick<Model, 'weights' | 'bias'>, it: Item): number[] {
   const zs = it.claims.map((c) => logit(m, c.x)).sort((x, y) => y - x);
   const mean = zs.reduce((a, b) => a + b, 0) / zs.length;
-  return [zs[0]!, zs[1] ?? zs[0]!, COUNT ? Math.log(it.claims.length) : 0, MEAN ? mean : 0];
+  const allowance = LENGTH * Math.log(it.claims.length);
+  return [zs[0]! - allowance, (zs[1] ?? zs[0]!) - allowance, COUNT ? Math.log(it.claims.length) : 0, MEAN ? mean : 0];
 }
 
 function fitClaims(data: Item[], extra: Array<{ x: number[]; dataset: string }> = []): Pick<Model, 'weights' | 'bias'> {
@@ -161,13 +176,14 @@ function train(data: Item[]): Model {
   const zs = ex.map((it) => calibrationInputs(claimModel, it));
   const labels = ex.map((it) => it.label);
   const cal = fitLogistic(zs, labels, balance(labels, ex.map((it) => it.dataset), false), 0, 4000);
-  return { ...claimModel, a: cal.weights[0]!, a2: cal.weights[1]!, c: cal.weights[2]!, m: cal.weights[3]!, b: cal.bias };
+  return { ...claimModel, a: cal.weights[0]!, a2: cal.weights[1]!, c: cal.weights[2]!, m: cal.weights[3]!, b: cal.bias, l: LENGTH };
 }
 
 function exchangeScore(m: Model, it: Item): number {
   if (it.claims.length === 0) return 0;
   const [z1, z2, logN, zMean] = calibrationInputs(m, it);
-  return sigmoid(m.a * z1! + m.a2 * z2! + m.c * logN! + m.m * zMean! + m.b);
+  const s = sigmoid(m.a * z1! + m.a2 * z2! + m.c * logN! + m.m * zMean! + m.b);
+  return it.contradicted ? Math.max(s, THRESHOLD) : s;
 }
 
 const data = DATASETS.flatMap((d) => items(d, loadRows(d)));
@@ -278,12 +294,26 @@ for (const [scheme, scores, ds] of heldOut) {
   console.log(`  ${scheme.padEnd(18)} ${ds.padEnd(12)} ${sweep.map((t) => balancedAccuracy(ys, idx.map((i) => scores[i]! >= t)).toFixed(3)).join(' ')}`);
 }
 
+// The hand-written hard cases (src/detect/train/hard-cases.jsonl) are never trained on: each
+// meaning-preserving rewrite should pass and each meaning-changing edit be flagged.
+const hardFile = path.resolve(process.cwd(), 'src/detect/train');
+const hard = items('hard-cases', loadRows('hard-cases', hardFile));
+{
+  const scores = hard.map((it) => exchangeScore(full, it));
+  const r = binaryReport(hard.map((it) => it.label), scores, THRESHOLD);
+  const share = (kind: string): string => {
+    const idx = hard.map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
+    return `${(idx.filter((i) => scores[i]! >= THRESHOLD).length / Math.max(1, idx.length)).toFixed(3)} of ${idx.length}`;
+  };
+  console.log(`hard cases (never trained on) ${formatReport(r)}; paraphrases flagged ${share('paraphrase')}, edits flagged ${share('edit')}`);
+}
+
 console.log('weights', FEATURE_NAMES.map((n, i) => `${n}=${full.weights[i]!.toFixed(3)}`).join(' '));
-console.log(`bias=${full.bias.toFixed(3)} a=${full.a.toFixed(3)} a2=${full.a2.toFixed(3)} b=${full.b.toFixed(3)} c=${full.c.toFixed(3)} m=${full.m.toFixed(3)}`);
+console.log(`bias=${full.bias.toFixed(3)} a=${full.a.toFixed(3)} a2=${full.a2.toFixed(3)} b=${full.b.toFixed(3)} c=${full.c.toFixed(3)} m=${full.m.toFixed(3)} l=${full.l}`);
 
 if (process.argv.includes('--write')) {
   // Run from the repository root: the model is written into the source tree, not next to the build.
-  const target = path.resolve(process.cwd(), 'src/detect/models/grounding.ts');
+  const target = path.resolve(process.cwd(), process.env.WRITE_TO ?? 'src/detect/models/grounding.ts');
   const r = (x: number): number => Math.round(x * 10000) / 10000;
   const figures = (rep: Record<string, BinaryReport>): Record<string, { balancedAccuracy: number; auroc: number; meanScore: number; rate: number; ece: number }> =>
     Object.fromEntries(
@@ -306,8 +336,11 @@ export const GROUNDING_MODEL = {
   features: ${JSON.stringify(FEATURE_NAMES)},
   weights: ${JSON.stringify(full.weights.map(r))},
   bias: ${r(full.bias)},
-  /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + m * mean claim logit + b). */
-  exchange: { a: ${r(full.a)}, a2: ${r(full.a2)}, b: ${r(full.b)}, c: ${r(full.c)}, m: ${r(full.m)} },
+  /**
+   * Exchange score = sigmoid(a * (top claim logit - l * ln n) + a2 * (second claim logit - l * ln n)
+   * + c * ln n + m * mean claim logit + b), n the number of claims.
+   */
+  exchange: { a: ${r(full.a)}, a2: ${r(full.a2)}, b: ${r(full.b)}, c: ${r(full.c)}, m: ${r(full.m)}, l: ${r(full.l)} },
   trainedOn: 'dev-v2',
   /** What the training script measured, in-sample and with whole groups held out (per dev source). */
   validation: ${JSON.stringify(validation)},
