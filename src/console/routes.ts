@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelKey } from '../verdicts/aggregates.js';
 import { CSRF_COOKIE, ConsoleSessions, SESSION_COOKIE, SESSION_SECONDS, cookieHeader, crossSite, formFields, newCsrfValue, readCookie, safeNext } from './auth.js';
 import type { ConsoleData } from './data.js';
+import type { LabelsApi } from '../labels/api.js';
 import { parseFilters, selects } from './query.js';
 import { CONSOLE_CSS, CONSOLE_CSS_PATH } from './static.js';
 import { CompareError, parseModelSpec, specText } from '../report/compare/sources.js';
@@ -35,6 +36,8 @@ export interface ConsoleOptions {
   data?: ConsoleData;
   token?: string;
   storeText: boolean;
+  /** The labels API, for the review queue. */
+  labels?: LabelsApi;
 }
 
 /** A console page (not the JSON API under /veracity/v1/). */
