@@ -347,8 +347,6 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** Days a label is kept; 0 = until removed (labels are the team's work and outlive the verdicts). */
       retentionDays: z.number().int().nonnegative().default(0),
-      /** Exchanges the review queue draws per model per page. */
-      reviewBatch: z.number().int().positive().max(200).default(20),
     })
     .prefault({}),
   admin: z
