@@ -9,6 +9,9 @@ import { startEmbeddedRedis, type EmbeddedRedis } from './redis/embedded.js';
 import { RedisMemoryMonitor } from './redis/memory.js';
 import { VerdictStore } from './verdicts/store.js';
 import { ConsoleData } from './console/data.js';
+import { LabelsApi } from './labels/api.js';
+import { LabelStore } from './labels/store.js';
+import { BoundedLabel } from './metrics/labels.js';
 import { startWorker, type AnalysisWorker } from './worker/worker.js';
 import { promptHashKey } from './verdicts/prompt-hash.js';
 import { lowerPriority } from './worker/priority.js';
@@ -123,11 +126,19 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
     if (config.capture.enabled) {
       producer = AnalysisProducer.fromConfig(client, metrics, config, { redisFull: () => memory.full, warn });
     }
+    const store = new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds);
+    const labels = new LabelsApi({
+      labels: new LabelStore(client, config.redis.prefix, { retentionDays: config.labels.retentionDays }),
+      verdicts: store,
+      metrics,
+      modelLabels: new BoundedLabel(config.metrics.models, config.metrics.maxModels),
+    });
     proxyServer = buildProxy({
       config,
       metrics,
       producer,
-      store: new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds),
+      store,
+      labels,
       console: new ConsoleData(client, config),
       ready: () => isReady(client),
       metricsText: thread ? () => thread!.metricsText(metrics.registry) : undefined,

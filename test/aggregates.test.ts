@@ -42,6 +42,9 @@ t.test('one pure function derives every counted field from a stored verdict', as
     mismatches: 1,
     'score_le:0.8': 1,
     score_sum_milli: 734,
+    score_sq_sum_micro: 734 * 734,
+    refusal_score_sum_milli: 10,
+    refusal_score_sq_sum_micro: 100,
     'method:context:checks': 1,
     'method:context:hallucinations': 1,
     'method:context:score_sum_milli': 734,
@@ -56,6 +59,8 @@ t.test('one pure function derives every counted field from a stored verdict', as
     mismatches: 1,
     'refusals:full': 1,
     'score_le:0.1': 1,
+    refusal_score_sum_milli: 970,
+    refusal_score_sq_sum_micro: 970 * 970,
     'method:samples:checks': 1,
   });
   // Claims checked against samples carry their agreement; one without a known mode counts as `unsupported`.

@@ -343,6 +343,12 @@ export const ConfigSchema = z.strictObject({
       ungrounded: z.boolean().default(false),
     })
     .prefault({}),
+  labels: z
+    .strictObject({
+      /** Days a label is kept; 0 = until removed (labels are the team's work and outlive the verdicts). */
+      retentionDays: z.number().int().nonnegative().default(0),
+    })
+    .prefault({}),
   admin: z
     .strictObject({
       /** Bearer token for /veracity/*; unset = those routes answer only on loopback. */

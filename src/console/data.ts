@@ -9,6 +9,7 @@ import { AggregateReader, aggregateOptions, countsOf, modelKeyString, type FlagK
 import type { IndexedModel } from '../verdicts/model-index.js';
 import { VerdictStore } from '../verdicts/store.js';
 import { readExchangeText, readExchangeTexts, type ExchangeText } from '../verdicts/text.js';
+import { readVerified, type VerifiedRate } from '../report/verified.js';
 
 /**
  * What the console reads: the aggregates, the flagged indexes, the per-model time index and the
@@ -31,6 +32,8 @@ export interface ModelRow extends ModelFigures {
   /** The same, by reason (`upstream_error`, `empty_response`, `unparseable`). */
   skippedBy: Record<string, number>;
   series: { hallucination: RatePoint[]; estimated: RatePoint[]; mismatch: RatePoint[]; refusal: RatePoint[] };
+  /** The verified rate from labels (primary traffic). */
+  verified?: VerifiedRate;
 }
 
 export interface Overview {
@@ -107,6 +110,14 @@ export class ConsoleData {
         return { ...modelFigures(m.key.provider, m.key.model, countsOf(m.total)), key: m.key, skipped: m.total.skipped ?? 0, skippedBy: skippedReasons(m.total), series };
       })
       .sort((a, b) => b.checks - a.checks || modelKeyString(a.key).localeCompare(modelKeyString(b.key)));
+    const primary = models.filter((m) => m.key.traffic === 'primary');
+    if (primary.length > 0) {
+      const verified = await readVerified(
+        primary.map((m) => m.key),
+        { redis: this.redis, aggregates: aggregateOptions(this.config), fromMs: fromSec * 1000, toMs: toSec * 1000 + 999 },
+      );
+      for (const m of primary) m.verified = verified.get(`${m.key.provider}/${m.key.model}`);
+    }
     return { from: range.from, to: range.to, resolution: range.resolution, models, available };
   }
 

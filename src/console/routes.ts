@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ModelKey } from '../verdicts/aggregates.js';
 import { CSRF_COOKIE, ConsoleSessions, SESSION_COOKIE, SESSION_SECONDS, cookieHeader, crossSite, formFields, newCsrfValue, readCookie, safeNext } from './auth.js';
 import type { ConsoleData } from './data.js';
+import type { LabelsApi } from '../labels/api.js';
 import { parseFilters, selects } from './query.js';
 import { CONSOLE_CSS, CONSOLE_CSS_PATH } from './static.js';
 import { CompareError, parseModelSpec, specText } from '../report/compare/sources.js';
@@ -11,6 +12,8 @@ import { flaggedBody } from './views/flagged.js';
 import { errorPage, page, type PageContext } from './views/layout.js';
 import { overviewBody } from './views/overview.js';
 import { recentBody } from './views/recent.js';
+import { REVIEW_JS, REVIEW_JS_PATH, reviewBody } from './views/review.js';
+import { ReviewData } from './review.js';
 import { signInPage } from './views/signin.js';
 
 /**
@@ -20,6 +23,8 @@ import { signInPage } from './views/signin.js';
  */
 
 export const CONSOLE_CSP = "default-src 'none'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/** The review queue alone runs a script: its own file, which posts labels to the API on this origin. */
+export const REVIEW_CSP = "default-src 'none'; style-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 const ID = /^[A-Za-z0-9_.:-]{1,128}$/;
 const FLAGGED_PER_MODEL = 50;
@@ -35,6 +40,8 @@ export interface ConsoleOptions {
   data?: ConsoleData;
   token?: string;
   storeText: boolean;
+  /** The labels API, for the review queue. */
+  labels?: LabelsApi;
 }
 
 /** A console page (not the JSON API under /veracity/v1/). */
@@ -188,6 +195,33 @@ export function registerConsole(scope: FastifyInstance, options: ConsoleOptions,
       else return unavailable(reply, ctx, err);
     }
     return html(reply, result.error ? 400 : 200, page(result.comparison ? `${result.comparison.a.name} vs ${result.comparison.b.name}` : 'Compare', compareBody(filters, models, result), ctx));
+  });
+
+  scope.get(REVIEW_JS_PATH, async (_request, reply) =>
+    reply.header('cache-control', 'public, max-age=31536000, immutable').type('text/javascript; charset=utf-8').send(REVIEW_JS),
+  );
+
+  const review = options.data ? new ReviewData(options.data.redis, options.data.config) : undefined;
+  scope.get<{ Querystring: Record<string, unknown> }>('/veracity/review', async (request, reply) => {
+    const ctx = context(request, 'review');
+    if (!options.data || !review) return unavailable(reply, ctx);
+    const filters = parseFilters(request.query ?? {});
+    const fromMs = filters.from * 1000;
+    const toMs = endMs(filters);
+    try {
+      const models = await review.models(fromMs, toMs);
+      const wanted = filters.models[0];
+      const pick = wanted ? models.find((m) => `${m.provider}/${m.model}` === wanted || m.model === wanted) : models[0];
+      const drawn = pick ? await review.draw({ provider: pick.provider, label: pick.model }, fromMs, toMs) : undefined;
+      const current = drawn && pick ? { model: { provider: pick.provider, label: pick.model }, ...drawn } : undefined;
+      return reply
+        .code(200)
+        .header('content-security-policy', REVIEW_CSP)
+        .type('text/html; charset=utf-8')
+        .send(page('Review queue', reviewBody(filters, models, current, options.storeText, wanted), ctx));
+    } catch (err) {
+      return unavailable(reply, ctx, err);
+    }
   });
 
   scope.get<{ Querystring: { next?: string } }>('/veracity/sign-in', async (request, reply) => {

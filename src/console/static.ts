@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { REVIEW_CSS } from './views/review.js';
 
 /**
  * The console's one stylesheet, served from /veracity/static/ (a strict CSP allows styles from
@@ -101,7 +102,7 @@ td[data-field=skipped] small { display: block; color: var(--muted); white-space:
 .findings { margin: 0; padding-left: 1.1rem; }
 table.tool-calls td { white-space: normal; overflow-wrap: anywhere; }
 table.tool-calls [data-field=name] code { white-space: nowrap; }
-@media (max-width: 600px) { main { padding: .6rem; } .rate small { white-space: normal; } th, td { padding: .3rem .35rem; } .card { min-width: 45%; } }
+${REVIEW_CSS}@media (max-width: 600px) { main { padding: .6rem; } .rate small { white-space: normal; } th, td { padding: .3rem .35rem; } .card { min-width: 45%; } }
 `;
 
 export const CONSOLE_CSS_PATH = `/veracity/static/console.${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

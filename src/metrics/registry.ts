@@ -304,6 +304,12 @@ function defineMetrics(registry: Registry) {
       labelNames: [...MODEL_LABELS, 'method'],
       registers: r,
     }),
+    labels: new Counter({
+      name: 'veracity_labels_total',
+      help: 'Labels stored through POST /veracity/v1/labels, by who labelled (bounded) and how the exchange was chosen (selection: random, feedback). Only random ones enter verified rates.',
+      labelNames: [...MODEL_LABELS, 'by', 'selection'],
+      registers: r,
+    }),
     remoteRequests: new Counter({
       name: 'veracity_remote_requests_total',
       help: 'Remote scoring (detect.remote) requests by result (ok, over_budget, timeout, http_error, unreachable, malformed).',

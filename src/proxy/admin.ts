@@ -3,6 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { VerdictStore } from '../verdicts/store.js';
 import { ConsoleSessions } from '../console/auth.js';
 import type { ConsoleData } from '../console/data.js';
+import type { LabelsApi } from '../labels/api.js';
+import { registerLabelRoutes } from '../labels/routes.js';
 import { CONSOLE_CSP, isConsolePath, isOpenConsolePath, registerConsole, signInInstead } from '../console/routes.js';
 
 const SECURITY_HEADERS = {
@@ -46,7 +48,7 @@ class RateLimiter {
 /** /veracity/* routes: the admin token when one is set, loopback clients only when none is. */
 export function registerAdminRoutes(
   app: FastifyInstance,
-  opts: { token?: string; store?: VerdictStore; rateLimitPerMinute?: number; console?: ConsoleData; storeText?: boolean },
+  opts: { token?: string; store?: VerdictStore; rateLimitPerMinute?: number; console?: ConsoleData; storeText?: boolean; labels?: LabelsApi },
 ) {
   const limiter = new RateLimiter(opts.rateLimitPerMinute ?? 600);
   // The console's sign-in gives browsers a session cookie; the API takes the bearer header or it.
@@ -95,7 +97,8 @@ export function registerAdminRoutes(
       if (!verdict) return reply.code(404).send({ error: { code: 'not_found', message: `no verdict for ${id} (not analysed yet, expired, or unknown)` } });
       return reply.send(verdict);
     });
-    registerConsole(scope, { data: opts.console, token: opts.token, storeText: opts.storeText ?? true }, sessions);
+    registerLabelRoutes(scope, opts.labels);
+    registerConsole(scope, { data: opts.console, token: opts.token, storeText: opts.storeText ?? true, labels: opts.labels }, sessions);
     scope.all('/veracity/*', async (_request, reply) => reply.code(404).send({ error: { code: 'not_found', message: 'unknown admin route' } }));
   });
 }

@@ -8,6 +8,7 @@ import type { AnalysisProducer } from '../queue/producer.js';
 import type { VerdictStore } from '../verdicts/store.js';
 import { registerAdminRoutes } from './admin.js';
 import type { ConsoleData } from '../console/data.js';
+import type { LabelsApi } from '../labels/api.js';
 import { createRelay } from './relay.js';
 import { buildUpstreams, resolveTarget } from './routes.js';
 import { UpstreamPools } from './upstream-pool.js';
@@ -19,6 +20,8 @@ export interface ProxyDeps {
   store?: VerdictStore;
   /** What the console at /veracity/ reads (aggregates, indexes, verdicts). */
   console?: ConsoleData;
+  /** The labels API and the review queue's writes. */
+  labels?: LabelsApi;
   /** Reports whether Redis is reachable, for /readyz. */
   ready?: () => boolean;
   /** Metrics text for /metrics when more than this process' registry must be merged in. */
@@ -122,7 +125,7 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
     const text = deps.metricsText ? await deps.metricsText() : await metrics.registry.metrics();
     return reply.header('content-type', metrics.registry.contentType).send(text);
   });
-  registerAdminRoutes(app, { token: config.admin.token, store: deps.store, console: deps.console, storeText: config.capture.storeText });
+  registerAdminRoutes(app, { token: config.admin.token, store: deps.store, console: deps.console, storeText: config.capture.storeText, labels: deps.labels });
 
   app.all('/*', (request, reply) => {
     const url = request.raw.url ?? '';

@@ -2,6 +2,7 @@ import { escapeHtml } from '../eval/html.js';
 import type { ModelFigures, RateFigure, ScoreBin } from './figures.js';
 import { ESTIMATED_TEXT, FAILURE_MODE_TEXT, FLAGGED_TEXT, METHOD_LABEL, formatRate, htmlTable as table, PAGE_STYLE, pct } from './format.js';
 import type { ReliabilityReport } from './report.js';
+import { VERIFIED_STYLE, verifiedHtml } from './verified-html.js';
 
 /** The reliability report as one self-contained HTML page: inline CSS and SVG, no scripts. */
 
@@ -192,7 +193,7 @@ ${PAGE_STYLE}
 .card { border: 1px solid #d7dbe3; border-radius: 6px; padding: .6rem 1rem; min-width: 170px; }
 .card b { display: block; font-size: 1.4rem; }
 svg .bar { fill: #3b6fd6; opacity: .75; } svg .curve { fill: none; stroke: #c2410c; stroke-width: 2; }
-</style>
+${VERIFIED_STYLE}</style>
 </head>
 <body>
 <h1>Veracity reliability report</h1>
@@ -214,6 +215,7 @@ ${forestSvg(report.models, (m) => m.unsupportedClaims, 'Unsupported-claim rate w
 <p class="note">Each cell: rate [Wilson 95% interval] (events/trials). Models are ordered by hallucination rate, highest first.</p>
 <div class="wide">${table(['model', 'checks', 'grounded', 'hallucination (flagged)', 'unsupported claims', 'confidence mismatch', 'refusal', ...kinds.map((k) => `refusal: ${k}`)], rateRows)}</div>
 
+${verifiedHtml(report.models)}
 ${estimatesHtml(report)}
 ${toolCallsHtml(report)}<h2>Hallucination score distribution (calibration view)</h2>
 ${scoresSvg(o.scores, 'All models: hallucination score distribution')}

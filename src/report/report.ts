@@ -10,6 +10,7 @@ import { reportFigures, type ModelFigures } from './figures.js';
 import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, reportLocation, type RedisLocation } from './from-redis.js';
 import { reportHtml } from './html.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
+import { readVerified, type VerifiedRate } from './verified.js';
 
 /**
  * `veracity report`: per-model reliability over a window, read from Prometheus or from the
@@ -36,8 +37,8 @@ export interface ReliabilityReport {
   /** When the queries were evaluated (Unix seconds). */
   evaluatedAt: number;
   overall: ModelFigures;
-  /** Highest hallucination rate first. */
-  models: ModelFigures[];
+  /** Highest hallucination rate first; `verified` where Redis (labels and aggregates) was read. */
+  models: Array<ModelFigures & { verified?: VerifiedRate }>;
   /** Highest-scoring flagged exchanges in the window per `provider/model`, from stored verdicts (with Redis). */
   examples?: Record<string, Example[]>;
 }
@@ -245,6 +246,8 @@ export async function reportMain(argv: string[]): Promise<number> {
       const toMs = Math.floor(report.evaluatedAt) * 1000 + 999;
       const window = report.source?.window ? { fromMs: report.source.window.from * 1000, toMs: report.source.window.to * 1000 } : { fromMs: toMs - durationMs(args.since!)!, toMs };
       report.examples = await worstExamples(redis, aggregateOptions(config), report.models, window, n);
+      const verified = await readVerified(report.models, { redis, aggregates: aggregateOptions(config), ...window });
+      for (const m of report.models) m.verified = verified.get(`${m.provider}/${m.model}`);
     }
   } catch (err) {
     if (err instanceof RedisSourceError) {

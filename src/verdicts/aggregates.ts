@@ -71,6 +71,12 @@ export function aggregateFields(v: Verdict): Record<string, number> {
   add(scoreField(scoreBin(score)));
   // Thousandths, as scores are rounded: integer sums stay exact where floats would drift.
   add('score_sum_milli', Math.round(score * 1000));
+  // With the count and the sum, the variance of the scores: what verified rates (labels) need of
+  // every check. Millionths of the square of a score in thousandths: still exact integers.
+  add('score_sq_sum_micro', Math.round(score * 1000) ** 2);
+  const refusalScore = Math.round((v.refusal?.score ?? 0) * 1000);
+  add('refusal_score_sum_milli', refusalScore);
+  add('refusal_score_sq_sum_micro', refusalScore ** 2);
   // As the metrics count them: per method (a verdict without one was checked against nothing),
   // the score sum that over the checks is the estimated rate, and unsupported claims by failure
   // mode and method, a claim without a known mode counting as `unsupported`.

@@ -5,7 +5,7 @@ export interface PageContext {
   /** The sign-out form's CSRF token, when signed in with a session (a token is set). */
   signOut?: string;
   /** Which nav entry is current. */
-  section?: 'overview' | 'flagged' | 'recent' | 'compare' | 'exchange';
+  section?: 'overview' | 'flagged' | 'recent' | 'compare' | 'exchange' | 'review';
 }
 
 export function page(title: string, body: Html, ctx: PageContext = {}): string {
@@ -25,7 +25,7 @@ export function page(title: string, body: Html, ctx: PageContext = {}): string {
 <header>
 <a class="brand" href="/veracity/">Veracity</a>
 <nav aria-label="Console">
-<ul>${nav('/veracity/', 'Overview', 'overview')}${nav('/veracity/flagged', 'Flagged exchanges', 'flagged')}${nav('/veracity/exchanges', 'Recent exchanges', 'recent')}${nav('/veracity/compare', 'Compare', 'compare')}</ul>
+<ul>${nav('/veracity/', 'Overview', 'overview')}${nav('/veracity/flagged', 'Flagged exchanges', 'flagged')}${nav('/veracity/exchanges', 'Recent exchanges', 'recent')}${nav('/veracity/compare', 'Compare', 'compare')}${nav('/veracity/review', 'Review', 'review')}</ul>
 </nav>
 ${ctx.signOut ? html`<form method="post" action="/veracity/sign-out"><input type="hidden" name="csrf" value="${ctx.signOut}"><button type="submit">Sign out</button></form>` : ''}
 </header>

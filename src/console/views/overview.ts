@@ -23,6 +23,14 @@ function estimateCell(e: EstimateFigure): Html {
   return html`<td class="rate" data-field="estimated"><b>${pct(e.rate)}</b><small>${e.expected.toFixed(1)} of ${e.checks} grounded</small><small>95% CI ${pct(e.ci95.lo)}–${pct(e.ci95.hi)}</small></td>`;
 }
 
+function verifiedCell(m: ModelRow): Html {
+  const v = m.verified;
+  if (!v || v.rate === null || v.ci95 === null) {
+    return html`<td class="rate" data-field="verified"><b>—</b><small>${v ? `${v.labels} random labels` : ''}</small><small><a href="/veracity/review">label some</a></small></td>`;
+  }
+  return html`<td class="rate" data-field="verified"><b>${pct(v.rate)}</b><small>${v.labels} random labels</small><small>95% CI ${pct(v.ci95.lo)}–${pct(v.ci95.hi)}</small></td>`;
+}
+
 function methodsCell(m: ModelRow): Html {
   const entries = Object.entries(m.methods).filter(([, f]) => f.of > 0);
   if (entries.length === 0) return html`<td data-field="methods">—</td>`;
@@ -85,11 +93,11 @@ ${m.scores.length > 0 ? trusted(scoresSvg(m.scores, 'Hallucination score distrib
 function table(rows: ModelRow[], caption: string, filters: Filters): Html {
   return html`<div class="table-wrap"><table class="models-table">
 <caption>${caption}</caption>
-<thead><tr><th scope="col">Model</th><th scope="col">Checks</th><th scope="col">Hallucination, flagged</th><th scope="col">Hallucination, estimated</th><th scope="col">Confidence mismatch</th><th scope="col">Refusal</th><th scope="col">Grounded</th><th scope="col" class="left">Checked against</th><th scope="col">Tool calls, failed</th><th scope="col">Not analysed</th></tr></thead>
+<thead><tr><th scope="col">Model</th><th scope="col">Checks</th><th scope="col">Hallucination, flagged</th><th scope="col">Hallucination, estimated</th><th scope="col">Hallucination, verified</th><th scope="col">Confidence mismatch</th><th scope="col">Refusal</th><th scope="col">Grounded</th><th scope="col" class="left">Checked against</th><th scope="col">Tool calls, failed</th><th scope="col">Not analysed</th></tr></thead>
 <tbody>
 ${rows.map(
   (m) => html`<tr data-model="${name(m.key)}"><th scope="row" class="left"><a href="${link('/veracity/flagged', filters, { models: [name(m.key)] })}">${name(m.key)}</a></th>
-<td data-field="checks">${m.checks}</td>${rateCell(m.hallucination, 'flagged')}${estimateCell(m.estimated)}${rateCell(m.confidenceMismatch, 'mismatch')}${rateCell(m.refusal, 'refusal')}
+<td data-field="checks">${m.checks}</td>${rateCell(m.hallucination, 'flagged')}${estimateCell(m.estimated)}${verifiedCell(m)}${rateCell(m.confidenceMismatch, 'mismatch')}${rateCell(m.refusal, 'refusal')}
 <td class="rate"><b>${pct(m.grounded.rate)}</b><small>${m.grounded.count} of ${m.grounded.of}</small></td>${methodsCell(m)}${toolCallsCell(m)}${skippedCell(m)}</tr>`,
 )}
 </tbody></table></div>`;
@@ -144,7 +152,8 @@ ${primary.length === 0
 <div class="card" data-field="flagged">Hallucination rate, flagged<b>${pct(checks > 0 ? flagged / checks : null)}</b>${flagged} of ${checks} over the threshold</div>
 <div class="card" data-field="estimated">Hallucination rate, estimated<b>${pct(grounded > 0 ? expected / grounded : null)}</b>mean score of ${grounded} grounded checks</div>
 </div>
-<p class="note"><b>Flagged</b>: ${FLAGGED_TEXT}. <b>Estimated</b>: ${ESTIMATED_TEXT}; checks without context score a prior, not evidence, and are left out.</p>
+<p class="note"><b>Flagged</b>: ${FLAGGED_TEXT}. <b>Estimated</b>: ${ESTIMATED_TEXT}; checks without context score a prior, not evidence, and are left out.
+<b>Verified</b>: every check's score corrected by people's labels of a random sample (the <a href="/veracity/review">review queue</a>), with an interval that holds whatever the detector's errors.</p>
 ${table(primary, 'Per model: each rate with its count and Wilson 95% interval; what the answers were checked against', filters)}
 <h2>Failure modes</h2>
 <p class="note">How unsupported claims fail: <b>number</b> (a number, date, quantity or unit absent or different), <b>entity</b> (a name absent or swapped),

@@ -1,3 +1,4 @@
+import type { VerifiedComparison } from '../verified.js';
 import { rate, type RateFigure } from '../figures.js';
 import { MEASURES, pairVerdicts, type Measure, type PairingCounts, type Pair, type Scored } from './pairing.js';
 import { mcnemarExact, minDiscordantFor } from './stats.js';
@@ -56,6 +57,8 @@ export interface Comparison {
   confidence_mismatch: PairedMeasure;
   /** Plain-language readings: what each test says, and where the sample is too small to say much. */
   notes: string[];
+  /** Each model's verified rate (from labels) and their difference, when read from Redis. */
+  verified?: VerifiedComparison;
 }
 
 export const MEASURE_NAMES: Record<Measure, string> = {

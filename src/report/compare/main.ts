@@ -5,7 +5,9 @@ import { buildComparison, type Comparison } from './figures.js';
 import { comparisonHtml, comparisonText } from './render.js';
 import { CompareError, loadFromFile, loadFromRedis, parseModelSpec, specText, type Loaded, type Window } from './sources.js';
 import { durationMs } from '../duration.js';
-import { RedisSourceError, reportLocation, type RedisLocation } from '../from-redis.js';
+import { RedisSourceError, connectReportRedis, reportLocation, type RedisLocation } from '../from-redis.js';
+import { readVerifiedPair, type VerifiedComparison } from '../verified.js';
+import { aggregateOptions, type AggregateOptions } from '../../verdicts/aggregates.js';
 
 /**
  * `veracity report --compare MODEL_A MODEL_B`: which model fails less on the prompts both
@@ -103,6 +105,7 @@ export async function compareMain(argv: string[], io: CompareIO = processIO): Pr
   }
 
   let loaded: Loaded;
+  let verified: VerifiedComparison | undefined;
   try {
     if (fromFile) {
       loaded = await loadFromFile(values.verdicts!, specA, specB, window);
@@ -128,6 +131,7 @@ export async function compareMain(argv: string[], io: CompareIO = processIO): Pr
       if (!location) return usage('no verdicts to read: give --redis URL (or set REDIS_URL), or --verdicts FILE (or name a Sentinel or Cluster)');
       const prefix = values.prefix ?? config.redis.prefix;
       loaded = await loadFromRedis(location, prefix, specA, specB, window!);
+      verified = await verifiedFromRedis(location, { ...aggregateOptions(config), prefix }, [specA, specB], window!);
     }
   } catch (err) {
     if (err instanceof CompareError) {
@@ -145,6 +149,7 @@ export async function compareMain(argv: string[], io: CompareIO = processIO): Pr
     toMs: window?.toMs,
     examples,
   });
+  if (verified) comparison.verified = verified;
   try {
     if (values.json) writeFileSync(values.json, `${JSON.stringify(comparison, null, 2)}\n`);
     if (values.out) writeFileSync(values.out, comparisonHtml(comparison));
@@ -154,4 +159,18 @@ export async function compareMain(argv: string[], io: CompareIO = processIO): Pr
   }
   io.out(comparisonText(comparison));
   return 0;
+}
+
+/** Each model's verified rate and their difference; undefined (the paired figures stand alone) when Redis fails here. */
+async function verifiedFromRedis(location: RedisLocation, aggregates: AggregateOptions, specs: [{ provider?: string; model: string }, { provider?: string; model: string }], window: Window): Promise<VerifiedComparison | undefined> {
+  let redis;
+  try {
+    redis = await connectReportRedis(location);
+    const toMs = window.toMs;
+    return await readVerifiedPair(specs, { redis, aggregates, fromMs: window.fromMs ?? 0, toMs });
+  } catch {
+    return undefined;
+  } finally {
+    redis?.disconnect();
+  }
 }

@@ -1,4 +1,5 @@
 import { escapeHtml } from '../../eval/html.js';
+import { verifiedCompareHtml, verifiedCompareText } from '../verified-html.js';
 import type { RateFigure } from '../figures.js';
 import { formatRate, htmlTable as table, PAGE_STYLE, pct } from '../format.js';
 import { MEASURES } from './pairing.js';
@@ -52,6 +53,7 @@ export function comparisonText(c: Comparison): string {
     '',
     line(header),
     ...rows.map(line),
+    ...(c.verified ? verifiedCompareText(c.verified) : []),
   ];
   for (const m of MEASURES) {
     for (const [which, list] of [['A', c[m].examples.onlyA], ['B', c[m].examples.onlyB]] as const) {
@@ -184,6 +186,7 @@ svg .ci.a { stroke: #3b6fd6; } svg .ci.b { stroke: #8a5cc2; }
 <h1>Veracity paired comparison</h1>
 <p class="meta">${escapeHtml(comparisonTitle(c))} · generated ${escapeHtml(generatedAt.toISOString())}</p>
 ${comparisonSections(c)}
+${c.verified ? verifiedCompareHtml(c.verified) : ''}
 </body>
 </html>
 `;
