@@ -15,7 +15,7 @@ commands:
 
 Configuration: config/default.yaml, or the file in VERACITY_CONFIG; environment variables override it
 (PORT, HOST, REDIS_URL, VERACITY_OPENAI_UPSTREAM, VERACITY_ANTHROPIC_UPSTREAM, VERACITY_ADMIN_TOKEN,
-VERACITY_METRICS_PORT). See README.md.`;
+VERACITY_METRICS_PORT). See README.md and docs/configuration.md.`;
 
 async function runService(mode: Mode): Promise<number> {
   const { config } = loadConfig();

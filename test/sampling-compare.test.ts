@@ -94,7 +94,7 @@ t.test('eval scores the sample check on rows with pre-collected samples, with no
   t.equal(h.positives, 15);
   t.equal(report!.by.method!.samples!.hallucination!.rows, 31, 'every row checked against its samples');
   t.equal(report!.provenance['samples:4'], 31);
-  // The figures README.md quotes for this set.
+  // The figures docs/open-ended.md quotes for this set.
   t.same(h.confusion, { tp: 12, fp: 3, tn: 13, fn: 3 });
   t.equal(h.auroc!.toFixed(3), '0.829');
   t.match(text, /Hallucination by method/);

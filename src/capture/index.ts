@@ -1,15 +1,15 @@
 import type { ContextPart, Exchange, Provider, ResponseCapture } from './exchange.js';
 import type { RawExchange } from './raw.js';
 import { CaptureError } from './errors.js';
-import { openaiDeclaredTools, openaiRouteOf, parseOpenAIRequest, parseOpenAIResponse } from './openai.js';
-import { anthropicDeclaredTools, parseAnthropicRequest, parseAnthropicResponse } from './anthropic.js';
+import { openaiDeclaredTools, openaiRouteOf, parseOpenAIRequest, parseOpenAIResponse, reassembleOpenAIStream } from './openai.js';
+import { anthropicDeclaredTools, parseAnthropicRequest, parseAnthropicResponse, reassembleAnthropicStream } from './anthropic.js';
 import type { ParsedRequest } from './request.js';
 import { decodeBody } from './decode.js';
-import { captureFromStream, isEventStream } from './sse.js';
+import { isEventStream, parseEventStream } from './sse.js';
 
 export { CaptureError, errorBody } from './errors.js';
 export { decodeBody } from './decode.js';
-export { captureFromStream, isEventStream, parseEventStream } from './sse.js';
+export { isEventStream, parseEventStream } from './sse.js';
 export { createUsageChunkStripper, injectIncludeUsage } from './stream-usage.js';
 export type { CaptureErrorCode, ErrorBody } from './errors.js';
 
@@ -117,6 +117,18 @@ function parseJson(text: string, part: 'request' | 'response', cut: boolean): un
     const why = cut ? 'was cut at capture.maxBodyBytes' : 'is not valid JSON';
     throw new CaptureError('VERACITY_CAPTURE_BAD_JSON', `${part} body ${why}`, { cause: err });
   }
+}
+
+/**
+ * A captured event stream read as its dialect's answer. The event parsing is shared (sse.ts);
+ * putting the events back together is each dialect's own business, so the choice is made here,
+ * where both dialects are known, and the stream reader knows neither.
+ */
+export function captureFromStream(provider: Provider, route: string, text: string, options?: { complete?: boolean }): ResponseCapture {
+  const events = parseEventStream(text, options);
+  return provider === 'anthropic'
+    ? parseAnthropicResponse(reassembleAnthropicStream(events))
+    : parseOpenAIResponse(route, reassembleOpenAIStream(route, events));
 }
 
 function readResponse(raw: RawExchange): ResponseCapture {

@@ -1,7 +1,4 @@
 import { createParser } from 'eventsource-parser';
-import type { Provider, ResponseCapture } from './exchange.js';
-import { parseOpenAIResponse, reassembleOpenAIStream } from './openai.js';
-import { parseAnthropicResponse, reassembleAnthropicStream } from './anthropic.js';
 
 export interface StreamEvent {
   event?: string;
@@ -41,11 +38,4 @@ export function parseEventStream(text: string | Iterable<string>, { complete = t
   // A finished stream whose server omitted the final blank line still ends its last event.
   if (complete) parser.feed('\n\n');
   return events;
-}
-
-export function captureFromStream(provider: Provider, route: string, text: string, options?: { complete?: boolean }): ResponseCapture {
-  const events = parseEventStream(text, options);
-  return provider === 'anthropic'
-    ? parseAnthropicResponse(reassembleAnthropicStream(events))
-    : parseOpenAIResponse(route, reassembleOpenAIStream(route, events));
 }

@@ -9,12 +9,12 @@ import { REVIEW_CSS } from './views/review.js';
 export const CONSOLE_CSS = `
 :root { --fg: #1d2330; --muted: #5b6475; --line: #d7dbe3; --soft: #f4f6f9; --accent: #2556c4;
   --ok: #e3f4e8; --ok-line: #2f855a; --warn: #fde4cc; --warn-line: #c2410c; --bad: #f9d0d0; --bad-line: #b91c1c;
-  --bar: #3b6fd6; --band: #c9d7f5; color-scheme: light dark; }
+  --bar: #3b6fd6; --band: #c9d7f5; --bg: #fff; color-scheme: light dark; }
 @media (prefers-color-scheme: dark) {
   :root { --fg: #e6e9ef; --muted: #a3abbb; --line: #3a4150; --soft: #232833; --accent: #8fb0ff;
     --ok: #17392a; --ok-line: #5cc58b; --warn: #4a2c14; --warn-line: #f59e5b; --bad: #4d1d1d; --bad-line: #f87171;
-    --bar: #6f95e8; --band: #2c3d66; }
-  body { background: #161a22; }
+    --bar: #6f95e8; --band: #2c3d66; --bg: #161a22; }
+  body { background: var(--bg); }
 }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); margin: 0; }
@@ -28,7 +28,7 @@ header .brand { font-weight: 700; text-decoration: none; color: var(--fg); }
 header nav ul { display: flex; gap: 1rem; list-style: none; margin: 0; padding: 0; flex-wrap: wrap; }
 header nav a[aria-current="page"] { font-weight: 700; text-decoration: none; color: var(--fg); }
 header form { margin-left: auto; }
-main { max-width: 1200px; margin: 0 auto; padding: 1rem; }
+main { max-width: 1400px; margin: 0 auto; padding: 1rem; }
 h1 { font-size: 1.5rem; margin: .5rem 0; } h2 { font-size: 1.2rem; margin-top: 2rem; } h3 { font-size: 1.05rem; margin: 1.2rem 0 .4rem; }
 .muted, .note { color: var(--muted); }
 .filters { display: flex; flex-wrap: wrap; gap: .5rem 1rem; align-items: end; margin: .5rem 0 1rem; padding: .6rem .8rem; border: 1px solid var(--line); border-radius: 6px; }
@@ -50,6 +50,11 @@ th:first-child, td:first-child, .left { text-align: left; }
 thead th { background: var(--soft); }
 .rate b { display: block; }
 .rate small { display: block; color: var(--muted); white-space: nowrap; }
+/* The per-model tables have ten columns: intervals take a second line and long model names wrap,
+   so the table fits a 1366-px window; a narrower screen scrolls it inside its own box. */
+.rate small.ci { white-space: normal; } .rate small.ci span { white-space: nowrap; }
+.models-table th, .models-table td { padding: .35rem .45rem; }
+.models-table th[scope=row], table.split th[scope=row], table.profile th[scope=row] { min-width: 9rem; max-width: 16rem; overflow-wrap: anywhere; }
 .models { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 1rem; }
 .model { border: 1px solid var(--line); border-radius: 6px; padding: .6rem .8rem; }
 .model h3 { margin-top: 0; }
@@ -103,6 +108,12 @@ td[data-field=skipped] small { display: block; color: var(--muted); white-space:
 table.tool-calls td { white-space: normal; overflow-wrap: anywhere; }
 table.tool-calls [data-field=name] code { white-space: nowrap; }
 ${REVIEW_CSS}@media (max-width: 600px) { main { padding: .6rem; } .rate small { white-space: normal; } th, td { padding: .3rem .35rem; } .card { min-width: 45%; } }
+/* On a phone a wide table scrolls inside its box; its row names stay in view while it does. */
+@media (max-width: 600px) {
+  .table-wrap tbody th[scope=row] { position: sticky; left: 0; background: var(--bg); z-index: 1; }
+  .models-table th[scope=row], table.split th[scope=row], table.profile th[scope=row] { min-width: 7rem; }
+  td.evidence, .evidence { min-width: 12rem; }
+}
 `;
 
 export const CONSOLE_CSS_PATH = `/veracity/static/console.${createHash('sha256').update(CONSOLE_CSS).digest('hex').slice(0, 12)}.css`;

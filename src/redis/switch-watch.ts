@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import type { HostPort } from './connection.js';
+import type { HostPort } from './target.js';
 
 /**
  * Moves Sentinel-mode connections to a new primary as soon as the sentinels announce it

@@ -6,7 +6,7 @@ import { commandTarget, connectOnce, describeTarget, type RedisConnection, type 
 import { AggregateReader, countsOf, type AggregateOptions } from '../verdicts/aggregates.js';
 import { durationSeconds } from './duration.js';
 import { reportFigures } from './figures.js';
-import type { ReliabilityReport } from './report.js';
+import type { ReliabilityReport } from './types.js';
 
 /**
  * The reliability report from the aggregates the workers keep in Redis: no Prometheus needed.

@@ -1,7 +1,7 @@
 import { escapeHtml } from '../eval/html.js';
 import type { ModelFigures, RateFigure, ScoreBin } from './figures.js';
 import { ESTIMATED_TEXT, FAILURE_MODE_TEXT, FLAGGED_TEXT, METHOD_LABEL, formatRate, htmlTable as table, PAGE_STYLE, pct } from './format.js';
-import type { ReliabilityReport } from './report.js';
+import type { ReliabilityReport } from './types.js';
 import { VERIFIED_STYLE, verifiedHtml } from './verified-html.js';
 
 /** The reliability report as one self-contained HTML page: inline CSS and SVG, no scripts. */

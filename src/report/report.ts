@@ -5,10 +5,12 @@ import type { Config } from '../config/schema.js';
 import type { RedisConnection } from '../redis/connection.js';
 import { aggregateOptions, emptyCounts, type Counts } from '../verdicts/aggregates.js';
 import { DURATION, durationMs } from './duration.js';
-import { worstExamples, type Example } from './examples.js';
-import { reportFigures, type ModelFigures } from './figures.js';
+import { worstExamples } from './examples.js';
+import { reportFigures } from './figures.js';
 import { RedisSourceError, buildReportFromRedis, connectReportRedis, describeLocation, reportLocation, type RedisLocation } from './from-redis.js';
 import { reportHtml } from './html.js';
+import type { ReliabilityReport } from './types.js';
+import { compareMain } from './compare/main.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
 import { readVerified, type VerifiedRate } from './verified.js';
 
@@ -19,29 +21,7 @@ import { readVerified, type VerifiedRate } from './verified.js';
  * beside the flagged one, the failure-mode profile, checks per method, the score distribution.
  */
 
-export interface ReportSource {
-  kind: 'prometheus' | 'redis';
-  /** Prometheus base URL, or the Redis the aggregates were read from (never credentials). */
-  location: string;
-  /** The window actually summed (Redis widens it to whole buckets), Unix seconds. */
-  window?: { from: number; to: number };
-  /** How the figures were obtained, and why this source. */
-  note?: string;
-}
-
-export interface ReliabilityReport {
-  /** Prometheus base URL when Prometheus was the source, else empty. */
-  prometheus: string;
-  source?: ReportSource;
-  since: string;
-  /** When the queries were evaluated (Unix seconds). */
-  evaluatedAt: number;
-  overall: ModelFigures;
-  /** Highest hallucination rate first; `verified` where Redis (labels and aggregates) was read. */
-  models: Array<ModelFigures & { verified?: VerifiedRate }>;
-  /** Highest-scoring flagged exchanges in the window per `provider/model`, from stored verdicts (with Redis). */
-  examples?: Record<string, Example[]>;
-}
+export type { ReliabilityReport, ReportSource } from './types.js';
 
 export interface ReportOptions {
   prometheus: string;
@@ -142,7 +122,7 @@ from the aggregates the workers keep in Redis (the report says which).
 veracity report --compare MODEL_A MODEL_B [...]: paired comparison on the same prompts (--compare --help)`;
 
 export async function reportMain(argv: string[]): Promise<number> {
-  if (argv.includes('--compare')) return (await import('./compare/main.js')).compareMain(argv);
+  if (argv.includes('--compare')) return compareMain(argv);
   let args;
   try {
     args = parseArgs({

@@ -3,7 +3,7 @@ import type { Config } from '../config/schema.js';
 import { countFailureModes } from '../detect/failure-mode.js';
 import type { CheckMethod, Verdict } from '../detect/verdict.js';
 import { SCORE_BUCKETS } from '../metrics/registry.js';
-import { VerdictStore } from './store.js';
+import { VerdictStore, type StoreWrites } from './store.js';
 
 /**
  * Per-model counts kept in Redis beside the verdicts, so the console and `veracity report` work
@@ -111,16 +111,6 @@ export interface ModelKey {
   model: string;
 }
 export const modelKeyString = (k: ModelKey) => `${k.traffic}|${k.provider}|${k.model}`;
-
-/** Writes made in the same atomic step as the verdict, and only if the verdict was stored. */
-export interface StoreWrites {
-  /** The same increments added to each of these hashes (one per time resolution). */
-  counts: { keys: Array<{ key: string; expireAt: number }>; fields: Record<string, number> };
-  /** Sorted sets of verdict ids (the member is the verdict's id), trimmed to the `cap` highest. */
-  indexes: Array<{ key: string; score: number; cap: number; ttlSeconds: number }>;
-  /** Strings kept beside the verdict, with its TTL. */
-  strings: Array<{ key: string; value: string }>;
-}
 
 export interface AggregateOptions {
   prefix: string;

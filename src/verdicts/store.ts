@@ -2,8 +2,20 @@ import { randomBytes } from 'node:crypto';
 import type { RedisConnection as Redis } from '../redis/connection.js';
 import type { ToolCallsVerdict, Verdict } from '../detect/verdict.js';
 import { BoundedLabel } from '../metrics/labels.js';
-import type { StoreWrites } from './aggregates.js';
 import { ModelIndex } from './model-index.js';
+
+/**
+ * Writes made in the same atomic step as the verdict, and only if the verdict was stored: the
+ * store runs them without knowing what they count (aggregates.ts decides that).
+ */
+export interface StoreWrites {
+  /** The same increments added to each of these hashes (one per time resolution). */
+  counts: { keys: Array<{ key: string; expireAt: number }>; fields: Record<string, number> };
+  /** Sorted sets of verdict ids (the member is the verdict's id), trimmed to the `cap` highest. */
+  indexes: Array<{ key: string; score: number; cap: number; ttlSeconds: number }>;
+  /** Strings kept beside the verdict, with its TTL. */
+  strings: Array<{ key: string; value: string }>;
+}
 
 export interface VerdictStoreOptions {
   /** Most verdict ids the per-model time index keeps per model (`verdicts.maxIndexedPerModel`; 0 = none). */

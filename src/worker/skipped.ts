@@ -2,8 +2,10 @@ import type { RawExchange } from '../capture/raw.js';
 import type { Exchange } from '../capture/exchange.js';
 import { normalise } from '../capture/index.js';
 import type { Verdict } from '../detect/verdict.js';
-import { withoutText } from '../verdicts/store.js';
-import type { AnalyseDeps } from './analyse-job.js';
+import type { Config } from '../config/schema.js';
+import type { BoundedLabel } from '../metrics/labels.js';
+import type { AggregateKeys } from '../verdicts/aggregates.js';
+import { withoutText, type VerdictStore } from '../verdicts/store.js';
 
 /**
  * Why the worker handled an exchange without analysing it:
@@ -49,7 +51,7 @@ export function skippedVerdict(raw: RawExchange, reason: SkipReason, model: stri
 export async function storeSkipped(
   raw: RawExchange,
   reason: SkipReason,
-  deps: Pick<AnalyseDeps, 'config' | 'store' | 'models' | 'aggregates'>,
+  deps: { config: Config; store: VerdictStore; models: BoundedLabel; aggregates?: AggregateKeys },
   exchange?: Exchange,
 ): Promise<'skipped' | 'duplicate'> {
   const verdict = skippedVerdict(raw, reason, exchange?.model ?? requestedModel(raw));

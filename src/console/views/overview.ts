@@ -15,12 +15,12 @@ const METHOD_WORDS: Record<string, string> = { context: 'context', samples: 'sam
 
 export function rateCell(f: RateFigure, field?: string): Html {
   if (f.rate === null || f.ci95 === null) return html`<td class="rate"${field ? html` data-field="${field}"` : ''}>—</td>`;
-  return html`<td class="rate"${field ? html` data-field="${field}"` : ''}><b>${pct(f.rate)}</b><small>${f.count} of ${f.of}</small><small>95% CI ${pct(f.ci95.lo)}–${pct(f.ci95.hi)}</small></td>`;
+  return html`<td class="rate"${field ? html` data-field="${field}"` : ''}><b>${pct(f.rate)}</b><small>${f.count} of ${f.of}</small><small class="ci">95% CI <span>${pct(f.ci95.lo)}–${pct(f.ci95.hi)}</span></small></td>`;
 }
 
 function estimateCell(e: EstimateFigure): Html {
   if (e.rate === null || e.ci95 === null) return html`<td class="rate" data-field="estimated"><b>—</b><small>no grounded checks</small></td>`;
-  return html`<td class="rate" data-field="estimated"><b>${pct(e.rate)}</b><small>${e.expected.toFixed(1)} of ${e.checks} grounded</small><small>95% CI ${pct(e.ci95.lo)}–${pct(e.ci95.hi)}</small></td>`;
+  return html`<td class="rate" data-field="estimated"><b>${pct(e.rate)}</b><small>${e.expected.toFixed(1)} of ${e.checks} grounded</small><small class="ci">95% CI <span>${pct(e.ci95.lo)}–${pct(e.ci95.hi)}</span></small></td>`;
 }
 
 function verifiedCell(m: ModelRow): Html {
@@ -42,7 +42,7 @@ function toolCallsCell(m: ModelRow): Html {
   const t = m.toolCalls;
   if (t.checked === 0) return html`<td data-field="tool_calls">—</td>`;
   const f = t.failed;
-  return html`<td class="rate" data-field="tool_calls" data-checked="${t.checked}" data-failed="${f.count}"><b>${pct(f.rate)}</b><small>${f.count} of ${t.checked} failed</small>${f.ci95 ? html`<small>95% CI ${pct(f.ci95.lo)}–${pct(f.ci95.hi)}</small>` : ''}${Object.entries(t.modes)
+  return html`<td class="rate" data-field="tool_calls" data-checked="${t.checked}" data-failed="${f.count}"><b>${pct(f.rate)}</b><small>${f.count} of ${t.checked} failed</small>${f.ci95 ? html`<small class="ci">95% CI <span>${pct(f.ci95.lo)}–${pct(f.ci95.hi)}</span></small>` : ''}${Object.entries(t.modes)
     .filter(([, r]) => r.count > 0)
     .map(([mode, r]) => html`<small data-mode="${mode}">${mode} ${r.count}</small>`)}</td>`;
 }
