@@ -1,6 +1,11 @@
-import type { ContextIndex, Passage } from './grounding.js';
 import { antonymous } from './semantics/wordnet.js';
 import type { Token } from './text.js';
+
+/** What relations read of a passage: its text (for voice) and its content keys in order. */
+export interface PassageWords {
+  text: string;
+  seq: readonly string[];
+}
 
 /**
  * Who did what to whom: a claim read against the passages it comes from, word order and voice
@@ -40,8 +45,8 @@ export function relationFeatures(
   content: readonly Token[],
   keys: readonly string[],
   written: readonly string[],
-  window: readonly Passage[],
-  index: ContextIndex,
+  window: readonly PassageWords[],
+  index: { numberNeighbours: ReadonlyMap<string, ReadonlySet<string>> },
 ): RelationFeatures {
   const out: RelationFeatures = { substituted: 0, antonym: false, numberSwap: false, roleSwap: false };
   if (keys.length === 0) return out;
