@@ -1,9 +1,9 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, isNegation, RELATED, tokenize, type Token } from './text.js';
+import { ANTONYMS, isNegation, RELATED, roundedFrom, tokenize, type Token } from './text.js';
 import { antonymous, restatedBy } from './semantics/wordnet.js';
-import { relationFeatures } from './relations.js';
+import { numberAttachments, relationFeatures } from './relations.js';
 
 /**
  * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
@@ -39,7 +39,10 @@ export interface ContextIndex {
   numbers: Set<string>;
   /** Per passage, the share of question keys its window of three holds (-1 until worked out). */
   questionShare: Float64Array;
-  /** For each number in the context, the content words written right beside it, anywhere. */
+  /**
+   * For each number in the context, the content words written right before it (through a few
+   * small words: "staff to 600") and right after it ("40 nurses"), as `<word` and `>word`.
+   */
   numberNeighbours: Map<string, Set<string>>;
 }
 
@@ -169,14 +172,10 @@ export function buildContextIndex(contextText: string, question: string): Contex
       if (t.number) numbers.add(t.key);
     }
     sequences.push(seq);
-    for (let i = 0; i < seqKeys.length; i++) {
-      if (!numbers.has(seqKeys[i]!) || !seqKeys[i]!.startsWith('#')) continue;
-      let near = numberNeighbours.get(seqKeys[i]!);
-      if (!near) numberNeighbours.set(seqKeys[i]!, (near = new Set()));
-      const before = seqKeys[i - 1];
-      const after = seqKeys[i + 1];
-      if (before !== undefined && !before.startsWith('#')) near.add(before);
-      if (after !== undefined && !after.startsWith('#')) near.add(after);
+    for (const [x, word] of numberAttachments(tokens)) {
+      let near = numberNeighbours.get(x);
+      if (!near) numberNeighbours.set(x, (near = new Set()));
+      near.add(word);
     }
     const id = passages.length;
     for (const k of pk) {
@@ -299,12 +298,17 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   }
   // Then WordNet: a synonym, a narrower word or a derivation the context uses ("exports fell" for
   // "exports decreased", "nurses" for "people", "approval" for "approved").
-  const written = keys.slice();
   let meaning = 0;
   const inContextKeys = (k: string): boolean => index.keys.has(k);
   for (let i = 0; i < content.length; i++) {
     const k = keys[i]!;
-    if (content[i]!.number || index.keys.has(k) || index.questionKeys.has(k)) continue;
+    if (index.keys.has(k) || index.questionKeys.has(k)) continue;
+    if (content[i]!.number) {
+      // A rounder figure of a context number ("$181.7 million" for 181,674,817).
+      const r = roundedFrom(k, index.numbers);
+      if (r !== undefined) keys[i] = r;
+      continue;
+    }
     const m = restatedBy(k, inContextKeys);
     if (m !== undefined) {
       keys[i] = m;
@@ -448,7 +452,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     }
   }
   const window = windowId >= 0 ? [passages[windowId - 1], passages[windowId], passages[windowId + 1]].filter((p): p is Passage => p !== undefined) : [];
-  const rel = relationFeatures(claim.text, content, keys, written, window, index);
+  const rel = relationFeatures(claim.text, tokens, content, keys, window, index);
   if (rel.antonym && passageCoverage >= 0.5) antonymFlip = true;
   const novelMissing = novel - novelFound;
   let questionLocality = 1;

@@ -36,31 +36,52 @@ const ROLE_REACH = 3;
 
 const isNumberKey = (k: string): boolean => k.startsWith('#');
 
+/** Small words that may stand between a number and the word it belongs to ("staff to 600", "at about 14:00"). */
+const NUMBER_FILLER = new Set(['to', 'of', 'at', 'about', 'around', 'nearly', 'almost', 'some', 'by', 'the', 'a', 'an', 'than', 'over', 'under', 'just', 'only', 'roughly', 'approximately', 'more', 'less', 'least']);
+
 /**
- * `keys`: the claim's content keys after the context's synonyms were put in (so they meet the
- * passage's words); `written`: the claim's own keys, for the words written beside its numbers.
+ * Each number's attachments: `<word` for the content word before it (through filler words),
+ * `>word` for the content word right after it. Read the same way for a claim and its context, so
+ * a number moved to another number's place shows as an attachment the context gives another number.
+ */
+export function numberAttachments(tokens: readonly Token[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (!t.number || !t.key.startsWith('#')) continue;
+    let b = i - 1;
+    while (b >= 0 && !tokens[b]!.content && !tokens[b]!.number && NUMBER_FILLER.has(tokens[b]!.raw.toLowerCase())) b--;
+    const before = tokens[b];
+    if (before && before.content && !before.number) out.push([t.key, `<${before.key}`]);
+    const after = tokens[i + 1];
+    if (after && after.content && !after.number) out.push([t.key, `>${after.key}`]);
+  }
+  return out;
+}
+
+
+/**
+ * `tokens`: the claim's tokens; `keys`: its content keys after the context's synonyms were put in
+ * (so they meet the passage's words), one per token of `content`.
  */
 export function relationFeatures(
   claimText: string,
+  tokens: readonly Token[],
   content: readonly Token[],
   keys: readonly string[],
-  written: readonly string[],
   window: readonly PassageWords[],
   index: { numberNeighbours: ReadonlyMap<string, ReadonlySet<string>> },
 ): RelationFeatures {
   const out: RelationFeatures = { substituted: 0, antonym: false, numberSwap: false, roleSwap: false };
   if (keys.length === 0) return out;
 
-  // Numbers: the words beside each number in the claim against those beside it in the context.
-  for (let i = 0; i < keys.length; i++) {
-    const x = written[i]!;
-    if (!content[i]!.number || !isNumberKey(x) || !index.numberNeighbours.has(x)) continue;
-    const beside = [written[i - 1], written[i + 1]].filter((k): k is string => k !== undefined && !isNumberKey(k));
-    if (beside.length === 0) continue;
-    const own = index.numberNeighbours.get(x)!;
-    if (beside.some((k) => own.has(k))) continue;
+  // Numbers: a word the claim writes beside a number, which the context writes on the same side
+  // of another number and never of this one.
+  for (const [x, word] of numberAttachments(tokens)) {
+    const own = index.numberNeighbours.get(x);
+    if (!own || own.has(word)) continue;
     for (const [y, near] of index.numberNeighbours) {
-      if (y !== x && beside.some((k) => near.has(k))) {
+      if (y !== x && near.has(word)) {
         out.numberSwap = true;
         break;
       }

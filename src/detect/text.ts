@@ -286,6 +286,8 @@ export function wordRank(lower: string): number {
 // Numbers with thousands separators or decimals, words with inner apostrophes/hyphens/dots, currency and % signs.
 const TOKEN_RE = /\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:st|nd|rd|th|s)?|[\p{L}\p{M}]+(?:['’][\p{L}]+)*(?:\.(?=[\p{L}]\.))?|[$£€%]/gu;
 
+const TENS = new Set(['#20', '#30', '#40', '#50', '#60', '#70', '#80', '#90']);
+
 function canonicalNumber(n: number): string {
   if (!Number.isFinite(n)) return '#?';
   const rounded = Math.round(n * 1000) / 1000;
@@ -402,6 +404,18 @@ export function tokenize(text: string): Token[] {
       prevEnd = end;
       continue;
     }
+    // "thirty-four" is 34.
+    if (
+      w.number && prev && prev.number && text.slice(prev.end, start) === '-' && /^[a-z]+$/i.test(raw) && /^[a-z]+$/i.test(prev.raw) &&
+      TENS.has(prev.key) && /^#[1-9]$/.test(w.key)
+    ) {
+      prev.key = canonicalNumber(Number(prev.key.slice(1)) + Number(w.key.slice(1)));
+      prev.raw = text.slice(prev.start, end);
+      prev.end = end;
+      prevEnd = end;
+      sentenceStart = false;
+      continue;
+    }
     // "per cent" is "percent".
     if (prev && /^cents?$/i.test(raw) && /^per$/i.test(prev.raw) && /^\s+$/.test(text.slice(prev.end, start))) {
       const pct = wordInfo('percent', false);
@@ -427,6 +441,30 @@ export function tokenize(text: string): Token[] {
     sentenceStart = false;
   }
   return out;
+}
+
+/**
+ * A context number that a claim's rounder figure stands for: "$181.7 million" for 181,674,817,
+ * "about 2.5 million" for 2,481,000. The claim's figure must have at most four significant digits
+ * and round the context's to them; a different figure of the same size is no match.
+ */
+export function roundedFrom(claimKey: string, numbers: Iterable<string>): string | undefined {
+  if (!claimKey.startsWith('#')) return undefined;
+  const x = Number(claimKey.slice(1));
+  if (!Number.isFinite(x) || x === 0) return undefined;
+  const digits = significantDigits(x);
+  if (digits > 4) return undefined;
+  for (const k of numbers) {
+    if (!k.startsWith('#')) continue;
+    const y = Number(k.slice(1));
+    if (!Number.isFinite(y) || y === x || significantDigits(y) <= digits) continue;
+    if (Number(y.toPrecision(digits)) === x) return k;
+  }
+  return undefined;
+}
+
+function significantDigits(x: number): number {
+  return String(Math.abs(x)).replace(/e.*$/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '').length || 1;
 }
 
 const negationCache = new Map<string, boolean>();
