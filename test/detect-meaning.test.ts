@@ -1,0 +1,98 @@
+import t from 'tap';
+import { analyse } from '../src/detect/index.js';
+import { extractClaims } from '../src/detect/claims.js';
+import { buildContextIndex, claimFeatures } from '../src/detect/grounding.js';
+import { antonymous, restatedBy } from '../src/detect/semantics/wordnet.js';
+import { roundedFrom, tokenize } from '../src/detect/text.js';
+import { ConfigSchema } from '../src/config/schema.js';
+import type { Exchange } from '../src/capture/exchange.js';
+
+const cfg = ConfigSchema.parse({}).detect;
+const key = (word: string): string => tokenize(word)[0]!.key;
+
+function exchange(context: string, answer: string, question = 'Summarise the context.'): Exchange {
+  return {
+    id: 'meaning',
+    provider: 'openai',
+    route: 'chat.completions',
+    model: 'test-model',
+    stream: false,
+    question,
+    context: [{ source: 'document', text: context }],
+    response: { text: answer },
+  } as unknown as Exchange;
+}
+
+function features(context: string, answer: string) {
+  const index = buildContextIndex(context, '');
+  const [claim] = extractClaims(answer);
+  return claimFeatures(claim!, index);
+}
+
+t.test('WordNet: a claim word is restated by a synonym, a narrower word or a derivation the context uses', async (t) => {
+  const restated: Array<[string, string]> = [
+    ['decreased', 'fell'],
+    ['people', 'nurses'],
+    ['draws', 'attracts'],
+    ['annually', 'year'],
+    ['employs', 'hired'],
+    ['vehicle', 'truck'],
+  ];
+  for (const [claim, context] of restated) t.equal(restatedBy(key(claim), (k) => k === key(context)), key(context), `${claim} ← ${context}`);
+  // Opposites, siblings and a broader context word restate nothing.
+  const not: Array<[string, string]> = [
+    ['rejected', 'approved'],
+    ['increase', 'decrease'],
+    ['Tuesday', 'Monday'],
+    ['doctor', 'nurse'],
+    ['truck', 'vehicle'],
+  ];
+  for (const [claim, context] of not) t.equal(restatedBy(key(claim), (k) => k === key(context)), undefined, `${claim} is not restated by ${context}`);
+});
+
+t.test('WordNet: opposites are told from synonyms', async (t) => {
+  for (const [a, b] of [['rejected', 'approved'], ['increase', 'decrease'], ['won', 'lost'], ['opened', 'closed'], ['imports', 'exports']]) {
+    t.ok(antonymous(key(a!), key(b!)), `${a} / ${b}`);
+  }
+  for (const [a, b] of [['big', 'large'], ['bought', 'purchased'], ['fell', 'decreased']]) t.notOk(antonymous(key(a!), key(b!)), `${a} / ${b}`);
+});
+
+t.test('numbers: words, hyphens, "per cent" and rounder figures meet the context\'s', async (t) => {
+  t.same(tokenize('thirty-four episodes').map((x) => x.key)[0], '#34');
+  t.same(tokenize('two million visitors').map((x) => x.key)[0], '#2000000');
+  t.equal(tokenize('8 per cent')[1]!.key, tokenize('8 percent')[1]!.key);
+  t.equal(roundedFrom('#181700000', ['#181674817', '#160000000']), '#181674817');
+  t.equal(roundedFrom('#181800000', ['#181674817']), undefined, 'a different figure of the same size is no match');
+  t.equal(roundedFrom('#181674817', ['#181700000']), undefined, 'a more precise figure than the context gives is not a rounding');
+});
+
+const NURSES = 'The firm hired 40 nurses last year, bringing its staff to 600.';
+const COUNCIL = 'The city council approved the new parking plan on Tuesday.';
+
+t.test('relations: a number moved to another number\'s place, roles reversed, a word swapped', async (t) => {
+  t.ok(features(NURSES, 'The firm hired 600 nurses last year, bringing its staff to 40.').numberSwap, 'numbers swapped between slots');
+  t.notOk(features(NURSES, 'After adding 40 nurses last year, the firm employs 600 people.').numberSwap, 'the same numbers restated');
+  t.notOk(
+    features('The incident occurred on the A9 north of Berriedale in Caithness at about 14:00.', 'There was a crash on the A9 in Caithness.').numberSwap,
+    'a number beside words the context writes near another number, but not in its place',
+  );
+  t.ok(features('Smith sued Jones over the contract in 2019.', 'Jones sued Smith over the contract in 2019.').roleSwap, 'agent and patient reversed');
+  t.notOk(features('Smith sued Jones over the contract in 2019.', 'Jones was sued by Smith over the contract in 2019.').roleSwap, 'the passive says the same');
+  t.notOk(features(COUNCIL, 'The new parking plan was approved by the city council on Tuesday.').roleSwap, 'the passive says the same');
+  t.notOk(features('Exports fell by 8 percent in March.', 'March saw an 8 percent fall in exports.').roleSwap, 'a nominalisation is no role swap');
+  t.ok(features(COUNCIL, 'The city council rejected the new parking plan on Tuesday.').antonymFlip, 'an opposite verb in the same place');
+});
+
+t.test('the meaning-changing edits of the issue are contradicted, whatever the learned score', async (t) => {
+  const wrong: Array<[string, string]> = [
+    [COUNCIL, 'The city council rejected the new parking plan on Tuesday.'],
+    [NURSES, 'The firm hired 600 nurses last year, bringing its staff to 40.'],
+    ['Smith sued Jones over the contract in 2019.', 'Jones sued Smith over the contract in 2019.'],
+    ['Exports fell by 8 percent in March.', 'Exports rose by 8 percent in March.'],
+  ];
+  for (const [context, answer] of wrong) {
+    const v = analyse(exchange(context, answer), cfg);
+    t.equal(v.hallucination.flagged, true, answer);
+    t.equal(v.hallucination.claims[0]?.support, 'contradicted', answer);
+  }
+});
