@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, isNegation, RELATED, roundedFrom, tokenize, type Token } from './text.js';
+import { ANTONYMS, isNegation, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
 import { antonymous, restatedBy } from './semantics/wordnet.js';
 import { numberAttachments, relationFeatures } from './relations.js';
 
@@ -101,6 +101,12 @@ export interface ClaimFeatures {
   /** Who did what to whom is reversed against the passage (voice taken into account). */
   roleSwap: boolean;
   /**
+   * Every name, number and specific word is in the context, and what is missing is at most one
+   * everyday word ("saw", "now", "total"), most of it within three consecutive passages: the claim
+   * says again, in other words, what one place in the context says.
+   */
+  restated: boolean;
+  /**
    * Names, numbers and rare words that the context has, but not in the passages the rest of the
    * claim comes from: an entity or figure moved from one fact to another.
    */
@@ -109,6 +115,8 @@ export interface ClaimFeatures {
 }
 
 const MAX_PASSAGES_SCORED = 64;
+/** Words this frequent ("saw", "made", "total", "now") carry phrasing more than content. */
+const LIGHT_RANK = 1500;
 const META_REFERENCE =
   /\b(?:the|this|that|provided|given|above|original) (?:passage|text|article|context|document|excerpt|source|summary|information provided)\b|\b(?:it(?:'s| is) (?:important|worth) (?:to note|noting))\b/i;
 /** How many content words apart two context words may sit and still count as related. */
@@ -323,6 +331,8 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   let specificMissing = 0;
   let common = 0;
   let commonMissing = 0;
+  /** Missing everyday words that are not among the most frequent ones: content, not phrasing. */
+  let plainMissing = 0;
   for (let i = 0; i < content.length; i++) {
     const t = content[i]!;
     const k = keys[i]!;
@@ -340,7 +350,10 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       else {
         if (t.proper) properMissing++;
         if (specific) specificMissing++;
-        else commonMissing++;
+        else {
+          commonMissing++;
+          if (wordRank(t.raw.toLowerCase()) >= LIGHT_RANK) plainMissing++;
+        }
       }
     }
   }
@@ -495,6 +508,9 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     substituted: rel.substituted,
     numberSwap: rel.numberSwap,
     roleSwap: rel.roleSwap,
+    restated:
+      n >= 2 && numberMissing + specificMissing + plainMissing === 0 && commonMissing <= 1 && windowCoverage >= 0.8 &&
+      !negationFlip && !antonymFlip && !rel.numberSwap && !rel.roleSwap && rel.substituted === 0,
     evidence: best ? best.text.trim().slice(0, 300) : '',
   };
 }
@@ -526,6 +542,7 @@ export function featureVector(f: ClaimFeatures): number[] {
     Math.min(f.substituted, 2) / 2,
     f.numberSwap ? 1 : 0,
     f.roleSwap ? 1 : 0,
+    f.restated ? 1 : 0,
   ];
 }
 
@@ -554,6 +571,7 @@ export const FEATURE_NAMES = [
   'substituted',
   'numberSwap',
   'roleSwap',
+  'restated',
 ];
 
 const MATERIAL_MARKER = /\b(?:context|document|passage|source|reference|article|excerpt|knowledge|facts?)\s*:|<(?:document|context|source)\b/i;
