@@ -10,6 +10,9 @@ import { LabelsApi } from '../src/labels/api.js';
 import { snapshotOf, LabelStore } from '../src/labels/store.js';
 import { BoundedLabel } from '../src/metrics/labels.js';
 import { createMetrics, type Metrics } from '../src/metrics/registry.js';
+import { loadConfig } from '../src/config/load.js';
+import { ConsoleData } from '../src/console/data.js';
+import { buildProxy } from '../src/proxy/server.js';
 import { compareMain } from '../src/report/compare/main.js';
 import { moments, ppiPlusPlus, rateDifference } from '../src/report/estimators.js';
 import { reportMain, type ReliabilityReport } from '../src/report/report.js';
@@ -325,4 +328,35 @@ t.test("report and compare: people's labels make the estimate, the judge's stand
   t.equal(c.verified.b.verified.by, 'judge');
   t.match(out.join(''), /A − B \(judge's labels\)/);
   t.match(out.join(''), /judge-labelled, apart/);
+});
+
+t.test("the console: the overview and the review queue show the judge's labels apart from people's", async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const dead = 'http://127.0.0.1:9';
+  const { config } = loadConfig({ env: { PORT: '0', VERACITY_OPENAI_UPSTREAM: dead, VERACITY_ANTHROPIC_UPSTREAM: dead } });
+  const seeded = await seedLabelled(client, config.redis.prefix, [
+    { provider: 'openai', model: 'gpt-people', checks: 40, trueRate: 0.3, randomLabels: 6, feedbackLabels: 0 },
+    { provider: 'openai', model: 'gpt-judged', checks: 40, trueRate: 0.3, randomLabels: 1, feedbackLabels: 0 },
+  ]);
+  const store = new VerdictStore(client, config.redis.prefix, config.verdicts.ttlSeconds);
+  const labels = new LabelsApi({ labels: new LabelStore(client, config.redis.prefix), verdicts: store });
+  for (const m of seeded.models) {
+    const body = m.ids.filter((_, i) => i % 3 === 0).map((id, k) => ({ id, hallucination: k % 2 === 0, by: 'judge:judge-small' }));
+    t.equal((await labels.post(body)).status, 200);
+  }
+  const app = buildProxy({ config, metrics: createMetrics(), store, console: new ConsoleData(client, config), labels, logger: false }).app;
+  t.teardown(() => app.close());
+  const review = await app.inject({ method: 'GET', url: '/veracity/review?range=1h', remoteAddress: '127.0.0.1' });
+  t.equal(review.statusCode, 200);
+  const row = (model: string, body: string) => body.match(new RegExp(`<tr data-model="openai/${model}">[\\s\\S]*?</tr>`))?.[0] ?? '';
+  t.match(row('gpt-people', review.body), /data-field="labels">6<\/td>/, "people's labels counted alone");
+  t.match(row('gpt-people', review.body), /data-field="verified" data-by="human"/);
+  t.match(row('gpt-people', review.body), /data-field="judge-labels">14<\/td>/, "the judge's apart");
+  t.match(row('gpt-judged', review.body), /data-field="verified" data-by="judge"/);
+  t.match(row('gpt-judged', review.body), /from the judge&#39;s labels: none by people yet|from the judge's labels: none by people yet/);
+  t.match(review.body, /judge-labelled rate/);
+  const overview = await app.inject({ method: 'GET', url: '/veracity/?range=1h', remoteAddress: '127.0.0.1' });
+  t.match(overview.body, /data-field="verified"><b>[\d.]+%<\/b><small>6 random labels<\/small>/);
+  t.match(overview.body, /data-field="verified-judge">judge: [\d.]+% \(14 labels\)/);
+  t.match(overview.body, /14 random labels by the judge, none by people/);
 });
