@@ -1,8 +1,10 @@
 import t from 'tap';
+import { Redis } from 'ioredis';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RawExchange } from '../src/capture/raw.js';
+import { loadConfig } from '../src/config/load.js';
 import { ConfigSchema, type Config } from '../src/config/schema.js';
 import { Judge } from '../src/judge/judge.js';
 import { JudgeLabeller, parseLabelAnswer } from '../src/judge/labeller.js';
@@ -10,7 +12,6 @@ import { LabelsApi } from '../src/labels/api.js';
 import { snapshotOf, LabelStore } from '../src/labels/store.js';
 import { BoundedLabel } from '../src/metrics/labels.js';
 import { createMetrics, type Metrics } from '../src/metrics/registry.js';
-import { loadConfig } from '../src/config/load.js';
 import { ConsoleData } from '../src/console/data.js';
 import { buildProxy } from '../src/proxy/server.js';
 import { compareMain } from '../src/report/compare/main.js';
@@ -21,6 +22,8 @@ import { VerdictStore } from '../src/verdicts/store.js';
 import { analyseJob, type AnalyseDeps } from '../src/worker/analyse-job.js';
 import { prng, seedLabelled } from './helpers/labelled-seed.js';
 import { startRedisWithClient } from './helpers/redis.js';
+import { startStack } from './helpers/stack.js';
+import { until } from './helpers/wait.js';
 import { chatCompletion, startUpstream, type FakeUpstream } from './helpers/upstream.js';
 
 // The judge as labeller (labels.judge): a real Redis, a loopback judge speaking the OpenAI chat
@@ -359,4 +362,34 @@ t.test("the console: the overview and the review queue show the judge's labels a
   t.match(overview.body, /data-field="verified"><b>[\d.]+%<\/b><small>6 random labels<\/small>/);
   t.match(overview.body, /data-field="verified-judge">judge: [\d.]+% \(14 labels\)/);
   t.match(overview.body, /14 random labels by the judge, none by people/);
+});
+
+t.test('through serve: a proxied exchange is analysed, then labelled by the judge', async (t) => {
+  const judged: string[] = [];
+  const stack = await startStack(t, {
+    overrides: (raw, upstream) => {
+      raw.judge = { enabled: true, url: upstream.url, model: 'judge-small', sampleRates: { default: 0 } };
+      raw.labels = { judge: { enabled: true, share: 1 } };
+      upstream.handler = (req, res, body) => {
+        const json = JSON.parse(body.toString('utf8'));
+        if (json.model !== 'judge-small') return upstream.answer(req, res, body);
+        judged.push(json.messages[0].content);
+        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ ...chatCompletion('judge-small', '{"hallucination": true}') }));
+      };
+    },
+  });
+  const res = await fetch(`${stack.proxy.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-e2e', messages: [{ role: 'system', content: CONTEXT }, { role: 'user', content: 'Tell me about it.' }] }),
+  });
+  t.equal(res.status, 200);
+  await res.text();
+  const id = res.headers.get('x-veracity-id')!;
+  const client = new Redis(stack.redis.url);
+  t.teardown(() => client.disconnect());
+  const label = await until('the judge label', 20_000, () => new LabelStore(client, 'veracity').get('judge', id));
+  t.match(label, { id, by: 'judge:judge-small', selection: 'random', hallucination: true, verdict: { model: 'gpt-e2e', traffic: 'primary' } });
+  t.equal(judged.length, 1, 'one labelling call');
+  t.match(judged[0], /^You label/);
 });
