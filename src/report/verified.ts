@@ -145,11 +145,6 @@ export function verifiedRates(labels: StoredLabel[], total: Fields): VerifiedRat
   return { verified: estimateFrom(human, 'human', all, total, feedback, human), ...(judgeRate ? { verifiedJudge: judgeRate } : {}) };
 }
 
-/** One model's verified rate (people's labels first), as `verifiedRates(…).verified`. */
-export function verifiedRate(labels: StoredLabel[], total: Fields): VerifiedRate {
-  return verifiedRates(labels, total).verified;
-}
-
 /** The estimate from one source's random labels. */
 function estimateFrom(used: StoredLabel[], by: LabelSource, all: Moments, total: Fields, feedback: number, human: StoredLabel[]): VerifiedRate {
   const est = estimateOf(used, all);
