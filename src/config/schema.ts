@@ -347,6 +347,18 @@ export const ConfigSchema = z.strictObject({
     .strictObject({
       /** Days a label is kept; 0 = until removed (labels are the team's work and outlive the verdicts). */
       retentionDays: z.number().int().nonnegative().default(0),
+      /**
+       * The judge as labeller: a share of analysed exchanges, chosen uniformly at random (a stable
+       * hash of the id), labelled by the judge model (`by: "judge:<model>"`, selection random),
+       * within the judge's token budget. Needs the judge (`judge.enabled`).
+       */
+      judge: z
+        .strictObject({
+          enabled: z.boolean().default(false),
+          /** Share of analysed exchanges the judge labels, 0..1. */
+          share: z.number().min(0).max(1).default(0.05),
+        })
+        .prefault({}),
     })
     .prefault({}),
   admin: z
@@ -383,6 +395,9 @@ export const ConfigSchema = z.strictObject({
     })
     .prefault({}),
 }).superRefine((config, ctx) => {
+  if (config.labels.judge.enabled && !config.judge.enabled) {
+    ctx.addIssue({ code: 'custom', path: ['labels', 'judge', 'enabled'], message: 'needs the judge (judge.enabled: true, with its url, model and key); to label without changing verdicts, give it judge.sampleRates: {default: 0}' });
+  }
   const upstreams = new Set(['openai', 'anthropic', ...Object.keys(config.upstreams.named)]);
   config.sampling.shadow.forEach((s, i) => {
     if (!upstreams.has(s.upstream)) {

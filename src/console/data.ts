@@ -34,6 +34,8 @@ export interface ModelRow extends ModelFigures {
   series: { hallucination: RatePoint[]; estimated: RatePoint[]; mismatch: RatePoint[]; refusal: RatePoint[] };
   /** The verified rate from labels (primary traffic). */
   verified?: VerifiedRate;
+  /** The estimate from the judge's random labels alone (labels.judge), kept apart from people's. */
+  verifiedJudge?: VerifiedRate;
 }
 
 export interface Overview {
@@ -116,7 +118,7 @@ export class ConsoleData {
         primary.map((m) => m.key),
         { redis: this.redis, aggregates: aggregateOptions(this.config), fromMs: fromSec * 1000, toMs: toSec * 1000 + 999 },
       );
-      for (const m of primary) m.verified = verified.get(`${m.key.provider}/${m.key.model}`);
+      for (const m of primary) Object.assign(m, verified.get(`${m.key.provider}/${m.key.model}`));
     }
     return { from: range.from, to: range.to, resolution: range.resolution, models, available };
   }

@@ -21,6 +21,8 @@ export interface ReviewModel {
   /** Exchanges of the model indexed in the window. */
   indexed: number;
   verified: VerifiedRate;
+  /** The estimate from the judge's random labels alone, when it labelled any. */
+  verifiedJudge?: VerifiedRate;
 }
 
 export interface Draw {
@@ -28,6 +30,8 @@ export interface Draw {
   text?: ExchangeText;
   model: ReviewModel;
 }
+
+const peopleNarrowing = (m: ReviewModel) => (m.verified.by === 'judge' ? 1 : (m.verified.narrowing ?? 1));
 
 /** Tries per draw: a drawn exchange already labelled, expired, skipped or a shadow's is drawn again. */
 const TRIES = 24;
@@ -53,8 +57,9 @@ export class ReviewData {
       { redis: this.redis, aggregates: aggregateOptions(this.config), fromMs, toMs },
     );
     return live
-      .map(({ m, n }) => ({ provider: m.provider, model: m.label, indexed: n, verified: verified.get(`${m.provider}/${m.label}`)! }))
-      .sort((a, b) => (b.verified.narrowing ?? 1) - (a.verified.narrowing ?? 1) || a.model.localeCompare(b.model));
+      .map(({ m, n }) => ({ provider: m.provider, model: m.label, indexed: n, ...verified.get(`${m.provider}/${m.label}`)! }))
+      // People's labels are what the queue gathers: a rate from a judge's counts as none.
+      .sort((a, b) => peopleNarrowing(b) - peopleNarrowing(a) || a.model.localeCompare(b.model));
   }
 
   /**

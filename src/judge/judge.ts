@@ -93,35 +93,22 @@ export class Judge {
     return this.budget.reserve(tokens).catch(() => false);
   }
 
-  /** Judges the verdict's claims and merges the result in place. Never throws. */
-  async apply(exchange: Exchange, verdict: Verdict, hallucinationThreshold: number): Promise<void> {
-    const knowledge = !verdict.grounded;
-    if (knowledge && !this.cfg.ungrounded) return;
-    if (verdict.hallucination.claims.length === 0) return;
-    if (!inSample(verdict.id, this.sampleRate(exchange.model))) return;
+  get model(): string {
+    return this.cfg.model;
+  }
 
-    // The least supported claims first: that is where a second opinion matters.
-    const order = verdict.hallucination.claims
-      .map((c, i) => ({ c, i }))
-      .sort((a, b) => b.c.score - a.c.score)
-      .slice(0, this.cfg.maxClaims);
-    const claimList = `Claims:\n${order.map((o, n) => `${n + 1}. ${o.c.text}`).join('\n')}`;
-    let system = SYSTEM;
-    let user: string;
-    if (knowledge) {
-      system = KNOWLEDGE_SYSTEM;
-      user = `Question:\n"""\n${exchange.question.slice(0, this.cfg.maxContextChars)}\n"""\n\n${claimList}`;
-    } else {
-      const context = exchange.context.map((p) => p.text).join('\n\n').slice(0, this.cfg.maxContextChars);
-      user = `Context:\n"""\n${context}\n"""\n\n${claimList}`;
-    }
+  get limits(): { maxClaims: number; maxContextChars: number } {
+    return { maxClaims: this.cfg.maxClaims, maxContextChars: this.cfg.maxContextChars };
+  }
+
+  /**
+   * One call to the judge model, within the judge's token budget (shared through Redis by every
+   * worker, and by everything that asks the judge: claim verification and labelling alike).
+   * The answer's text, or why there is none. Never throws.
+   */
+  async ask(system: string, user: string): Promise<{ text: string } | { failed: 'over_budget' | 'error' }> {
     const estimate = Math.ceil((system.length + user.length) / 4) + ANSWER_TOKENS;
-    if (!(await this.reserve(estimate))) {
-      this.metrics?.judgeRequests.inc({ result: 'over_budget' });
-      return;
-    }
-
-    let answer: string;
+    if (!(await this.reserve(estimate))) return { failed: 'over_budget' };
     try {
       const res = await request(new URL('/v1/chat/completions', this.cfg.url), {
         method: 'POST',
@@ -147,11 +134,40 @@ export class Judge {
         this.metrics?.judgeTokens.inc(body.usage.total_tokens);
         await this.budget.settle(body.usage.total_tokens - estimate).catch(() => {});
       }
-      answer = body.choices?.[0]?.message?.content ?? '';
+      return { text: body.choices?.[0]?.message?.content ?? '' };
     } catch {
-      this.metrics?.judgeRequests.inc({ result: 'error' });
+      return { failed: 'error' };
+    }
+  }
+
+  /** Judges the verdict's claims and merges the result in place. Never throws. */
+  async apply(exchange: Exchange, verdict: Verdict, hallucinationThreshold: number): Promise<void> {
+    const knowledge = !verdict.grounded;
+    if (knowledge && !this.cfg.ungrounded) return;
+    if (verdict.hallucination.claims.length === 0) return;
+    if (!inSample(verdict.id, this.sampleRate(exchange.model))) return;
+
+    // The least supported claims first: that is where a second opinion matters.
+    const order = verdict.hallucination.claims
+      .map((c, i) => ({ c, i }))
+      .sort((a, b) => b.c.score - a.c.score)
+      .slice(0, this.cfg.maxClaims);
+    const claimList = `Claims:\n${order.map((o, n) => `${n + 1}. ${o.c.text}`).join('\n')}`;
+    let system = SYSTEM;
+    let user: string;
+    if (knowledge) {
+      system = KNOWLEDGE_SYSTEM;
+      user = `Question:\n"""\n${exchange.question.slice(0, this.cfg.maxContextChars)}\n"""\n\n${claimList}`;
+    } else {
+      const context = exchange.context.map((p) => p.text).join('\n\n').slice(0, this.cfg.maxContextChars);
+      user = `Context:\n"""\n${context}\n"""\n\n${claimList}`;
+    }
+    const asked = await this.ask(system, user);
+    if ('failed' in asked) {
+      this.metrics?.judgeRequests.inc({ result: asked.failed });
       return;
     }
+    const answer = asked.text;
     const judged = parseJudgeAnswer(answer, order.length);
     if (!judged) {
       this.metrics?.judgeRequests.inc({ result: 'unparseable' });

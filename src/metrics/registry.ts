@@ -191,6 +191,12 @@ function defineMetrics(registry: Registry) {
       labelNames: ['result'],
       registers: r,
     }),
+    judgeLabels: new Counter({
+      name: 'veracity_judge_labels_total',
+      help: 'The judge as labeller (labels.judge): exchanges of its sample by result (stored, exists: already labelled by the judge, over_budget, error, unparseable).',
+      labelNames: ['result'],
+      registers: r,
+    }),
     judgeTokens: new Counter({
       name: 'veracity_judge_tokens_total',
       help: 'Tokens the optional judge used (as reported by its API).',

@@ -227,7 +227,7 @@ export async function reportMain(argv: string[]): Promise<number> {
       const window = report.source?.window ? { fromMs: report.source.window.from * 1000, toMs: report.source.window.to * 1000 } : { fromMs: toMs - durationMs(args.since!)!, toMs };
       report.examples = await worstExamples(redis, aggregateOptions(config), report.models, window, n);
       const verified = await readVerified(report.models, { redis, aggregates: aggregateOptions(config), ...window });
-      for (const m of report.models) m.verified = verified.get(`${m.provider}/${m.model}`);
+      for (const m of report.models) Object.assign(m, verified.get(`${m.provider}/${m.model}`));
     }
   } catch (err) {
     if (err instanceof RedisSourceError) {

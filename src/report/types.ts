@@ -27,7 +27,7 @@ export interface ReliabilityReport {
   evaluatedAt: number;
   overall: ModelFigures;
   /** Highest hallucination rate first; `verified` where Redis (labels and aggregates) was read. */
-  models: Array<ModelFigures & { verified?: VerifiedRate }>;
+  models: Array<ModelFigures & { verified?: VerifiedRate; verifiedJudge?: VerifiedRate }>;
   /** Highest-scoring flagged exchanges in the window per `provider/model`, from stored verdicts (with Redis). */
   examples?: Record<string, Example[]>;
 }

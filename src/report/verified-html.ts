@@ -68,14 +68,29 @@ interface Row {
   hallucination: { rate: number | null };
   estimated: { rate: number | null };
   verified?: VerifiedRate;
+  verifiedJudge?: VerifiedRate;
 }
+
+/** Says whose labels an estimate came from, where it was not people's. */
+const fromJudge = (v: VerifiedRate) => (v.by === 'judge' ? ` (judge's labels: ${(v.judges ?? []).join(', ')})` : '');
+
+/** How often the judge agreed with people on exchanges both labelled. */
+export function agreementText(v: VerifiedRate | undefined): string {
+  const a = v?.agreement;
+  if (!a || a.both === 0) return 'no exchange labelled by both';
+  return `${a.agree} of ${a.both} (${pct(a.agree / a.both)})`;
+}
+
+export const JUDGE_APART =
+  'Labels by a judge model (by "judge:<model>") are kept apart from people\'s: the verified rate uses people\'s random labels, ' +
+  'a judge\'s only where people gave fewer than 2, and then says so; the judge-labelled estimate comes from the judge\'s random labels alone.';
 
 /** The report's section on verified rates; empty when no model has one computed (no Redis). */
 export function verifiedHtml(models: Row[]): string {
   const withV = models.filter((m) => m.verified);
   if (withV.length === 0) return '';
   const name = (m: Row) => `${m.provider}/${m.model}`;
-  const anyJudge = withV.some((m) => m.verified!.judge || m.verified!.source === 'judge');
+  const anyJudge = withV.some((m) => m.verifiedJudge);
   const anyRefusal = withV.some((m) => m.verified!.refusal);
   const rows = withV.map((m) => {
     const v = m.verified!;
@@ -84,19 +99,19 @@ export function verifiedHtml(models: Row[]): string {
       String(m.checks),
       pct(m.hallucination.rate),
       pct(m.estimated.rate),
-      v.rate === null ? `— (${v.note ?? 'no estimate'})` : formatVerified(v),
-      `${v.labels}${v.source === 'judge' ? ' (judge)' : ''}`,
+      v.rate === null ? `— (${v.note ?? 'no estimate'})` : `${formatVerified(v)}${fromJudge(v)}`,
+      `${v.labels}${v.by === 'judge' ? ' (judge)' : ''}`,
       String(v.feedback),
       formatVerified(v.labelled),
       v.narrowing === null ? '—' : `${(v.narrowing * 100).toFixed(2)} pts`,
-      ...(anyJudge ? [v.judge ? `${formatVerified(v.judge)} (${v.judge.labels})` : '—'] : []),
+      ...(anyJudge ? [m.verifiedJudge ? `${formatVerified(m.verifiedJudge)} (${m.verifiedJudge.labels})` : '—', m.verifiedJudge ? agreementText(m.verifiedJudge) : '—'] : []),
       ...(anyRefusal ? [v.refusal ? `${formatVerified(v.refusal)} (${v.refusal.labels})` : '—'] : []),
     ];
   });
   const curves = withV
     .filter((m) => m.verified!.labels > 0)
     .map(
-      (m) => `<div class="curves"><h3>${escapeHtml(name(m))}</h3>
+      (m) => `<div class="curves"><h3>${escapeHtml(name(m) + fromJudge(m.verified!))}</h3>
 ${calibrationSvg(m.verified!.calibration.reliability, { title: 'Detector reliability', xLabel: 'hallucination score', yLabel: 'labelled hallucinated', ideal: 'rising' })}
 ${calibrationSvg(m.verified!.calibration.certainty, { title: 'Model certainty vs wrongness', xLabel: 'claim certainty (hedged → assertive)', yLabel: 'labelled hallucinated', ideal: 'falling' })}
 </div>`,
@@ -105,7 +120,7 @@ ${calibrationSvg(m.verified!.calibration.certainty, { title: 'Model certainty vs
   return `<h2>Verified hallucination rates (from labels)</h2>
 <p class="note">Prediction-powered estimate (PPI++, Angelopoulos et al. 2023): every check's score, corrected by a uniformly random labelled
 sample, with its 95% interval. Unbiased whatever the detector's errors; the better the detector, the narrower the interval.
-${escapeHtml(WHY_RANDOM)}${anyJudge ? ' Judge labels (by "judge:&lt;model&gt;") are kept apart: the estimate uses people\'s labels, a judge\'s only where no person labelled, and says so.' : ''}</p>
+${escapeHtml(WHY_RANDOM)}${anyJudge ? ` ${escapeHtml(JUDGE_APART)}` : ''}</p>
 <div class="wide">${table(
     [
       'model',
@@ -117,7 +132,7 @@ ${escapeHtml(WHY_RANDOM)}${anyJudge ? ' Judge labels (by "judge:&lt;model&gt;") 
       'feedback labels (not used)',
       'labels alone [Wilson]',
       'one more label narrows by',
-      ...(anyJudge ? ['judge-labelled estimate'] : []),
+      ...(anyJudge ? ['judge-labelled estimate (labels)', 'judge agrees with people'] : []),
       ...(anyRefusal ? ['verified refusal rate'] : []),
     ],
     rows,
@@ -125,7 +140,7 @@ ${escapeHtml(WHY_RANDOM)}${anyJudge ? ' Judge labels (by "judge:&lt;model&gt;") 
 ${curves ? `<h2>Calibration from labels</h2>
 <p class="note">Left: the detector's reliability diagram, score bins against the share labelled hallucinated (on the dashed line the score is a calibrated probability).
 Right: the model's own calibration, how sure its wording sounded (claim certainty) against how often it was wrong: a well-calibrated model is wrong less often the surer it sounds.
-Dots: bins (size and number: labels), bars: Wilson 95% intervals. From random labels only.</p>
+Dots: bins (size and number: labels), bars: Wilson 95% intervals. From random labels only: people's, or a judge's where the heading says so.</p>
 ${curves}` : ''}
 `;
 }
@@ -134,25 +149,35 @@ const signedPts = (d: number) => `${d >= 0 ? '+' : '−'}${(Math.abs(d) * 100).t
 
 /** `report --compare`'s verified lines, for the terminal. */
 export function verifiedCompareText(v: VerifiedComparison): string[] {
-  const one = (s: VerifiedComparison['a']) =>
-    `  ${s.provider}/${s.model}: ${s.verified.rate === null ? `no estimate (${s.verified.note ?? 'too few labels'})` : formatVerified(s.verified)} from ${s.verified.labels} random labels and ${s.verified.checks} checks${s.verified.feedback ? ` (${s.verified.feedback} feedback labels not used)` : ''}`;
+  const one = (s: VerifiedComparison['a']) => [
+    `  ${s.provider}/${s.model}: ${s.verified.rate === null ? `no estimate (${s.verified.note ?? 'too few labels'})` : `${formatVerified(s.verified)}${fromJudge(s.verified)}`} from ${s.verified.labels} random labels and ${s.verified.checks} checks${s.verified.feedback ? ` (${s.verified.feedback} feedback labels not used)` : ''}`,
+    ...(s.verifiedJudge ? [`    judge-labelled, apart: ${formatVerified(s.verifiedJudge)} from ${s.verifiedJudge.labels} judge labels; agrees with people on ${agreementText(s.verifiedJudge)}`] : []),
+  ];
   const d = v.difference;
   return [
     '',
     'Verified hallucination rates (PPI++, from random labels and every check\'s score; all traffic of each model, not only shared prompts):',
-    one(v.a),
-    one(v.b),
-    d ? `  A − B: ${signedPts(d.difference)} [${signedPts(d.ci95.lo)}, ${signedPts(d.ci95.hi)}]${d.ci95.lo > 0 || d.ci95.hi < 0 ? ' (the interval excludes 0)' : ' (the interval includes 0: no difference shown)'}` : '  A − B: needs an estimate for both models',
+    ...one(v.a),
+    ...one(v.b),
+    d ? `  A − B${d.by === 'judge' ? " (judge's labels)" : ''}: ${signedPts(d.difference)} [${signedPts(d.ci95.lo)}, ${signedPts(d.ci95.hi)}]${d.ci95.lo > 0 || d.ci95.hi < 0 ? ' (the interval excludes 0)' : ' (the interval includes 0: no difference shown)'}` : '  A − B: needs an estimate for both models from the same kind of labels (people\'s, or else a judge\'s)',
   ];
 }
 
 export function verifiedCompareHtml(v: VerifiedComparison): string {
   const d = v.difference;
-  const rows = [v.a, v.b].map((s) => [`${s.provider}/${s.model}`, formatVerified(s.verified), String(s.verified.labels), String(s.verified.feedback), String(s.verified.checks)]);
+  const anyJudge = Boolean(v.a.verifiedJudge || v.b.verifiedJudge);
+  const rows = [v.a, v.b].map((s) => [
+    `${s.provider}/${s.model}`,
+    `${formatVerified(s.verified)}${fromJudge(s.verified)}`,
+    String(s.verified.labels),
+    String(s.verified.feedback),
+    String(s.verified.checks),
+    ...(anyJudge ? [s.verifiedJudge ? `${formatVerified(s.verifiedJudge)} (${s.verifiedJudge.labels})` : '—'] : []),
+  ]);
   return `<h2>Verified hallucination rates (from labels)</h2>
 <p class="note">Each model's PPI++ estimate from its own uniformly random labels and every check's score, over all its traffic in the window
-(not only the shared prompts). ${escapeHtml(WHY_RANDOM)}</p>
-${table(['model', 'verified [95% CI]', 'random labels', 'feedback labels (not used)', 'checks'], rows)}
-<p><b>A − B:</b> ${d ? `${escapeHtml(signedPts(d.difference))} [${escapeHtml(signedPts(d.ci95.lo))}, ${escapeHtml(signedPts(d.ci95.hi))}] (95% interval; independent samples, variances add)` : 'needs an estimate for both models'}</p>
+(not only the shared prompts). ${escapeHtml(WHY_RANDOM)}${anyJudge ? ` ${escapeHtml(JUDGE_APART)}` : ''}</p>
+${table(['model', 'verified [95% CI]', 'random labels', 'feedback labels (not used)', 'checks', ...(anyJudge ? ['judge-labelled estimate (labels)'] : [])], rows)}
+<p><b>A − B${d?.by === 'judge' ? " (judge's labels)" : ''}:</b> ${d ? `${escapeHtml(signedPts(d.difference))} [${escapeHtml(signedPts(d.ci95.lo))}, ${escapeHtml(signedPts(d.ci95.hi))}] (95% interval; independent samples, variances add)` : 'needs an estimate for both models'}</p>
 `;
 }

@@ -35,16 +35,24 @@ export interface VerifiedRate {
   lambda: number | null;
   /** Checks whose scores entered. */
   checks: number;
-  /** Whose labels the estimate used: people's; a judge's only when no person labelled. */
-  source: LabelSource;
+  /**
+   * Whose labels the estimate used: people's (`human`), or, where fewer than 2 people's random
+   * labels exist but a judge's do, the judge's (`judge`, and `note` says so). Never both at once.
+   */
+  by: LabelSource;
+  /** With `by: "judge"`: which judges (`judge:<model>`) gave the labels. */
+  judges?: string[];
   /** Feedback labels in the window: shown, never estimated from. */
   feedback: number;
   /** The labels alone: their hallucinated share with a Wilson interval. */
   labelled: { hallucinated: number; rate: number | null; ci95: Interval | null };
   /** How much one more random label would narrow the interval (half-width). */
   narrowing: number | null;
-  /** The same estimate from the judge's labels, kept apart. */
-  judge?: { labels: number; rate: number | null; ci95: Interval | null };
+  /**
+   * With `by: "judge"`: how often the judge agreed with people on exchanges both labelled at random
+   * (`agree` of `both`), the one check of its labels there is.
+   */
+  agreement?: { both: number; agree: number };
   /** The refusal rate, where refusal labels exist. */
   refusal?: { labels: number; rate: number | null; ci95: Interval | null };
   calibration: {
@@ -64,6 +72,8 @@ export interface VerifiedDifference {
   difference: number;
   ci95: Interval;
   labels: { a: number; b: number };
+  /** Whose labels both estimates came from: a difference never sets people's labels against a judge's. */
+  by: LabelSource;
 }
 
 /** Scores of every check of a model over a window, from the aggregates' fields. */
@@ -108,14 +118,35 @@ function certaintyPoints(labels: StoredLabel[]): Array<{ certainty: number; hall
   return out;
 }
 
-/** One model's verified rate from its labels in the window and its checks' score moments. */
-export function verifiedRate(labels: StoredLabel[], total: Fields): VerifiedRate {
+/**
+ * A model's verified rates over a window: `verified` from people's random labels (or, with fewer
+ * than 2 of those, from a judge's, saying so in `by` and `note`), and `verifiedJudge` from the
+ * judge's random labels alone, whenever there are any. People's and a judge's labels never enter
+ * one estimate together: they answer different questions (what people say, what a model says).
+ */
+export interface VerifiedRates {
+  verified: VerifiedRate;
+  verifiedJudge?: VerifiedRate;
+}
+
+/** One model's verified rates from its labels in the window and its checks' score moments. */
+export function verifiedRates(labels: StoredLabel[], total: Fields): VerifiedRates {
   const all = scoreMoments(total);
   const random = labels.filter((l) => l.selection === 'random' && l.verdict.traffic === 'primary');
   const human = random.filter((l) => sourceOf(l.by) === 'human');
   const judge = random.filter((l) => sourceOf(l.by) === 'judge');
-  const used = human.length >= 2 || judge.length < 2 ? human : judge;
-  const source: LabelSource = used === judge && judge.length > 0 ? 'judge' : 'human';
+  const feedback = labels.filter((l) => l.selection === 'feedback').length;
+  const judgeRate = judge.length > 0 ? estimateFrom(judge, 'judge', all, total, feedback, human) : undefined;
+  if (human.length < 2 && judgeRate && judge.length >= 2) {
+    const verified = estimateFrom(judge, 'judge', all, total, feedback, human);
+    verified.note = `${human.length === 0 ? 'no' : 'only 1'} random label${human.length === 1 ? '' : 's'} from people in the window: estimated from the judge's labels (${verified.judges!.join(', ')}), not people's`;
+    return { verified, verifiedJudge: judgeRate };
+  }
+  return { verified: estimateFrom(human, 'human', all, total, feedback, human), ...(judgeRate ? { verifiedJudge: judgeRate } : {}) };
+}
+
+/** The estimate from one source's random labels. */
+function estimateFrom(used: StoredLabel[], by: LabelSource, all: Moments, total: Fields, feedback: number, human: StoredLabel[]): VerifiedRate {
   const est = estimateOf(used, all);
   const k = used.filter((l) => l.hallucination).length;
   const out: VerifiedRate = {
@@ -126,17 +157,19 @@ export function verifiedRate(labels: StoredLabel[], total: Fields): VerifiedRate
     variant: 'ppi++',
     lambda: est?.lambda ?? null,
     checks: all.n,
-    source,
-    feedback: labels.filter((l) => l.selection === 'feedback').length,
+    by,
+    feedback,
     labelled: { hallucinated: k, rate: used.length > 0 ? k / used.length : null, ci95: wilson(k, used.length) },
     narrowing: narrowingFromOneMoreLabel(used.length, all, est),
     calibration: { reliability: reliabilityDiagram(used.map((l) => ({ score: l.verdict.hallucination.score, label: l.hallucination })), 10), certainty: certaintyCurve(certaintyPoints(used), 5) },
   };
-  if (!est) out.note = all.n === 0 ? 'no checks in the window' : `${used.length} random label${used.length === 1 ? '' : 's'} in the window; an estimate needs at least 2`;
-  if (source === 'human' && judge.length >= 2) {
-    const j = estimateOf(judge, all);
-    out.judge = { labels: judge.length, rate: j?.rate ?? null, ci95: j?.ci95 ?? null };
+  if (by === 'judge') {
+    out.judges = [...new Set(used.map((l) => l.by))].sort();
+    const people = new Map(human.map((l) => [l.id, l.hallucination]));
+    const both = used.filter((l) => people.has(l.id));
+    out.agreement = { both: both.length, agree: both.filter((l) => people.get(l.id) === l.hallucination).length };
   }
+  if (!est) out.note = all.n === 0 ? 'no checks in the window' : `${used.length} random label${used.length === 1 ? '' : 's'}${by === 'judge' ? " from the judge" : ''} in the window; an estimate needs at least 2`;
   const refusalLabels = used.filter((l) => l.refusal !== undefined);
   if (refusalLabels.length > 0) {
     const r = ppiPlusPlus(
@@ -155,8 +188,9 @@ export function verifiedDifference(nameA: string, a: VerifiedRate | undefined, n
   const ea = (a as (VerifiedRate & { estimate?: RateEstimate | null }) | undefined)?.estimate;
   const eb = (b as (VerifiedRate & { estimate?: RateEstimate | null }) | undefined)?.estimate;
   if (!ea || !eb) return null;
+  if (a!.by !== b!.by) return null;
   const d = rateDifference(ea, eb);
-  return { a: nameA, b: nameB, difference: d.difference, ci95: d.ci95, labels: { a: ea.labels, b: eb.labels } };
+  return { a: nameA, b: nameB, difference: d.difference, ci95: d.ci95, labels: { a: ea.labels, b: eb.labels }, by: a!.by };
 }
 
 export interface VerifiedOptions {
@@ -170,25 +204,29 @@ export interface VerifiedOptions {
  * Verified rates of the given models (primary traffic) over [fromMs, toMs]: their labels from the
  * label store, their score moments from the aggregates, both in Redis.
  */
-export async function readVerified(models: Array<{ provider: string; model: string }>, options: VerifiedOptions): Promise<Map<string, VerifiedRate>> {
+export async function readVerified(models: Array<{ provider: string; model: string }>, options: VerifiedOptions): Promise<Map<string, VerifiedRates>> {
   const store = new LabelStore(options.redis, options.aggregates.prefix);
   const reader = new AggregateReader(options.redis, options.aggregates);
   const range = await reader.read(Math.floor(options.fromMs / 1000), Math.floor(options.toMs / 1000) + 1);
   const totals = new Map(range.models.filter((m) => m.key.traffic === 'primary').map((m) => [`${m.key.provider}/${m.key.model}`, m.total]));
-  const out = new Map<string, VerifiedRate>();
+  const out = new Map<string, VerifiedRates>();
   for (const m of models) {
     const [human, judge] = await Promise.all(
       (['human', 'judge'] as const).map((s) => store.forModel(s, m.provider, m.model, options.fromMs, options.toMs)),
     );
-    out.set(`${m.provider}/${m.model}`, verifiedRate([...human!, ...judge!], totals.get(`${m.provider}/${m.model}`) ?? {}));
+    out.set(`${m.provider}/${m.model}`, verifiedRates([...human!, ...judge!], totals.get(`${m.provider}/${m.model}`) ?? {}));
   }
   return out;
 }
 
 export interface VerifiedComparison {
-  a: { provider: string; model: string; verified: VerifiedRate };
-  b: { provider: string; model: string; verified: VerifiedRate };
-  /** A's verified rate minus B's with its 95% interval; null when either lacks an estimate. */
+  a: { provider: string; model: string } & VerifiedRates;
+  b: { provider: string; model: string } & VerifiedRates;
+  /**
+   * A's verified rate minus B's with its 95% interval, from people's labels; from the judge's
+   * (`by: "judge"`) only where people's give no estimate for one of them and the judge's give one for
+   * both. Null when neither source gives both.
+   */
   difference: VerifiedDifference | null;
 }
 
@@ -211,5 +249,7 @@ export async function readVerifiedPair(
   const rates = await readVerified([a, b], options);
   const va = rates.get(`${a.provider}/${a.model}`)!;
   const vb = rates.get(`${b.provider}/${b.model}`)!;
-  return { a: { ...a, verified: va }, b: { ...b, verified: vb }, difference: verifiedDifference(a.model, va, b.model, vb) };
+  const human = (v: VerifiedRates) => (v.verified.by === 'human' ? v.verified : undefined);
+  const difference = verifiedDifference(a.model, human(va), b.model, human(vb)) ?? verifiedDifference(a.model, va.verifiedJudge, b.model, vb.verifiedJudge);
+  return { a: { ...a, ...va }, b: { ...b, ...vb }, difference };
 }

@@ -9,6 +9,7 @@ import type { Verdict } from '../detect/verdict.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import type { Judge } from '../judge/judge.js';
+import type { JudgeLabeller } from '../judge/labeller.js';
 import type { RemoteScorer } from '../remote/scorer.js';
 import type { Sampler } from '../sampling/sampler.js';
 import { applySampleSet, type ShadowExchange } from '../sampling/shadow.js';
@@ -27,6 +28,8 @@ export interface AnalyseDeps {
   models: BoundedLabel;
   /** The optional judge (judge.enabled). */
   judge?: Judge;
+  /** The judge as labeller (labels.judge.enabled): labels its share of stored verdicts. */
+  labeller?: JudgeLabeller;
   /** Optional model-backed scoring (detect.remote.enabled). */
   remote?: RemoteScorer;
   /** Sampling and shadow models (sampling.enabled). */
@@ -119,5 +122,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   for (const s of shadows) await recordVerdict(s.verdict, s.exchange, 'shadow', recordDeps);
   const stored = await recordVerdict(verdict, exchange, 'primary', recordDeps);
   if (sampler) await sampler.forget(raw.id);
+  // After the verdict is stored (its snapshot goes into the label), by the one call that stored it.
+  if (stored && deps.labeller) await deps.labeller.label(exchange, verdict);
   return stored ? 'stored' : 'duplicate';
 }

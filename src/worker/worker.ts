@@ -10,6 +10,8 @@ import { aggregateKeys } from '../verdicts/aggregates.js';
 import { promptHashKey } from '../verdicts/prompt-hash.js';
 import { analyseJob } from './analyse-job.js';
 import { Judge } from '../judge/judge.js';
+import { JudgeLabeller } from '../judge/labeller.js';
+import { LabelStore } from '../labels/store.js';
 import { RemoteScorer } from '../remote/scorer.js';
 import { Sampler } from '../sampling/sampler.js';
 
@@ -57,6 +59,7 @@ export function startWorker(opts: {
   });
   const models = new BoundedLabel(config.metrics.models, config.metrics.maxModels);
   const judge = Judge.fromConfig(config, process.env, metrics, opts.client);
+  const labeller = JudgeLabeller.fromConfig(config, judge, new LabelStore(opts.client, config.redis.prefix, { retentionDays: config.labels.retentionDays }), metrics, models);
   const remote = RemoteScorer.fromConfig(config, process.env, metrics, opts.client);
   const sampler = Sampler.fromConfig(config, process.env, opts.client, metrics, models);
   const hashKey = promptHashKey(config.verdicts.promptHashKeyEnv);
@@ -65,7 +68,7 @@ export function startWorker(opts: {
   }
 
   const aggregates = aggregateKeys(config);
-  const deps = { config, metrics, store, models, judge, remote, sampler, aggregates, promptHashKey: hashKey };
+  const deps = { config, metrics, store, models, judge, labeller, remote, sampler, aggregates, promptHashKey: hashKey };
   const worker = new Worker<JobData>(
     QUEUE_NAME,
     async (job: Job<JobData>) => {

@@ -23,12 +23,15 @@ function estimateCell(e: EstimateFigure): Html {
   return html`<td class="rate" data-field="estimated"><b>${pct(e.rate)}</b><small>${e.expected.toFixed(1)} of ${e.checks} grounded</small><small class="ci">95% CI <span>${pct(e.ci95.lo)}–${pct(e.ci95.hi)}</span></small></td>`;
 }
 
+/** People's labels and a judge's stay apart: a rate from the judge's says so, and the judge's own estimate is a line of its own. */
 function verifiedCell(m: ModelRow): Html {
   const v = m.verified;
+  const j = m.verifiedJudge;
+  const judgeLine = j && v?.by !== 'judge' ? html`<small data-field="verified-judge">judge: ${j.rate === null ? '—' : pct(j.rate)} (${j.labels} labels)</small>` : html``;
   if (!v || v.rate === null || v.ci95 === null) {
-    return html`<td class="rate" data-field="verified"><b>—</b><small>${v ? `${v.labels} random labels` : ''}</small><small><a href="/veracity/review">label some</a></small></td>`;
+    return html`<td class="rate" data-field="verified"><b>—</b><small>${v ? `${v.labels} random labels` : ''}</small><small><a href="/veracity/review">label some</a></small>${judgeLine}</td>`;
   }
-  return html`<td class="rate" data-field="verified"><b>${pct(v.rate)}</b><small>${v.labels} random labels</small><small>95% CI ${pct(v.ci95.lo)}–${pct(v.ci95.hi)}</small></td>`;
+  return html`<td class="rate" data-field="verified"><b>${pct(v.rate)}</b><small>${v.labels} random labels${v.by === 'judge' ? " by the judge, none by people" : ''}</small><small>95% CI ${pct(v.ci95.lo)}–${pct(v.ci95.hi)}</small>${judgeLine}</td>`;
 }
 
 function methodsCell(m: ModelRow): Html {

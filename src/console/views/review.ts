@@ -24,10 +24,16 @@ function ci(v: { rate: number | null; ci95: { lo: number; hi: number } | null })
 
 export function reviewTable(models: ReviewModel[], filters: Filters): Html {
   if (models.length === 0) return html`<p>No analysed exchanges in this range.</p>`;
+  // A judge's labels (labels.judge) get columns of their own: they never count as people's.
+  const anyJudge = models.some((m) => m.verifiedJudge);
+  const judgeCells = (m: ReviewModel) =>
+    anyJudge
+      ? html`<td data-field="judge-labels">${m.verifiedJudge?.labels ?? 0}</td><td class="rate" data-field="verified-judge">${m.verifiedJudge ? ci(m.verifiedJudge) : html`—`}${m.verifiedJudge?.agreement?.both ? html`<small>agrees with people on ${m.verifiedJudge.agreement.agree} of ${m.verifiedJudge.agreement.both}</small>` : ''}</td>`
+      : html``;
   return html`<table class="review-models">
-<thead><tr><th scope="col">model</th><th scope="col">exchanges</th><th scope="col">random labels</th><th scope="col">feedback labels</th><th scope="col">verified rate</th><th scope="col">one more label narrows it by</th><th scope="col"></th></tr></thead>
+<thead><tr><th scope="col">model</th><th scope="col">exchanges</th><th scope="col">random labels</th><th scope="col">feedback labels</th><th scope="col">verified rate</th><th scope="col">one more label narrows it by</th>${anyJudge ? html`<th scope="col">judge labels</th><th scope="col">judge-labelled rate</th>` : ''}<th scope="col"></th></tr></thead>
 <tbody>${models.map(
-    (m) => html`<tr data-model="${spec(m)}"><th scope="row">${spec(m)}</th><td>${m.indexed}</td><td data-field="labels">${m.verified.labels}</td><td data-field="feedback">${m.verified.feedback}</td><td class="rate" data-field="verified">${ci(m.verified)}</td><td data-field="narrowing">${m.verified.narrowing === null ? '—' : `${(m.verified.narrowing * 100).toFixed(2)} pts`}</td><td><a href="${link('/veracity/review', filters, { models: [spec(m)] })}">review</a></td></tr>`,
+    (m) => html`<tr data-model="${spec(m)}"><th scope="row">${spec(m)}</th><td>${m.indexed}</td><td data-field="labels">${m.verified.labels}${m.verified.by === 'judge' ? ' (judge)' : ''}</td><td data-field="feedback">${m.verified.feedback}</td><td class="rate" data-field="verified" data-by="${m.verified.by}">${ci(m.verified)}${m.verified.by === 'judge' ? html`<small>from the judge's labels: none by people yet</small>` : ''}</td><td data-field="narrowing">${m.verified.narrowing === null || m.verified.by === 'judge' ? '—' : `${(m.verified.narrowing * 100).toFixed(2)} pts`}</td>${judgeCells(m)}<td><a href="${link('/veracity/review', filters, { models: [spec(m)] })}">review</a></td></tr>`,
   )}</tbody></table>`;
 }
 
