@@ -12,7 +12,7 @@ import { reportHtml } from './html.js';
 import type { ReliabilityReport } from './types.js';
 import { compareMain } from './compare/main.js';
 import { PrometheusError, queryInstant, type Sample } from './prometheus.js';
-import { readVerified, type VerifiedRate } from './verified.js';
+import { readVerified } from './verified.js';
 
 /**
  * `veracity report`: per-model reliability over a window, read from Prometheus or from the
