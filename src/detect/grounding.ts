@@ -542,7 +542,7 @@ export function featureVector(f: ClaimFeatures): number[] {
     Math.min(f.substituted, 2) / 2,
     f.numberSwap ? 1 : 0,
     f.roleSwap ? 1 : 0,
-    f.restated ? 1 : 0,
+    f.restated ? 0 : 1,
   ];
 }
 
@@ -571,7 +571,7 @@ export const FEATURE_NAMES = [
   'substituted',
   'numberSwap',
   'roleSwap',
-  'restated',
+  'notRestated',
 ];
 
 const MATERIAL_MARKER = /\b(?:context|document|passage|source|reference|article|excerpt|knowledge|facts?)\s*:|<(?:document|context|source)\b/i;

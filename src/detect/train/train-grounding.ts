@@ -85,7 +85,7 @@ const THRESHOLD = Number(process.env.THRESHOLD ?? String(cfg.hallucinationThresh
  * the context lacks, or a flipped polarity, can never make a claim better supported.
  */
 const MONOTONE = new Set(
-  (process.env.MONOTONE ?? 'novelMissingShare,novelMissingCount,properMissing,numberMissing,negationFlip,antonymFlip,specificSwap,specificMissing,specificElsewhere,substituted,numberSwap,roleSwap')
+  (process.env.MONOTONE ?? 'novelMissingShare,novelMissingCount,properMissing,numberMissing,negationFlip,antonymFlip,specificSwap,specificMissing,specificElsewhere,substituted,numberSwap,roleSwap,notRestated')
     .split(',')
     .filter(Boolean),
 );
@@ -110,6 +110,8 @@ function items(dataset: string, rows: Row[]): Item[] {
       const x = featureVector(f).map((v, i) => (DROP.has(FEATURE_NAMES[i]!) ? 0 : v));
       let y: boolean | undefined = label;
       if (dataset === 'faithbench') y = label && spans.some(([s, e]) => s < c.end && e > c.start);
+      // An edit changes one claim: with several, which one is not labelled.
+      else if (dataset === 'hard-cases' && label && extractClaims(text).length > 1) y = undefined;
       else if (dataset === 'qags-cnndm') y = QAGS_CLAIMS === 'all' ? label : QAGS_CLAIMS !== 'none' && !label ? false : undefined;
       return { x, y };
     });
@@ -131,7 +133,7 @@ function balance(labels: boolean[], datasets: string[], perClass: boolean): numb
   const counts = new Map<string, number>();
   const key = (i: number): string => (perClass ? `${datasets[i]}:${labels[i]}` : datasets[i]!);
   for (let i = 0; i < labels.length; i++) counts.set(key(i), (counts.get(key(i)) ?? 0) + 1);
-  return labels.map((_, i) => 1 / counts.get(key(i))!);
+  return labels.map((_, i) => (datasets[i] === 'hard-cases' ? HARD_WEIGHT : 1) / counts.get(key(i))!);
 }
 
 /** Highest and second-highest claim logit (the same for one claim), and ln(claim count). */
@@ -186,8 +188,22 @@ function exchangeScore(m: Model, it: Item): number {
   return it.contradicted ? Math.max(s, THRESHOLD) : s;
 }
 
-const data = DATASETS.flatMap((d) => items(d, loadRows(d)));
-const present = DATASETS.filter((d) => data.some((it) => it.dataset === d));
+/**
+ * HARD=1 trains on half of the hand-written hard cases (src/detect/train/hard-cases.jsonl, whole
+ * passages on one side: `expected.pair` decides) and reports the other half, which no fit sees.
+ * They teach what the dev rows rarely show: a reworded claim says the same, a swapped number or
+ * role does not. HARD_WEIGHT scales their share of the claim fit (each dev source weighs 1).
+ */
+const HARD = process.env.HARD === '1';
+const HARD_WEIGHT = Number(process.env.HARD_WEIGHT ?? '0.5');
+const hardDir = path.resolve(process.cwd(), 'src/detect/train');
+const hardRows = loadRows('hard-cases', hardDir);
+const hardTrains = (r: Row): boolean => hash(String(r.expected.pair ?? r.id)) % 2 === 0;
+const data = [
+  ...DATASETS.flatMap((d) => items(d, loadRows(d))),
+  ...(HARD ? items('hard-cases', hardRows.filter(hardTrains)) : []),
+];
+const present = [...DATASETS, 'hard-cases'].filter((d) => data.some((it) => it.dataset === d));
 
 /** One line per dataset for the scores of one validation scheme (NaN = not held out there). */
 function reportScheme(label: string, scores: number[], only?: string[]): Record<string, BinaryReport> {
@@ -296,8 +312,7 @@ for (const [scheme, scores, ds] of heldOut) {
 
 // The hand-written hard cases (src/detect/train/hard-cases.jsonl) are never trained on: each
 // meaning-preserving rewrite should pass and each meaning-changing edit be flagged.
-const hardFile = path.resolve(process.cwd(), 'src/detect/train');
-const hard = items('hard-cases', loadRows('hard-cases', hardFile));
+const hard = items('hard-cases', HARD ? hardRows.filter((r) => !hardTrains(r)) : hardRows);
 {
   const scores = hard.map((it) => exchangeScore(full, it));
   const r = binaryReport(hard.map((it) => it.label), scores, THRESHOLD);
@@ -305,7 +320,7 @@ const hard = items('hard-cases', loadRows('hard-cases', hardFile));
     const idx = hard.map((it, i) => (it.kind === kind ? i : -1)).filter((i) => i >= 0);
     return `${(idx.filter((i) => scores[i]! >= THRESHOLD).length / Math.max(1, idx.length)).toFixed(3)} of ${idx.length}`;
   };
-  console.log(`hard cases (never trained on) ${formatReport(r)}; paraphrases flagged ${share('paraphrase')}, edits flagged ${share('edit')}`);
+  console.log(`hard cases (${HARD ? 'the half never trained on' : 'never trained on'}) ${formatReport(r)}; paraphrases flagged ${share('paraphrase')}, edits flagged ${share('edit')}`);
 }
 
 console.log('weights', FEATURE_NAMES.map((n, i) => `${n}=${full.weights[i]!.toFixed(3)}`).join(' '));
