@@ -38,7 +38,7 @@ t.test('WordNet: a claim word is restated by a synonym, a narrower word or a der
     ['employs', 'hired'],
     ['vehicle', 'truck'],
   ];
-  for (const [claim, context] of restated) t.equal(restatedBy(key(claim), (k) => k === key(context)), key(context), `${claim} ← ${context}`);
+  for (const [claim, context] of restated) t.equal(restatedBy(key(claim), new Set([key(context), key("table"), key("river")])), key(context), `${claim} ← ${context}`);
   // Opposites, siblings and a broader context word restate nothing.
   const not: Array<[string, string]> = [
     ['rejected', 'approved'],
@@ -47,7 +47,7 @@ t.test('WordNet: a claim word is restated by a synonym, a narrower word or a der
     ['doctor', 'nurse'],
     ['truck', 'vehicle'],
   ];
-  for (const [claim, context] of not) t.equal(restatedBy(key(claim), (k) => k === key(context)), undefined, `${claim} is not restated by ${context}`);
+  for (const [claim, context] of not) t.equal(restatedBy(key(claim), new Set([key(context), key("table"), key("river")])), undefined, `${claim} is not restated by ${context}`);
 });
 
 t.test('WordNet: opposites are told from synonyms', async (t) => {

@@ -2,7 +2,7 @@ import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
 import { ANTONYMS, isNegation, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
-import { antonymous, restatedBy } from './semantics/wordnet.js';
+import { antonymIn, meaningBloom, restatedBy } from './semantics/wordnet.js';
 import { numberAttachments, relationFeatures } from './relations.js';
 
 /**
@@ -44,6 +44,10 @@ export interface ContextIndex {
    * small words: "staff to 600") and right after it ("40 nurses"), as `<word` and `>word`.
    */
   numberNeighbours: Map<string, Set<string>>;
+  /** Claim words already looked up in WordNet against this context, and the context word that restates each (null: none). */
+  restated: Map<string, string | null>;
+  /** What the context's words mean, as a bit set (semantics/wordnet.ts), made on the first look-up. */
+  bloom?: Uint32Array;
 }
 
 export interface ClaimFeatures {
@@ -224,6 +228,7 @@ export function buildContextIndex(contextText: string, question: string): Contex
     numbers,
     questionShare: new Float64Array(passages.length).fill(-1),
     numberNeighbours,
+    restated: new Map(),
   };
 }
 
@@ -307,7 +312,6 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   // Then WordNet: a synonym, a narrower word or a derivation the context uses ("exports fell" for
   // "exports decreased", "nurses" for "people", "approval" for "approved").
   let meaning = 0;
-  const inContextKeys = (k: string): boolean => index.keys.has(k);
   for (let i = 0; i < content.length; i++) {
     const k = keys[i]!;
     if (index.keys.has(k) || index.questionKeys.has(k)) continue;
@@ -317,11 +321,11 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       if (r !== undefined) keys[i] = r;
       continue;
     }
-    const m = restatedBy(k, inContextKeys);
-    if (m !== undefined) {
-      keys[i] = m;
-      meaning++;
-    }
+    let m = index.restated.get(k);
+    if (m === undefined) index.restated.set(k, (m = restatedBy(k, index.keys, (index.bloom ??= meaningBloom(index.keys))) ?? null));
+    if (m === null) continue;
+    keys[i] = m;
+    meaning++;
   }
   let found = 0;
   let novel = 0;
@@ -461,10 +465,11 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       if (best.keys.has(k)) continue;
       const ants = ANTONYMS.get(k);
       if (ants) for (const a of ants) if (best.keys.has(a)) antonymFlip = true;
-      if (!antonymFlip && !k.startsWith('#')) for (const b of best.keys) if (antonymous(k, b)) antonymFlip = true;
+      if (!antonymFlip && !k.startsWith('#') && antonymIn(k, best.keys)) antonymFlip = true;
     }
   }
-  const window = windowId >= 0 ? [passages[windowId - 1], passages[windowId], passages[windowId + 1]].filter((p): p is Passage => p !== undefined) : [];
+  // Word order and substitutions say something only of a claim that one place in the context mostly holds.
+  const window = windowId >= 0 && windowCoverage >= 0.5 ? [passages[windowId - 1], passages[windowId], passages[windowId + 1]].filter((p): p is Passage => p !== undefined) : [];
   const rel = relationFeatures(claim.text, tokens, content, keys, window, index);
   if (rel.antonym && passageCoverage >= 0.5) antonymFlip = true;
   const novelMissing = novel - novelFound;

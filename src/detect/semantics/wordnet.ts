@@ -58,13 +58,35 @@ export function synsetsOf(key: string): Int32Array {
   return i === undefined ? EMPTY : row(t.syn, i);
 }
 
-function intersects(a: Int32Array, b: Int32Array): boolean {
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) {
-    if (a[i] === b[j]) return true;
-    if (a[i]! < b[j]!) i++;
-    else j++;
+/** Whether row `i` of `a` and row `j` of `b` (both sorted) share a value; no views are made. */
+function intersects(a: PackedTable, i: number, b: PackedTable, j: number): boolean {
+  let x = a.offsets[i]!;
+  const xe = a.offsets[i + 1]!;
+  let y = b.offsets[j]!;
+  const ye = b.offsets[j + 1]!;
+  const av = a.values;
+  const bv = b.values;
+  while (x < xe && y < ye) {
+    const p = av[x]!;
+    const q = bv[y]!;
+    if (p === q) return true;
+    if (p < q) x++;
+    else y++;
+  }
+  return false;
+}
+
+/** A word of `keys` that names an opposite of a sense of `key` (or of which `key` names one). */
+export function antonymIn(key: string, keys: Iterable<string>): boolean {
+  const t = load();
+  const i = t.index.get(key);
+  if (i === undefined) return false;
+  const hasOwn = t.ant.offsets[i] !== t.ant.offsets[i + 1];
+  for (const k of keys) {
+    if (k === key) continue;
+    const j = t.index.get(k);
+    if (j === undefined) continue;
+    if ((hasOwn && intersects(t.ant, i, t.syn, j)) || intersects(t.ant, j, t.syn, i)) return true;
   }
   return false;
 }
@@ -74,9 +96,13 @@ export function antonymous(a: string, b: string): boolean {
   if (a === b) return false;
   const t = load();
   const i = t.index.get(a);
+  if (i === undefined || t.ant.offsets[i] === t.ant.offsets[i + 1]) {
+    const j = t.index.get(b);
+    return i !== undefined && j !== undefined && intersects(t.ant, j, t.syn, i);
+  }
   const j = t.index.get(b);
-  if (i === undefined || j === undefined) return false;
-  return intersects(row(t.ant, i), row(t.syn, j)) || intersects(row(t.ant, j), row(t.syn, i));
+  if (j === undefined) return false;
+  return intersects(t.ant, i, t.syn, j) || intersects(t.ant, j, t.syn, i);
 }
 
 /**
@@ -89,8 +115,11 @@ export function restates(claimKey: string, contextKey: string): boolean {
   const i = t.index.get(claimKey);
   const j = t.index.get(contextKey);
   if (i === undefined || j === undefined) return false;
-  const s = row(t.all, i);
-  return intersects(s, row(t.all, j)) || intersects(s, row(t.up, j));
+  return restatesAt(t, i, j);
+}
+
+function restatesAt(t: Tables, i: number, j: number): boolean {
+  return intersects(t.all, i, t.all, j) || intersects(t.all, i, t.up, j);
 }
 
 /** A synset entailed by more words than this ("entity", "act") restates too little to count. */
@@ -98,25 +127,77 @@ const MAX_ENTAILING = 20_000;
 
 /**
  * The context word that restates a claim word (a synonym, or a narrower word: the context's
- * "nurses" restate the claim's "people"; a derivation), found by walking from the claim word's
- * senses to the words that name or entail them and asking `has` of each.
+ * "nurses" restate the claim's "people"; a derivation). Walks whichever is shorter: from the claim
+ * word's senses to the words that name or entail them, looking each up in the context's words, or
+ * through the context's words, comparing each with the claim word.
  */
-export function restatedBy(claimKey: string, has: (key: string) => boolean): string | undefined {
+export function restatedBy(claimKey: string, context: ReadonlySet<string>, bloom?: Uint32Array): string | undefined {
   const t = load();
   const i = t.index.get(claimKey);
   if (i === undefined) return undefined;
+  if (bloom !== undefined && !mayMeet(t.all, i, bloom)) return undefined;
   // Any sense of the claim word may be the one a context word names; entailment runs from the
   // context word's common senses only (see wordnet-compile.ts).
-  const s = row(t.all, i);
-  for (let a = 0; a < s.length; a++) {
-    const words = row(t.inv, s[a]!);
-    if (words.length > MAX_ENTAILING) continue;
-    for (let b = 0; b < words.length; b++) {
-      const k = t.keys[words[b]!]!;
-      if (k !== claimKey && has(k)) return k;
+  const all = t.all;
+  const inv = t.inv;
+  let candidates = 0;
+  for (let a = all.offsets[i]!; a < all.offsets[i + 1]!; a++) {
+    const s = all.values[a]!;
+    const n = inv.offsets[s + 1]! - inv.offsets[s]!;
+    if (n <= MAX_ENTAILING) candidates += n;
+  }
+  if (candidates === 0) return undefined;
+  if (candidates > context.size * 4) {
+    for (const k of context) {
+      if (k === claimKey) continue;
+      const j = t.index.get(k);
+      if (j !== undefined && restatesAt(t, i, j)) return k;
+    }
+    return undefined;
+  }
+  for (let a = all.offsets[i]!; a < all.offsets[i + 1]!; a++) {
+    const s = all.values[a]!;
+    const start = inv.offsets[s]!;
+    const end = inv.offsets[s + 1]!;
+    if (end - start > MAX_ENTAILING) continue;
+    for (let b = start; b < end; b++) {
+      const k = t.keys[inv.values[b]!]!;
+      if (k !== claimKey && context.has(k)) return k;
     }
   }
   return undefined;
+}
+
+const BLOOM_BITS = 1 << 13;
+const bit = (synset: number): number => Math.imul(synset, 0x9e3779b1) >>> (32 - 13);
+
+/**
+ * What a context's words name or entail, as a bit set of their synsets: a claim word none of whose
+ * senses is in it is restated by no context word, which most new words are not, found without a
+ * search. Built once per context.
+ */
+export function meaningBloom(context: Iterable<string>): Uint32Array {
+  const t = load();
+  const bloom = new Uint32Array(BLOOM_BITS / 32);
+  for (const k of context) {
+    const j = t.index.get(k);
+    if (j === undefined) continue;
+    for (const table of [t.all, t.up]) {
+      for (let a = table.offsets[j]!; a < table.offsets[j + 1]!; a++) {
+        const b = bit(table.values[a]!);
+        bloom[b >>> 5]! |= 1 << (b & 31);
+      }
+    }
+  }
+  return bloom;
+}
+
+function mayMeet(table: PackedTable, i: number, bloom: Uint32Array): boolean {
+  for (let a = table.offsets[i]!; a < table.offsets[i + 1]!; a++) {
+    const b = bit(table.values[a]!);
+    if ((bloom[b >>> 5]! & (1 << (b & 31))) !== 0) return true;
+  }
+  return false;
 }
 
 /** Loads the tables now (at start-up rather than on the first exchange). */
