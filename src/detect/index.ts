@@ -156,12 +156,12 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   let score = 0;
   if (index) {
     if (out.length > 0) {
-      const { a, a2, b, c, m, l } = GROUNDING_MODEL.exchange;
+      const { a, a2, b, c, m, l, n0 } = GROUNDING_MODEL.exchange;
       // One bad claim can be noise, a second rarely is. The highest of many faithful claims' logits
-      // climbs with their number, so each claim-count takes its allowance off (l · ln n) before the
+      // climbs with their number, so an answer longer than n0 claims takes an allowance off (l · ln(n / n0)) before the
       // calibration, fitted by likelihood so that the mean score over many exchanges estimates their
       // hallucination rate.
-      const allowance = l * Math.log(out.length);
+      const allowance = l * Math.log(Math.max(1, out.length / n0));
       score = sigmoid(a * (maxLogit - allowance) + a2 * ((secondLogit === -Infinity ? maxLogit : secondLogit) - allowance) + c * Math.log(out.length) + m * (sumLogit / out.length) + b);
     }
     // A contradicted claim is at least as bad as the threshold says.

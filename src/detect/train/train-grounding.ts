@@ -54,8 +54,9 @@ interface Model {
   c: number;
   /** Weight of the mean claim logit: a claim that stands out from its siblings says more than one that does not. */
   m: number;
-  /** Length allowance: ln(claim count) times this comes off the top two claim logits before calibration. */
+  /** Length allowance: ln(claim count / n0) times this comes off the top two claim logits before calibration. */
   l: number;
+  n0: number;
 }
 
 const cfg = defaultDetectConfig();
@@ -79,6 +80,8 @@ const MEAN = process.env.MEAN === '1';
  * logits climbs with their number, so without it a long faithful answer is flagged for being long.
  */
 const LENGTH = Number(process.env.LENGTH ?? '0');
+/** Answers of up to LENGTH_FROM claims get no allowance (a one-line answer is not held to a summary's). */
+const LENGTH_FROM = Number(process.env.LENGTH_FROM ?? '1');
 const THRESHOLD = Number(process.env.THRESHOLD ?? String(cfg.hallucinationThreshold));
 /**
  * Features whose weight may not go negative whatever the dev rows say: a name, number or fact
@@ -140,7 +143,7 @@ function balance(labels: boolean[], datasets: string[], perClass: boolean): numb
 function calibrationInputs(m: Pick<Model, 'weights' | 'bias'>, it: Item): number[] {
   const zs = it.claims.map((c) => logit(m, c.x)).sort((x, y) => y - x);
   const mean = zs.reduce((a, b) => a + b, 0) / zs.length;
-  const allowance = LENGTH * Math.log(it.claims.length);
+  const allowance = LENGTH * Math.log(Math.max(1, it.claims.length / LENGTH_FROM));
   return [zs[0]! - allowance, (zs[1] ?? zs[0]!) - allowance, COUNT ? Math.log(it.claims.length) : 0, MEAN ? mean : 0];
 }
 
@@ -178,7 +181,7 @@ function train(data: Item[]): Model {
   const zs = ex.map((it) => calibrationInputs(claimModel, it));
   const labels = ex.map((it) => it.label);
   const cal = fitLogistic(zs, labels, balance(labels, ex.map((it) => it.dataset), false), 0, 4000);
-  return { ...claimModel, a: cal.weights[0]!, a2: cal.weights[1]!, c: cal.weights[2]!, m: cal.weights[3]!, b: cal.bias, l: LENGTH };
+  return { ...claimModel, a: cal.weights[0]!, a2: cal.weights[1]!, c: cal.weights[2]!, m: cal.weights[3]!, b: cal.bias, l: LENGTH, n0: LENGTH_FROM };
 }
 
 function exchangeScore(m: Model, it: Item): number {
@@ -324,7 +327,7 @@ const hard = items('hard-cases', HARD ? hardRows.filter((r) => !hardTrains(r)) :
 }
 
 console.log('weights', FEATURE_NAMES.map((n, i) => `${n}=${full.weights[i]!.toFixed(3)}`).join(' '));
-console.log(`bias=${full.bias.toFixed(3)} a=${full.a.toFixed(3)} a2=${full.a2.toFixed(3)} b=${full.b.toFixed(3)} c=${full.c.toFixed(3)} m=${full.m.toFixed(3)} l=${full.l}`);
+console.log(`bias=${full.bias.toFixed(3)} a=${full.a.toFixed(3)} a2=${full.a2.toFixed(3)} b=${full.b.toFixed(3)} c=${full.c.toFixed(3)} m=${full.m.toFixed(3)} l=${full.l} n0=${full.n0}`);
 
 if (process.argv.includes('--write')) {
   // Run from the repository root: the model is written into the source tree, not next to the build.
@@ -352,10 +355,10 @@ export const GROUNDING_MODEL = {
   weights: ${JSON.stringify(full.weights.map(r))},
   bias: ${r(full.bias)},
   /**
-   * Exchange score = sigmoid(a * (top claim logit - l * ln n) + a2 * (second claim logit - l * ln n)
-   * + c * ln n + m * mean claim logit + b), n the number of claims.
+   * Exchange score = sigmoid(a * (top claim logit - L) + a2 * (second claim logit - L) + c * ln n
+   * + m * mean claim logit + b), n the number of claims and L = l * ln(max(1, n / n0)).
    */
-  exchange: { a: ${r(full.a)}, a2: ${r(full.a2)}, b: ${r(full.b)}, c: ${r(full.c)}, m: ${r(full.m)}, l: ${r(full.l)} },
+  exchange: { a: ${r(full.a)}, a2: ${r(full.a2)}, b: ${r(full.b)}, c: ${r(full.c)}, m: ${r(full.m)}, l: ${r(full.l)}, n0: ${full.n0} },
   trainedOn: 'dev-v2',
   /** What the training script measured, in-sample and with whole groups held out (per dev source). */
   validation: ${JSON.stringify(validation)},
