@@ -12,13 +12,15 @@ import { waitForVerdict } from './helpers/verdicts.js';
 const WRONG = 'The Eiffel Tower is in Berlin, Germany. It was completed in 1925 by Karl Benz.';
 const HUGE = 'The Eiffel Tower is in Paris. '.repeat(300);
 const MAX_BODY = 4096;
+const THREAD_ABOVE = 2000;
+const MID = 'The Eiffel Tower is in Paris. It was completed in 1889. '.repeat(25).trim();
 
 const { upstream, proxy } = await startStack(t, {
   overrides: (raw) => {
-    raw.inline = { mode: 'annotate', maxBodyBytes: MAX_BODY, models: { 'gpt-quiet': { mode: 'off' } } };
+    raw.inline = { mode: 'annotate', maxBodyBytes: MAX_BODY, threadAboveBytes: THREAD_ABOVE, models: { 'gpt-quiet': { mode: 'off' } } };
   },
 });
-upstream.textFor = (model) => (model.includes('wrong') ? WRONG : model.includes('huge') ? HUGE : 'The Eiffel Tower is in Paris. It was completed in 1889.');
+upstream.textFor = (model) => (model.includes('wrong') ? WRONG : model.includes('huge') ? HUGE : model.includes('mid') ? MID : 'The Eiffel Tower is in Paris. It was completed in 1889.');
 
 const openai = new OpenAI({ apiKey: 'sk-test-inline', baseURL: `${proxy.url}/v1`, maxRetries: 0 });
 const anthropic = new Anthropic({ apiKey: 'sk-ant-test-inline', baseURL: proxy.url, maxRetries: 0 });
@@ -122,6 +124,27 @@ t.test('Anthropic SDK, JSON and stream: unchanged, annotated, agreeing', async (
   const streamed = await waitForVerdict(proxy.url, sr.headers.get('x-veracity-id'));
   t.match(streamed.inline, { decision: 'delivered', stream: true, flagged: [] });
   t.equal(await settledMetric(proxy.url, 'veracity_checks_total', { model: 'claude-inline-stream' }, 1), 1, 'counted once');
+});
+
+t.test('a larger answer is judged on a thread, with the same outcome', async (t) => {
+  const before = await metric('veracity_inline_analysis_seconds_count', { where: 'thread' });
+  for (const stream of [false, true]) {
+    // Streamed, even the one-sentence answer takes a few thousand bytes of events.
+    const { res, bytes } = await rawPost('/v1/chat/completions', { model: stream ? 'gpt-inline-thread' : 'gpt-inline-mid', messages, stream });
+    const size = upstream.seen.at(-1)!.body.length + upstream.sent.at(-1)!.length;
+    t.ok(size > THREAD_ABOVE && size <= MAX_BODY, 'over inline.threadAboveBytes, within inline.maxBodyBytes');
+    const verdict = await waitForVerdict(proxy.url, res.headers.get('x-veracity-id'));
+    t.match(verdict.inline, { mode: 'annotate', decision: 'delivered' });
+    if (stream) {
+      const { before: relayed, comment } = splitComment(bytes);
+      t.ok(relayed.equals(upstream.sent.at(-1)!));
+      t.equal(comment!.hallucination, verdict.hallucination.score);
+    } else {
+      t.ok(bytes.equals(upstream.sent.at(-1)!));
+      t.equal(Number(res.headers.get('x-veracity-hallucination')), verdict.hallucination.score);
+    }
+  }
+  t.equal(await metric('veracity_inline_analysis_seconds_count', { where: 'thread' }), before + 2, 'both judged on the thread');
 });
 
 t.test('off: by model, or by the request header, nothing is added', async (t) => {

@@ -167,6 +167,14 @@ export const InlineSchema = z.strictObject({
    * comes, without a verdict in it (counted as outcome `oversize`); the worker still judges it.
    */
   maxBodyBytes: z.number().int().positive().default(1024 * 1024),
+  /**
+   * Answers whose request and response together exceed this many bytes are judged on a thread
+   * (`threads` of them) instead of the event loop: at the size limits detection takes tens of
+   * milliseconds, which would stall every other request. Below it the hand-off costs more than it saves.
+   */
+  threadAboveBytes: z.number().int().nonnegative().default(32 * 1024),
+  /** Threads that judge large answers; 0 = judge everything on the event loop. */
+  threads: z.number().int().min(0).max(16).default(1),
   /** `block`: ask the upstream again this many times when an answer is flagged, and deliver the first that passes. */
   retry: z.number().int().min(0).max(5).default(0),
   /** `block` with `retry`: the model the retries ask instead of the requested one (unset: the same request again). */

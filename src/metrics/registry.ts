@@ -118,8 +118,8 @@ function defineMetrics(registry: Registry) {
     }),
     inlineDuration: new Histogram({
       name: 'veracity_inline_analysis_seconds',
-      help: 'Time inline mode spent judging one answer on the request path (read + detectors).',
-      labelNames: ['mode'],
+      help: 'Time an answer waited for its inline verdict (read + detectors), by mode and where it was judged: on the event loop, or on a thread (large answers, hand-off included).',
+      labelNames: ['mode', 'where'],
       buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers: r,
     }),

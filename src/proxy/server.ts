@@ -149,6 +149,7 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
   });
 
   app.addHook('onClose', async () => {
+    await inline.close();
     await pools.close();
   });
   return { app, pools };

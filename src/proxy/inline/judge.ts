@@ -23,12 +23,13 @@ export interface HeldAnswer {
   endedAt: number;
 }
 
-export type Judgement =
+export type Judgement = (
   | { verdict: Verdict; ms: number }
   /** Nothing to judge (an empty answer): the worker decides what it is. */
   | { skipped: string; ms: number }
   /** The bytes could not be read: passed through as they are. */
-  | { error: string; ms: number };
+  | { error: string; ms: number }
+) & { where?: 'loop' | 'thread' };
 
 /**
  * The same detect entry the worker calls, on the same reading of the bytes (capture/read.ts):

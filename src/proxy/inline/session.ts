@@ -12,7 +12,8 @@ import { clientResponseHeaders, upstreamRequestHeaders } from '../headers.js';
 import type { Target } from '../routes.js';
 import type { UpstreamPools } from '../upstream-pool.js';
 import { blockedMessage, flaggedOf, streamComment, streamEvent, summary, verdictHeaders } from './annotation.js';
-import { judge, type HeldAnswer } from './judge.js';
+import type { HeldAnswer } from './judge.js';
+import type { Judges } from './judge-thread.js';
 import type { InlinePolicy } from './policy.js';
 
 export interface InlineDeps {
@@ -21,6 +22,7 @@ export interface InlineDeps {
   pools: UpstreamPools;
   /** Queues the retries' exchanges (the relay queues the client's own); absent when capture is off. */
   producer?: AnalysisProducer;
+  judges: Judges;
 }
 
 /** One proxied request, as inline mode needs to know it. */
@@ -155,7 +157,12 @@ export class InlineSession {
     res.on('drain', () => source.resume());
     source.on('end', () => {
       if (passing) res.end(() => settle(null));
-      else this.answer(up, Buffer.concat(chunks, size), res, settle);
+      else
+        this.answer(up, Buffer.concat(chunks, size), res, settle).catch((err: Error) => {
+          // A bug, not bad input: the client still gets the answer as it came.
+          process.emitWarning(err);
+          if (!res.headersSent) this.send(res, up.statusCode, clientResponseHeaders(up.headers, this.req.id), Buffer.concat(chunks, size), settle);
+        });
     });
     source.on('error', (err: NodeJS.ErrnoException) => {
       res.destroy();
@@ -191,21 +198,22 @@ export class InlineSession {
       flush: (callback: TransformCallback) => {
         if (over) return callback();
         const attempt: Attempt = { id: this.req.id, request: this.req.body ?? Buffer.alloc(0), status: up.statusCode, headers: up.headers, bytes: Buffer.concat(parts, size), startedAt: this.req.startedAt, endedAt: Date.now() };
-        const verdict = this.judge(attempt);
-        if (!verdict) return callback();
-        this.decide(verdict, 'delivered', 1, { stream: true });
-        this.verdictOfFirst = verdict;
-        this.count(flaggedOf(verdict).length > 0 ? 'flagged' : 'passed');
-        const tailText = last.toString('latin1', Math.max(0, last.length - 4));
-        let text = separatorAfter(tailText) + streamComment(verdict, this.req.id);
-        if (this.deps.config.inline.sseEvent) text += streamEvent(verdict, this.req.id, this.deps.config.inline.consoleUrl);
-        callback(null, text);
+        void this.judge(attempt).then((verdict) => {
+          if (!verdict) return callback();
+          this.decide(verdict, 'delivered', 1, { stream: true });
+          this.verdictOfFirst = verdict;
+          this.count(flaggedOf(verdict).length > 0 ? 'flagged' : 'passed');
+          const tailText = last.toString('latin1', Math.max(0, last.length - 4));
+          let text = separatorAfter(tailText) + streamComment(verdict, this.req.id);
+          if (this.deps.config.inline.sseEvent) text += streamEvent(verdict, this.req.id, this.deps.config.inline.consoleUrl);
+          callback(null, text);
+        });
       },
     });
   }
 
   /** Judges one attempt; undefined (counted) when there is no verdict to act on. */
-  private judge(a: Attempt): Verdict | undefined {
+  private async judge(a: Attempt): Promise<Verdict | undefined> {
     const { target } = this.req;
     const held: HeldAnswer = {
       id: a.id,
@@ -221,8 +229,8 @@ export class InlineSession {
       startedAt: a.startedAt,
       endedAt: a.endedAt,
     };
-    const j = judge(held, this.deps.config);
-    this.deps.metrics.inlineDuration.observe({ mode: this.policy.mode }, j.ms / 1000);
+    const j = await this.deps.judges.judge(held);
+    this.deps.metrics.inlineDuration.observe({ mode: this.policy.mode, where: j.where ?? 'loop' }, j.ms / 1000);
     if ('verdict' in j) {
       a.verdict = j.verdict;
       return j.verdict;
@@ -240,9 +248,9 @@ export class InlineSession {
   }
 
   /** A held answer is in: deliver it with its verdict, or withhold it (asking again first, when configured). */
-  private answer(up: UpstreamAnswer, bytes: Buffer, res: ServerResponse, settle: Done): void {
+  private async answer(up: UpstreamAnswer, bytes: Buffer, res: ServerResponse, settle: Done): Promise<void> {
     const first: Attempt = { id: this.req.id, request: this.req.body ?? Buffer.alloc(0), status: up.statusCode, headers: up.headers, bytes, startedAt: this.req.startedAt, endedAt: Date.now() };
-    const verdict = this.judge(first);
+    const verdict = await this.judge(first);
     if (!verdict) return this.send(res, up.statusCode, clientResponseHeaders(up.headers, first.id), bytes, settle);
     this.verdictOfFirst = verdict;
     if (!this.withheld(verdict)) {
@@ -255,7 +263,7 @@ export class InlineSession {
       this.count('blocked');
       return this.block(res, [first], settle);
     }
-    this.retry(first, res, settle).catch((err: Error) => {
+    await this.retry(first, res, settle).catch((err: Error) => {
       // A bug, not an upstream failure: the client still gets an answer, the withheld one's 422.
       process.emitWarning(err);
       if (!res.headersSent) this.block(res, [first], settle);
@@ -279,7 +287,7 @@ export class InlineSession {
       this.decide(previous.verdict!, 'retried', n - 1, { retry_of: attempts.at(-3)?.id, retried_as: next.id });
       this.count('retried');
       if (next.status < 200 || next.status >= 300) break;
-      const verdict = this.judge(next);
+      const verdict = await this.judge(next);
       if (!verdict || !this.withheld(verdict)) {
         if (verdict) {
           this.decide(verdict, 'delivered', n, { retry_of: previous.id });
