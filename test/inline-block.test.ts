@@ -170,6 +170,19 @@ t.test('retries that never pass end in the 422 of the last attempt, naming every
   t.match(verdicts[0]!.inline, { decision: 'retried', attempt: 1, retried_as: ids[1] });
   t.match(verdicts[1]!.inline, { decision: 'retried', attempt: 2, retry_of: ids[0], retried_as: ids[2] });
   t.match(verdicts[2]!.inline, { decision: 'blocked', attempt: 3, retry_of: ids[1] });
+
+  // The console shows what was withheld and how the attempts link up.
+  const page = async (path: string) => (await fetch(`${proxy.url}${path}`)).text();
+  const blocked = await page(`/veracity/exchanges/${ids[2]}`);
+  t.match(blocked, /data-field="inline" data-decision="blocked"/);
+  t.match(blocked, /the client got a 422 \(veracity_blocked\) instead of this answer/);
+  t.ok(blocked.includes(`href="/veracity/exchanges/${ids[1]}"`), 'links the attempt it retried');
+  const retried = await page(`/veracity/exchanges/${ids[0]}`);
+  t.match(retried, /data-decision="retried"/);
+  t.ok(retried.includes(`href="/veracity/exchanges/${ids[1]}"`), 'links the retry');
+  const recent = await page('/veracity/exchanges?models=openai%2Fgpt-wrong-3');
+  t.match(recent, /blocked \(422\) after 3 attempts/);
+  t.match(recent, /withheld, retried as/);
 });
 
 t.test('the request header opts out of block, or into annotate', async (t) => {

@@ -8,7 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LONG_CONTEXT, LONG_QUESTION } from './inline-texts.js';
+import { ConfigSchema } from '../config/schema.js';
+import { judge } from '../proxy/inline/judge.js';
+import { LONG_ANSWER, LONG_CONTEXT, LONG_QUESTION } from './inline-texts.js';
 import type { LoadJob, LoadResult } from './loadgen.js';
 import { spawnChild, startTarget, type Target } from './targets.js';
 
@@ -103,6 +105,27 @@ async function judgeTotals(origin: string): Promise<{ sum: number; count: number
   return { sum, count };
 }
 
+/**
+ * What inline mode adds per answer, measured where other processes move it least: the CPU time
+ * of judge() (read the bytes, run the detectors) in this process, for the answers the cells get.
+ */
+function judgeCpuMs(size: Size, latencyMs: number): number {
+  const config = ConfigSchema.parse({});
+  const text = size === 'long' ? LONG_ANSWER : 'The Eiffel Tower is in Paris.';
+  const response = Buffer.from(JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1, model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
+  const held = { id: 'bench', provider: 'openai' as const, route: 'chat.completions', upstream: 'openai', request: Buffer.from(body(size, latencyMs)), response, contentType: 'application/json', status: 200, startedAt: 0, endedAt: 0 };
+  for (let i = 0; i < 50; i++) judge(held, config);
+  const runs: number[] = [];
+  for (let r = 0; r < 5; r++) {
+    const n = size === 'long' ? 40 : 400;
+    const t0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) judge(held, config);
+    const used = process.cpuUsage(t0);
+    runs.push((used.user + used.system) / 1000 / n);
+  }
+  return median(runs);
+}
+
 const median = (xs: number[]): number => {
   const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
   if (s.length === 0) return NaN;
@@ -141,6 +164,8 @@ async function main() {
   const loadCpus = pin ? `1-${cores - 1}` : undefined;
   const log = (m: string) => process.stderr.write(`[inline-bench] ${m}\n`);
   const loadBefore = load();
+  const cpuMs = Object.fromEntries(sizes.map((size) => [size, judgeCpuMs(size, latencyMs)]));
+  log(`judge() CPU time per answer: ${sizes.map((s) => `${s} ${cpuMs[s]!.toFixed(3)} ms`).join(', ')}`);
 
   const upstream = await startUpstream(loadCpus);
   let target: Target | undefined;
@@ -192,6 +217,8 @@ async function main() {
       `Upstream latency ${latencyMs} ms; ${rounds} rounds of ${durationMs / 1000} s cells (medians over rounds; added figures are per-round differences from off, then the median); ` +
       `${pin ? 'proxy, worker and Redis on CPU 0, load generator and upstream on the rest' : 'no pinning'}.`,
     '',
+    `judge() CPU time per answer (read + detectors, one thread, median of 5 runs): ${sizes.map((s) => `${s} ${f(cpuMs[s]!, 3)} ms`).join(', ')}.`,
+    '',
     '| answer | mode | c=1 p50 ms | c=1 p99 ms | added p50 ms | added p99 ms | c=16 req/s | × off | judge ms (mean) | errors |',
     '|---|---|---|---|---|---|---|---|---|---|',
   );
@@ -219,7 +246,7 @@ async function main() {
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, 'inline.md'), `${md}\n`);
-  writeFileSync(path.join(out, 'inline.json'), `${JSON.stringify({ loadBefore, loadAfter, latencyMs, rounds, durationMs, summary, cells }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  writeFileSync(path.join(out, 'inline.json'), `${JSON.stringify({ loadBefore, loadAfter, judgeCpuMs: cpuMs, latencyMs, rounds, durationMs, summary, cells }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   log(`wrote ${path.join(out, 'inline.md')} and inline.json`);
 }
 
