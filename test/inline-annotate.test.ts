@@ -159,6 +159,19 @@ t.test('off: by model, or by the request header, nothing is added', async (t) =>
   const verdict = await waitForVerdict(proxy.url, byHeader.res.headers.get('x-veracity-id'));
   t.equal(verdict.inline, undefined);
   t.ok(verdict.hallucination.claims.length > 0);
+
+  // And through the SDKs: the JSON answer as sent, the stream's events as sent.
+  const { data, response } = await openai.chat.completions.create({ model: 'gpt-quiet', messages }).withResponse();
+  t.same(data, JSON.parse(upstream.sent.at(-1)!.toString()));
+  t.equal(response.headers.get('x-veracity-flagged'), null);
+  const { data: stream, response: sr } = await anthropic.messages
+    .create({ model: 'claude-inline-optout', max_tokens: 100, system, messages: [{ role: 'user', content: question }], stream: true }, { headers: { 'x-veracity-inline': 'off' } })
+    .withResponse();
+  const events: unknown[] = [];
+  for await (const e of stream) events.push(e);
+  const sentEvents = upstream.sent.at(-1)!.toString().split('\n\n').filter((e) => e.includes('data: ')).map((e) => JSON.parse(e.slice(e.indexOf('data: ') + 6))).filter((e) => e.type !== 'ping');
+  t.same(events, sentEvents);
+  t.equal((await waitForVerdict(proxy.url, sr.headers.get('x-veracity-id'))).inline, undefined, 'not judged inline');
 });
 
 t.test('an answer over inline.maxBodyBytes passes through unannotated and is counted; the worker still judges it', async (t) => {

@@ -17,6 +17,7 @@ const { upstream, proxy } = await startStack(t, {
   overrides: (raw) => {
     raw.inline = {
       mode: 'block',
+      sseEvent: true,
       apps: {
         'retry-openai': { retry: 1, fallbackModel: 'gpt-good' },
         'retry-anthropic': { retry: 1, fallbackModel: 'claude-good' },
@@ -116,6 +117,11 @@ t.test('streams cannot be recalled: block annotates them, text unchanged', async
   t.ok(comment, 'the verdict comes as a comment after the last event');
   t.same(JSON.parse(comment!.slice(': veracity '.length)).flagged, ['hallucination']);
   t.ok(bytes.subarray(0, bytes.indexOf(': veracity ')).equals(upstream.sent.at(-1)!), 'every event before it unchanged');
+  // inline.sseEvent: a structured event after the comment, which the SDKs above ignored.
+  const event = bytes.toString().slice(bytes.indexOf(': veracity ')).split('\n\n')[1]!;
+  t.match(event, /^event: veracity\ndata: \{/);
+  const data = JSON.parse(event.slice(event.indexOf('data: ') + 6));
+  t.match(data, { id: relayed.headers.get('x-veracity-id'), flagged: ['hallucination'], refusal: 'none' });
   t.equal((await waitForVerdict(proxy.url, ar.headers.get('x-veracity-id'))).inline.stream, true);
 });
 

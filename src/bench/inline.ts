@@ -23,6 +23,7 @@ const USAGE = `usage: node dist/bench/inline.js [options]
   --warmup S        warm-up seconds per cell (default 0.5)
   --latency-ms N    upstream latency before headers (default 0: the proxy's own cost, nothing hides it)
   --sizes LIST      short,long (default both)
+  --config FILE     VERACITY_CONFIG for Veracity (e.g. other inline.threadAboveBytes / inline.threads)
   --no-pin          do not pin the proxy to CPU 0 and the load to the others
   --out DIR         where inline.md and inline.json go (default bench-results)`;
 
@@ -142,6 +143,7 @@ async function main() {
       warmup: { type: 'string', default: '0.5' },
       'latency-ms': { type: 'string', default: '0' },
       sizes: { type: 'string', default: 'short,long' },
+      config: { type: 'string' },
       'no-pin': { type: 'boolean', default: false },
       out: { type: 'string', default: 'bench-results' },
       help: { type: 'boolean', default: false },
@@ -171,7 +173,7 @@ async function main() {
   let target: Target | undefined;
   const cells: Cell[] = [];
   try {
-    target = await startTarget('veracity', { upstreamPort: upstream.port, cpus: underTest, repoRoot, veracityMode: 'split' });
+    target = await startTarget('veracity', { upstreamPort: upstream.port, cpus: underTest, repoRoot, veracityMode: 'split', veracityConfig: values.config });
     const job = (size: Size, mode: Mode, concurrency: number, w: number, d: number): LoadJob => ({
       origin: target!.origin,
       path: '/v1/chat/completions',
