@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ConfigSchema } from '../config/schema.js';
-import { judge } from '../proxy/inline/judge.js';
+import { judge, type HeldAnswer } from '../proxy/inline/judge.js';
+import { Judges } from '../proxy/inline/judge-thread.js';
 import { LONG_ANSWER, LONG_CONTEXT, LONG_QUESTION } from './inline-texts.js';
 import type { LoadJob, LoadResult } from './loadgen.js';
 import { spawnChild, startTarget, type Target } from './targets.js';
@@ -110,11 +111,38 @@ async function judgeTotals(origin: string): Promise<{ sum: number; count: number
  * What inline mode adds per answer, measured where other processes move it least: the CPU time
  * of judge() (read the bytes, run the detectors) in this process, for the answers the cells get.
  */
-function judgeCpuMs(size: Size, latencyMs: number): number {
-  const config = ConfigSchema.parse({});
+function heldAnswer(size: Size, latencyMs: number): HeldAnswer {
   const text = size === 'long' ? LONG_ANSWER : 'The Eiffel Tower is in Paris.';
   const response = Buffer.from(JSON.stringify({ id: 'chatcmpl-bench', object: 'chat.completion', created: 1, model: 'bench', choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } }));
-  const held = { id: 'bench', provider: 'openai' as const, route: 'chat.completions', upstream: 'openai', request: Buffer.from(body(size, latencyMs)), response, contentType: 'application/json', status: 200, startedAt: 0, endedAt: 0 };
+  return { id: 'bench', provider: 'openai', route: 'chat.completions', upstream: 'openai', request: Buffer.from(body(size, latencyMs)), response, contentType: 'application/json', status: 200, startedAt: 0, endedAt: 0 };
+}
+
+/**
+ * How long a request waits for its verdict, judged on the event loop and on a judging thread
+ * (inline.threadAboveBytes decides which): wall time p50 of back-to-back judgements, the two
+ * interleaved in rounds.
+ */
+async function judgeWaitMs(size: Size, latencyMs: number): Promise<{ loop: number; thread: number }> {
+  const held = heldAnswer(size, latencyMs);
+  const where = { loop: new Judges(ConfigSchema.parse({ inline: { threadAboveBytes: Number.MAX_SAFE_INTEGER } })), thread: new Judges(ConfigSchema.parse({ inline: { threadAboveBytes: 0 } })) };
+  const samples = { loop: [] as number[], thread: [] as number[] };
+  const n = size === 'long' ? 20 : 200;
+  for (let round = 0; round < 6; round++) {
+    for (const w of round % 2 ? (['thread', 'loop'] as const) : (['loop', 'thread'] as const)) {
+      for (let i = 0; i < n; i++) {
+        const t0 = performance.now();
+        await where[w].judge(held);
+        if (round > 0) samples[w].push(performance.now() - t0);
+      }
+    }
+  }
+  await Promise.all([where.loop.close(), where.thread.close()]);
+  return { loop: median(samples.loop), thread: median(samples.thread) };
+}
+
+function judgeCpuMs(size: Size, latencyMs: number): number {
+  const config = ConfigSchema.parse({});
+  const held = heldAnswer(size, latencyMs);
   for (let i = 0; i < 50; i++) judge(held, config);
   const runs: number[] = [];
   for (let r = 0; r < 5; r++) {
@@ -168,6 +196,9 @@ async function main() {
   const loadBefore = load();
   const cpuMs = Object.fromEntries(sizes.map((size) => [size, judgeCpuMs(size, latencyMs)]));
   log(`judge() CPU time per answer: ${sizes.map((s) => `${s} ${cpuMs[s]!.toFixed(3)} ms`).join(', ')}`);
+  const waits: Record<string, { loop: number; thread: number }> = {};
+  for (const size of sizes) waits[size] = await judgeWaitMs(size, latencyMs);
+  log(`wait for a verdict, p50: ${sizes.map((s) => `${s} ${waits[s]!.loop.toFixed(3)} ms on the event loop, ${waits[s]!.thread.toFixed(3)} ms on a thread`).join('; ')}`);
 
   const upstream = await startUpstream(loadCpus);
   let target: Target | undefined;
@@ -220,6 +251,7 @@ async function main() {
       `${pin ? 'proxy, worker and Redis on CPU 0, load generator and upstream on the rest' : 'no pinning'}.`,
     '',
     `judge() CPU time per answer (read + detectors, one thread, median of 5 runs): ${sizes.map((s) => `${s} ${f(cpuMs[s]!, 3)} ms`).join(', ')}.`,
+    `Wait for a verdict, back to back, p50: ${sizes.map((s) => `${s} ${f(waits[s]!.loop, 3)} ms on the event loop, ${f(waits[s]!.thread, 3)} ms on a thread`).join('; ')}.`,
     '',
     '| answer | mode | c=1 p50 ms | c=1 p99 ms | added p50 ms | added p99 ms | c=16 req/s | × off | judge ms (mean) | errors |',
     '|---|---|---|---|---|---|---|---|---|---|',
@@ -248,7 +280,7 @@ async function main() {
   const out = path.resolve(values.out);
   mkdirSync(out, { recursive: true });
   writeFileSync(path.join(out, 'inline.md'), `${md}\n`);
-  writeFileSync(path.join(out, 'inline.json'), `${JSON.stringify({ loadBefore, loadAfter, judgeCpuMs: cpuMs, latencyMs, rounds, durationMs, summary, cells }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  writeFileSync(path.join(out, 'inline.json'), `${JSON.stringify({ loadBefore, loadAfter, judgeCpuMs: cpuMs, judgeWaitMs: waits, latencyMs, rounds, durationMs, summary, cells }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
   log(`wrote ${path.join(out, 'inline.md')} and inline.json`);
 }
 

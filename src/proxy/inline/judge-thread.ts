@@ -4,11 +4,11 @@ import { judge, type HeldAnswer, type Judgement } from './judge.js';
 import type { JudgeReply, JudgeRequest } from './judge-thread-main.js';
 
 /**
- * Where inline mode judges an answer. Below inline.threadAboveBytes (request + response bytes) on
- * the event loop: a 1,000-token answer with its context takes a few milliseconds, and handing it
- * to a thread and back costs more than it saves for one request. Above it, on a small pool of
- * threads: at the size limits detection takes tens of milliseconds, which on the event loop would
- * hold up every other request and stream this proxy is relaying.
+ * Where inline mode judges an answer. Above inline.threadAboveBytes (request + response bytes),
+ * on a small pool of threads: a 1,000-token answer with its context takes milliseconds, and at the
+ * size limits tens of milliseconds, which on the event loop would hold up every other request and
+ * stream this proxy is relaying. Below it, on the event loop: a short answer takes a fraction of a
+ * millisecond, no more than the hand-off to a thread and back (see docs/inline.md for both).
  */
 export class Judges {
   private threads: Array<{ worker: Worker; busy: number }> = [];
