@@ -172,7 +172,7 @@ export const InlineSchema = z.strictObject({
    * (`threads` of them) instead of the event loop: at the size limits detection takes tens of
    * milliseconds, which would stall every other request. Below it the hand-off costs more than it saves.
    */
-  threadAboveBytes: z.number().int().nonnegative().default(8 * 1024),
+  threadAboveBytes: z.number().int().nonnegative().default(32 * 1024),
   /** Threads that judge large answers; 0 = judge everything on the event loop. */
   threads: z.number().int().min(0).max(16).default(1),
   /** `block`: ask the upstream again this many times when an answer is flagged, and deliver the first that passes. */

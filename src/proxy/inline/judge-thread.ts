@@ -5,10 +5,11 @@ import type { JudgeReply, JudgeRequest } from './judge-thread-main.js';
 
 /**
  * Where inline mode judges an answer. Above inline.threadAboveBytes (request + response bytes),
- * on a small pool of threads: a 1,000-token answer with its context takes milliseconds, and at the
- * size limits tens of milliseconds, which on the event loop would hold up every other request and
- * stream this proxy is relaying. Below it, on the event loop: a short answer takes a fraction of a
- * millisecond, no more than the hand-off to a thread and back (see docs/inline.md for both).
+ * on a small pool of threads: at the size limits detection takes tens of milliseconds, which on
+ * the event loop would hold up every other request and stream this proxy is relaying. Below it,
+ * on the event loop: up to a 1,000-token answer with its context it takes a few milliseconds at
+ * most, and the hand-off to a thread and back would add about as much again to the answer's own
+ * wait (docs/inline.md has the figures).
  */
 export class Judges {
   private threads: Array<{ worker: Worker; busy: number }> = [];
