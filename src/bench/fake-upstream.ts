@@ -4,6 +4,7 @@
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { LONG_ANSWER } from './inline-texts.js';
 
 export interface FakeUpstreamOptions {
   /** Milliseconds between reading the request and sending headers. Default 0. */
@@ -22,9 +23,10 @@ export interface FakeUpstream {
 /**
  * A request may choose its own latency, and optionally its chunk gap, through the model name
  * `bench-<latency>ms` or `bench-<latency>ms-<gap>ms`, so one upstream serves every scenario and
- * every proxy passes the choice through untouched in the body.
+ * every proxy passes the choice through untouched in the body. A `-long` suffix asks for the
+ * ~1,000-token JSON answer of inline-texts.ts instead of the one-sentence one.
  */
-const MODEL_LATENCY = /^bench-(\d+)ms(?:-(\d+)ms)?$/;
+const MODEL_LATENCY = /^bench-(\d+)ms(?:-(\d+)ms)?(-long)?$/;
 
 const ANSWER_WORDS = 'The Eiffel Tower is in Paris and was completed in 1889 for the World Fair. '.split(' ');
 
@@ -33,6 +35,7 @@ interface Parsed {
   model: string;
   latencyMs: number | undefined;
   chunkDelayMs: number | undefined;
+  long: boolean;
 }
 
 function parseBody(body: string): Parsed {
@@ -45,13 +48,14 @@ function parseBody(body: string): Parsed {
       model,
       latencyMs: m ? Number(m[1]) : undefined,
       chunkDelayMs: m?.[2] !== undefined ? Number(m[2]) : undefined,
+      long: m?.[3] !== undefined,
     };
   } catch {
-    return { stream: false, model: 'gpt-4o-mini', latencyMs: undefined, chunkDelayMs: undefined };
+    return { stream: false, model: 'gpt-4o-mini', latencyMs: undefined, chunkDelayMs: undefined, long: false };
   }
 }
 
-function completion(id: string, model: string, created: number): string {
+function completion(id: string, model: string, created: number, text: string): string {
   return JSON.stringify({
     id,
     object: 'chat.completion',
@@ -61,7 +65,7 @@ function completion(id: string, model: string, created: number): string {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: 'The Eiffel Tower is in Paris.', refusal: null },
+        message: { role: 'assistant', content: text, refusal: null },
         logprobs: null,
         finish_reason: 'stop',
       },
@@ -99,14 +103,14 @@ export function startFakeUpstream(port: number, host = '127.0.0.1', opts: FakeUp
       }
       const p = parseBody(Buffer.concat(parts).toString('utf8'));
       const latency = p.latencyMs ?? defaultLatency;
-      const go = () => (p.stream ? stream(res, p.model, p.chunkDelayMs ?? chunkDelay) : single(res, p.model));
+      const go = () => (p.stream ? stream(res, p.model, p.chunkDelayMs ?? chunkDelay) : single(res, p.model, p.long ? LONG_ANSWER : 'The Eiffel Tower is in Paris.'));
       if (latency > 0) setTimeout(go, latency);
       else go();
     });
   });
 
-  function single(res: http.ServerResponse, model: string) {
-    const body = completion(`chatcmpl-bench${++counter}`, model, Math.floor(Date.now() / 1000));
+  function single(res: http.ServerResponse, model: string, text: string) {
+    const body = completion(`chatcmpl-bench${++counter}`, model, Math.floor(Date.now() / 1000), text);
     res.writeHead(200, {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),

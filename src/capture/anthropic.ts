@@ -1,5 +1,5 @@
 import type { ResponseCapture, ToolCall, ToolDeclaration, Usage } from './exchange.js';
-import { CaptureError } from './errors.js';
+import { CaptureError, type ErrorBody } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
 import { asArray, isObject, num, str, textOf, type JsonObject } from './wire.js';
 import type { StreamEvent } from './sse.js';
@@ -329,4 +329,15 @@ export function anthropicAnswers(body: unknown): Answers {
 /** How the Anthropic API takes a key. */
 export function anthropicAuthHeaders(key: string | undefined): Record<string, string> {
   return { 'anthropic-version': ANTHROPIC_VERSION, ...(key ? { 'x-api-key': key } : {}) };
+}
+
+/**
+ * Inline `block`: the answer withheld, as an Anthropic API error (status 422): the SDKs read
+ * `error.type` and `error.message`; `error.veracity` carries the verdict's summary.
+ */
+export function anthropicBlockedError(message: string, veracity: object): ErrorBody {
+  return {
+    contentType: 'application/json',
+    body: JSON.stringify({ type: 'error', error: { type: 'veracity_blocked', message, veracity } }),
+  };
 }

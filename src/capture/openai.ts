@@ -1,5 +1,5 @@
 import type { ResponseCapture, TokenLogprob, ToolCall, ToolDeclaration, Usage } from './exchange.js';
-import { CaptureError } from './errors.js';
+import { CaptureError, type ErrorBody } from './errors.js';
 import { ContextBuilder, type ParsedRequest } from './request.js';
 import { asArray, isObject, num, str, textOf, textParts, type JsonObject } from './wire.js';
 import type { StreamEvent } from './sse.js';
@@ -628,4 +628,15 @@ export function openaiAnswers(route: string, body: unknown): Answers {
 /** How an OpenAI-compatible API takes a key. */
 export function openaiAuthHeaders(key: string | undefined): Record<string, string> {
   return key ? { authorization: `Bearer ${key}` } : {};
+}
+
+/**
+ * Inline `block`: the answer withheld, as an OpenAI API error (status 422). The SDKs read
+ * `error.type`, `error.code` and `error.message`; `error.veracity` carries the verdict's summary.
+ */
+export function openaiBlockedError(message: string, veracity: object): ErrorBody {
+  return {
+    contentType: 'application/json',
+    body: JSON.stringify({ error: { message, type: 'veracity_blocked', param: null, code: 'veracity_blocked', veracity } }),
+  };
 }

@@ -1,3 +1,4 @@
+import type { Verdict } from '../detect/verdict.js';
 import type { Provider } from './exchange.js';
 
 /**
@@ -28,4 +29,9 @@ export interface RawExchange {
   /** Epoch milliseconds. */
   startedAt: number;
   endedAt: number;
+  /**
+   * The verdict the proxy already gave the client (inline mode), with `inline` saying what it did:
+   * the worker stores and counts this one instead of judging the exchange again.
+   */
+  inlineVerdict?: Verdict;
 }

@@ -132,6 +132,62 @@ export const RemoteScoringSchema = z
   .refine((r) => !r.enabled || r.url !== undefined, { message: 'is required when detect.remote.enabled is true', path: ['url'] });
 export type RemoteScoringConfig = z.infer<typeof RemoteScoringSchema>;
 
+/** What inline mode does with an answer: nothing, add the verdict to it, or withhold a flagged one. */
+export const InlineModeSchema = z.enum(['off', 'annotate', 'block']);
+export type InlineMode = z.infer<typeof InlineModeSchema>;
+/** The conditions of a verdict that can flag an answer, as `x-veracity-flagged` names them. */
+export const FLAG_NAMES = ['hallucination', 'confidence_mismatch', 'refusal'] as const;
+export type FlagName = (typeof FLAG_NAMES)[number];
+
+/** What an app or a model may set differently from the `inline` defaults. */
+const InlinePolicySchema = z.strictObject({
+  mode: InlineModeSchema.optional(),
+  retry: z.number().int().min(0).max(5).optional(),
+  fallbackModel: z.string().min(1).optional(),
+  blockOn: z.array(z.enum(FLAG_NAMES)).min(1).optional(),
+});
+export type InlinePolicyConfig = z.infer<typeof InlinePolicySchema>;
+
+/**
+ * Inline mode (src/proxy/inline): the proxy runs the local detectors on the answer before the
+ * client has it, and annotates it (headers, or an SSE comment after a stream's last event) or,
+ * non-streaming, replaces a flagged answer with a 422. See docs/inline.md.
+ */
+export const InlineSchema = z.strictObject({
+  /** `off` (default), `annotate` or `block`; per model, per app and per request it may differ (below). */
+  mode: InlineModeSchema.default('off'),
+  /** Per requested model (`model` of the request body): overrides of the defaults here. */
+  models: z.record(z.string(), InlinePolicySchema).default({}),
+  /** Per app (`x-veracity-app` header): overrides of the defaults and of `models`. */
+  apps: z.record(z.string(), InlinePolicySchema).default({}),
+  /** Let a request choose its own mode with `x-veracity-inline: off|annotate|block` (it wins over the rest). */
+  header: z.boolean().default(true),
+  /**
+   * Largest request or response body judged inline, bytes. A larger one is passed through as it
+   * comes, without a verdict in it (counted as outcome `oversize`); the worker still judges it.
+   */
+  maxBodyBytes: z.number().int().positive().default(1024 * 1024),
+  /**
+   * Answers whose request and response together exceed this many bytes are judged on a thread
+   * (`threads` of them) instead of the event loop: at the size limits detection takes tens of
+   * milliseconds, which would stall every other request. Below it the hand-off costs more than it saves.
+   */
+  threadAboveBytes: z.number().int().nonnegative().default(32 * 1024),
+  /** Threads that judge large answers; 0 = judge everything on the event loop. */
+  threads: z.number().int().min(0).max(16).default(1),
+  /** `block`: ask the upstream again this many times when an answer is flagged, and deliver the first that passes. */
+  retry: z.number().int().min(0).max(5).default(0),
+  /** `block` with `retry`: the model the retries ask instead of the requested one (unset: the same request again). */
+  fallbackModel: z.string().min(1).optional(),
+  /** `block`: which flagged conditions withhold an answer (default: any, as `x-veracity-flagged` lists them). */
+  blockOn: z.array(z.enum(FLAG_NAMES)).min(1).default([...FLAG_NAMES]),
+  /** Streams: after the `: veracity …` comment, also send a structured `event: veracity` (clients must ignore unknown events). */
+  sseEvent: z.boolean().default(false),
+  /** Base URL of the console for the `x-veracity-console` link (default: a path on this proxy). */
+  consoleUrl: upstreamUrl.optional(),
+});
+export type InlineConfig = z.infer<typeof InlineSchema>;
+
 export const ConfigSchema = z.strictObject({
   server: z
     .strictObject({
@@ -394,6 +450,7 @@ export const ConfigSchema = z.strictObject({
       shadow: z.array(z.strictObject({ upstream: z.string().min(1), model: z.string().min(1) })).default([]),
     })
     .prefault({}),
+  inline: InlineSchema.prefault({}),
 }).superRefine((config, ctx) => {
   if (config.labels.judge.enabled && !config.judge.enabled) {
     ctx.addIssue({ code: 'custom', path: ['labels', 'judge', 'enabled'], message: 'needs the judge (judge.enabled: true, with its url, model and key); to label without changing verdicts, give it judge.sampleRates: {default: 0}' });

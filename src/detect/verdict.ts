@@ -89,6 +89,34 @@ export interface Verdict {
   prompt_hash?: string;
   /** The answer's tool calls held to the tools the request declared; absent when it made none. */
   tool_calls?: ToolCallsVerdict;
+  /** Judged by the proxy before the client had the answer (inline mode): what it told the client. */
+  inline?: InlineDecision;
+}
+
+/**
+ * What inline mode did with one exchange (one attempt). `hallucination` and `flagged` are the
+ * values the response carried (`x-veracity-hallucination`, `x-veracity-flagged` or the SSE
+ * comment): sampling, the judge or remote scoring may refine the verdict's own scores later,
+ * never these.
+ */
+export interface InlineDecision {
+  mode: 'annotate' | 'block';
+  /**
+   * `delivered`: the client got this answer, with the verdict; `blocked`: a 422 instead of it;
+   * `retried`: withheld, and the upstream asked again (`retried_as` is that attempt).
+   */
+  decision: 'delivered' | 'blocked' | 'retried';
+  hallucination: number;
+  /** Flagged conditions, as `x-veracity-flagged` lists them (empty: `none`). */
+  flagged: string[];
+  /** 1 for the client's own request, 2.. for retries. */
+  attempt: number;
+  /** The attempt this one retried. */
+  retry_of?: string;
+  /** The attempt that retried this one. */
+  retried_as?: string;
+  /** An event stream: annotated with a comment after its last event (a stream is never withheld). */
+  stream?: boolean;
 }
 
 export type ToolFailureMode = Extract<FailureMode, 'tool_name' | 'tool_arguments'>;

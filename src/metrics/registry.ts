@@ -19,6 +19,8 @@ const MODEL_LABELS = ['provider', 'model'] as const;
 /** Label values known in advance: exported at 0 from the start, so rates and alerts see a real zero. */
 export const DROP_REASONS = ['redis_unavailable', 'backpressure', 'enqueue_timeout', 'enqueue_error', 'too_large', 'parse_error', 'expired', 'failed', 'redis_full', 'redis_cannot_persist'] as const;
 export const UPSTREAM_ERROR_TYPES = ['refused', 'timeout', 'reset', 'dns', 'upstream_error'] as const;
+export const INLINE_OUTCOMES = ['passed', 'flagged', 'blocked', 'retried', 'oversize', 'error', 'skipped'] as const;
+export type InlineOutcome = (typeof INLINE_OUTCOMES)[number];
 export const TOOL_FAILURE_MODES = ['tool_name', 'tool_arguments'] as const;
 
 export function createMetrics(registry = new Registry(), options: { processMetrics?: boolean } = {}) {
@@ -28,6 +30,9 @@ export function createMetrics(registry = new Registry(), options: { processMetri
   const metrics = defineMetrics(registry);
   for (const reason of DROP_REASONS) metrics.dropped.inc({ reason }, 0);
   for (const reason of SKIP_REASONS) metrics.samplingSkipped.inc({ reason }, 0);
+  for (const mode of ['annotate', 'block']) {
+    for (const outcome of INLINE_OUTCOMES) metrics.inlineDecisions.inc({ mode, outcome }, 0);
+  }
   for (const provider of ['openai', 'anthropic']) {
     for (const error_type of UPSTREAM_ERROR_TYPES) metrics.upstreamErrors.inc({ provider, error_type }, 0);
   }
@@ -102,6 +107,20 @@ function defineMetrics(registry: Registry) {
       name: 'veracity_analysis_truncated_total',
       help: 'Captured bodies or texts cut to the configured size before analysis, by part.',
       labelNames: ['part'],
+      registers: r,
+    }),
+    // ---- inline mode (proxy; docs/inline.md) ----
+    inlineDecisions: new Counter({
+      name: 'veracity_inline_decisions_total',
+      help: 'Answers inline mode handled, by mode and outcome: passed (nothing flagged), flagged (delivered with its flags), blocked (422), retried (withheld and asked again), oversize, error (detector or read failure: passed through), skipped (nothing to judge).',
+      labelNames: ['mode', 'outcome'],
+      registers: r,
+    }),
+    inlineDuration: new Histogram({
+      name: 'veracity_inline_analysis_seconds',
+      help: 'Time an answer waited for its inline verdict (read + detectors), by mode and where it was judged: on the event loop, or on a thread (large answers, hand-off included).',
+      labelNames: ['mode', 'where'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers: r,
     }),
     enqueueInFlight: new Gauge({

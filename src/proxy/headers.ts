@@ -4,7 +4,7 @@ import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
 const REQUEST_DROP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',
   'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect', 'host', 'content-length',
-  'x-veracity-app', 'x-veracity-id',
+  'x-veracity-app', 'x-veracity-id', 'x-veracity-inline',
 ]);
 const RESPONSE_DROP = new Set([
   'connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection',

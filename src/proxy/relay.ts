@@ -17,6 +17,7 @@ import type { AnalysisProducer } from '../queue/producer.js';
 import { background } from '../queue/background.js';
 import { CaptureBuffer } from './capture-buffer.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import type { Inline } from './inline/index.js';
 import type { Target } from './routes.js';
 import type { UpstreamPools } from './upstream-pool.js';
 
@@ -28,6 +29,8 @@ export interface RelayDeps {
   apps: BoundedLabel;
   /** Absent when capture is off or this process only serves metrics. */
   producer?: AnalysisProducer;
+  /** Inline mode (docs/inline.md): judges answers before the client has them. */
+  inline?: Inline;
 }
 
 const OPERATION: Record<string, string> = {
@@ -134,9 +137,11 @@ export function createRelay(deps: RelayDeps) {
         stripUsage = true;
       }
     }
-    const model = deps.models.value(target.analysed ? sniffModel(body) : undefined);
+    const requested = target.analysed ? sniffModel(body) : undefined;
+    const model = deps.models.value(requested);
     const appHeader = req.headers['x-veracity-app'];
     const app = typeof appHeader === 'string' ? deps.apps.value(appHeader) : undefined;
+    const inline = deps.inline?.open({ id, target, headers: req.headers, body, app, startedAt }, requested, typeof appHeader === 'string' ? appHeader : undefined);
 
     metrics.inflightRequests.inc();
     // undici accepts an EventEmitter as its abort signal: far cheaper per request than an
@@ -193,6 +198,7 @@ export function createRelay(deps: RelayDeps) {
             truncated: truncated || reqTruncated ? { request: reqTruncated, response: truncated } : undefined,
             startedAt,
             endedAt,
+            inlineVerdict: inline?.verdict(),
           },
           // The bytes stay in the capture's slabs until the producer copies them into the batch.
           body: copy,
@@ -236,11 +242,14 @@ export function createRelay(deps: RelayDeps) {
             finish(up.statusCode, 'aborted', 'aborted');
             return;
           }
-          res.writeHead(up.statusCode, clientResponseHeaders(up.headers, id));
-          metrics.proxyOverhead.observe({ provider: dialect, route: target.route }, (dispatched - started + performance.now() - headersAt) / 1000);
-
           const contentType = String(up.headers['content-type'] ?? '');
           const streaming = contentType.startsWith('text/event-stream');
+          // A held answer's headers wait for its verdict (inline mode); the session writes them.
+          const plan = inline?.plan(up.statusCode, up.headers, streaming);
+          if (plan !== 'hold') {
+            res.writeHead(up.statusCode, clientResponseHeaders(up.headers, id));
+            metrics.proxyOverhead.observe({ provider: dialect, route: target.route }, (dispatched - started + performance.now() - headersAt) / 1000);
+          }
           const copy = capture ? new CaptureBuffer(body?.subarray(0, maxCapture), maxCapture) : undefined;
           let first = true;
           const source = up.body as unknown as Readable;
@@ -265,13 +274,16 @@ export function createRelay(deps: RelayDeps) {
             } else if (up.statusCode >= 400) {
               errorType = String(up.statusCode);
             }
-            finish(up.statusCode, outcome, errorType);
+            finish(inline?.clientStatus ?? up.statusCode, outcome, errorType);
             if (!copy) return;
             handOff(copy, { status: up.statusCode, contentType, encoding: up.headers['content-encoding'], aborted: clientGone || err != null, error: clientGone ? 'client_abort' : err ? errorType : undefined });
           };
 
           // The stripper reads event text; a compressed stream is relayed untouched.
-          if (stripUsage && streaming && !up.headers['content-encoding']) pipeline(source, createUsageChunkStripper(), res, done);
+          const strip = stripUsage && streaming && !up.headers['content-encoding'];
+          if (plan === 'hold') inline!.hold(up, res, done);
+          else if (plan === 'tail') pipeline([source, ...(strip ? [createUsageChunkStripper()] : []), inline!.tail(up), res], done);
+          else if (strip) pipeline(source, createUsageChunkStripper(), res, done);
           else pump(source, res, done);
         },
         (err: NodeJS.ErrnoException) => {

@@ -9,6 +9,7 @@ import type { VerdictStore } from '../verdicts/store.js';
 import { registerAdminRoutes } from './admin.js';
 import type { ConsoleData } from '../console/data.js';
 import type { LabelsApi } from '../labels/api.js';
+import { createInline } from './inline/index.js';
 import { createRelay } from './relay.js';
 import { buildUpstreams, resolveTarget } from './routes.js';
 import { UpstreamPools } from './upstream-pool.js';
@@ -48,11 +49,13 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
   const { config, metrics } = deps;
   const upstreams = buildUpstreams(config);
   const pools = new UpstreamPools(upstreams);
+  const inline = createInline({ config, metrics, pools, producer: deps.producer });
   const relay = createRelay({
     config,
     metrics,
     pools,
     producer: deps.producer,
+    inline,
     models: new BoundedLabel(config.metrics.models, config.metrics.maxModels),
     apps: new BoundedLabel(config.metrics.apps, config.metrics.maxApps),
   });
@@ -136,6 +139,8 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
     if (!target) {
       return sendDialectError(reply, dialectOf(url, request.headers), 404, `no upstream serves ${request.method} ${url.split('?')[0]}`);
     }
+    const badInline = target.analysed ? inline.badHeader(request.headers) : undefined;
+    if (badInline) return sendDialectError(reply, target.upstream.dialect, 400, badInline);
     relay(request, reply, target);
   });
 
@@ -147,6 +152,7 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
   });
 
   app.addHook('onClose', async () => {
+    await inline.close();
     await pools.close();
   });
   return { app, pools };

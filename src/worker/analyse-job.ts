@@ -1,7 +1,6 @@
 import type { RawExchange } from '../capture/raw.js';
-import { CaptureError, normalise } from '../capture/index.js';
-import type { Exchange } from '../capture/exchange.js';
-import { redactPii } from '../capture/redact.js';
+import { CaptureError } from '../capture/index.js';
+import { isEmptyAnswer, readCaptured } from '../capture/read.js';
 import type { Config } from '../config/schema.js';
 import { analyse } from '../detect/index.js';
 import { holdToolFailures } from '../detect/tools.js';
@@ -41,22 +40,6 @@ export interface AnalyseDeps {
 }
 
 /**
- * The proxy masks PII in the raw copy, but a streamed answer arrives in pieces (one per event), so
- * an e-mail address split across events survives that pass and would be whole again in the
- * verdict's claim texts. Masking the reassembled texts keeps it out of verdicts.
- */
-function redactExchange(exchange: Exchange): void {
-  const mask = (s: string) => redactPii(s).text;
-  exchange.question = mask(exchange.question);
-  for (const part of exchange.context) part.text = mask(part.text);
-  const masked = mask(exchange.response.text);
-  // Token logprobs are aligned with the text; once it changes they no longer are.
-  if (masked !== exchange.response.text) exchange.response.logprobs = undefined;
-  exchange.response.text = masked;
-  if (exchange.response.refusal) exchange.response.refusal = mask(exchange.response.refusal);
-}
-
-/**
  * One job: parse the captured bytes, run the detectors, (for a sampled exchange) check the
  * answer against the model's other answers, store the verdict once, and count it once.
  * The verdict write is set-if-absent and metrics move only when this call stored it, so a retried
@@ -70,10 +53,7 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
   let exchange;
   let truncated: string[];
   try {
-    ({ exchange, truncated } = normalise(raw, {
-      maxResponseChars: config.detect.maxResponseChars,
-      maxContextChars: config.detect.maxContextChars,
-    }));
+    ({ exchange, truncated } = readCaptured(raw, config));
   } catch (err) {
     if (err instanceof CaptureError) {
       metrics.dropped.inc({ reason: 'parse_error' });
@@ -83,14 +63,16 @@ export async function analyseJob(raw: RawExchange, deps: AnalyseDeps): Promise<J
     }
     throw err;
   }
-  if (config.capture.redactPii) redactExchange(exchange);
-  if (exchange.response.text.trim() === '' && !exchange.response.refusal && !exchange.response.toolCalls?.length && !raw.aborted) {
+  if (isEmptyAnswer(exchange, raw.aborted)) {
     return storeSkipped(raw, 'empty_response', deps, exchange);
   }
   for (const part of truncated) metrics.truncated.inc({ part });
 
-  const verdict: Verdict = analyse(exchange, config.detect);
-  metrics.analysisDuration.observe((performance.now() - t0) / 1000);
+  // The proxy judged it inline and told the client: that verdict is the one stored and counted,
+  // so the stored verdict agrees with the response. Remote scoring, samples and the judge below
+  // may still refine its scores; `inline` keeps what the client was told.
+  const verdict: Verdict = raw.inlineVerdict ?? analyse(exchange, config.detect);
+  if (!raw.inlineVerdict) metrics.analysisDuration.observe((performance.now() - t0) / 1000);
   if (deps.remote) await deps.remote.apply(exchange, verdict, config.detect);
 
   // Sampling waits for the model's other answers, so a retry that finds the verdict already

@@ -28,6 +28,8 @@ export interface FakeUpstream {
   sent: Buffer[];
   /** Requests whose connection closed before the response ended. */
   aborted: number;
+  /** The answer text the default handler gives a model (default: ANSWER for every model). */
+  textFor: (model: string) => string;
   close(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ function defaultHandler(up: FakeUpstream): Handler {
       return;
     }
     const model = typeof json.model === 'string' ? json.model : 'unknown-model';
+    const text = up.textFor(model);
     const path = (req.url ?? '').split('?')[0];
     const send = (chunks: string[], contentType: string, interval = 1) => {
       res.writeHead(200, { 'content-type': contentType, 'cache-control': 'no-cache', 'x-request-id': 'req_upstream' });
@@ -116,16 +119,16 @@ function defaultHandler(up: FakeUpstream): Handler {
     if (path === '/v1/chat/completions') {
       if (json.stream) {
         const opts = json.stream_options as { include_usage?: boolean } | undefined;
-        return send(chatChunks(model, ANSWER, opts?.include_usage === true), 'text/event-stream; charset=utf-8');
+        return send(chatChunks(model, text, opts?.include_usage === true), 'text/event-stream; charset=utf-8');
       }
-      const b = JSON.stringify(chatCompletion(model));
+      const b = JSON.stringify(chatCompletion(model, text));
       up.sent.push(Buffer.from(b));
       res.writeHead(200, { 'content-type': 'application/json', 'x-request-id': 'req_upstream' }).end(b);
       return;
     }
     if (path === '/v1/messages') {
-      if (json.stream) return send(anthropicEvents(model), 'text/event-stream; charset=utf-8');
-      const b = JSON.stringify(anthropicMessage(model));
+      if (json.stream) return send(anthropicEvents(model, text), 'text/event-stream; charset=utf-8');
+      const b = JSON.stringify(anthropicMessage(model, text));
       up.sent.push(Buffer.from(b));
       res.writeHead(200, { 'content-type': 'application/json', 'request-id': 'req_upstream' }).end(b);
       return;
@@ -147,6 +150,7 @@ export async function startUpstream(): Promise<FakeUpstream> {
     answer: () => {},
     sent: [],
     aborted: 0,
+    textFor: () => ANSWER,
     close: async () => {},
   };
   const fallback = defaultHandler(up);

@@ -2,6 +2,7 @@ import { certaintyCues } from '../../detect/confidence.js';
 import type { ClaimVerdict, ToolCallVerdict, Verdict } from '../../detect/verdict.js';
 import type { ExchangeText } from '../../verdicts/text.js';
 import { html, utc, type Html } from '../html.js';
+import { inlineFacts } from './inline.js';
 
 const METHOD: Record<string, string> = {
   context: 'against the context the request carried (system prompt, documents, tool results, earlier turns)',
@@ -160,6 +161,7 @@ ${v.app ? html`<dt>App</dt><dd>${v.app}</dd>` : ''}
 ${v.analysed_at ? html`<dt>Analysed</dt><dd>${utc(Date.parse(v.analysed_at))}${v.detection_lag_ms !== undefined ? ` · ${v.detection_lag_ms} ms after the response ended` : ''}</dd>` : ''}
 ${v.shadow_of ? html`<dt>Shadow of</dt><dd><a href="/veracity/exchanges/${encodeURIComponent(v.shadow_of)}" data-field="shadow_of">${v.shadow_of}</a> (this model was asked the same request as a shadow model; its answer is not counted with primary traffic)</dd>` : ''}
 ${shadows.length > 0 ? html`<dt>Shadows</dt><dd>${shadows.length} shadow ${shadows.length === 1 ? 'answer' : 'answers'} to this request, <a href="#shadows">below</a></dd>` : ''}
+${inlineFacts(v)}
 ${skipped ? skippedFacts(v) : ''}
 </dl>
 

@@ -2,6 +2,7 @@ import type { Verdict } from '../../detect/verdict.js';
 import { FLAG_KINDS, type FlagKind, type ModelKey } from '../../verdicts/aggregates.js';
 import { html, utc, type Html } from '../html.js';
 import { link, type Filters } from '../query.js';
+import { inlineBadge } from './inline.js';
 import { filtersForm } from './overview.js';
 
 const KIND_LABEL: Record<FlagKind, string> = { hallucination: 'Hallucinations', mismatch: 'Confidence mismatches', refusal: 'Refusals' };
@@ -28,7 +29,7 @@ function item(v: Verdict, kind: FlagKind): Html {
     : '';
   return html`<li data-id="${v.id}"><a href="/veracity/exchanges/${encodeURIComponent(v.id)}">${v.id}</a>
 <span class="badge flagged">${kind} ${scoreOf(v, kind).toFixed(2)}</span>
-${v.analysed_at ? html` <span class="muted">${utc(Date.parse(v.analysed_at))}</span>` : ''}${v.app ? html` <span class="badge">app ${v.app}</span>` : ''}
+${v.analysed_at ? html` <span class="muted">${utc(Date.parse(v.analysed_at))}</span>` : ''}${v.app ? html` <span class="badge">app ${v.app}</span>` : ''}${inlineBadge(v)}
 ${snippet ? html`<span class="snippet">${snippet}</span>` : ''}${tool ? html`<span class="snippet" data-field="tool_calls">${tool}</span>` : ''}</li>`;
 }
 

@@ -3,6 +3,7 @@ import type { IndexedModel } from '../../verdicts/model-index.js';
 import type { RecentList } from '../data.js';
 import { html, utc, type Html } from '../html.js';
 import { link, type Filters } from '../query.js';
+import { inlineBadge } from './inline.js';
 import { filtersForm } from './overview.js';
 
 const score = (n: number) => n.toFixed(2);
@@ -23,7 +24,7 @@ ${v.confidence_mismatch.flagged ? html` <span class="badge flagged">confidence m
 ${v.refusal.kind !== 'none' ? html` <span class="badge${v.refusal.flagged ? ' flagged' : ''}">${v.refusal.kind} refusal</span>` : ''}`}
 ${v.tool_calls ? html` <span class="badge${v.tool_calls.failed > 0 ? ' flagged' : ''}" data-field="tool_calls">tool calls: ${v.tool_calls.failed} of ${v.tool_calls.checked} failed</span>` : ''}
 ${v.shadow_of !== undefined ? html` <span class="badge">shadow of <a href="/veracity/exchanges/${encodeURIComponent(v.shadow_of)}">${v.shadow_of}</a></span>` : ''}
-${v.app ? html` <span class="badge">app ${v.app}</span>` : ''}
+${v.app ? html` <span class="badge">app ${v.app}</span>` : ''}${inlineBadge(v)}
 ${question ? html`<span class="snippet">${snippet(question)}</span>` : ''}</li>`;
 }
 
