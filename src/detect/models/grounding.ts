@@ -4,12 +4,15 @@
  * do not edit by hand, re-run the script.
  */
 export const GROUNDING_MODEL = {
-  features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance","pairMissing","specificSwap","metaReference","specificMissing","commonMissingShare","relatedShare","windowMissing","specificElsewhere"],
-  weights: [0.165,1.9925,0,0.0832,0,2.384,2.4093,1.5313,0,0.261,1.4059,-0.2958,0.4868,0,-0.6195,0,-1.2407,-0.2706,-1.1238,1.6503],
-  bias: -1.7251,
-  /** Exchange score = sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + m * mean claim logit + b). */
-  exchange: { a: 0.5003, a2: 0.7155, b: 0.2895, c: 0, m: 0, l: 0, n0: 1 },
+  features: ["missing","novelMissingShare","novelMissingCount","properMissing","numberMissing","passageMissing","bigramMissing","negationFlip","antonymFlip","restatesQuestion","length","questionDistance","pairMissing","specificSwap","metaReference","specificMissing","commonMissingShare","relatedShare","windowMissing","specificElsewhere","meaningShare","substituted","numberSwap","roleSwap","notRestated"],
+  weights: [0.5655,1.96,0,0.5029,0,2.4694,0,1.5709,0,0.5159,0,0.2216,2.7632,0,-0.8605,0,-0.6052,-0.2035,-1.2864,1.5535,0.3657,0.2459,0,0,0],
+  bias: -1.5829,
+  /**
+   * Exchange score = sigmoid(a * (top claim logit - L) + a2 * (second claim logit - L) + c * ln n
+   * + m * mean claim logit + b), n the number of claims and L = l * ln(max(1, n / n0)).
+   */
+  exchange: { a: 0.5434, a2: 0.7849, b: 0.4788, c: 0, m: 0, l: 1, n0: 3 },
   trainedOn: 'dev-v2',
   /** What the training script measured, in-sample and with whole groups held out (per dev source). */
-  validation: {"threshold":0.5,"inSample":{"halueval-qa":{"balancedAccuracy":0.968,"auroc":0.9909,"meanScore":0.5197,"rate":0.5,"ece":0.1093},"faithbench":{"balancedAccuracy":0.6526,"auroc":0.7644,"meanScore":0.76,"rate":0.6642,"ece":0.1069},"qags-cnndm":{"balancedAccuracy":0.6685,"auroc":0.7543,"meanScore":0.4036,"rate":0.5191,"ece":0.133}},"leaveSourceOut":{"halueval-qa":{"balancedAccuracy":0.934,"auroc":0.9385,"meanScore":0.575,"rate":0.5,"ece":0.2521},"faithbench":{"balancedAccuracy":0.5428,"auroc":0.7441,"meanScore":0.9427,"rate":0.6642,"ece":0.2826},"qags-cnndm":{"balancedAccuracy":0.54,"auroc":0.7083,"meanScore":0.188,"rate":0.5191,"ece":0.3312}},"leaveBatchOut":{"faithbench":{"balancedAccuracy":0.647,"auroc":0.7468,"meanScore":0.7627,"rate":0.6642,"ece":0.1091}},"leaveModelOut":{"faithbench":{"balancedAccuracy":0.6526,"auroc":0.7566,"meanScore":0.7601,"rate":0.6642,"ece":0.1088}},"grouped5Fold":{"halueval-qa":{"balancedAccuracy":0.958,"auroc":0.9882,"meanScore":0.5196,"rate":0.5,"ece":0.1067},"faithbench":{"balancedAccuracy":0.6414,"auroc":0.7414,"meanScore":0.7656,"rate":0.6642,"ece":0.1097},"qags-cnndm":{"balancedAccuracy":0.6597,"auroc":0.7368,"meanScore":0.4041,"rate":0.5191,"ece":0.132}}},
+  validation: {"threshold":0.5,"inSample":{"halueval-qa":{"balancedAccuracy":0.956,"auroc":0.9814,"meanScore":0.5321,"rate":0.5,"ece":0.1218},"faithbench":{"balancedAccuracy":0.6655,"auroc":0.7375,"meanScore":0.7186,"rate":0.6642,"ece":0.0674},"qags-cnndm":{"balancedAccuracy":0.6435,"auroc":0.7471,"meanScore":0.4392,"rate":0.5191,"ece":0.0835}},"leaveSourceOut":{"halueval-qa":{"balancedAccuracy":0.916,"auroc":0.9145,"meanScore":0.6074,"rate":0.5,"ece":0.2145},"faithbench":{"balancedAccuracy":0.5875,"auroc":0.736,"meanScore":0.8899,"rate":0.6642,"ece":0.2334},"qags-cnndm":{"balancedAccuracy":0.5764,"auroc":0.7069,"meanScore":0.2955,"rate":0.5191,"ece":0.2327}},"leaveBatchOut":{"faithbench":{"balancedAccuracy":0.6599,"auroc":0.7232,"meanScore":0.722,"rate":0.6642,"ece":0.0742}},"leaveModelOut":{"faithbench":{"balancedAccuracy":0.6636,"auroc":0.7316,"meanScore":0.7186,"rate":0.6642,"ece":0.0662}},"grouped5Fold":{"halueval-qa":{"balancedAccuracy":0.94,"auroc":0.9717,"meanScore":0.5309,"rate":0.5,"ece":0.1082},"faithbench":{"balancedAccuracy":0.6487,"auroc":0.7192,"meanScore":0.7232,"rate":0.6642,"ece":0.0942},"qags-cnndm":{"balancedAccuracy":0.6469,"auroc":0.7321,"meanScore":0.4408,"rate":0.5191,"ece":0.089}}},
 };
