@@ -367,10 +367,12 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   const wide = index.ids.size > 32_768;
   let prevId = keys.length > 0 ? index.ids.get(keys[0]!) : undefined;
   for (let i = 0; i + 1 < keys.length; i++) {
-    bigramTotal++;
     const a = prevId;
     const b = index.ids.get(keys[i + 1]!);
     prevId = b;
+    // Two words the context says with one ("construction was finished" for "completed") are no pair.
+    if (keys[i] === keys[i + 1]) continue;
+    bigramTotal++;
     if (a === undefined || b === undefined) continue;
     if (index.bigramCodes.has(pairCode(a, b, wide))) bigramFound++;
     if (index.pairCodes.has(a < b ? pairCode(a, b, wide) : pairCode(b, a, wide))) pairFound++;
