@@ -96,3 +96,17 @@ t.test('the meaning-changing edits of the issue are contradicted, whatever the l
     t.equal(v.hallucination.claims[0]?.support, 'contradicted', answer);
   }
 });
+
+t.test('a reworded claim that says the same passes', async (t) => {
+  const same: Array<[string, string]> = [
+    ['Exports fell by 8 percent in March.', 'In March, exports decreased by 8 percent.'],
+    ['Exports fell by 8 percent in March.', 'Exports dropped eight per cent in March.'],
+    [COUNCIL, 'The new parking plan was approved by the city council on Tuesday.'],
+    ['Smith sued Jones over the contract in 2019.', 'Jones was sued by Smith over the contract in 2019.'],
+  ];
+  for (const [context, answer] of same) {
+    const v = analyse(exchange(context, answer), cfg);
+    t.equal(v.hallucination.flagged, false, `${answer} → ${v.hallucination.score}`);
+    t.equal(v.hallucination.claims[0]?.support, 'supported', answer);
+  }
+});
