@@ -29,32 +29,43 @@ export interface VerdictStoreOptions {
  * Redis time taken from the request path. The result is the same as storing them one by one (a
  * sorted set trimmed to its `cap` highest after each add holds what it holds when trimmed once).
  *
- * Each verdict carries a random write token, kept beside it for a while: a verdict already there
- * whose token is this call's (2) is this very command run before, its reply lost when the
- * connection dropped (a failover) and the command sent again. It was stored by this call, and the
- * caller counts it, which it otherwise never would. Any other attempt, even one that produced the
- * same bytes in the same millisecond, has a token of its own and is a duplicate (0).
+ * Each call carries a random write token, and the script leaves under it, for a while, what it
+ * answered: a call whose token is already there is this very command run before, its reply lost
+ * when the connection dropped (a failover) and the command sent again; it answers again what it
+ * answered then, every verdict it stored as 2 (stored by this call), which the caller counts and
+ * otherwise never would. Any other attempt, even one that produced the same bytes in the same
+ * millisecond, comes with a token of its own and finds the verdict there: a duplicate (0). One
+ * token per call, not per verdict: one key written for the lot (none when it stored nothing).
  *
- * ARGV[1] = number of verdicts; then per verdict, its keys in KEYS in this order: verdict, token,
- * count hashes, indexes, strings; and its ARGV: json, ttl, id, token, token ttl, #hashes,
- * expireAt per hash..., #fields, (field, n)..., #indexes, (score, cap, ttl) per index..., #strings,
- * value per string... Returns one result per verdict: 1 stored, 2 stored by this call before, 0 not.
+ * KEYS[1] = the call's token; ARGV[1] = number of verdicts, ARGV[2] = the token's TTL; then per
+ * verdict, its keys in KEYS in this order: verdict, count hashes, indexes, strings; and its ARGV:
+ * json, ttl, id, #hashes, expireAt per hash..., #fields, (field, n)..., #indexes, (score, cap,
+ * ttl) per index..., #strings, value per string... Returns one result per verdict: 1 stored,
+ * 2 stored by this call before, 0 not.
  */
 /** How long a write token is kept: a resend after a reconnect comes within seconds. */
 const WRITE_TOKEN_TTL_SECONDS = 120;
 
 const STORE_SCRIPT = `
+local prior = redis.call('GET', KEYS[1])
+if prior then
+  local again = {}
+  for v = 1, #prior do
+    if string.sub(prior, v, v) == '1' then again[v] = 2 else again[v] = 0 end
+  end
+  return again
+end
 local n = tonumber(ARGV[1])
-local a, k = 2, 1
+local a, k = 3, 2
 local results = {}
 local hashes, hashOrder = {}, {}
 local indexes, indexOrder = {}, {}
 for v = 1, n do
-  local json, ttl, id, token, tokenTtl = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  local verdictKey, tokenKey = KEYS[k], KEYS[k + 1]
-  k = k + 2
-  local nh = tonumber(ARGV[a + 5])
-  local hashAt = a + 6
+  local json, ttl, id = ARGV[a], tonumber(ARGV[a + 1]), ARGV[a + 2]
+  local verdictKey = KEYS[k]
+  k = k + 1
+  local nh = tonumber(ARGV[a + 3])
+  local hashAt = a + 4
   a = hashAt + nh
   local nf = tonumber(ARGV[a])
   local fieldAt = a + 1
@@ -67,10 +78,9 @@ for v = 1, n do
   a = stringAt + ns
   local stored = redis.call('SET', verdictKey, json, 'EX', ttl, 'NX')
   if not stored then
-    if redis.call('GET', tokenKey) == token then results[v] = 2 else results[v] = 0 end
+    results[v] = 0
   else
     results[v] = 1
-    redis.call('SET', tokenKey, token, 'EX', tokenTtl)
     for h = 0, nh - 1 do
       local key = KEYS[k + h]
       local agg = hashes[key]
@@ -122,6 +132,9 @@ for _, key in ipairs(indexOrder) do
   redis.call('ZREMRANGEBYRANK', key, 0, -(tonumber(ix.cap) + 1))
   redis.call('EXPIRE', key, ix.ttl)
 end
+-- A call that stored nothing answers the same when sent again: it leaves no token.
+local answer = table.concat(results)
+if string.find(answer, '1', 1, true) then redis.call('SET', KEYS[1], answer, 'EX', ARGV[2]) end
 return results
 `;
 
@@ -180,10 +193,9 @@ export class VerdictStore {
 
   private store(verdict: Verdict, given: StoreWrites | undefined): Promise<boolean> {
     const writes = given ?? { counts: { keys: [], fields: {} }, indexes: [], strings: [] };
-    // The token outlives any resend of this command after a reconnect by far, and then goes.
-    const keys = [this.key(verdict.id), `${this.prefix}:verdict-write:${verdict.id}`];
+    const keys = [this.key(verdict.id)];
     const fields = Object.entries(writes.counts.fields).filter(([, n]) => n !== 0);
-    const args: Array<string | number> = [JSON.stringify(verdict), this.ttlSeconds, verdict.id, randomBytes(12).toString('base64url'), WRITE_TOKEN_TTL_SECONDS, writes.counts.keys.length];
+    const args: Array<string | number> = [JSON.stringify(verdict), this.ttlSeconds, verdict.id, writes.counts.keys.length];
     for (const c of writes.counts.keys) {
       keys.push(c.key);
       args.push(c.expireAt);
@@ -214,8 +226,9 @@ export class VerdictStore {
     if (typeof redis.veracityStoreVerdicts !== 'function') redis.defineCommand('veracityStoreVerdicts', { lua: STORE_SCRIPT });
     for (let i = 0; i < all.length; i += MAX_VERDICTS_PER_CALL) {
       const batch = all.slice(i, i + MAX_VERDICTS_PER_CALL);
-      const keys = batch.flatMap((p) => p.keys);
-      const args = [batch.length, ...batch.flatMap((p) => p.args)];
+      // The token outlives any resend of this command after a reconnect by far, and then goes.
+      const keys = [`${this.prefix}:verdict-write:${randomBytes(12).toString('base64url')}`, ...batch.flatMap((p) => p.keys)];
+      const args = [batch.length, WRITE_TOKEN_TTL_SECONDS, ...batch.flatMap((p) => p.args)];
       redis.veracityStoreVerdicts(keys.length, ...keys, ...args).then(
         (results) => batch.forEach((p, j) => p.resolve(Number(results[j]) >= 1)),
         (err: unknown) => batch.forEach((p) => p.reject(err)),
