@@ -21,7 +21,7 @@
  * of its cells the run waits for that build's analysis backlog to drain.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -91,6 +91,37 @@ function removeWorktree(b: Build): void {
   }
 }
 
+/**
+ * CPU seconds of a process tree's threads, split by scheduling policy: threads at SCHED_IDLE (the
+ * analysis thread of serve) take only what nothing else wants; everything else (the proxy's
+ * thread, V8's helper threads, redis-server) competes with the proxy for its core.
+ */
+function cpuByPolicy(pids: number[]): { normal: number; idle: number } {
+  let normal = 0;
+  let idle = 0;
+  for (const pid of pids) {
+    let tids: string[] = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue;
+    }
+    for (const tid of tids) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // After the command: utime and stime are fields 14 and 15, policy field 41 (5 = SCHED_IDLE).
+        const cpu = (Number(f[11]) + Number(f[12])) / 100;
+        if (Number(f[38]) === 5) idle += cpu;
+        else normal += cpu;
+      } catch {
+        // the thread ended
+      }
+    }
+  }
+  return { normal, idle };
+}
+
 interface Sample {
   round: number;
   cell: string;
@@ -99,6 +130,9 @@ interface Sample {
   /** serve's process (proxy and analysis thread), and its redis-server: % of one core over the window. */
   cpuPercent: number;
   auxCpuPercent?: number;
+  /** From the window's start until the analysis backlog drained, per measured request, µs. */
+  coreUsPerReq?: number;
+  analysisUsPerReq?: number;
 }
 
 const median = (xs: readonly number[]): number => {
@@ -207,13 +241,29 @@ async function main(): Promise<void> {
             durationMs,
             drainMs: 5000,
           };
+          const pids = () => [...target.proxyPids(), ...target.auxPids()];
+          let cpu0: ReturnType<typeof cpuByPolicy> | undefined;
+          const at = setTimeout(() => (cpu0 = cpuByPolicy(pids())), warmupMs);
           const m = await measure(target, job, cpus);
-          samples.push({ round, cell: cell.name, target: label, load: m.load, cpuPercent: m.proxy.cpuPercent, auxCpuPercent: m.aux?.cpuPercent });
+          clearTimeout(at);
+          await drain(target);
+          const cpu1 = cpuByPolicy(pids());
+          const perReq = (a: number, b: number | undefined) => (b !== undefined && m.load.requests > 0 ? ((a - b) / m.load.requests) * 1e6 : NaN);
+          samples.push({
+            round,
+            cell: cell.name,
+            target: label,
+            load: m.load,
+            cpuPercent: m.proxy.cpuPercent,
+            auxCpuPercent: m.aux?.cpuPercent,
+            ...(target.name === 'veracity' ? { coreUsPerReq: perReq(cpu1.normal, cpu0?.normal), analysisUsPerReq: perReq(cpu1.idle, cpu0?.idle) } : {}),
+          });
           log(
             `  ${cell.name.padEnd(5)} ${label.padEnd(28)} ${f(m.load.throughput)} req/s p50 ${f(m.load.latency.p50, 3)} p99 ${f(m.load.latency.p99, 3)} ms` +
-              ` cpu ${f(m.proxy.cpuPercent)}%${m.aux ? ` (+redis ${f(m.aux.cpuPercent)}%)` : ''} err ${m.load.errors}${m.load.errorSamples[0] ? ` (${m.load.errorSamples[0]})` : ''}`,
+              ` cpu ${f(m.proxy.cpuPercent)}%${m.aux ? ` (+redis ${f(m.aux.cpuPercent)}%)` : ''}` +
+              (target.name === 'veracity' ? ` core ${f(samples.at(-1)!.coreUsPerReq ?? NaN)} µs/req, analysis ${f(samples.at(-1)!.analysisUsPerReq ?? NaN)} µs/req` : '') +
+              ` err ${m.load.errors}${m.load.errorSamples[0] ? ` (${m.load.errorSamples[0]})` : ''}`,
           );
-          await drain(target);
         }
       }
     }
@@ -255,7 +305,9 @@ function render(samples: Sample[], cells: CellSpec[], labels: string[], thisLabe
     if (c.name === 'c16' || c.name === 'c256') {
       row(c.name, 'req/s', tput, 0, true, true);
       row(c.name, '× direct (same round)', (s, d) => (d ? s.load.throughput / d.load.throughput : NaN), 3, false, true);
-      row(c.name, 'CPU ms per 1,000 req (serve + redis)', cpuPerK, 0, false, true);
+      row(c.name, 'CPU ms per 1,000 req (serve + redis, window)', cpuPerK, 0, false, true);
+      row(c.name, 'µs/req competing with the proxy (until drained)', (s) => s.coreUsPerReq ?? NaN, 0, false, true);
+      row(c.name, 'µs/req of analysis at SCHED_IDLE (until drained)', (s) => s.analysisUsPerReq ?? NaN, 0, false, true);
     } else {
       row(c.name, 'p50 ms', (s) => s.load.latency.p50, 3, true, true);
       row(c.name, 'p99 ms', (s) => s.load.latency.p99, 3, true, true);
@@ -271,6 +323,7 @@ function render(samples: Sample[], cells: CellSpec[], labels: string[], thisLabe
     `Pinning: ${o.cpus.underTest ? `every serve and its redis-server on CPU ${o.cpus.underTest}; load generator and fake upstream on CPU ${o.cpus.load}` : 'none'}.`,
     `${o.rounds} rounds, each cell ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s measured on every target in turn (reversed every other round). Figures: medians over rounds; ratios: median of each round's own ratio, this build / the other (throughput: above 1 is better; CPU and latency: below 1 is better).`,
     `Cells: c16 = upstream answers at once, 16 in flight; c1 = the same, 1 in flight; c256 = upstream takes 50 ms, 256 in flight. Non-streaming chat completions with a grounding context.`,
+    "`µs/req competing with the proxy`: CPU of serve's threads not at SCHED_IDLE (the proxy's own, V8's helpers) and of its redis-server, from the window's start until the analysis backlog drained, per request: what bounds throughput at c16 on a quiet machine. `analysis at SCHED_IDLE`: the analysis thread's, which only takes what nothing else wants.",
     `Command: node dist/bench/against.js ${process.argv.slice(2).join(' ')}`,
     '',
     markdownTable(['cell', 'figure', 'direct', ...veracities, ...others.map((t) => `this / ${t.replace(/ \(.*\)$/, '')}`)], rows),
