@@ -26,9 +26,6 @@ export interface Channel {
 }
 
 export function runAnalysisSide({ config, target, quiet }: AnalysisInit, scope: 'thread' | 'process', channel: Channel): { stop(): Promise<void> } {
-  const notLowered = lowerPriority(config.worker.nice, scope, config.worker.idleScheduling);
-  if (notLowered && !quiet) console.error(JSON.stringify({ level: 'warn', nice: config.worker.nice, msg: notLowered }));
-
   const metrics = createMetrics(undefined, { processMetrics: false });
   // Off the request path: analysis reads and writes wait out a failover instead of failing.
   const client = createBlockingRedis(target, 'veracity-worker');
@@ -67,5 +64,10 @@ export function runAnalysisSide({ config, target, quiet }: AnalysisInit, scope: 
     }
   });
   channel.send({ type: 'ready' });
+  // Lowered once serve has its answer: at idle priority on a busy machine, even that one message
+  // could wait seconds for a CPU, and serve starts listening only after it. No job has run yet:
+  // the worker takes its first one in a later turn.
+  const notLowered = lowerPriority(config.worker.nice, scope, config.worker.idleScheduling);
+  if (notLowered && !quiet) console.error(JSON.stringify({ level: 'warn', nice: config.worker.nice, msg: notLowered }));
   return { stop };
 }
