@@ -164,6 +164,35 @@ t.test('serve with worker.isolation: process analyses in a child at low priority
   t.notOk(alive(killed.analysis[0]!), 'a serve killed with SIGKILL leaves no analysis process behind');
 });
 
+t.test('serve with worker.isolation: thread analyses on a thread of its own process', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const upstream = await startUpstream();
+  t.teardown(() => upstream.close());
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-isolation-'));
+  const config = join(dir, 'thread.yaml');
+  writeFileSync(config, 'worker:\n  isolation: thread\n');
+  const port = await freePort();
+  const p = run(['serve'], { VERACITY_CONFIG: config, REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, PORT: String(port) });
+  t.teardown(() => {
+    if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  });
+  await waitFor(`http://127.0.0.1:${port}/readyz`, 60_000);
+  t.same(childrenOf(p.child.pid!), [], 'no child process');
+  const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-thread', messages: [{ role: 'user', content: 'Where is the Eiffel Tower?' }] }),
+  });
+  const id = res.headers.get('x-veracity-id')!;
+  const v = (await (await waitFor(`http://127.0.0.1:${port}/veracity/v1/verdicts/${id}`, 20_000)).json()) as { id: string };
+  t.equal(v.id, id, 'the thread analysed the exchange');
+  t.equal(await settledMetric(`http://127.0.0.1:${port}`, 'veracity_checks_total', { provider: 'openai', model: 'gpt-thread' }, 1), 1, "serve's /metrics merges the thread's counters");
+  if (process.platform === 'linux') t.ok(niceOfThreads(p.child.pid!).includes(19), 'one thread of the process runs at nice 19');
+  p.child.kill('SIGTERM');
+  t.equal(await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]), 0, 'exits cleanly on SIGTERM');
+});
+
 t.test('an invalid config value fails at start, naming the field and the file', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'veracity-config-'));
   const file = join(dir, 'bad.yaml');
