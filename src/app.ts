@@ -116,7 +116,7 @@ export async function start(mode: Mode, config: Config, opts: { logger?: boolean
     if (notLowered && !quiet) log.warn({ nice: config.worker.nice }, notLowered);
     worker = startWorker({ config, metrics, blocking, client, log: (o, m) => { if (!quiet) log.warn(o, m); } });
   } else if (mode === 'serve') {
-    // Detection is CPU work: in serve it runs on its own thread, never on the proxy's event loop.
+    // Detection is CPU work: in serve it runs in a child process (or a thread), never on the proxy's event loop.
     thread = await startAnalysisThread(config, target, quiet);
   }
 

@@ -5,7 +5,7 @@ import { start, type Mode } from './app.js';
 const USAGE = `usage: veracity <command> [options]
 
 commands:
-  serve            proxy and worker in one process (npm start)
+  serve            proxy and worker together, analysis in a child process (npm start)
   proxy            the proxy only (analysis jobs go to Redis for separate workers)
   worker           the analysis worker only, with its own /metrics on VERACITY_METRICS_PORT
   check            JSONL exchanges in, JSONL verdicts out: --input F --output F (stdin/stdout by default)

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort, startRedis } from './helpers/redis.js';
@@ -97,6 +97,100 @@ t.test('worker alone serves its own /metrics and processes jobs from a proxy', a
   proxy.child.kill('SIGTERM');
   worker.child.kill('SIGTERM');
   t.same(await Promise.all([proxy.exited, worker.exited]), [0, 0], 'both exit cleanly on SIGTERM');
+});
+
+/** The direct children of `pid` (Linux). */
+const childrenOf = (pid: number): number[] => {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+};
+/** The nice value of every thread of `pid`. */
+const niceOfThreads = (pid: number): number[] =>
+  readdirSync(`/proc/${pid}/task`).map((tid) => {
+    const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  });
+
+t.test('serve with worker.isolation: process analyses in a child at low priority, gone when serve goes', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const upstream = await startUpstream();
+  t.teardown(() => upstream.close());
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-isolation-'));
+  const config = join(dir, 'process.yaml');
+  writeFileSync(config, 'worker:\n  isolation: process\n');
+  const start = async () => {
+    const port = await freePort();
+    const p = run(['serve'], { VERACITY_CONFIG: config, REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, PORT: String(port) });
+    t.teardown(() => {
+      if (p.child.exitCode === null) p.child.kill('SIGKILL');
+    });
+    await waitFor(`http://127.0.0.1:${port}/readyz`, 60_000);
+    const analysis = childrenOf(p.child.pid!);
+    return { p, port, analysis };
+  };
+
+  const { p, port, analysis } = await start();
+  t.equal(analysis.length, 1, 'one child process: the analysis side');
+  const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-isolated', messages: [{ role: 'system', content: 'Context: The Eiffel Tower is in Paris and was completed in 1889.' }, { role: 'user', content: 'Where is it?' }] }),
+  });
+  t.equal(res.status, 200);
+  const id = res.headers.get('x-veracity-id')!;
+  const v = (await (await waitFor(`http://127.0.0.1:${port}/veracity/v1/verdicts/${id}`, 20_000)).json()) as { id: string; grounded: boolean };
+  t.equal(v.id, id, 'the child analysed the exchange and stored its verdict');
+  t.equal(v.grounded, true);
+  t.equal(await settledMetric(`http://127.0.0.1:${port}`, 'veracity_checks_total', { provider: 'openai', model: 'gpt-isolated' }, 1), 1, "serve's /metrics merges the child's counters");
+  if (process.platform === 'linux') {
+    t.same([...new Set(niceOfThreads(analysis[0]!))], [19], 'every thread of the analysis process runs at nice 19, V8 helpers included');
+    t.equal(niceOfThreads(p.child.pid!)[0], 0, "the proxy's thread is left alone");
+  }
+  p.child.kill('SIGTERM');
+  t.equal(await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]), 0, 'exits cleanly on SIGTERM');
+  t.notOk(alive(analysis[0]!), 'and its analysis process with it');
+
+  // Killed outright, serve cannot say stop: the child sees its channel close and ends.
+  const killed = await start();
+  t.equal(killed.analysis.length, 1);
+  killed.p.child.kill('SIGKILL');
+  await killed.p.exited;
+  const deadline = Date.now() + 10_000;
+  while (alive(killed.analysis[0]!) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  t.notOk(alive(killed.analysis[0]!), 'a serve killed with SIGKILL leaves no analysis process behind');
+});
+
+t.test('serve with worker.isolation: thread analyses on a thread of its own process', async (t) => {
+  const redis = await startRedis();
+  t.teardown(() => redis.stop());
+  const upstream = await startUpstream();
+  t.teardown(() => upstream.close());
+  const dir = mkdtempSync(join(tmpdir(), 'veracity-isolation-'));
+  const config = join(dir, 'thread.yaml');
+  writeFileSync(config, 'worker:\n  isolation: thread\n');
+  const port = await freePort();
+  const p = run(['serve'], { VERACITY_CONFIG: config, REDIS_URL: redis.url, VERACITY_OPENAI_UPSTREAM: upstream.url, PORT: String(port) });
+  t.teardown(() => {
+    if (p.child.exitCode === null) p.child.kill('SIGKILL');
+  });
+  await waitFor(`http://127.0.0.1:${port}/readyz`, 60_000);
+  t.same(childrenOf(p.child.pid!), [], 'no child process');
+  const res = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-thread', messages: [{ role: 'user', content: 'Where is the Eiffel Tower?' }] }),
+  });
+  const id = res.headers.get('x-veracity-id')!;
+  const v = (await (await waitFor(`http://127.0.0.1:${port}/veracity/v1/verdicts/${id}`, 20_000)).json()) as { id: string };
+  t.equal(v.id, id, 'the thread analysed the exchange');
+  t.equal(await settledMetric(`http://127.0.0.1:${port}`, 'veracity_checks_total', { provider: 'openai', model: 'gpt-thread' }, 1), 1, "serve's /metrics merges the thread's counters");
+  if (process.platform === 'linux') t.ok(niceOfThreads(p.child.pid!).includes(19), 'one thread of the process runs at nice 19');
+  p.child.kill('SIGTERM');
+  t.equal(await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]), 0, 'exits cleanly on SIGTERM');
 });
 
 t.test('an invalid config value fails at start, naming the field and the file', async (t) => {

@@ -127,6 +127,60 @@ t.test('maxIndexedPerModel 0 stores verdicts without an index', async (t) => {
   const store = new VerdictStore(client, 'plain', 600, { maxIndexedPerModel: 0 });
   t.equal(await store.putIfAbsent(verdict('p1', Date.now())), true);
   t.equal(await store.putIfAbsent(verdict('p1', Date.now())), false, 'still set-if-absent');
-  t.same((await client.keys('plain:*')).sort(), ['plain:verdict-write:p1', 'plain:verdict:p1'], 'nothing but the verdict (and, for two minutes, its write token)');
-  t.ok((await client.ttl('plain:verdict-write:p1')) <= 120, 'the token goes soon');
+  const plain = (await client.keys('plain:*')).sort();
+  t.equal(plain.length, 2);
+  t.equal(plain[1], 'plain:verdict:p1', 'nothing but the verdict...');
+  t.match(plain[0], /^plain:verdict-write:/, "...and, for two minutes, its call's write token");
+  t.ok((await client.ttl(plain[0]!)) <= 120, 'the token goes soon');
+});
+
+t.test('verdicts put in the same turn are stored by one script call, each counted and indexed as if stored alone', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const { ConfigSchema } = await import('../src/config/schema.js');
+  const { aggregateKeys } = await import('../src/verdicts/aggregates.js');
+  const config = ConfigSchema.parse({ verdicts: { maxIndexedPerModel: 5, flaggedPerModel: 3 } });
+  const now = Date.now();
+  const flagged = (id: string, at: number, model = 'gpt-4o'): Verdict => ({ ...verdict(id, at, model), hallucination: { flagged: true, score: 0.9, claims: [] } });
+  const batch = [
+    ...Array.from({ length: 7 }, (_, i) => flagged(`b${i}`, now + i)),
+    verdict('c0', now + 10, 'claude'),
+    flagged('b2', now + 20), // the same id again, in the same call: a duplicate
+  ];
+  const keys = aggregateKeys(config);
+  const write = (store: VerdictStore, v: Verdict) => store.putIfAbsent(v, keys.writesFor(v, v.model, now));
+  // All put before any is awaited: one flush, one script call.
+  const together = new VerdictStore(client, 'veracity', 600, { maxIndexedPerModel: 5 });
+  await new VerdictStore(client, 'warm', 600).putIfAbsent(verdict('warm', now)); // the script is loaded: EVALSHA from here on
+  const scriptCalls = async () => {
+    const info = await client.info('commandstats');
+    return [...info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const callsBefore = await scriptCalls();
+  t.same(await Promise.all(batch.map((v) => write(together, v))), [true, true, true, true, true, true, true, true, false]);
+  t.equal((await scriptCalls()) - callsBefore, 1, 'one script call for the nine puts');
+  // The same verdicts one by one, under another prefix.
+  const config2 = ConfigSchema.parse({ redis: { prefix: 'alone' }, verdicts: { maxIndexedPerModel: 5, flaggedPerModel: 3 } });
+  const keys2 = aggregateKeys(config2);
+  const alone = new VerdictStore(client, 'alone', 600, { maxIndexedPerModel: 5 });
+  for (const v of batch) await alone.putIfAbsent(v, keys2.writesFor(v, v.model, now));
+  const dump = async (prefix: string) => {
+    const out: Record<string, unknown> = {};
+    for (const k of (await client.keys(`${prefix}:*`)).sort()) {
+      const rest = k.slice(prefix.length);
+      const type = await client.type(k);
+      if (type === 'hash') out[rest] = await client.hgetall(k);
+      else if (type === 'zset') out[rest] = await client.zrange(k, 0, -1, 'WITHSCORES');
+      else if (type === 'set') out[rest] = (await client.smembers(k)).sort();
+      else if (rest.startsWith(':verdict-write:')) continue; // one per call: counted below
+      else out[rest] = await client.get(k);
+      out[`${rest} expires`] = (await client.ttl(k)) > 0;
+    }
+    return out;
+  };
+  const a = await dump('veracity');
+  t.same(a, await dump('alone'), 'the same keys, counts, index members and expiries as one call per verdict');
+  t.equal((await client.keys('veracity:verdict-write:*')).length, 1, 'one write token for the call');
+  t.equal((await client.keys('alone:verdict-write:*')).length, batch.length - 1, 'where one call per verdict left one for each verdict it stored');
+  t.equal(a[`:agg:60:${Math.floor(now / 60_000) * 60}`] && (a[`:agg:60:${Math.floor(now / 60_000) * 60}`] as Record<string, string>)['checks|primary|openai|gpt-4o'], '7', 'seven checks counted for the model, the duplicate not');
+  t.same(await client.zrange(indexKey('veracity', 'openai', 'gpt-4o'), 0, -1), ['b2', 'b3', 'b4', 'b5', 'b6'], 'the model index keeps the five newest');
 });

@@ -35,6 +35,8 @@ export interface StartContext {
   veracityMode: 'split' | 'serve';
   /** VERACITY_CONFIG for the Veracity processes; unset = its default config. */
   veracityConfig?: string;
+  /** Extra node flags for the Veracity processes (profiling: --cpu-prof, --import a probe). */
+  nodeArgs?: string[];
 }
 
 export class TargetUnavailable extends Error {
@@ -256,11 +258,12 @@ async function startVeracity(ctx: StartContext): Promise<Target> {
       ...(ctx.veracityConfig ? { VERACITY_CONFIG: path.resolve(ctx.veracityConfig) } : {}),
     };
     const cwd = ctx.repoRoot;
+    const flags = [...NODE_FLAGS, ...(ctx.nodeArgs ?? [])];
     if (ctx.veracityMode === 'serve') {
-      children.push(spawnChild(process.execPath, [...NODE_FLAGS, cli, 'serve'], { cpus: ctx.cpus, env, cwd }));
+      children.push(spawnChild(process.execPath, [...flags, cli, 'serve'], { cpus: ctx.cpus, env, cwd }));
     } else {
-      children.push(spawnChild(process.execPath, [...NODE_FLAGS, cli, 'proxy'], { cpus: ctx.cpus, env, cwd }));
-      children.push(spawnChild(process.execPath, [...NODE_FLAGS, cli, 'worker'], { cpus: ctx.cpus, env, cwd }));
+      children.push(spawnChild(process.execPath, [...flags, cli, 'proxy'], { cpus: ctx.cpus, env, cwd }));
+      children.push(spawnChild(process.execPath, [...flags, cli, 'worker'], { cpus: ctx.cpus, env, cwd }));
     }
     await waitFor(`http://127.0.0.1:${port}/readyz`, children[1], 20_000, 200);
     if (children[2]) {
