@@ -317,9 +317,11 @@ export const ConfigSchema = z.strictObject({
        * a thread of its own in the proxy's process. A thread shares V8's helper threads (garbage
        * collection, the optimising compiler) with the proxy, and they run at the proxy's
        * priority, so analysis' garbage is collected partly at the proxy's expense; in a process
-       * every analysis thread runs at the lowered priority. See docs/performance-hot-path.md.
+       * every analysis thread runs at the lowered priority. `thread` is the default so that `serve`
+       * stays one process, as the commands promise; `process` is the faster layout on a busy
+       * machine. See docs/performance-hot-path.md.
        */
-      isolation: z.enum(['thread', 'process']).default('process'),
+      isolation: z.enum(['thread', 'process']).default('thread'),
       /** Attempts per job before it is given up. */
       attempts: z.number().int().positive().default(3),
       /** A job whose worker stops renewing its lock for this long (crash, kill -9) is handed to another worker, ms. */
