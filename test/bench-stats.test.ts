@@ -1,7 +1,7 @@
 import t from 'tap';
-import { bucketQuantile, diff, newHistogram, percentile, ratio, summarise } from '../src/bench/stats.js';
-import { derive, markdownTable, mergeRounds, renderCells, type Cell } from '../src/bench/report.js';
-import type { LoadResult } from '../src/bench/loadgen.js';
+import { bucketQuantile, diff, newHistogram, percentile, ratio, summarise } from '../src/tooling/bench/stats.js';
+import { derive, markdownTable, mergeRounds, renderCells, type Cell } from '../src/tooling/bench/report.js';
+import type { LoadResult } from '../src/tooling/bench/loadgen.js';
 
 t.test('percentile is nearest-rank over raw samples', async (t) => {
   const xs = Array.from({ length: 100 }, (_, i) => 100 - i); // 100..1, unsorted order

@@ -2,8 +2,8 @@ import t from 'tap';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { analyse } from '../src/detect/index.js';
-import { datasetDir, defaultDetectConfig, loadRows, type Row } from '../src/detect/train/data.js';
-import { balancedAccuracy, bestThreshold, f1 } from '../src/detect/train/metrics.js';
+import { datasetDir, defaultDetectConfig, loadRows, type Row } from '../src/tooling/train/data.js';
+import { balancedAccuracy, bestThreshold, f1 } from '../src/tooling/train/metrics.js';
 
 /**
  * The dev rows through analyse, against the naive baseline the detectors must beat: the share of
@@ -26,7 +26,7 @@ t.test('dev data is present', async (t) => {
   t.ok(existsSync(path.join(dir, 'halueval-qa.jsonl')), `dev rows under ${dir} (set VERACITY_DEV_DATA)`);
 });
 
-// Floors sit under the held-out figures of src/detect/train/train-grounding.ts (grouped folds,
+// Floors sit under the held-out figures of src/tooling/train/train-grounding.ts (grouped folds,
 // whole batches or models left out), not under the in-sample ones: a floor the held-out figure
 // cannot reach would only hold the detector to what it memorised.
 // QAGS summaries are near-extractive, so the naive share of missing words (at its best threshold,

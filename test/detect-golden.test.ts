@@ -1,13 +1,13 @@
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { datasetDir } from '../src/detect/train/data.js';
-import { GOLDEN_FILES, changedRows, fingerprint, readGolden, sourceFile } from '../src/detect/train/golden.js';
+import { datasetDir } from '../src/tooling/train/data.js';
+import { GOLDEN_FILES, changedRows, fingerprint, readGolden, sourceFile } from '../src/tooling/train/golden.js';
 
 /**
- * `analyse` gives, on every dev row, the verdict it gave when src/detect/train/golden.json was
+ * `analyse` gives, on every dev row, the verdict it gave when src/tooling/train/golden.json was
  * written: work on speed must not move a single verdict. A deliberate change (a retrain, a new
- * feature) writes the file again with `node dist/detect/train/golden.js --write`.
+ * feature) writes the file again with `node dist/tooling/train/golden.js --write`.
  */
 
 const dir = datasetDir();

@@ -2,7 +2,7 @@ import t from 'tap';
 import type { Exchange } from '../src/capture/exchange.js';
 import { analyse } from '../src/detect/index.js';
 import { contextText } from '../src/detect/grounding.js';
-import { defaultDetectConfig } from '../src/detect/train/data.js';
+import { defaultDetectConfig } from '../src/tooling/train/data.js';
 
 /**
  * Wrong verdicts found by hand, and variants of them: short reference material in a system prompt

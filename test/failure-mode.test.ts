@@ -5,8 +5,8 @@ import { analyse } from '../src/detect/index.js';
 import { assignFailureModes, failureModeOf, failureReference } from '../src/detect/failure-mode.js';
 import type { ClaimVerdict } from '../src/detect/verdict.js';
 import type { Exchange } from '../src/capture/exchange.js';
-import { datasetDir, defaultDetectConfig, loadRows } from '../src/detect/train/data.js';
-import { measurePlanted, measureSpans } from '../src/detect/train/failure-mode-eval.js';
+import { datasetDir, defaultDetectConfig, loadRows } from '../src/tooling/train/data.js';
+import { measurePlanted, measureSpans } from '../src/tooling/train/failure-mode-eval.js';
 
 const CONTEXT = [
   'The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France.',

@@ -3,15 +3,15 @@ import { readFileSync } from 'node:fs';
 import { PassThrough, Readable } from 'node:stream';
 import { configuredAnalyser } from '../src/eval/check.js';
 import { runEval } from '../src/eval/eval.js';
-import { HARD_CASES_FILE, hardCaseLines, SHAPES } from '../src/detect/train/build-hard-cases.js';
-import { PASSAGES } from '../src/detect/train/hard-cases-source.js';
+import { HARD_CASES_FILE, hardCaseLines, SHAPES } from '../src/tooling/train/build-hard-cases.js';
+import { PASSAGES } from '../src/tooling/train/hard-cases-source.js';
 import { analyseLine } from '../src/eval/run.js';
 
 const lines = readFileSync(HARD_CASES_FILE, 'utf8').trimEnd().split('\n');
 const rows = lines.map((l) => JSON.parse(l) as { id: string; provider: string; request: Record<string, any>; response: Record<string, any>; expected: Record<string, any> });
 
 t.test('the committed hard-case file is what the source builds', async (t) => {
-  t.same(lines, hardCaseLines(), 'rerun: node dist/detect/train/build-hard-cases.js');
+  t.same(lines, hardCaseLines(), 'rerun: node dist/tooling/train/build-hard-cases.js');
   t.equal(new Set(rows.map((r) => r.id)).size, rows.length, 'ids are unique');
 });
 

@@ -14,6 +14,13 @@ t.test('no file under src/ imports itself back through others', async (t) => {
   t.same(cycles.map((c) => c.join(' -> ')), [], `import cycles:\n${cycles.map((c) => `  ${c.join(' -> ')}`).join('\n')}`);
 });
 
+t.test('the running service never imports the tooling (benchmarks, training)', async (t) => {
+  const graph = importGraph(join(import.meta.dirname, '..', 'src'));
+  t.ok([...graph.keys()].some((f) => f.startsWith('tooling/')), 'the walk sees src/tooling/');
+  const leaks = [...graph].flatMap(([file, deps]) => (file.startsWith('tooling/') ? [] : deps.filter((d) => d.startsWith('tooling/')).map((d) => `${file} -> ${d}`)));
+  t.same(leaks, [], `runtime files importing tooling:\n  ${leaks.join('\n  ')}`);
+});
+
 t.test('the walk finds cycles of every kind of import, and only cycles', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'veracity-imports-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,6 +1,6 @@
 /**
  * Logistic scorer over the claim features of grounding.ts (FEATURE_NAMES order).
- * Written by src/detect/train/train-grounding.ts (L2=0.001) from the halueval-qa, faithbench, qags-cnndm dev rows;
+ * Written by src/tooling/train/train-grounding.ts (L2=0.001) from the halueval-qa, faithbench, qags-cnndm dev rows;
  * do not edit by hand, re-run the script.
  */
 export const GROUNDING_MODEL = {

@@ -1,6 +1,6 @@
 /**
  * Two logistic scorers over the wording features of refusal.ts (REFUSAL_FEATURES order): refusal vs
- * answer, then partial vs full among refusals. Written by src/detect/train/train-refusal.ts
+ * answer, then partial vs full among refusals. Written by src/tooling/train/train-refusal.ts
  * (L2=0.001) from the XSTest dev rows; do not edit by hand, re-run the script.
  */
 export const REFUSAL_MODEL = {

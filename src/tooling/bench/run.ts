@@ -1,5 +1,5 @@
 // `npm run bench`: direct, Veracity, nginx and Portkey side by side against one fake upstream,
-// on loopback, with bounded run times. See src/bench/README.md.
+// on loopback, with bounded run times. See src/tooling/bench/README.md.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -12,7 +12,7 @@ import { bucketQuantile, percentile } from './stats.js';
 import { TARGET_NAMES, TargetUnavailable, startTarget, type Target, type TargetName } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
+const repoRoot = path.resolve(here, '../../..');
 
 const USAGE = `usage: npm run bench -- [options]
   --quick                 ~1 minute subset (json+stream, latency 50 ms, concurrency 1 and 64, 0.5+1.5 s cells,

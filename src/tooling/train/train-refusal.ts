@@ -2,7 +2,7 @@
  * Fits src/detect/models/refusal.ts: two logistic regressions over the wording features of
  * refusal.ts — refusal vs answer over every row, then partial vs full over the refusals.
  *
- *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/detect/train/train-refusal.ts [--write]
+ *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/tooling/train/train-refusal.ts [--write]
  *
  * Run from the repository root; --write rewrites src/detect/models/refusal.ts.
  *
@@ -11,7 +11,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { REFUSAL_FEATURES, refusalFeatures } from '../refusal.js';
+import { REFUSAL_FEATURES, refusalFeatures } from '../../detect/refusal.js';
 import { loadRows } from './data.js';
 import { f1 } from './metrics.js';
 import { fitLogistic, hash, sigmoid } from './logistic.js';
@@ -109,7 +109,7 @@ if (process.argv.includes('--write')) {
   const r = (x: number): number => Math.round(x * 10000) / 10000;
   const body = `/**
  * Two logistic scorers over the wording features of refusal.ts (REFUSAL_FEATURES order): refusal vs
- * answer, then partial vs full among refusals. Written by src/detect/train/train-refusal.ts
+ * answer, then partial vs full among refusals. Written by src/tooling/train/train-refusal.ts
  * (L2=${L2}) from the XSTest dev rows; do not edit by hand, re-run the script.
  */
 export const REFUSAL_MODEL = {

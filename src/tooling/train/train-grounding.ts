@@ -4,8 +4,8 @@
  * (sigmoid(a * top claim logit + a2 * second claim logit + c * ln(claim count) + b)) whose mean
  * over a set of exchanges estimates their hallucination rate.
  *
- *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/detect/train/train-grounding.ts [--write]
- *   (or compiled: npm run build && node dist/detect/train/train-grounding.js [--write])
+ *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/tooling/train/train-grounding.ts [--write]
+ *   (or compiled: npm run build && node dist/tooling/train/train-grounding.js [--write])
  *
  * Run from the repository root; --write rewrites src/detect/models/grounding.ts with the weights
  * and the validation figures below. Knobs (env): L2, DATASETS, QAGS_CLAIMS, MONOTONE, DROP,
@@ -23,9 +23,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { extractClaims } from '../claims.js';
-import { buildContextIndex, claimFeatures, contextText, featureVector, FEATURE_NAMES } from '../grounding.js';
-import { detectRefusal } from '../refusal.js';
+import { extractClaims } from '../../detect/claims.js';
+import { buildContextIndex, claimFeatures, contextText, featureVector, FEATURE_NAMES } from '../../detect/grounding.js';
+import { detectRefusal } from '../../detect/refusal.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 import { fitLogistic, hash, sigmoid } from './logistic.js';
 import { balancedAccuracy, spearman } from './metrics.js';
@@ -192,14 +192,14 @@ function exchangeScore(m: Model, it: Item): number {
 }
 
 /**
- * HARD=1 trains on half of the hand-written hard cases (src/detect/train/hard-cases.jsonl, whole
+ * HARD=1 trains on half of the hand-written hard cases (src/tooling/train/hard-cases.jsonl, whole
  * passages on one side: `expected.pair` decides) and reports the other half, which no fit sees.
  * They teach what the dev rows rarely show: a reworded claim says the same, a swapped number or
  * role does not. HARD_WEIGHT scales their share of the claim fit (each dev source weighs 1).
  */
 const HARD = process.env.HARD === '1';
 const HARD_WEIGHT = Number(process.env.HARD_WEIGHT ?? '0.5');
-const hardDir = path.resolve(process.cwd(), 'src/detect/train');
+const hardDir = path.resolve(process.cwd(), 'src/tooling/train');
 const hardRows = loadRows('hard-cases', hardDir);
 const hardTrains = (r: Row): boolean => hash(String(r.expected.pair ?? r.id)) % 2 === 0;
 const data = [
@@ -313,7 +313,7 @@ for (const [scheme, scores, ds] of heldOut) {
   console.log(`  ${scheme.padEnd(18)} ${ds.padEnd(12)} ${sweep.map((t) => balancedAccuracy(ys, idx.map((i) => scores[i]! >= t)).toFixed(3)).join(' ')}`);
 }
 
-// The hand-written hard cases (src/detect/train/hard-cases.jsonl) are never trained on: each
+// The hand-written hard cases (src/tooling/train/hard-cases.jsonl) are never trained on: each
 // meaning-preserving rewrite should pass and each meaning-changing edit be flagged.
 const hard = items('hard-cases', HARD ? hardRows.filter((r) => !hardTrains(r)) : hardRows);
 {
@@ -347,7 +347,7 @@ if (process.argv.includes('--write')) {
   };
   const body = `/**
  * Logistic scorer over the claim features of grounding.ts (FEATURE_NAMES order).
- * Written by src/detect/train/train-grounding.ts (L2=${L2}) from the ${present.join(', ')} dev rows;
+ * Written by src/tooling/train/train-grounding.ts (L2=${L2}) from the ${present.join(', ')} dev rows;
  * do not edit by hand, re-run the script.
  */
 export const GROUNDING_MODEL = {

@@ -1,7 +1,7 @@
 // Summarises V8 .cpuprofile files (node --cpu-prof): self time per function and per source file,
 // as a share of the profile's samples, idle and GC shown apart.
 //
-//   node dist/bench/profile/cpuprofile-top.js FILE.cpuprofile [--top 30]
+//   node dist/tooling/bench/profile/cpuprofile-top.js FILE.cpuprofile [--top 30]
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 

@@ -6,11 +6,11 @@
  * Then the other side: instruction-only system prompts in front of the XSTest questions, which
  * must not ground (an answer held against "Be concise." would be flagged for nothing).
  *
- *   npm run build && node dist/detect/train/system-prompt-eval.js
+ *   npm run build && node dist/tooling/train/system-prompt-eval.js
  */
 import type { Exchange } from '../../capture/exchange.js';
-import { splitSentences } from '../claims.js';
-import { analyse } from '../index.js';
+import { splitSentences } from '../../detect/claims.js';
+import { analyse } from '../../detect/index.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 import { balancedAccuracy } from './metrics.js';
 

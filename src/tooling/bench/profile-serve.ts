@@ -2,10 +2,10 @@
  * Profiles `serve` under the c=16 load of the side-by-side benchmark, for this build and for
  * other built checkouts, one after the other:
  *
- *   npm run build && node dist/bench/profile-serve.js [--dir /tmp/other-build ...] [--seconds 8] [--concurrency 16] [--out bench-results/profile]
+ *   npm run build && node dist/tooling/bench/profile-serve.js [--dir /tmp/other-build ...] [--seconds 8] [--concurrency 16] [--out bench-results/profile]
  *
  * Each build's serve runs pinned with its redis-server on CPU 0 (load generator and fake upstream
- * on the other core), with `--import dist/bench/profile/loop-probe.js`; after a pre-warm the
+ * on the other core), with `--import dist/tooling/bench/profile/loop-probe.js`; after a pre-warm the
  * probe records, over the measured window only, a CPU profile and the CPU time of every thread,
  * garbage collections, and the main thread's event-loop delay. It prints throughput, CPU per
  * request by thread and Redis, the top self-time functions of each thread, and GC figures.
@@ -21,7 +21,7 @@ import { summarise } from './profile/cpuprofile-top.js';
 import { startTarget } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
+const repoRoot = path.resolve(here, '../../..');
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

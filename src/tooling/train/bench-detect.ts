@@ -1,8 +1,8 @@
 /**
  * Detector throughput on one core over the FaithBench dev rows.
  *
- *   npm run build && node dist/detect/train/bench-detect.js [--rounds 7] [--rows faithbench] [--against DIR]
- *   npm run build && node dist/detect/train/bench-detect.js --instructions [--rounds 4]
+ *   npm run build && node dist/tooling/train/bench-detect.js [--rounds 7] [--rows faithbench] [--against DIR]
+ *   npm run build && node dist/tooling/train/bench-detect.js --instructions [--rounds 4]
  *
  * A shared machine moves wall-clock rates with everybody else's load, so every figure is printed
  * beside what measured it:
@@ -26,7 +26,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Exchange } from '../../capture/exchange.js';
 import type { DetectConfig } from '../../config/schema.js';
-import { analyse } from '../index.js';
+import { analyse } from '../../detect/index.js';
 import { defaultDetectConfig, loadRows } from './data.js';
 
 type Analyse = (exchange: Exchange, cfg: DetectConfig) => unknown;

@@ -4,17 +4,17 @@
  * change must leave every fingerprint as it was; a retrain or a feature change moves them on
  * purpose, and is written again with --write in the same commit.
  *
- *   npm run build && node dist/detect/train/golden.js           # compare with the stored file
- *   npm run build && node dist/detect/train/golden.js --write   # store the current verdicts' fingerprints
+ *   npm run build && node dist/tooling/train/golden.js           # compare with the stored file
+ *   npm run build && node dist/tooling/train/golden.js --write   # store the current verdicts' fingerprints
  *
- * Stored in src/detect/train/golden.json; test/detect-golden.test.ts runs the same comparison.
+ * Stored in src/tooling/train/golden.json; test/detect-golden.test.ts runs the same comparison.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyse } from '../index.js';
-import { applySamples } from '../samples.js';
+import { analyse } from '../../detect/index.js';
+import { applySamples } from '../../detect/samples.js';
 import { datasetDir, defaultDetectConfig, loadRows, type Row } from './data.js';
 
 /**
@@ -35,7 +35,7 @@ export type Golden = Record<string, GoldenFile>;
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The stored fingerprints live beside the source, whether this runs from src/ or dist/. */
-export const GOLDEN_PATH = path.resolve(here, '../../../src/detect/train/golden.json');
+export const GOLDEN_PATH = path.resolve(here, '../../../src/tooling/train/golden.json');
 
 /** Verdicts of FaithBench summaries checked against other summaries of the same article. */
 function sampleVerdicts(rows: Row[]): Array<{ id: string; verdict: unknown }> {

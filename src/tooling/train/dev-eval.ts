@@ -1,15 +1,15 @@
 /**
  * Dev evaluation of `analyse` over the labelled dev rows.
  *
- *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/detect/train/dev-eval.ts [--verbose]
- *   (or compiled: npm run build && node dist/detect/train/dev-eval.js)
+ *   node --import=./node_modules/@tapjs/typescript/dist/esm/import.mjs src/tooling/train/dev-eval.ts [--verbose]
+ *   (or compiled: npm run build && node dist/tooling/train/dev-eval.js)
  *
  * Run from the repository root. --verbose lists every misclassified row with its claims.
  *
  * Data: VERACITY_DEV_DATA or ../shared/datasets/dev. Prints per-dataset balanced accuracy, F1 and
  * AUROC of `hallucination`, refusal F1 and 3-class accuracy, and exchanges/s over FaithBench.
  */
-import { analyse } from '../index.js';
+import { analyse } from '../../detect/index.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 import { auroc, balancedAccuracy, bestThreshold, f1 } from './metrics.js';
 

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import type { ToolCall, ToolDeclaration } from '../capture/exchange.js';
-import { fromRecord } from '../capture/index.js';
-import { ConfigSchema } from '../config/schema.js';
-import { analyse } from '../detect/index.js';
-import { checkToolCalls, clearSchemaCache, compiledSchema, schemaCacheStats } from '../detect/tools.js';
+import type { ToolCall, ToolDeclaration } from '../../capture/exchange.js';
+import { fromRecord } from '../../capture/index.js';
+import { ConfigSchema } from '../../config/schema.js';
+import { analyse } from '../../detect/index.js';
+import { checkToolCalls, clearSchemaCache, compiledSchema, schemaCacheStats } from '../../detect/tools.js';
 
 /**
  * Tool-call checks per second on one thread (so one core), side by side in one run with
@@ -13,7 +13,7 @@ import { checkToolCalls, clearSchemaCache, compiledSchema, schemaCacheStats } fr
  * each case's median and the rounds' spread. On a shared machine compare the ratios, not the
  * absolute figures.
  *
- *   node dist/bench/tool-checks.js [--rounds 5] [--duration 1]
+ *   node dist/tooling/bench/tool-checks.js [--rounds 5] [--duration 1]
  */
 
 const SCHEMA = {

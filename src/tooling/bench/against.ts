@@ -1,7 +1,7 @@
 /**
  * The proxy benchmark of this build beside other commits, in one run:
  *
- *   npm run build && node dist/bench/against.js --ref 63cf1c2 [--ref main] [--rounds 3]
+ *   npm run build && node dist/tooling/bench/against.js --ref 63cf1c2 [--ref main] [--rounds 3]
  *
  * Each `--ref` is checked out with `git worktree add --detach` into a temporary folder, given this
  * checkout's node_modules and built with tsc. Then `serve` of every build (each on its own
@@ -32,9 +32,9 @@ import { markdownTable } from './report.js';
 import { startTarget, type Target } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
+const repoRoot = path.resolve(here, '../../..');
 
-const USAGE = `usage: node dist/bench/against.js --ref REF [--ref REF2 ...] [options]
+const USAGE = `usage: node dist/tooling/bench/against.js --ref REF [--ref REF2 ...] [options]
   --ref REF               a commit (or branch, tag) to build in a temporary git worktree and compare with
   --dir DIR               instead of --ref: a checkout already built (DIR/dist/cli.js); may be repeated
   --rounds N              rounds of every cell (default 3)
@@ -328,7 +328,7 @@ function render(samples: Sample[], cells: CellSpec[], labels: string[], thisLabe
     `${o.rounds} rounds, each cell ${o.warmupMs / 1000} s warm-up + ${o.durationMs / 1000} s measured on every target in turn (reversed every other round). Figures: medians over rounds; ratios: median of each round's own ratio, this build / the other (throughput: above 1 is better; CPU and latency: below 1 is better).`,
     `Cells: c16 = upstream answers at once, 16 in flight; c1 = the same, 1 in flight; c256 = upstream takes 50 ms, 256 in flight. Non-streaming chat completions with a grounding context.`,
     "`µs/req competing with the proxy`: CPU of serve's threads not at SCHED_IDLE (the proxy's own, V8's helpers) and of its redis-server, from the window's start until the analysis backlog drained, per request: what bounds throughput at c16 on a quiet machine. `analysis at SCHED_IDLE`: the analysis thread's, which only takes what nothing else wants.",
-    `Command: node dist/bench/against.js ${process.argv.slice(2).join(' ')}`,
+    `Command: node dist/tooling/bench/against.js ${process.argv.slice(2).join(' ')}`,
     '',
     markdownTable(['cell', 'figure', 'direct', ...veracities, ...others.map((t) => `this / ${t.replace(/ \(.*\)$/, '')}`)], rows),
     '',

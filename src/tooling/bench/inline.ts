@@ -1,4 +1,4 @@
-// `node dist/bench/inline.js`: what inline mode costs. One Veracity (proxy + worker + Redis) in
+// `node dist/tooling/bench/inline.js`: what inline mode costs. One Veracity (proxy + worker + Redis) in
 // front of the fake upstream; every cell is measured with inline off, annotate and block in turn
 // (chosen per request with x-veracity-inline, so all three run through the same warm process),
 // the order reversed every other round. See docs/inline.md for the figures.
@@ -8,17 +8,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ConfigSchema } from '../config/schema.js';
-import { judge, type HeldAnswer } from '../proxy/inline/judge.js';
-import { Judges } from '../proxy/inline/judge-thread.js';
+import { ConfigSchema } from '../../config/schema.js';
+import { judge, type HeldAnswer } from '../../proxy/inline/judge.js';
+import { Judges } from '../../proxy/inline/judge-thread.js';
 import { LONG_ANSWER, LONG_CONTEXT, LONG_QUESTION } from './inline-texts.js';
 import type { LoadJob, LoadResult } from './loadgen.js';
 import { spawnChild, startTarget, type Target } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const repoRoot = path.resolve(here, '../..');
+const repoRoot = path.resolve(here, '../../..');
 
-const USAGE = `usage: node dist/bench/inline.js [options]
+const USAGE = `usage: node dist/tooling/bench/inline.js [options]
   --rounds N        rounds; each measures every cell in every mode (default 3)
   --duration S      measured seconds per cell (default 3)
   --warmup S        warm-up seconds per cell (default 0.5)
@@ -274,7 +274,7 @@ async function main() {
       lines.push(`| ${size} | ${mode} | ${f(p50, 3)} | ${f(p99, 3)} | ${mode === 'off' ? '' : f(addedP50, 3)} | ${mode === 'off' ? '' : f(addedP99, 3)} | ${f(rps, 0)} | ${mode === 'off' ? '1' : f(ratio)} | ${f(judgeMs, 3)} | ${errors} |`);
     }
   }
-  lines.push('', `Command: \`node dist/bench/inline.js ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'));
+  lines.push('', `Command: \`node dist/tooling/bench/inline.js ${process.argv.slice(2).join(' ')}\``.replace(/ `$/, '`'));
   const md = lines.join('\n');
   process.stdout.write(`${md}\n`);
   const out = path.resolve(values.out);

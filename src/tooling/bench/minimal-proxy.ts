@@ -1,7 +1,7 @@
 // The floor for any Node.js proxy on this machine: node:http in front, an undici Pool behind,
 // the body relayed chunk by chunk with backpressure, and nothing else (no routing, no capture,
 // no metrics). Veracity's figures minus these are what Veracity itself costs.
-//   node dist/bench/minimal-proxy.js --port 8081 --upstream http://127.0.0.1:9000
+//   node dist/tooling/bench/minimal-proxy.js --port 8081 --upstream http://127.0.0.1:9000
 import { once } from 'node:events';
 import http from 'node:http';
 import { parseArgs } from 'node:util';
