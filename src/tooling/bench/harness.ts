@@ -76,10 +76,10 @@ export async function measure(target: Target, job: LoadJob, cpus: Cpus) {
   }
 }
 
-export async function startUpstream(cpus: Cpus, chunks: number): Promise<{ port: number; stop: () => void }> {
-  const child = spawnChild(process.execPath, [path.join(here, 'fake-upstream.js'), '--port', '0', '--chunks', String(chunks)], {
-    cpus: cpus.load,
-  });
+/** The fake upstream on the load generator's cores; `chunks` per streamed answer (its own default when unset). */
+export async function startUpstream(cpus: Pick<Cpus, 'load'>, chunks?: number): Promise<{ port: number; stop: () => void }> {
+  const args = [path.join(here, 'fake-upstream.js'), '--port', '0', ...(chunks === undefined ? [] : ['--chunks', String(chunks)])];
+  const child = spawnChild(process.execPath, args, { cpus: cpus.load });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     const t = setTimeout(() => reject(new Error(`fake upstream did not start: ${child.tail()}`)), 10_000);

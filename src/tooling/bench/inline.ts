@@ -13,7 +13,8 @@ import { judge, type HeldAnswer } from '../../proxy/inline/judge.js';
 import { Judges } from '../../proxy/inline/judge-thread.js';
 import { LONG_ANSWER, LONG_CONTEXT, LONG_QUESTION } from './inline-texts.js';
 import type { LoadJob, LoadResult } from './loadgen.js';
-import { spawnChild, startTarget, type Target } from './targets.js';
+import { startUpstream } from './harness.js';
+import { startTarget, type Target } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repoRoot = path.resolve(here, '../../..');
@@ -77,23 +78,6 @@ function runLoadgen(job: LoadJob, cpus: string | undefined): Promise<LoadResult>
   });
 }
 
-async function startUpstream(cpus: string | undefined): Promise<{ port: number; stop: () => void }> {
-  const child = spawnChild(process.execPath, [path.join(here, 'fake-upstream.js'), '--port', '0'], { cpus });
-  const port = await new Promise<number>((resolve, reject) => {
-    let buf = '';
-    const t = setTimeout(() => reject(new Error(`fake upstream did not start: ${child.tail()}`)), 10_000);
-    child.proc.stdout?.on('data', (b: Buffer) => {
-      buf += b.toString();
-      const m = /\{"listening":(\d+)\}/.exec(buf);
-      if (m) {
-        clearTimeout(t);
-        resolve(Number(m[1]));
-      }
-    });
-    child.proc.once('exit', (code) => reject(new Error(`fake upstream exited with ${code}: ${child.tail()}`)));
-  });
-  return { port, stop: () => child.proc.kill('SIGTERM') };
-}
 
 /** Sum and count of veracity_inline_analysis_seconds on the proxy, all modes. */
 async function judgeTotals(origin: string): Promise<{ sum: number; count: number }> {
@@ -200,7 +184,7 @@ async function main() {
   for (const size of sizes) waits[size] = await judgeWaitMs(size, latencyMs);
   log(`wait for a verdict, p50: ${sizes.map((s) => `${s} ${waits[s]!.loop.toFixed(3)} ms on the event loop, ${waits[s]!.thread.toFixed(3)} ms on a thread`).join('; ')}`);
 
-  const upstream = await startUpstream(loadCpus);
+  const upstream = await startUpstream({ load: loadCpus });
   let target: Target | undefined;
   const cells: Cell[] = [];
   try {

@@ -58,34 +58,3 @@ export function bestThreshold(labels: boolean[], scores: number[]): { threshold:
   return best;
 }
 
-/** Ranks from 1, ties given the mean of the ranks they span. */
-export function ranks(xs: readonly number[]): number[] {
-  const order = xs.map((x, i) => [x, i] as const).sort((a, b) => a[0] - b[0]);
-  const out = new Array<number>(xs.length);
-  for (let i = 0; i < order.length; ) {
-    let j = i;
-    while (j + 1 < order.length && order[j + 1]![0] === order[i]![0]) j++;
-    for (let k = i; k <= j; k++) out[order[k]![1]] = (i + j) / 2 + 1;
-    i = j + 1;
-  }
-  return out;
-}
-
-/** Spearman's rank correlation (Pearson's on ranks, so ties are handled); NaN below two points. */
-export function spearman(a: readonly number[], b: readonly number[]): number {
-  if (a.length < 2 || a.length !== b.length) return Number.NaN;
-  const ra = ranks(a);
-  const rb = ranks(b);
-  const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / v.length;
-  const ma = mean(ra);
-  const mb = mean(rb);
-  let num = 0;
-  let da = 0;
-  let db = 0;
-  for (let i = 0; i < ra.length; i++) {
-    num += (ra[i]! - ma) * (rb[i]! - mb);
-    da += (ra[i]! - ma) ** 2;
-    db += (rb[i]! - mb) ** 2;
-  }
-  return da === 0 || db === 0 ? Number.NaN : num / Math.sqrt(da * db);
-}

@@ -28,7 +28,8 @@ import { buildContextIndex, claimFeatures, contextText, featureVector, FEATURE_N
 import { detectRefusal } from '../../detect/refusal.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 import { fitLogistic, hash, sigmoid } from './logistic.js';
-import { balancedAccuracy, spearman } from './metrics.js';
+import { spearman } from '../../eval/metrics.js';
+import { balancedAccuracy } from './metrics.js';
 import { binaryReport, formatReport, leaveOneGroupOut, type BinaryReport } from './validate.js';
 
 interface Item {
@@ -287,7 +288,7 @@ function perModelRates(label: string, scores: number[]): void {
     cells.push(`${m} ${e.toFixed(2)}/${o.toFixed(2)}`);
   }
   const mae = est.reduce((s, e, i) => s + Math.abs(e - obs[i]!), 0) / Math.max(1, est.length);
-  console.log(`  ${label.padEnd(18)} spearman ${spearman(est, obs).toFixed(3)} mae ${mae.toFixed(3)}  (estimated/annotated) ${cells.join('; ')}`);
+  console.log(`  ${label.padEnd(18)} spearman ${spearman(est, obs)?.toFixed(3) ?? '—'} mae ${mae.toFixed(3)}  (estimated/annotated) ${cells.join('; ')}`);
 }
 console.log('per-model hallucination rate, FaithBench');
 perModelRates('in-sample', data.map((it) => exchangeScore(full, it)));
