@@ -14,6 +14,7 @@ import {
   type LabelledScore,
 } from '../src/report/estimators.js';
 import { wilson, Z95 } from '../src/report/wilson.js';
+import { prng } from './helpers/labelled-seed.js';
 
 const close = (t: Tap.Test, got: number, want: number, what: string, eps = 1e-9) =>
   t.ok(Math.abs(got - want) <= eps, `${what}: ${got} ≈ ${want}`);
@@ -158,18 +159,6 @@ t.test('calibration bins: equal-width bins of x, labelled rate, counts, Wilson i
   const cc = certaintyCurve([{ certainty: 0.9, hallucinated: true }, { certainty: 0.1, hallucinated: false }, { certainty: 0.95, hallucinated: false }], 5);
   t.same(cc.map((b) => [b.lo, b.n, b.rate]), [[0, 1, 0], [0.8, 2, 0.5]]);
 });
-
-/** mulberry32: a small seeded generator, so the simulation is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let x = a;
-    x = Math.imul(x ^ (x >>> 15), x | 1);
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61);
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function gauss(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());

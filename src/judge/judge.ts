@@ -43,17 +43,22 @@ const KNOWLEDGE_SYSTEM = [
   'Reply with JSON only: {"claims":[{"i":1,"support":"supported"}, ...]}.',
 ].join(' ');
 
-/** Pulls the judged claims out of the model's answer, tolerating prose around the JSON. */
-export function parseJudgeAnswer(text: string, claimCount: number): JudgedClaim[] | undefined {
+/** The JSON object in a model's answer, from its first `{` to its last `}`; undefined when there is none. */
+export function jsonObjectIn(text: string): unknown {
   const start = text.indexOf('{');
   const end = text.lastIndexOf('}');
   if (start === -1 || end <= start) return undefined;
-  let doc: unknown;
   try {
-    doc = JSON.parse(text.slice(start, end + 1));
+    return JSON.parse(text.slice(start, end + 1)) as unknown;
   } catch {
     return undefined;
   }
+}
+
+/** Pulls the judged claims out of the model's answer, tolerating prose around the JSON. */
+export function parseJudgeAnswer(text: string, claimCount: number): JudgedClaim[] | undefined {
+  const doc = jsonObjectIn(text);
+  if (doc === undefined) return undefined;
   const list = (doc as { claims?: unknown }).claims;
   if (!Array.isArray(list)) return undefined;
   const out: JudgedClaim[] = [];

@@ -6,7 +6,7 @@ import { snapshotOf, type LabelStore } from '../labels/store.js';
 import type { BoundedLabel } from '../metrics/labels.js';
 import type { Metrics } from '../metrics/registry.js';
 import { inSample } from '../sampling/decide.js';
-import { parseJudgeAnswer, type Judge } from './judge.js';
+import { jsonObjectIn, parseJudgeAnswer, type Judge } from './judge.js';
 
 /**
  * The judge as labeller (`labels.judge`): a share of analysed exchanges, chosen uniformly at
@@ -53,15 +53,8 @@ export interface JudgeLabel {
  * read every claim listed, whether any claim is not supported. Undefined when neither.
  */
 export function parseLabelAnswer(text: string, claimIndexes: number[]): JudgeLabel | undefined {
-  const start = text.indexOf('{');
-  const end = text.lastIndexOf('}');
-  if (start === -1 || end <= start) return undefined;
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text.slice(start, end + 1));
-  } catch {
-    return undefined;
-  }
+  const doc = jsonObjectIn(text);
+  if (doc === undefined) return undefined;
   const judged = claimIndexes.length > 0 ? (parseJudgeAnswer(text, claimIndexes.length) ?? []) : [];
   const claims = judged.map((j) => ({ index: claimIndexes[j.index]!, hallucinated: j.support !== 'supported' }));
   const said = (doc as { hallucination?: unknown }).hallucination;

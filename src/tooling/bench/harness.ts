@@ -29,7 +29,7 @@ export interface Cpus {
 }
 
 
-export function runLoadgen(job: LoadJob, cpus: Cpus): Promise<LoadResult> {
+export function runLoadgen(job: LoadJob, cpus: Pick<Cpus, 'load'>): Promise<LoadResult> {
   const args = [path.join(here, 'loadgen.js'), JSON.stringify(job)];
   const [file, argv] = cpus.load ? ['taskset', ['-c', cpus.load, process.execPath, ...args]] : [process.execPath, args];
   return new Promise((resolve, reject) => {

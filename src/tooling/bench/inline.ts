@@ -2,7 +2,6 @@
 // front of the fake upstream; every cell is measured with inline off, annotate and block in turn
 // (chosen per request with x-veracity-inline, so all three run through the same warm process),
 // the order reversed every other round. See docs/inline.md for the figures.
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +12,7 @@ import { judge, type HeldAnswer } from '../../proxy/inline/judge.js';
 import { Judges } from '../../proxy/inline/judge-thread.js';
 import { LONG_ANSWER, LONG_CONTEXT, LONG_QUESTION } from './inline-texts.js';
 import type { LoadJob, LoadResult } from './loadgen.js';
-import { startUpstream } from './harness.js';
+import { runLoadgen, startUpstream } from './harness.js';
 import { startTarget, type Target } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -59,24 +58,6 @@ function body(size: Size, latencyMs: number): string {
   return JSON.stringify({ model, messages });
 }
 
-function runLoadgen(job: LoadJob, cpus: string | undefined): Promise<LoadResult> {
-  const args = [path.join(here, 'loadgen.js'), JSON.stringify(job)];
-  const [file, argv] = cpus ? ['taskset', ['-c', cpus, process.execPath, ...args]] : [process.execPath, args];
-  return new Promise((resolve, reject) => {
-    const p = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (err = (err + b.toString()).slice(-2000)));
-    const limit = setTimeout(() => p.kill('SIGKILL'), job.warmupMs + job.durationMs + 30_000);
-    p.on('exit', (code) => {
-      clearTimeout(limit);
-      const line = out.trim().split('\n').at(-1);
-      if (code === 0 && line) resolve(JSON.parse(line) as LoadResult);
-      else reject(new Error(`load generator exited with ${code}: ${err.trim()}`));
-    });
-  });
-}
 
 
 /** Sum and count of veracity_inline_analysis_seconds on the proxy, all modes. */
@@ -201,7 +182,7 @@ async function main() {
       drainMs: 5000,
     });
     log(`pre-warming (${sizes.join(', ')} × ${MODES.join(', ')})`);
-    for (const size of sizes) for (const mode of MODES) await runLoadgen(job(size, mode, 16, 0, 1500), loadCpus);
+    for (const size of sizes) for (const mode of MODES) await runLoadgen(job(size, mode, 16, 0, 1500), { load: loadCpus });
 
     for (let round = 1; round <= rounds; round++) {
       const order = round % 2 ? [...MODES] : [...MODES].reverse();
@@ -209,7 +190,7 @@ async function main() {
         for (const concurrency of CONCURRENCY) {
           for (const mode of order) {
             const before = await judgeTotals(target.origin);
-            const result = await runLoadgen(job(size, mode, concurrency, warmupMs, durationMs), loadCpus);
+            const result = await runLoadgen(job(size, mode, concurrency, warmupMs, durationMs), { load: loadCpus });
             const after = await judgeTotals(target.origin);
             const judged = after.count - before.count;
             cells.push({ round, size, concurrency, mode, load: result, judgeMs: judged > 0 ? ((after.sum - before.sum) / judged) * 1000 : undefined });
