@@ -1,19 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { Redis } from 'ioredis';
 
-/** A free loopback TCP port. */
-export async function freePort(): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+import { freePort } from '../../src/tooling/bench/targets.js';
+
+/** A free loopback TCP port (the benchmarks' helper). */
+export { freePort };
 
 export interface TestRedis {
   url: string;

@@ -17,8 +17,8 @@
 // Needs redis-server on PATH (Debian's redis-server package); sends traffic to 127.0.0.1 only.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { NODE_FLAGS } from '../../node-flags.js';
+import { freePort } from './targets.js';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
@@ -51,17 +51,6 @@ function options(argv: string[]): Options {
     return n;
   };
   return { minutes: num('minutes', values.minutes), rps: num('rps', values.rps), sampleS: num('sample-s', values['sample-s']), split: values.split ?? false };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => res(typeof a === 'object' && a ? a.port : 0));
-    });
-  });
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
