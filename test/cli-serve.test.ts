@@ -150,9 +150,31 @@ t.test('serve with worker.isolation: process analyses in a child at low priority
     t.same([...new Set(niceOfThreads(analysis[0]!))], [19], 'every thread of the analysis process runs at nice 19, V8 helpers included');
     t.equal(niceOfThreads(p.child.pid!)[0], 0, "the proxy's thread is left alone");
   }
+
+  // The analysis process dies (an out-of-memory kill, say): serve says so and starts another.
+  process.kill(analysis[0]!, 'SIGKILL');
+  const until = Date.now() + 15_000;
+  let again: number[] = [];
+  while (Date.now() < until) {
+    again = childrenOf(p.child.pid!).filter((pid) => pid !== analysis[0]);
+    if (again.length > 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  t.equal(again.length, 1, 'a new analysis process replaces the dead one');
+  t.match(p.output(), /analysis process exited unexpectedly; starting another/, 'and serve says why on stderr');
+  const after = await fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-isolated', messages: [{ role: 'user', content: 'Where is the Eiffel Tower?' }] }),
+  });
+  t.equal(after.status, 200, 'the proxy served throughout');
+  const id2 = after.headers.get('x-veracity-id')!;
+  t.equal(((await (await waitFor(`http://127.0.0.1:${port}/veracity/v1/verdicts/${id2}`, 30_000)).json()) as { id: string }).id, id2, 'and the new analysis process analyses');
+
   p.child.kill('SIGTERM');
   t.equal(await Promise.race([p.exited, new Promise((r) => setTimeout(() => r('timeout'), 15_000))]), 0, 'exits cleanly on SIGTERM');
   t.notOk(alive(analysis[0]!), 'and its analysis process with it');
+  t.notOk(alive(again[0]!), 'the one started again too');
 
   // Killed outright, serve cannot say stop: the child sees its channel close and ends.
   const killed = await start();

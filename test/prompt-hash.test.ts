@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createHash, createHmac } from 'node:crypto';
 import { fromRecord } from '../src/capture/index.js';
-import { canonicalPrompt, MIN_KEY_LENGTH, promptHash, promptHashKey, PromptHashKeyError } from '../src/verdicts/prompt-hash.js';
+import { canonicalPrompt, MIN_KEY_LENGTH, normaliseText, promptHash, promptHashKey, PromptHashKeyError } from '../src/verdicts/prompt-hash.js';
 import { analyseJob } from '../src/worker/analyse-job.js';
 import { ConfigSchema } from '../src/config/schema.js';
 import { createMetrics } from '../src/metrics/registry.js';
@@ -212,4 +212,14 @@ t.test('a worker warns when text is not stored but the hash is unkeyed, and refu
   t.equal(code, 1, 'exits before starting');
   t.match(refused.stderr(), /^veracity: environment variable VERACITY_PROMPT_HASH_KEY \(the prompt_hash key\) must be at least 16 characters/m);
   t.notMatch(refused.stderr(), /too-short/, 'the key is not echoed');
+});
+
+t.test('text is normalised as NFC would, whether or not it needs ICU, and the digest is SHA-256 of the canonical string', async (t) => {
+  const samples = ['plain ASCII  text', 'na\u00efve caf\u00e9 \u00c5ngstr\u00f6m', 'A\u030angstro\u0308m', '\u1100\u1161 jamo', 'tab\there\u00a0nbsp\u2003em', '\u0300 leading mark', 'emoji \u{1F600} and \u0401'];
+  for (const s of samples) t.equal(normaliseText(s), s.normalize('NFC').replace(/\s+/gu, ' ').trim(), JSON.stringify(s));
+  t.equal(normaliseText('A\u030angstr\u00f6m'), normaliseText('\u00c5ngstr\u00f6m'), 'a decomposed Å reads as the composed one');
+  for (const s of samples) {
+    const x = { context: [{ source: 'system' as const, text: s }], question: s };
+    t.equal(promptHash(x), createHash('sha256').update(canonicalPrompt(x)).digest('hex').slice(0, 32));
+  }
 });

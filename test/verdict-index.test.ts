@@ -184,3 +184,66 @@ t.test('verdicts put in the same turn are stored by one script call, each counte
   t.equal(a[`:agg:60:${Math.floor(now / 60_000) * 60}`] && (a[`:agg:60:${Math.floor(now / 60_000) * 60}`] as Record<string, string>)['checks|primary|openai|gpt-4o'], '7', 'seven checks counted for the model, the duplicate not');
   t.same(await client.zrange(indexKey('veracity', 'openai', 'gpt-4o'), 0, -1), ['b2', 'b3', 'b4', 'b5', 'b6'], 'the model index keeps the five newest');
 });
+
+t.test('a call whose verdicts are all new sends the shared writes summed; one already stored sends it the general way; both leave what one call per verdict leaves', async (t) => {
+  const { client } = await startRedisWithClient(t);
+  const { ConfigSchema } = await import('../src/config/schema.js');
+  const { aggregateKeys } = await import('../src/verdicts/aggregates.js');
+  const now = Date.now();
+  const flagged = (id: string, at: number, model = 'gpt-4o'): Verdict => ({
+    ...verdict(id, at, model),
+    grounded: true,
+    hallucination: { flagged: true, score: 0.75, method: 'context', claims: [{ text: 'x', start: 0, end: 1, support: 'contradicted', score: 0.8, failure_mode: 'number' }] },
+    refusal: { flagged: true, kind: 'partial', score: 0.6 },
+  });
+  const fresh = [...Array.from({ length: 6 }, (_, i) => flagged(`n${i}`, now + i)), verdict('n6', now + 7, 'claude'), flagged('n7', now + 8, 'claude')];
+  const stored = [verdict('s0', now + 20), flagged('s1', now + 21)];
+  const scriptCalls = async () => {
+    const info = await client.info('commandstats');
+    return [...info.matchAll(/^cmdstat_(?:evalsha|eval):calls=(\d+)/gm)].reduce((n, m) => n + Number(m[1]), 0);
+  };
+  const store = (prefix: string) => {
+    const config = ConfigSchema.parse({ redis: { prefix }, verdicts: { maxIndexedPerModel: 4, flaggedPerModel: 3 } });
+    const keys = aggregateKeys(config);
+    const s = new VerdictStore(client, prefix, 600, { maxIndexedPerModel: 4 });
+    return (v: Verdict) => s.putIfAbsent(v, { ...keys.writesFor(v, v.model, now), strings: [{ key: `${prefix}:text:${v.id}`, value: `text of ${v.id}` }] });
+  };
+  const together = store('together');
+  const alone = store('alone');
+  await together(verdict('warm', now));
+  await alone(verdict('warm', now));
+  // Already stored before the calls below.
+  await together(stored[0]!);
+  await alone(stored[0]!);
+
+  let calls = await scriptCalls();
+  t.same(await Promise.all(fresh.map(together)), fresh.map(() => true), 'every new verdict stored');
+  t.equal((await scriptCalls()) - calls, 1, 'one script call, the summed one');
+  calls = await scriptCalls();
+  const mixed = [flagged('m0', now + 30), stored[0]!, stored[1]!, flagged('m1', now + 31, 'claude')];
+  t.same(await Promise.all(mixed.map(together)), [true, false, true, true], 'the one already stored is a duplicate');
+  t.equal((await scriptCalls()) - calls, 2, 'the summed script wrote nothing and said so; the general one stored the rest');
+
+  for (const v of [...fresh, ...mixed]) await alone(v);
+  const dump = async (prefix: string) => {
+    const out: Record<string, unknown> = {};
+    for (const k of (await client.keys(`${prefix}:*`)).sort()) {
+      const rest = k.slice(prefix.length);
+      if (rest.startsWith(':verdict-write:')) continue;
+      const type = await client.type(k);
+      if (type === 'hash') out[rest] = await client.hgetall(k);
+      else if (type === 'zset') out[rest] = await client.zrange(k, 0, -1, 'WITHSCORES');
+      else if (type === 'set') out[rest] = (await client.smembers(k)).sort();
+      else out[rest] = await client.get(k);
+      const ttl = await client.ttl(k);
+      out[`${rest} expires`] = ttl > 0 ? (ttl > 3600 ? 'bucket' : ttl > 500 ? 'verdict' : ttl) : ttl;
+    }
+    return out;
+  };
+  const a = await dump('together');
+  t.same(a, await dump('alone'), 'the same keys, counts, index members, texts and expiries');
+  const hour = `:agg:3600:${Math.floor(now / 3_600_000) * 3600}`;
+  t.equal((a[hour] as Record<string, string>)['checks|primary|openai|gpt-4o'], '10', 'warm, s0, six new, m0 and s1: ten checks of gpt-4o, the duplicate not counted');
+  t.equal((a[hour] as Record<string, string>)['refusals:partial|primary|openai|gpt-4o'], '8', 'the flagged ones (six new, m0, s1) summed');
+  t.equal((await client.keys('together:verdict-write:*')).length, 4, 'a token for each call that stored something (two puts alone, the summed call, the general call)');
+});

@@ -27,7 +27,13 @@ export function createMetrics(registry = new Registry(), options: { processMetri
   // Process metrics (memory, CPU, event-loop lag) describe the whole process: collected once, by
   // the main thread, not again by an analysis thread in the same process.
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry, prefix: 'veracity_' });
-  const metrics = defineMetrics(registry);
+  const flushers = new Set<() => void>();
+  const metrics = { ...defineMetrics(registry), beforeRead: (flush: () => void) => void flushers.add(flush) };
+  // Counts gathered apart (record.ts sums a turn's verdicts per model) land before any read of any counter.
+  const collect = () => {
+    for (const flush of flushers) flush();
+  };
+  for (const metric of Object.values(metrics)) if (metric instanceof Counter) (metric as unknown as { collect?: () => void }).collect = collect;
   for (const reason of DROP_REASONS) metrics.dropped.inc({ reason }, 0);
   for (const reason of SKIP_REASONS) metrics.samplingSkipped.inc({ reason }, 0);
   for (const mode of ['annotate', 'block']) {
@@ -358,4 +364,7 @@ function defineMetrics(registry: Registry) {
   };
 }
 
-export type Metrics = ReturnType<typeof defineMetrics>;
+export type Metrics = ReturnType<typeof defineMetrics> & {
+  /** Registers what applies counts gathered apart: run before any counter of this set is read. */
+  beforeRead(flush: () => void): void;
+};

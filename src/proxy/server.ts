@@ -87,12 +87,14 @@ export function buildProxy(deps: ProxyDeps): { app: FastifyInstance; pools: Upst
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
   // Fastify answers 415 itself to a content-type it cannot parse (`;;;/==`), before any route
   // runs; the header is the upstream's business. Hidden from Fastify while the body is read, it
-  // is put back before the request is relayed.
+  // is put back before the request is relayed. Hidden by setting it undefined, not deleting it:
+  // a delete turns the headers object into a dictionary, and every later read and copy of it
+  // (the relay copies it for the upstream) slower.
   app.addHook('onRequest', (request, _reply, done) => {
     const contentType = request.raw.headers['content-type'];
     if (contentType !== undefined) {
       (request.raw as { [CONTENT_TYPE]?: string })[CONTENT_TYPE] = contentType;
-      delete request.raw.headers['content-type'];
+      request.raw.headers['content-type'] = undefined;
     }
     done();
   });

@@ -1,3 +1,4 @@
+import * as crypto from 'node:crypto';
 import { createHash, createHmac } from 'node:crypto';
 import type { ContextPart, Exchange } from '../capture/exchange.js';
 
@@ -33,9 +34,17 @@ export class PromptHashKeyError extends Error {
   }
 }
 
+/** Text NFC leaves as it is without looking: nothing past U+02FF (no combining mark, no composable letter). */
+const BELOW_COMBINING = /^[\u0000-\u02ff]*$/;
+
 export function normaliseText(text: string): string {
-  return text.normalize('NFC').replace(/\s+/gu, ' ').trim();
+  // NFC goes through ICU for every string; most prompts have nothing it would change.
+  const nfc = BELOW_COMBINING.test(text) ? text : text.normalize('NFC');
+  return nfc.replace(/\s+/g, ' ').trim();
 }
+
+/** One-shot SHA-256 (Node 20.12 and later): no Hash object per prompt. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
 
 /** The exact string that is hashed; exported for tests and for anyone checking a hash by hand. */
 export function canonicalPrompt(exchange: Pick<Exchange, 'context' | 'question'>): string {
@@ -54,7 +63,7 @@ export function canonicalPrompt(exchange: Pick<Exchange, 'context' | 'question'>
 /** The prompt fingerprint: 32 hex characters, keyed when `key` is given. Pure. */
 export function promptHash(exchange: Pick<Exchange, 'context' | 'question'>, key?: Buffer): string {
   const canonical = canonicalPrompt(exchange);
-  const digest = key ? createHmac('sha256', key).update(canonical).digest('hex') : createHash('sha256').update(canonical).digest('hex');
+  const digest = key ? createHmac('sha256', key).update(canonical).digest('hex') : oneShot ? oneShot('sha256', canonical, 'hex') : createHash('sha256').update(canonical).digest('hex');
   return digest.slice(0, HEX_CHARS);
 }
 

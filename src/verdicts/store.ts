@@ -150,17 +150,85 @@ if string.find(answer, '1', 1, true) then redis.call('SET', KEYS[1], answer, 'EX
 return results
 `;
 
+/**
+ * The common case of the same call: none of the verdicts is stored yet (no retry, no duplicate).
+ * Then every one of them will be, so the writes they share can be summed before they are sent:
+ * each count hash comes with its fields summed over the batch, each index with all its new
+ * members, and the script runs per verdict only its SET. Per verdict, the general script above
+ * gets some 50 arguments (most of them aggregate fields and their counts) and loops over them in
+ * Lua; Redis runs beside the proxy, so that was Redis time taken from the request path.
+ *
+ * It first checks that no verdict of the call exists; if one does it writes nothing and answers
+ * -1, and the caller sends the general script instead (atomic either way: a script runs alone).
+ * A call resent after a lost reply finds its token and answers as the general one does.
+ *
+ * KEYS[1] = the call's token, then the verdict keys, the hash keys, the index keys, the string
+ * keys; ARGV: #verdicts, verdict TTL, token TTL, #hashes, #indexes, #strings, then the verdicts'
+ * json, then per hash: expireAt, #fields, (field, n)...; per index: cap, ttl, #members,
+ * (score, id)...; then each string's value (kept with the verdict TTL). Returns #verdicts.
+ */
+const STORE_NEW_SCRIPT = `
+local prior = redis.call('GET', KEYS[1])
+if prior then
+  local again = {}
+  for v = 1, #prior do
+    if string.sub(prior, v, v) == '1' then again[v] = 2 else again[v] = 0 end
+  end
+  return again
+end
+local n = tonumber(ARGV[1])
+if redis.call('EXISTS', unpack(KEYS, 2, n + 1)) > 0 then return -1 end
+local ttl = ARGV[2]
+local nh, ni, ns = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local a, k = 7, n + 2
+for v = 1, n do
+  redis.call('SET', KEYS[1 + v], ARGV[a], 'EX', ttl)
+  a = a + 1
+end
+for h = 1, nh do
+  local key, expireAt, nf = KEYS[k], ARGV[a], tonumber(ARGV[a + 1])
+  a, k = a + 2, k + 1
+  for f = 1, nf do
+    redis.call('HINCRBY', key, ARGV[a], ARGV[a + 1])
+    a = a + 2
+  end
+  redis.call('EXPIREAT', key, expireAt)
+end
+for i = 1, ni do
+  local key, cap, ixTtl, nm = KEYS[k], tonumber(ARGV[a]), ARGV[a + 1], tonumber(ARGV[a + 2])
+  a, k = a + 3, k + 1
+  local last = a + 2 * nm - 1
+  for m = a, last, 512 do redis.call('ZADD', key, unpack(ARGV, m, math.min(m + 511, last))) end
+  a = last + 1
+  redis.call('ZREMRANGEBYRANK', key, 0, -(cap + 1))
+  redis.call('EXPIRE', key, ixTtl)
+end
+for s = 1, ns do
+  redis.call('SET', KEYS[k], ARGV[a], 'EX', ttl)
+  a, k = a + 1, k + 1
+end
+redis.call('SET', KEYS[1], string.rep('1', n), 'EX', ARGV[3])
+return n
+`;
+
 /** Most verdicts one script call stores. */
 const MAX_VERDICTS_PER_CALL = 64;
 
 interface PendingPut {
-  keys: string[];
-  args: Array<string | number>;
+  id: string;
+  key: string;
+  json: string;
+  writes: StoreWrites;
   resolve(stored: boolean): void;
   reject(err: unknown): void;
 }
 
-type ScriptedRedis = Redis & { veracityStoreVerdicts(numKeys: number, ...args: Array<string | number>): Promise<number[]> };
+type ScriptedRedis = Redis & {
+  veracityStoreVerdicts(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+  veracityStoreNewVerdicts(numKeys: number, ...args: Array<string | number>): Promise<number | number[]>;
+};
+
+const NO_WRITES: StoreWrites = { counts: { keys: [], fields: {} }, indexes: [], strings: [] };
 
 /**
  * Verdicts live in Redis under `<prefix>:verdict:<id>` with a TTL. Writes are set-if-absent, so a
@@ -198,36 +266,12 @@ export class VerdictStore {
     const writes: StoreWrites | undefined = entry
       ? { counts: given?.counts ?? { keys: [], fields: {} }, indexes: [...(given?.indexes ?? []), entry], strings: given?.strings ?? [] }
       : given;
-    const stored = await this.store(verdict, writes);
-    if (stored && entry) await this.index.stored(model);
-    return stored;
-  }
-
-  private store(verdict: Verdict, given: StoreWrites | undefined): Promise<boolean> {
-    const writes = given ?? { counts: { keys: [], fields: {} }, indexes: [], strings: [] };
-    const keys = [this.key(verdict.id)];
-    const fields = Object.entries(writes.counts.fields).filter(([, n]) => n !== 0);
-    const args: Array<string | number> = [JSON.stringify(verdict), this.ttlSeconds, verdict.id, writes.counts.keys.length];
-    for (const c of writes.counts.keys) {
-      keys.push(c.key);
-      args.push(c.expireAt);
-    }
-    args.push(fields.length);
-    for (const [field, n] of fields) args.push(field, n);
-    args.push(writes.indexes.length);
-    for (const ix of writes.indexes) {
-      keys.push(ix.key);
-      args.push(ix.score, ix.cap, ix.ttlSeconds);
-    }
-    args.push(writes.strings.length);
-    for (const s of writes.strings) {
-      keys.push(s.key);
-      args.push(s.value);
-    }
-    return new Promise<boolean>((resolve, reject) => {
-      this.pending.push({ keys, args, resolve, reject });
+    const stored = await new Promise<boolean>((resolve, reject) => {
+      this.pending.push({ id: verdict.id, key: this.key(verdict.id), json: JSON.stringify(verdict), writes: writes ?? NO_WRITES, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => this.flush());
     });
+    if (stored && entry) await this.index.stored(model);
+    return stored;
   }
 
   /** Stores every verdict put since the last flush, MAX_VERDICTS_PER_CALL to a script call. */
@@ -236,16 +280,110 @@ export class VerdictStore {
     this.pending = [];
     const redis = this.redis as ScriptedRedis;
     if (typeof redis.veracityStoreVerdicts !== 'function') redis.defineCommand('veracityStoreVerdicts', { lua: STORE_SCRIPT });
+    if (typeof redis.veracityStoreNewVerdicts !== 'function') redis.defineCommand('veracityStoreNewVerdicts', { lua: STORE_NEW_SCRIPT });
     for (let i = 0; i < all.length; i += MAX_VERDICTS_PER_CALL) {
       const batch = all.slice(i, i + MAX_VERDICTS_PER_CALL);
-      // The token outlives any resend of this command after a reconnect by far, and then goes.
-      const keys = [`${this.prefix}:verdict-write:${randomBytes(12).toString('base64url')}`, ...batch.flatMap((p) => p.keys)];
-      const args = [batch.length, WRITE_TOKEN_TTL_SECONDS, ...batch.flatMap((p) => p.args)];
-      redis.veracityStoreVerdicts(keys.length, ...keys, ...args).then(
-        (results) => batch.forEach((p, j) => p.resolve(Number(results[j]) >= 1)),
-        (err: unknown) => batch.forEach((p) => p.reject(err)),
-      );
+      const settle = (results: ArrayLike<number | string>) => batch.forEach((p, j) => p.resolve(Number(results[j]) >= 1));
+      const fail = (err: unknown) => batch.forEach((p) => p.reject(err));
+      // One id twice in a call (a job and its retry finishing together) needs the general script.
+      const distinct = new Set(batch.map((p) => p.id)).size === batch.length;
+      const general = () => this.storeEach(redis, batch).then(settle, fail);
+      if (!distinct) {
+        void general();
+        continue;
+      }
+      this.storeNew(redis, batch).then((reply) => {
+        if (Array.isArray(reply)) settle(reply);
+        else if (reply === -1) void general();
+        else settle(batch.map(() => 1));
+      }, fail);
     }
+  }
+
+  /** A fresh token per call: it outlives any resend of that command after a reconnect by far, and then goes. */
+  private token(): string {
+    return `${this.prefix}:verdict-write:${randomBytes(12).toString('base64url')}`;
+  }
+
+  /** The general script: each verdict set-if-absent, each one stored counted. */
+  private storeEach(redis: ScriptedRedis, batch: PendingPut[]): Promise<number[]> {
+    const keys = [this.token()];
+    const args: Array<string | number> = [batch.length, WRITE_TOKEN_TTL_SECONDS];
+    for (const p of batch) {
+      const w = p.writes;
+      keys.push(p.key);
+      args.push(p.json, this.ttlSeconds, p.id, w.counts.keys.length);
+      for (const c of w.counts.keys) {
+        keys.push(c.key);
+        args.push(c.expireAt);
+      }
+      const fields = Object.entries(w.counts.fields).filter(([, n]) => n !== 0);
+      args.push(fields.length);
+      for (const [field, n] of fields) args.push(field, n);
+      args.push(w.indexes.length);
+      for (const ix of w.indexes) {
+        keys.push(ix.key);
+        args.push(ix.score, ix.cap, ix.ttlSeconds);
+      }
+      args.push(w.strings.length);
+      for (const s of w.strings) {
+        keys.push(s.key);
+        args.push(s.value);
+      }
+    }
+    return redis.veracityStoreVerdicts(keys.length, ...keys, ...args);
+  }
+
+  /** The script for a call none of whose verdicts is stored yet: shared writes summed here, once. */
+  private storeNew(redis: ScriptedRedis, batch: PendingPut[]): Promise<number | number[]> {
+    const hashes = new Map<string, { expireAt: number; fields: Map<string, number> }>();
+    const indexes = new Map<string, { cap: number; ttl: number; members: Array<string | number> }>();
+    const stringKeys: string[] = [];
+    const stringValues: string[] = [];
+    for (const p of batch) {
+      const { counts } = p.writes;
+      for (const c of counts.keys) {
+        let h = hashes.get(c.key);
+        if (!h) hashes.set(c.key, (h = { expireAt: c.expireAt, fields: new Map() }));
+        for (const field in counts.fields) {
+          // As the general script's %d: whole increments.
+          const n = Math.trunc(counts.fields[field]!);
+          if (n !== 0) h.fields.set(field, (h.fields.get(field) ?? 0) + n);
+        }
+      }
+      for (const ix of p.writes.indexes) {
+        let x = indexes.get(ix.key);
+        if (!x) indexes.set(ix.key, (x = { cap: ix.cap, ttl: ix.ttlSeconds, members: [] }));
+        x.cap = ix.cap;
+        x.ttl = ix.ttlSeconds;
+        x.members.push(ix.score, p.id);
+      }
+      for (const s of p.writes.strings) {
+        stringKeys.push(s.key);
+        stringValues.push(s.value);
+      }
+    }
+    const keys = [this.token()];
+    const args: Array<string | number> = [batch.length, this.ttlSeconds, WRITE_TOKEN_TTL_SECONDS, 0, indexes.size, stringKeys.length];
+    for (const p of batch) {
+      keys.push(p.key);
+      args.push(p.json);
+    }
+    args[3] = hashes.size;
+    for (const [key, h] of hashes) {
+      // As in the general script, a field whose sum is 0 is not written; the expiry always is.
+      const fields = [...h.fields].filter(([, n]) => n !== 0);
+      keys.push(key);
+      args.push(h.expireAt, fields.length);
+      for (const [field, n] of fields) args.push(field, n);
+    }
+    for (const [key, x] of indexes) {
+      keys.push(key);
+      args.push(x.cap, x.ttl, x.members.length / 2, ...x.members);
+    }
+    keys.push(...stringKeys);
+    args.push(...stringValues);
+    return redis.veracityStoreNewVerdicts(keys.length, ...keys, ...args);
   }
 
   /** The verdicts still stored among `ids`, in their order (expired ones left out). */

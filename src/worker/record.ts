@@ -39,51 +39,146 @@ export async function recordVerdict(verdict: Verdict, exchange: Exchange, traffi
   }
   const stored = await deps.store.putIfAbsent(kept, writes);
   if (!stored) return false;
-
-  const claims = verdict.hallucination.claims;
-  const unsupported = claims.filter((c) => c.support !== 'supported').length;
-  const flagged = verdict.hallucination.flagged ? 1 : 0;
-  const method = verdict.hallucination.method ?? 'none';
-  if (traffic === 'shadow') {
-    for (const m of ['context', 'samples', 'none'] as const) {
-      metrics.shadowChecks.inc({ ...labels, method: m }, m === method ? 1 : 0);
-      metrics.shadowHallucinations.inc({ ...labels, method: m }, m === method ? flagged : 0);
-    }
-    metrics.shadowClaims.inc(labels, claims.length);
-    metrics.shadowUnsupportedClaims.inc(labels, unsupported);
-    metrics.shadowMismatches.inc(labels, verdict.confidence_mismatch.flagged ? 1 : 0);
-    for (const kind of ['partial', 'full'] as const) metrics.shadowRefusals.inc({ ...labels, kind }, verdict.refusal.kind === kind ? 1 : 0);
-    return true;
-  }
-
-  // Every per-model series moves together (by 0 when nothing happened), so a model's rates read
-  // as a real 0 rather than as missing data.
-  metrics.checks.inc(labels);
-  metrics.groundedChecks.inc(labels, verdict.grounded ? 1 : 0);
-  metrics.hallucinations.inc(labels, flagged);
-  metrics.hallucinationScore.observe(labels, verdict.hallucination.score);
-  metrics.claims.inc(labels, claims.length);
-  metrics.unsupportedClaims.inc(labels, unsupported);
-  metrics.mismatches.inc(labels, verdict.confidence_mismatch.flagged ? 1 : 0);
-  for (const kind of ['partial', 'full'] as const) metrics.refusals.inc({ ...labels, kind }, verdict.refusal.kind === kind ? 1 : 0);
-  const toolCalls = verdict.tool_calls;
-  metrics.toolCalls.inc(labels, toolCalls?.checked ?? 0);
-  for (const failure_mode of TOOL_FAILURE_MODES) metrics.toolCallFailures.inc({ ...labels, failure_mode }, toolCalls?.calls.filter((c) => c.failure_mode === failure_mode).length ?? 0);
-  for (const m of ['context', 'samples', 'none'] as const) {
-    metrics.checksByMethod.inc({ ...labels, method: m }, m === method ? 1 : 0);
-    metrics.hallucinationsByMethod.inc({ ...labels, method: m }, m === method ? flagged : 0);
-  }
-  // What an estimated (mean-score) rate and the failure-mode profile need, by what was checked against.
-  metrics.expectedHallucinations.inc({ ...labels, method }, verdict.hallucination.score);
-  for (const [failure_mode, n] of countFailureModes(claims)) metrics.unsupportedClaimsByMode.inc({ ...labels, method, failure_mode }, n);
-  metrics.sampledExchanges.inc(labels, claims.some((c) => c.agreement) ? 1 : 0);
-  if (verdict.detection_lag_ms !== undefined) metrics.detectionLag.observe(labels, verdict.detection_lag_ms / 1000);
-
-  const usage = exchange.response.usage;
-  if (usage) {
-    const base = { gen_ai_operation_name: exchange.route === 'completions' ? 'text_completion' : 'chat', gen_ai_provider_name: exchange.provider, gen_ai_request_model: labels.model, error_type: '' };
-    if (usage.inputTokens !== undefined) metrics.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, usage.inputTokens);
-    if (usage.outputTokens !== undefined) metrics.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, usage.outputTokens);
-  }
+  countsFor(metrics).add(verdict, exchange, labels, traffic);
   return true;
+}
+
+type Method = 'context' | 'samples' | 'none';
+const METHODS: readonly Method[] = ['context', 'samples', 'none'];
+
+/** What a turn's stored verdicts of one provider and model add to the per-model counters. */
+class ModelCounts {
+  checks = 0;
+  grounded = 0;
+  hallucinations = 0;
+  claims = 0;
+  unsupported = 0;
+  mismatches = 0;
+  partial = 0;
+  full = 0;
+  toolCalls = 0;
+  readonly toolFailures = new Map<string, number>(TOOL_FAILURE_MODES.map((m) => [m, 0]));
+  readonly methodChecks = new Map<Method, number>(METHODS.map((m) => [m, 0]));
+  readonly methodHallucinations = new Map<Method, number>(METHODS.map((m) => [m, 0]));
+  /** Score sums of the methods seen only: a method never checked gets no series. */
+  readonly expected = new Map<string, number>();
+  /** Per method seen, unsupported claims by failure mode. */
+  readonly modes = new Map<string, Map<string, number>>();
+  sampled = 0;
+  constructor(
+    readonly labels: { provider: string; model: string },
+    readonly traffic: Traffic,
+  ) {}
+}
+
+/**
+ * The per-model counters, moved once per turn of the event loop for all the verdicts stored in
+ * it, instead of some twenty labelled increments per verdict (each one a label check, a key
+ * string and a look-up in prom-client). A read of any counter applies what is pending first, so
+ * /metrics never lags a stored verdict. Histograms still take each verdict's value.
+ */
+class VerdictCounts {
+  private readonly models = new Map<string, ModelCounts>();
+  private scheduled = false;
+
+  constructor(private readonly metrics: Metrics) {
+    metrics.beforeRead(() => this.flush());
+  }
+
+  add(verdict: Verdict, exchange: Exchange, labels: { provider: string; model: string }, traffic: Traffic): void {
+    const key = `${traffic}\u0000${labels.provider}\u0000${labels.model}`;
+    let c = this.models.get(key);
+    if (!c) this.models.set(key, (c = new ModelCounts(labels, traffic)));
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+    const claims = verdict.hallucination.claims;
+    let unsupported = 0;
+    for (const claim of claims) if (claim.support !== 'supported') unsupported++;
+    const flagged = verdict.hallucination.flagged ? 1 : 0;
+    const method: Method = verdict.hallucination.method ?? 'none';
+    c.methodChecks.set(method, (c.methodChecks.get(method) ?? 0) + 1);
+    c.methodHallucinations.set(method, (c.methodHallucinations.get(method) ?? 0) + flagged);
+    c.claims += claims.length;
+    c.unsupported += unsupported;
+    if (verdict.confidence_mismatch.flagged) c.mismatches++;
+    if (verdict.refusal.kind === 'partial') c.partial++;
+    else if (verdict.refusal.kind === 'full') c.full++;
+    if (traffic === 'shadow') return;
+
+    const { metrics } = this;
+    c.checks++;
+    if (verdict.grounded) c.grounded++;
+    c.hallucinations += flagged;
+    metrics.hallucinationScore.observe(c.labels, verdict.hallucination.score);
+    const toolCalls = verdict.tool_calls;
+    c.toolCalls += toolCalls?.checked ?? 0;
+    for (const call of toolCalls?.calls ?? []) {
+      if (call.failure_mode && c.toolFailures.has(call.failure_mode)) c.toolFailures.set(call.failure_mode, c.toolFailures.get(call.failure_mode)! + 1);
+    }
+    // What an estimated (mean-score) rate and the failure-mode profile need, by what was checked against.
+    c.expected.set(method, (c.expected.get(method) ?? 0) + verdict.hallucination.score);
+    let modes = c.modes.get(method);
+    if (!modes) c.modes.set(method, (modes = new Map()));
+    for (const [failureMode, n] of countFailureModes(claims)) modes.set(failureMode, (modes.get(failureMode) ?? 0) + n);
+    if (claims.some((claim) => claim.agreement)) c.sampled++;
+    if (verdict.detection_lag_ms !== undefined) metrics.detectionLag.observe(c.labels, verdict.detection_lag_ms / 1000);
+
+    const usage = exchange.response.usage;
+    if (usage) {
+      const base = { gen_ai_operation_name: exchange.route === 'completions' ? 'text_completion' : 'chat', gen_ai_provider_name: exchange.provider, gen_ai_request_model: labels.model, error_type: '' };
+      if (usage.inputTokens !== undefined) metrics.tokenUsage.observe({ ...base, gen_ai_token_type: 'input' }, usage.inputTokens);
+      if (usage.outputTokens !== undefined) metrics.tokenUsage.observe({ ...base, gen_ai_token_type: 'output' }, usage.outputTokens);
+    }
+  }
+
+  /** Applies what is pending: every per-model series of a model moves together (by 0 when nothing happened), so its rates read as a real 0 rather than as missing data. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.models.size === 0) return;
+    const { metrics } = this;
+    for (const c of this.models.values()) {
+      const labels = c.labels;
+      if (c.traffic === 'shadow') {
+        for (const method of METHODS) {
+          metrics.shadowChecks.inc({ ...labels, method }, c.methodChecks.get(method));
+          metrics.shadowHallucinations.inc({ ...labels, method }, c.methodHallucinations.get(method));
+        }
+        metrics.shadowClaims.inc(labels, c.claims);
+        metrics.shadowUnsupportedClaims.inc(labels, c.unsupported);
+        metrics.shadowMismatches.inc(labels, c.mismatches);
+        metrics.shadowRefusals.inc({ ...labels, kind: 'partial' }, c.partial);
+        metrics.shadowRefusals.inc({ ...labels, kind: 'full' }, c.full);
+        continue;
+      }
+      metrics.checks.inc(labels, c.checks);
+      metrics.groundedChecks.inc(labels, c.grounded);
+      metrics.hallucinations.inc(labels, c.hallucinations);
+      metrics.claims.inc(labels, c.claims);
+      metrics.unsupportedClaims.inc(labels, c.unsupported);
+      metrics.mismatches.inc(labels, c.mismatches);
+      metrics.refusals.inc({ ...labels, kind: 'partial' }, c.partial);
+      metrics.refusals.inc({ ...labels, kind: 'full' }, c.full);
+      metrics.toolCalls.inc(labels, c.toolCalls);
+      for (const [failure_mode, n] of c.toolFailures) metrics.toolCallFailures.inc({ ...labels, failure_mode }, n);
+      for (const method of METHODS) {
+        metrics.checksByMethod.inc({ ...labels, method }, c.methodChecks.get(method));
+        metrics.hallucinationsByMethod.inc({ ...labels, method }, c.methodHallucinations.get(method));
+      }
+      for (const [method, sum] of c.expected) metrics.expectedHallucinations.inc({ ...labels, method }, sum);
+      for (const [method, modes] of c.modes) {
+        for (const [failure_mode, n] of modes) metrics.unsupportedClaimsByMode.inc({ ...labels, method, failure_mode }, n);
+      }
+      metrics.sampledExchanges.inc(labels, c.sampled);
+    }
+    this.models.clear();
+  }
+}
+
+const counts = new WeakMap<Metrics, VerdictCounts>();
+function countsFor(metrics: Metrics): VerdictCounts {
+  let c = counts.get(metrics);
+  if (!c) counts.set(metrics, (c = new VerdictCounts(metrics)));
+  return c;
 }

@@ -20,28 +20,74 @@ interface Endpoint {
   kill(): Promise<void>;
 }
 
-/** Starts the analysis worker apart from the proxy: a thread or a child process (config worker.isolation). */
+/** How long an analysis side that died waits before the next start, doubling up to RESTART_MAX_MS. */
+const RESTART_FIRST_MS = 500;
+const RESTART_MAX_MS = 30_000;
+/** One that ran this long before dying starts again after RESTART_FIRST_MS. */
+const RESTART_RESET_MS = 60_000;
+
+/**
+ * Starts the analysis worker apart from the proxy: a thread or a child process (config
+ * worker.isolation). Should it end without being told to (a crash, an out-of-memory kill, a
+ * signal), serve says so on stderr and starts another, sooner the first time, then backing off:
+ * the proxy never stopped, and exchanges waiting in the queue are analysed by the new one (jobs
+ * the dead one held go back to the queue when their lock lapses).
+ */
 export async function startAnalysisThread(config: Config, target: RedisTarget, quiet: boolean): Promise<AnalysisThread> {
   // Built code runs .js; the test suite runs the TypeScript sources through its loader.
   const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
   const init: AnalysisInit = { config, target, quiet };
-  const endpoint = config.worker.isolation === 'process' ? childEndpoint(new URL(`./process${ext}`, import.meta.url), init) : threadEndpoint(new URL(`./thread${ext}`, import.meta.url), init);
+  const layout = config.worker.isolation;
   const pending = new Map<number, (data: unknown) => void>();
   let seq = 0;
+  let stopping = false;
   let stopped: (() => void) | undefined;
-  let ready: Promise<void> = new Promise<void>((resolve, reject) => {
-    endpoint.onFailure(reject);
-    endpoint.onReply((msg) => {
-      if (msg.type === 'ready') resolve();
-      else if (msg.type === 'metrics') {
-        pending.get(msg.seq)?.(msg.data);
-        pending.delete(msg.seq);
-      } else if (msg.type === 'stopped') stopped?.();
+  let restartDelay = RESTART_FIRST_MS;
+  let restartTimer: NodeJS.Timeout | undefined;
+
+  const open = async (): Promise<Endpoint> => {
+    const endpoint = layout === 'process' ? childEndpoint(new URL(`./process${ext}`, import.meta.url), init) : threadEndpoint(new URL(`./thread${ext}`, import.meta.url), init);
+    await new Promise<void>((resolve, reject) => {
+      endpoint.onFailure(reject);
+      endpoint.exited().then(() => reject(new Error(`analysis ${layout} exited before it was ready`)));
+      endpoint.onReply((msg) => {
+        if (msg.type === 'ready') resolve();
+        else if (msg.type === 'metrics') {
+          pending.get(msg.seq)?.(msg.data);
+          pending.delete(msg.seq);
+        } else if (msg.type === 'stopped') stopped?.();
+      });
     });
-  });
-  await ready;
-  ready = Promise.resolve();
-  endpoint.onFailure((err) => console.error(JSON.stringify({ level: 'error', msg: 'analysis failed', err: err.message })));
+    endpoint.onFailure((err) => console.error(JSON.stringify({ level: 'error', msg: 'analysis failed', err: err.message })));
+    const startedAt = Date.now();
+    void endpoint.exited().then(() => {
+      if (stopping) return;
+      if (Date.now() - startedAt >= RESTART_RESET_MS) restartDelay = RESTART_FIRST_MS;
+      restart(`analysis ${layout} exited unexpectedly`);
+    });
+    return endpoint;
+  };
+  const restart = (why: string) => {
+    const delay = restartDelay;
+    restartDelay = Math.min(RESTART_MAX_MS, restartDelay * 2);
+    console.error(JSON.stringify({ level: 'error', msg: `${why}; starting another in ${delay} ms (requests are still served; queued exchanges wait for it)` }));
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopping) return;
+      open().then(
+        (e) => {
+          if (stopping) void e.kill();
+          else {
+            endpoint = e;
+            if (!quiet) console.error(JSON.stringify({ level: 'info', msg: `analysis ${layout} started again` }));
+          }
+        },
+        (err: Error) => restart(`analysis ${layout} could not start again (${err.message})`),
+      );
+    }, delay);
+    restartTimer.unref();
+  };
+  let endpoint = await open();
 
   return {
     async metricsText(main) {
@@ -65,6 +111,8 @@ export async function startAnalysisThread(config: Config, target: RedisTarget, q
       return AggregatorRegistry.aggregate([mine, theirs as typeof mine]).metrics();
     },
     async stop() {
+      stopping = true;
+      if (restartTimer) clearTimeout(restartTimer);
       const done = new Promise<void>((r) => (stopped = r));
       try {
         endpoint.post({ type: 'stop' });

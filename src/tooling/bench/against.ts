@@ -43,7 +43,7 @@ const USAGE = `usage: node dist/tooling/bench/against.js --ref REF [--ref REF2 .
   --warmup S              warm-up seconds per cell (default 1)
   --prewarm S             zero-latency load per build before the first round (default 4)
   --veracity-config FILE  VERACITY_CONFIG for every build's serve (e.g. inline mode on)
-  --also-config FILE      also run this build with VERACITY_CONFIG=FILE, as one more target
+  --also-config FILE      also run this build with VERACITY_CONFIG=FILE, as one more target; may be repeated
   --keep                  keep the worktrees (their paths are printed) instead of removing them
   --no-pin                do not pin processes to cores`;
 
@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '1' },
       prewarm: { type: 'string', default: '4' },
       'veracity-config': { type: 'string' },
-      'also-config': { type: 'string' },
+      'also-config': { type: 'string', multiple: true, default: [] },
       keep: { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
@@ -180,7 +180,7 @@ async function main(): Promise<void> {
     if (!spec) throw new Error(`--cells: unknown cell '${c}' (known: ${Object.keys(CELLS).join(', ')})`);
     return spec;
   });
-  if (values.ref.length + values.dir.length === 0 && !values['also-config']) throw new Error(`give at least one --ref or --dir\n${USAGE}`);
+  if (values.ref.length + values.dir.length === 0 && values['also-config'].length === 0) throw new Error(`give at least one --ref or --dir\n${USAGE}`);
   if (!existsSync(path.join(repoRoot, 'dist/cli.js'))) throw new Error('this build has no dist/cli.js: run npm run build first');
   const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -214,8 +214,7 @@ async function main(): Promise<void> {
     const ctx = { upstreamPort: upstream.port, cpus: cpus.underTest, veracityMode: 'serve' as const, veracityConfig: values['veracity-config'] };
     running.push({ label: 'direct', target: await startTarget('direct', { ...ctx, repoRoot }) });
     running.push({ label: thisLabel, target: await startTarget('veracity', { ...ctx, repoRoot }) });
-    const also = values['also-config'];
-    if (also) running.push({ label: `this build, ${path.basename(also)}`, target: await startTarget('veracity', { ...ctx, repoRoot, veracityConfig: also }) });
+    for (const also of values['also-config']) running.push({ label: `this build, ${path.basename(also)}`, target: await startTarget('veracity', { ...ctx, repoRoot, veracityConfig: also }) });
     for (const b of others) running.push({ label: b.label, target: await startTarget('veracity', { ...ctx, repoRoot: b.root }) });
     const headers = { authorization: 'Bearer sk-bench-not-a-real-key' };
     const drain = async (t: Target) => {

@@ -24,6 +24,8 @@ export interface Target {
   auxPids(): number[];
   /** Where else Prometheus metrics of this target are exposed (Veracity's worker). */
   metricsUrls: string[];
+  /** The Redis a Veracity target runs on (profiling reads its command counts). */
+  redisPort?: number;
   stop(): Promise<void>;
 }
 
@@ -286,6 +288,7 @@ async function startVeracity(ctx: StartContext): Promise<Target> {
     proxyPids: () => processTree(proxyPid),
     auxPids: () => auxRoots.flatMap(processTree),
     metricsUrls: [`http://127.0.0.1:${metricsPort}/metrics`],
+    redisPort,
     stop: stopAll,
   };
 }
