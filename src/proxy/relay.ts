@@ -17,6 +17,7 @@ import type { AnalysisProducer } from '../queue/producer.js';
 import { background } from '../queue/background.js';
 import { CaptureBuffer } from './capture-buffer.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from './headers.js';
+import { settleOnce, tieEnds, type Done } from './stream-ends.js';
 import type { Inline } from './inline/index.js';
 import type { Target } from './routes.js';
 import type { UpstreamPools } from './upstream-pool.js';
@@ -59,27 +60,14 @@ function classify(err: NodeJS.ErrnoException): { type: string; status: number } 
  * client went away first. stream.pipeline does the same but builds and aborts an AbortController
  * (and a DOMException) per call: a few percent of the proxy's CPU at high request rates.
  */
-function pump(source: Readable, res: ServerResponse, done: (err: NodeJS.ErrnoException | null) => void): void {
-  let settled = false;
-  const settle = (err: NodeJS.ErrnoException | null) => {
-    if (settled) return;
-    settled = true;
-    done(err);
-  };
+function pump(source: Readable, res: ServerResponse, done: Done): void {
+  const settle = settleOnce(done);
   source.on('data', (chunk: Buffer) => {
     if (!res.write(chunk)) source.pause();
   });
   res.on('drain', () => source.resume());
   source.on('end', () => res.end(() => settle(null)));
-  source.on('error', (err: NodeJS.ErrnoException) => {
-    res.destroy();
-    settle(err);
-  });
-  res.once('close', () => {
-    if (res.writableFinished) return;
-    source.destroy();
-    settle(Object.assign(new Error('client closed the connection'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-  });
+  tieEnds(source, res, settle);
 }
 
 /** Puts a PII-masked copy of `bytes` in the queued exchange; a compressed response is decoded first so it can be masked. */

@@ -9,6 +9,7 @@ import type { InlineDecision, Verdict } from '../../detect/verdict.js';
 import type { InlineOutcome, Metrics } from '../../metrics/registry.js';
 import type { AnalysisProducer } from '../../queue/producer.js';
 import { clientResponseHeaders, upstreamRequestHeaders } from '../headers.js';
+import { settleOnce, tieEnds, type Done } from '../stream-ends.js';
 import type { Target } from '../routes.js';
 import type { UpstreamPools } from '../upstream-pool.js';
 import { blockedMessage, flaggedOf, streamComment, streamEvent, summary, verdictHeaders } from './annotation.js';
@@ -47,7 +48,6 @@ export interface UpstreamAnswer {
 /** What the relay does with an answer: `hold` it (hand it to hold()), add a `tail` stage to its stream, or relay it untouched. */
 export type InlinePlan = 'hold' | 'tail' | undefined;
 
-type Done = (err: NodeJS.ErrnoException | null) => void;
 
 /** One attempt at an answer: the client's own request, or a retry. */
 interface Attempt {
@@ -133,12 +133,7 @@ export class InlineSession {
     let chunks: Buffer[] = [];
     let size = 0;
     let passing = false;
-    let settled = false;
-    const settle: Done = (err) => {
-      if (settled) return;
-      settled = true;
-      done(err);
-    };
+    const settle = settleOnce(done);
     source.on('data', (chunk: Buffer) => {
       if (!passing) {
         size += chunk.length;
@@ -164,15 +159,7 @@ export class InlineSession {
           if (!res.headersSent) this.send(res, up.statusCode, clientResponseHeaders(up.headers, this.req.id), Buffer.concat(chunks, size), settle);
         });
     });
-    source.on('error', (err: NodeJS.ErrnoException) => {
-      res.destroy();
-      settle(err);
-    });
-    res.once('close', () => {
-      if (res.writableFinished) return;
-      source.destroy();
-      settle(Object.assign(new Error('client closed the connection'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
-    });
+    tieEnds(source, res, settle);
   }
 
   /** A stage for an event stream: bytes pass as they come; after the last one, the verdict as a comment (and an event). */
