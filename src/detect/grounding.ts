@@ -154,7 +154,23 @@ function pairCode(a: number, b: number, wide: boolean): number {
   return wide ? a * 67_108_864 + b : (a << 15) | b;
 }
 
-export function buildContextIndex(contextText: string, question: string): ContextIndex {
+/** What an index holds that depends on the context text alone: shared by every exchange with that context. */
+interface ContextCore {
+  keys: Set<string>;
+  ids: Map<string, number>;
+  bigramCodes: Set<number>;
+  pairCodes: Set<number>;
+  passages: Passage[];
+  postings: Map<string, number[]>;
+  numbers: Set<string>;
+  numberNeighbours: Map<string, Set<string>>;
+  restated: Map<string, string | null>;
+  bloom?: Uint32Array;
+  lower?: string;
+  text: string;
+}
+
+function indexContext(contextText: string): ContextCore {
   const keys = new Set<string>();
   const ids = new Map<string, number>();
   const numbers = new Set<string>();
@@ -213,23 +229,103 @@ export function buildContextIndex(contextText: string, question: string): Contex
       }
     }
   }
-  let lower: string | undefined;
-  return {
-    keys,
-    ids,
-    bigramCodes,
-    pairCodes,
-    get lower() {
-      return (lower ??= contextText.toLowerCase());
-    },
-    passages,
-    postings,
-    questionKeys: keysOf(tokenize(question)),
-    numbers,
-    questionShare: new Float64Array(passages.length).fill(-1),
-    numberNeighbours,
-    restated: new Map(),
-  };
+  return { keys, ids, bigramCodes, pairCodes, passages, postings, numbers, numberNeighbours, restated: new Map(), text: contextText };
+}
+
+/** One exchange's index: the context's shared core, and what the exchange's question adds. */
+class ExchangeIndex implements ContextIndex {
+  readonly keys: Set<string>;
+  readonly ids: Map<string, number>;
+  readonly bigramCodes: Set<number>;
+  readonly pairCodes: Set<number>;
+  readonly passages: Passage[];
+  readonly postings: Map<string, number[]>;
+  readonly numbers: Set<string>;
+  readonly numberNeighbours: Map<string, Set<string>>;
+  readonly restated: Map<string, string | null>;
+  private share?: Float64Array;
+
+  constructor(
+    private readonly core: ContextCore,
+    readonly questionKeys: Set<string>,
+  ) {
+    this.keys = core.keys;
+    this.ids = core.ids;
+    this.bigramCodes = core.bigramCodes;
+    this.pairCodes = core.pairCodes;
+    this.passages = core.passages;
+    this.postings = core.postings;
+    this.numbers = core.numbers;
+    this.numberNeighbours = core.numberNeighbours;
+    this.restated = core.restated;
+  }
+
+  get lower(): string {
+    return (this.core.lower ??= this.core.text.toLowerCase());
+  }
+
+  get bloom(): Uint32Array | undefined {
+    return this.core.bloom;
+  }
+
+  set bloom(bloom: Uint32Array | undefined) {
+    this.core.bloom = bloom;
+  }
+
+  get questionShare(): Float64Array {
+    return (this.share ??= new Float64Array(this.passages.length).fill(-1));
+  }
+}
+
+/**
+ * Indexes of contexts seen again, most recently used last. A document asked about many times
+ * (one article and its summaries, one system prompt and its conversations) is read once; a
+ * context is kept only once it comes back, so a stream of contexts that never repeat keeps
+ * nothing alive past its exchange. What a core memoises (WordNet look-ups, the lower-cased
+ * text) depends on the context alone, so sharing it leaves every verdict as it was.
+ */
+const cores = new Map<string, ContextCore>();
+let coreChars = 0;
+/** Hashes of recently seen contexts not (yet) kept: a second sighting admits one. */
+const sightings = new Set<number>();
+const CORE_ENTRIES = 32;
+const CORE_CHARS = 1_000_000;
+const SIGHTINGS = 256;
+
+function textHash(s: string): number {
+  let h = 0x811c9dc5 ^ s.length;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+function coreOf(contextText: string): ContextCore {
+  const kept = cores.get(contextText);
+  if (kept !== undefined) {
+    cores.delete(contextText);
+    cores.set(contextText, kept);
+    return kept;
+  }
+  const core = indexContext(contextText);
+  if (contextText.length > CORE_CHARS / 4) return core;
+  const h = textHash(contextText);
+  if (!sightings.has(h)) {
+    if (sightings.size >= SIGHTINGS) sightings.delete(sightings.values().next().value!);
+    sightings.add(h);
+    return core;
+  }
+  sightings.delete(h);
+  cores.set(contextText, core);
+  coreChars += contextText.length;
+  for (const [text] of cores) {
+    if (cores.size <= CORE_ENTRIES && coreChars <= CORE_CHARS) break;
+    cores.delete(text);
+    coreChars -= text.length;
+  }
+  return core;
+}
+
+export function buildContextIndex(contextText: string, question: string): ContextIndex {
+  return new ExchangeIndex(coreOf(contextText), keysOf(tokenize(question)));
 }
 
 /** Share of the question's keys that passage `id` and its neighbours hold, worked out once per passage. */
