@@ -2,7 +2,7 @@ import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
 import { ANTONYMS, isNegation, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
-import { antonymIn, meaningBloom, restatedBy } from './semantics/wordnet.js';
+import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
 import { numberAttachments, relationFeatures } from './relations.js';
 
 /**
@@ -20,6 +20,8 @@ export interface Passage {
   tokens: Token[];
   /** Its content and number keys in order (relations read word order). */
   seq: string[];
+  /** Its keys' WordNet rows, looked up on first use. */
+  rows?: Int32Array;
 }
 
 export interface ContextIndex {
@@ -46,8 +48,8 @@ export interface ContextIndex {
   numberNeighbours: Map<string, Set<string>>;
   /** Claim words already looked up in WordNet against this context, and the context word that restates each (null: none). */
   restated: Map<string, string | null>;
-  /** What the context's words mean, as a bit set (semantics/wordnet.ts), made on the first look-up. */
-  bloom?: Uint32Array;
+  /** The context's words as WordNet sees them (semantics/wordnet.ts), made on the first look-up. */
+  meaning?: ContextMeaning;
 }
 
 export interface ClaimFeatures {
@@ -165,7 +167,7 @@ interface ContextCore {
   numbers: Set<string>;
   numberNeighbours: Map<string, Set<string>>;
   restated: Map<string, string | null>;
-  bloom?: Uint32Array;
+  meaning?: ContextMeaning;
   lower?: string;
   text: string;
 }
@@ -264,12 +266,12 @@ class ExchangeIndex implements ContextIndex {
     return (this.core.lower ??= this.core.text.toLowerCase());
   }
 
-  get bloom(): Uint32Array | undefined {
-    return this.core.bloom;
+  get meaning(): ContextMeaning | undefined {
+    return this.core.meaning;
   }
 
-  set bloom(bloom: Uint32Array | undefined) {
-    this.core.bloom = bloom;
+  set meaning(meaning: ContextMeaning | undefined) {
+    this.core.meaning = meaning;
   }
 
   get questionShare(): Float64Array {
@@ -418,7 +420,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       continue;
     }
     let m = index.restated.get(k);
-    if (m === undefined) index.restated.set(k, (m = restatedBy(k, index.keys, (index.bloom ??= meaningBloom(index.keys))) ?? null));
+    if (m === undefined) index.restated.set(k, (m = restatedIn(k, (index.meaning ??= contextMeaning(index.keys))) ?? null));
     if (m === null) continue;
     keys[i] = m;
     meaning++;
@@ -563,7 +565,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       if (best.keys.has(k)) continue;
       const ants = ANTONYMS.get(k);
       if (ants) for (const a of ants) if (best.keys.has(a)) antonymFlip = true;
-      if (!antonymFlip && !k.startsWith('#') && antonymIn(k, best.keys)) antonymFlip = true;
+      if (!antonymFlip && !k.startsWith('#') && antonymAmong(k, (best.rows ??= rowsOf(best.keys)))) antonymFlip = true;
     }
   }
   // Word order and substitutions say something only of a claim that one place in the context mostly holds.
