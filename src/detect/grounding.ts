@@ -3,7 +3,7 @@ import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
 import { ANTONYMS, isNegation, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
 import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
-import { numberAttachments, relationFeatures } from './relations.js';
+import { numberAttachments, PassageWindow, relationFeatures } from './relations.js';
 
 /**
  * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
@@ -50,6 +50,8 @@ export interface ContextIndex {
   restated: Map<string, string | null>;
   /** The context's words as WordNet sees them (semantics/wordnet.ts), made on the first look-up. */
   meaning?: ContextMeaning;
+  /** Windows of three passages as relations read them, by middle passage, made on first use. */
+  windows: Map<number, PassageWindow>;
 }
 
 export interface ClaimFeatures {
@@ -168,6 +170,7 @@ interface ContextCore {
   numberNeighbours: Map<string, Set<string>>;
   restated: Map<string, string | null>;
   meaning?: ContextMeaning;
+  windows: Map<number, PassageWindow>;
   lower?: string;
   text: string;
 }
@@ -231,7 +234,7 @@ function indexContext(contextText: string): ContextCore {
       }
     }
   }
-  return { keys, ids, bigramCodes, pairCodes, passages, postings, numbers, numberNeighbours, restated: new Map(), text: contextText };
+  return { keys, ids, bigramCodes, pairCodes, passages, postings, numbers, numberNeighbours, restated: new Map(), windows: new Map(), text: contextText };
 }
 
 /** One exchange's index: the context's shared core, and what the exchange's question adds. */
@@ -245,6 +248,7 @@ class ExchangeIndex implements ContextIndex {
   readonly numbers: Set<string>;
   readonly numberNeighbours: Map<string, Set<string>>;
   readonly restated: Map<string, string | null>;
+  readonly windows: Map<number, PassageWindow>;
   private share?: Float64Array;
 
   constructor(
@@ -260,6 +264,7 @@ class ExchangeIndex implements ContextIndex {
     this.numbers = core.numbers;
     this.numberNeighbours = core.numberNeighbours;
     this.restated = core.restated;
+    this.windows = core.windows;
   }
 
   get lower(): string {
@@ -328,6 +333,17 @@ function coreOf(contextText: string): ContextCore {
 
 export function buildContextIndex(contextText: string, question: string): ContextIndex {
   return new ExchangeIndex(coreOf(contextText), keysOf(tokenize(question)));
+}
+
+/** Passages `id - 1` to `id + 1` as relations read them, made once per context. */
+function windowAt(index: ContextIndex, id: number): PassageWindow {
+  let w = index.windows.get(id);
+  if (w === undefined) {
+    const p = index.passages;
+    w = new PassageWindow([p[id - 1], p[id], p[id + 1]].filter((x): x is Passage => x !== undefined));
+    index.windows.set(id, w);
+  }
+  return w;
 }
 
 /** Share of the question's keys that passage `id` and its neighbours hold, worked out once per passage. */
@@ -569,7 +585,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     }
   }
   // Word order and substitutions say something only of a claim that one place in the context mostly holds.
-  const window = windowId >= 0 && windowCoverage >= 0.5 ? [passages[windowId - 1], passages[windowId], passages[windowId + 1]].filter((p): p is Passage => p !== undefined) : [];
+  const window = windowId >= 0 && windowCoverage >= 0.5 ? windowAt(index, windowId) : [];
   const rel = relationFeatures(claim.text, tokens, content, keys, window, index);
   if (rel.antonym && passageCoverage >= 0.5) antonymFlip = true;
   const novelMissing = novel - novelFound;
