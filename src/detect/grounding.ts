@@ -305,6 +305,9 @@ function textHash(s: string): number {
   return h >>> 0;
 }
 
+/** The last core built and not kept: the context's second sighting keeps it rather than building it again. */
+let lastBuilt: ContextCore | undefined;
+
 function coreOf(contextText: string): ContextCore {
   const kept = cores.get(contextText);
   if (kept !== undefined) {
@@ -312,15 +315,21 @@ function coreOf(contextText: string): ContextCore {
     cores.set(contextText, kept);
     return kept;
   }
-  const core = indexContext(contextText);
-  if (contextText.length > CORE_CHARS / 4) return core;
-  const h = textHash(contextText);
-  if (!sightings.has(h)) {
-    if (sightings.size >= SIGHTINGS) sightings.delete(sightings.values().next().value!);
-    sightings.add(h);
-    return core;
+  let core: ContextCore;
+  if (lastBuilt !== undefined && lastBuilt.text === contextText) core = lastBuilt;
+  else {
+    core = indexContext(contextText);
+    if (contextText.length > CORE_CHARS / 4) return core;
+    const h = textHash(contextText);
+    if (!sightings.has(h)) {
+      if (sightings.size >= SIGHTINGS) sightings.delete(sightings.values().next().value!);
+      sightings.add(h);
+      lastBuilt = core;
+      return core;
+    }
+    sightings.delete(h);
   }
-  sightings.delete(h);
+  lastBuilt = undefined;
   cores.set(contextText, core);
   coreChars += contextText.length;
   for (const [text] of cores) {
@@ -400,6 +409,14 @@ function topByHits(ids: readonly number[], hits: Int32Array, k: number): number[
     if (top.length > k) top.pop();
   }
   return top;
+}
+
+/** The keys in order of first appearance, each once (a claim has few: no set is needed to tell). */
+function distinct(keys: readonly string[]): string[] {
+  if (keys.length > 48) return [...new Set(keys)];
+  const out: string[] = [];
+  for (const k of keys) if (!out.includes(k)) out.push(k);
+  return out;
 }
 
 /** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
@@ -494,7 +511,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
 
   // Best passage: count shared keys through the postings, score only the top candidates.
   const passages = index.passages;
-  const claimKeys = [...new Set(keys)];
+  const claimKeys = distinct(keys);
   scratch(passages.length);
   const hits = hitBuffer;
   const masks = maskBuffer;
