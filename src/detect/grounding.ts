@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, isNegation, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
+import { ANTONYMS, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
 import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
 import { numberAttachments, PassageWindow, relationFeatures } from './relations.js';
 
@@ -194,7 +194,7 @@ function indexContext(contextText: string): ContextCore {
     let negated = false;
     let c = 0;
     for (const t of tokens) {
-      if (isNegation(t.raw)) negated = !negated;
+      if (t.negation) negated = !negated;
       if (!(t.content || t.number)) continue;
       pk.add(t.key);
       keys.add(t.key);
@@ -590,7 +590,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   // Polarity is only comparable when the claim says enough to be matched to one passage.
   if (best && passageCoverage >= 0.5 && n >= 3) {
     let negated = false;
-    for (const t of tokens) if (isNegation(t.raw)) negated = !negated;
+    for (const t of tokens) if (t.negation) negated = !negated;
     // A passage's negation often scopes over words the claim never used; only a claim that says
     // nearly everything the passage says is held to the passage's polarity.
     negationFlip = negated !== best.negated && (negated || (n >= 5 && passageCoverage >= 0.8));
