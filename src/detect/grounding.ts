@@ -21,7 +21,7 @@ export interface Passage {
   /** Its content and number keys in order (relations read word order). */
   seq: string[];
   /** Its keys' WordNet rows, looked up on first use. */
-  rows?: Int32Array;
+  rows?: number[];
 }
 
 export interface ContextIndex {
@@ -287,22 +287,26 @@ class ExchangeIndex implements ContextIndex {
 /**
  * Indexes of contexts seen again, most recently used last. A document asked about many times
  * (one article and its summaries, one system prompt and its conversations) is read once; a
- * context is kept only once it comes back, so a stream of contexts that never repeat keeps
- * nothing alive past its exchange. What a core memoises (WordNet look-ups, the lower-cased
- * text) depends on the context alone, so sharing it leaves every verdict as it was.
+ * context is kept only when it comes back within a few exchanges, so a stream of contexts that
+ * do not repeat, or repeat only after many others, keeps nothing alive past its exchange (kept
+ * and then evicted, their indexes would be garbage the old generation has to collect). What a
+ * core memoises (WordNet look-ups, the lower-cased text) depends on the context alone, so
+ * sharing it leaves every verdict as it was.
  */
 const cores = new Map<string, ContextCore>();
 let coreChars = 0;
-/** Hashes of recently seen contexts not (yet) kept: a second sighting admits one. */
-const sightings = new Set<number>();
 const CORE_ENTRIES = 32;
 const CORE_CHARS = 1_000_000;
-const SIGHTINGS = 256;
+/** Hashes of the last few contexts built and not kept: a context among them when it comes again is kept. */
+const SIGHTINGS = 8;
+const sightings = new Int32Array(SIGHTINGS);
+let sightingAt = 0;
 
 function textHash(s: string): number {
   let h = 0x811c9dc5 ^ s.length;
   for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
-  return h >>> 0;
+  // Never 0, which marks a free sighting.
+  return h | 1;
 }
 
 /** The last core built and not kept: the context's second sighting keeps it rather than building it again. */
@@ -321,13 +325,14 @@ function coreOf(contextText: string): ContextCore {
     core = indexContext(contextText);
     if (contextText.length > CORE_CHARS / 4) return core;
     const h = textHash(contextText);
-    if (!sightings.has(h)) {
-      if (sightings.size >= SIGHTINGS) sightings.delete(sightings.values().next().value!);
-      sightings.add(h);
+    const seen = sightings.indexOf(h);
+    if (seen < 0) {
+      sightings[sightingAt] = h;
+      sightingAt = (sightingAt + 1) % SIGHTINGS;
       lastBuilt = core;
       return core;
     }
-    sightings.delete(h);
+    sightings[seen] = 0;
   }
   lastBuilt = undefined;
   cores.set(contextText, core);

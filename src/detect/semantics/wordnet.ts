@@ -85,18 +85,18 @@ export function antonymIn(key: string, keys: Iterable<string>): boolean {
  * The WordNet rows of `keys` that WordNet knows, in their order: look-ups that a set of words
  * read many times (a passage, a context) pays once.
  */
-export function rowsOf(keys: Iterable<string>): Int32Array {
+export function rowsOf(keys: Iterable<string>): number[] {
   const t = load();
   const rows: number[] = [];
   for (const k of keys) {
     const j = t.index.get(k);
     if (j !== undefined) rows.push(j);
   }
-  return Int32Array.from(rows);
+  return rows;
 }
 
 /** `antonymIn` over words already looked up (`rowsOf`). */
-export function antonymAmong(key: string, rows: Int32Array): boolean {
+export function antonymAmong(key: string, rows: readonly number[]): boolean {
   const t = load();
   const i = t.index.get(key);
   if (i === undefined) return false;
@@ -152,9 +152,9 @@ export interface ContextMeaning {
   /** How many words the context has, WordNet's or not. */
   size: number;
   keys: string[];
-  rows: Int32Array;
-  /** Bit `row` is set for every row in `rows`. */
-  member: Uint32Array;
+  rows: number[];
+  /** Bit `row` is set for every row in `rows`; made when a search first needs it. */
+  member?: Uint32Array;
   bloom: Uint32Array;
 }
 
@@ -162,15 +162,20 @@ export function contextMeaning(context: ReadonlySet<string>): ContextMeaning {
   const t = load();
   const keys: string[] = [];
   const rows: number[] = [];
-  const member = new Uint32Array((t.keys.length + 31) >>> 5);
   for (const k of context) {
     const j = t.index.get(k);
     if (j === undefined) continue;
     keys.push(k);
     rows.push(j);
-    member[j >>> 5]! |= 1 << (j & 31);
   }
-  return { size: context.size, keys, rows: Int32Array.from(rows), member, bloom: bloomOf(t, rows) };
+  return { size: context.size, keys, rows, bloom: bloomOf(t, rows) };
+}
+
+function memberOf(t: Tables, meaning: ContextMeaning): Uint32Array {
+  if (meaning.member) return meaning.member;
+  const member = new Uint32Array((t.keys.length + 31) >>> 5);
+  for (const j of meaning.rows) member[j >>> 5]! |= 1 << (j & 31);
+  return (meaning.member = member);
 }
 
 /**
@@ -212,7 +217,7 @@ export function restatedIn(claimKey: string, meaning: ContextMeaning): string | 
     }
     return undefined;
   }
-  const member = meaning.member;
+  const member = memberOf(t, meaning);
   for (let a = all.offsets[i]!; a < all.offsets[i + 1]!; a++) {
     const s = all.values[a]!;
     const start = inv.offsets[s]!;
