@@ -28,10 +28,8 @@ export interface ContextIndex {
   keys: Set<string>;
   /** A number for each content key, in order of first appearance: word pairs are kept as numbers. */
   ids: Map<string, number>;
-  /** Adjacent content-word pairs, in order (`pairCode`). */
-  bigramCodes: Set<number>;
-  /** Unordered pairs of content words within PAIR_WINDOW of each other (`pairCode`). */
-  pairCodes: Set<number>;
+  /** Where each content word stands, to tell which pairs of words the context says together. */
+  order: WordOrder;
   /** Lower-cased context, for verbatim phrase look-ups. */
   readonly lower: string;
   passages: Passage[];
@@ -151,19 +149,60 @@ function passagesOf(text: string): string[] {
 }
 
 /**
- * A pair of content-word ids as one number. Codes stay small integers while a context has fewer
- * than 32,768 distinct words, and remain exact beyond that.
+ * The context's content words by id, passage after passage, and where each id stands: which two
+ * words sit side by side, or close together, is read from the positions of the first word when a
+ * claim asks, instead of storing every pair the context has (most of which no claim asks about).
  */
-function pairCode(a: number, b: number, wide: boolean): number {
-  return wide ? a * 67_108_864 + b : (a << 15) | b;
+export class WordOrder {
+  /** Word ids in order, -1 between passages. */
+  private readonly seq: number[] = [];
+  /** Per id, its first position in `seq`. */
+  private readonly first: number[] = [];
+  /** Per position, the next position of the same id (-1: none). */
+  private readonly next: number[] = [];
+  private readonly last: number[] = [];
+
+  add(id: number): void {
+    const at = this.seq.length;
+    this.seq.push(id);
+    this.next.push(-1);
+    if (id >= this.first.length) {
+      this.first.push(at);
+      this.last.push(at);
+    } else {
+      this.next[this.last[id]!] = at;
+      this.last[id] = at;
+    }
+  }
+
+  endPassage(): void {
+    this.seq.push(-1);
+    this.next.push(-1);
+  }
+
+  /** `b` right after `a` in some passage. */
+  follows(a: number, b: number): boolean {
+    const seq = this.seq;
+    for (let p = this.first[a] ?? -1; p >= 0; p = this.next[p]!) if (seq[p + 1] === b) return true;
+    return false;
+  }
+
+  /** `a` and `b` within PAIR_WINDOW words of each other, in either order, in some passage. */
+  near(a: number, b: number): boolean {
+    const seq = this.seq;
+    for (let p = this.first[a] ?? -1; p >= 0; p = this.next[p]!) {
+      for (let q = p + 1; q <= p + PAIR_WINDOW && q < seq.length && seq[q]! >= 0; q++) if (seq[q] === b) return true;
+      for (let q = p - 1; q >= p - PAIR_WINDOW && q >= 0 && seq[q]! >= 0; q--) if (seq[q] === b) return true;
+    }
+    return false;
+  }
 }
 
 /** What an index holds that depends on the context text alone: shared by every exchange with that context. */
 interface ContextCore {
   keys: Set<string>;
   ids: Map<string, number>;
-  bigramCodes: Set<number>;
-  pairCodes: Set<number>;
+  order: WordOrder;
   passages: Passage[];
   postings: Map<string, number[]>;
   numbers: Set<string>;
@@ -181,68 +220,50 @@ function indexContext(contextText: string): ContextCore {
   const numbers = new Set<string>();
   const passages: Passage[] = [];
   const postings = new Map<string, number[]>();
-  const sequences: Int32Array[] = [];
+  const order = new WordOrder();
   const numberNeighbours = new Map<string, Set<string>>();
   for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
     let contentCount = 0;
     for (const t of tokens) if (t.content || t.number) contentCount++;
     if (contentCount === 0) continue;
+    const id = passages.length;
     const pk = new Set<string>();
-    const seq = new Int32Array(contentCount);
     const seqKeys: string[] = [];
     let negated = false;
-    let c = 0;
     for (const t of tokens) {
       if (t.negation) negated = !negated;
       if (!(t.content || t.number)) continue;
-      pk.add(t.key);
-      keys.add(t.key);
-      let id = ids.get(t.key);
-      if (id === undefined) ids.set(t.key, (id = ids.size));
-      seq[c++] = id;
-      seqKeys.push(t.key);
-      if (t.number) numbers.add(t.key);
+      const k = t.key;
+      if (!pk.has(k)) {
+        pk.add(k);
+        let list = postings.get(k);
+        if (!list) postings.set(k, (list = []));
+        list.push(id);
+      }
+      keys.add(k);
+      let wordId = ids.get(k);
+      if (wordId === undefined) ids.set(k, (wordId = ids.size));
+      order.add(wordId);
+      seqKeys.push(k);
+      if (t.number) numbers.add(k);
     }
-    sequences.push(seq);
+    order.endPassage();
     for (const [x, word] of numberAttachments(tokens)) {
       let near = numberNeighbours.get(x);
       if (!near) numberNeighbours.set(x, (near = new Set()));
       near.add(word);
     }
-    const id = passages.length;
-    for (const k of pk) {
-      let list = postings.get(k);
-      if (!list) postings.set(k, (list = []));
-      list.push(id);
-    }
     passages.push({ text, keys: pk, negated, tokens, seq: seqKeys });
   }
-  // Unordered pairs of content words close together: a relation survives reordering ("in Paris
-  // in 1889" / "in 1889 in Paris") but not a word lifted from another part of the passage.
-  const wide = ids.size > 32_768;
-  const bigramCodes = new Set<number>();
-  const pairCodes = new Set<number>();
-  for (const seq of sequences) {
-    for (let i = 0; i < seq.length; i++) {
-      const a = seq[i]!;
-      if (i + 1 < seq.length) bigramCodes.add(pairCode(a, seq[i + 1]!, wide));
-      const stop = Math.min(seq.length, i + 1 + PAIR_WINDOW);
-      for (let j = i + 1; j < stop; j++) {
-        const b = seq[j]!;
-        pairCodes.add(a < b ? pairCode(a, b, wide) : pairCode(b, a, wide));
-      }
-    }
-  }
-  return { keys, ids, bigramCodes, pairCodes, passages, postings, numbers, numberNeighbours, restated: new Map(), windows: new Map(), text: contextText };
+  return { keys, ids, order, passages, postings, numbers, numberNeighbours, restated: new Map(), windows: new Map(), text: contextText };
 }
 
 /** One exchange's index: the context's shared core, and what the exchange's question adds. */
 class ExchangeIndex implements ContextIndex {
   readonly keys: Set<string>;
   readonly ids: Map<string, number>;
-  readonly bigramCodes: Set<number>;
-  readonly pairCodes: Set<number>;
+  readonly order: WordOrder;
   readonly passages: Passage[];
   readonly postings: Map<string, number[]>;
   readonly numbers: Set<string>;
@@ -257,8 +278,7 @@ class ExchangeIndex implements ContextIndex {
   ) {
     this.keys = core.keys;
     this.ids = core.ids;
-    this.bigramCodes = core.bigramCodes;
-    this.pairCodes = core.pairCodes;
+    this.order = core.order;
     this.passages = core.passages;
     this.postings = core.postings;
     this.numbers = core.numbers;
@@ -500,7 +520,6 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   let bigramTotal = 0;
   let bigramFound = 0;
   let pairFound = 0;
-  const wide = index.ids.size > 32_768;
   let prevId = keys.length > 0 ? index.ids.get(keys[0]!) : undefined;
   for (let i = 0; i + 1 < keys.length; i++) {
     const a = prevId;
@@ -510,8 +529,8 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     if (keys[i] === keys[i + 1]) continue;
     bigramTotal++;
     if (a === undefined || b === undefined) continue;
-    if (index.bigramCodes.has(pairCode(a, b, wide))) bigramFound++;
-    if (index.pairCodes.has(a < b ? pairCode(a, b, wide) : pairCode(b, a, wide))) pairFound++;
+    if (index.order.follows(a, b)) bigramFound++;
+    if (index.order.near(a, b)) pairFound++;
   }
 
   // Best passage: count shared keys through the postings, score only the top candidates.
