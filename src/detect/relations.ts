@@ -129,14 +129,13 @@ export function relationFeatures(
     const prev = keys[i - 1];
     const next = keys[i + 1];
     if (prev === undefined && next === undefined) continue;
-    claimSet ??= new Set(keys);
     for (let j = 0; j < seq.length; j++) {
-      const there = seq[j]!;
-      if (there === k || claimSet.has(there) || isNumberKey(there)) continue;
       const left = prev === undefined || seq[j - 1] === prev;
       const right = next === undefined || seq[j + 1] === next;
       // Both neighbours where the claim has both; one is enough only at an end of the claim.
       if (!(left && right)) continue;
+      const there = seq[j]!;
+      if (there === k || isNumberKey(there) || (claimSet ??= new Set(keys)).has(there)) continue;
       if (antonymous(k, there)) out.antonym = true;
       else out.substituted++;
       break;
