@@ -89,9 +89,17 @@ export class FailureReference {
     return new FailureReference(text, extra, keys, passages, postings);
   }
 
+  /**
+   * Exchanges that share a context index (detection keeps a repeated context's) and ask the same
+   * question share one reference, and with it everything it worked out from the text.
+   */
   static fromIndex(index: ContextIndex, text: string, extra = ''): FailureReference {
+    const kept = fromIndexes.get(index.passages);
+    if (kept !== undefined && kept.text === text && kept.extra === extra) return kept;
     const keys = { has: (k: string) => index.keys.has(k) || index.questionKeys.has(k) };
-    return new FailureReference(text, extra, keys, index.passages, index.postings);
+    const ref = new FailureReference(text, extra, keys, index.passages, index.postings);
+    fromIndexes.set(index.passages, ref);
+    return ref;
   }
 
   /** The reference (or its passage `passage`) holds the word, by its key or, failing that, written the same way. */
@@ -196,6 +204,9 @@ export class FailureReference {
     return false;
   }
 }
+
+/** The latest reference made from each index's passages (which only that index holds). */
+const fromIndexes = new WeakMap<readonly Passage[], FailureReference>();
 
 /** A reference from plain text; kept for callers that have no context index. */
 export function failureReference(text: string, extra = ''): FailureReference {
