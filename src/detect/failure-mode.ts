@@ -94,11 +94,11 @@ export class FailureReference {
    * question share one reference, and with it everything it worked out from the text.
    */
   static fromIndex(index: ContextIndex, text: string, extra = ''): FailureReference {
-    const kept = fromIndexes.get(index.passages);
-    if (kept !== undefined && kept.text === text && kept.extra === extra) return kept;
+    const kept = index.failureReference;
+    if (kept instanceof FailureReference && kept.text === text && kept.extra === extra) return kept;
     const keys = { has: (k: string) => index.keys.has(k) || index.questionKeys.has(k) };
     const ref = new FailureReference(text, extra, keys, index.passages, index.postings);
-    fromIndexes.set(index.passages, ref);
+    index.failureReference = ref;
     return ref;
   }
 
@@ -204,9 +204,6 @@ export class FailureReference {
     return false;
   }
 }
-
-/** The latest reference made from each index's passages (which only that index holds). */
-const fromIndexes = new WeakMap<readonly Passage[], FailureReference>();
 
 /** A reference from plain text; kept for callers that have no context index. */
 export function failureReference(text: string, extra = ''): FailureReference {

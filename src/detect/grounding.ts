@@ -50,6 +50,11 @@ export interface ContextIndex {
   meaning?: ContextMeaning;
   /** Windows of three passages as relations read them, by middle passage, made on first use. */
   windows: Map<number, PassageWindow>;
+  /**
+   * The failure-mode reference (failure-mode.ts) last made from this context: kept with the
+   * context's shared part, so exchanges with the same context and question share it.
+   */
+  failureReference?: object;
 }
 
 export interface ClaimFeatures {
@@ -210,6 +215,7 @@ interface ContextCore {
   restated: Map<string, string | null>;
   meaning?: ContextMeaning;
   windows: Map<number, PassageWindow>;
+  failureReference?: object;
   lower?: string;
   text: string;
 }
@@ -289,6 +295,14 @@ class ExchangeIndex implements ContextIndex {
 
   get lower(): string {
     return (this.core.lower ??= this.core.text.toLowerCase());
+  }
+
+  get failureReference(): object | undefined {
+    return this.core.failureReference;
+  }
+
+  set failureReference(ref: object | undefined) {
+    this.core.failureReference = ref;
   }
 
   get meaning(): ContextMeaning | undefined {
