@@ -781,8 +781,7 @@ function isMaterial(sentence: string): boolean {
  */
 function systemGrounds(text: string): boolean {
   const sample = text.slice(0, 8000);
-  const words = tokenize(sample).filter((t) => t.content || t.number).length;
-  if (MATERIAL_MARKER.test(sample) && words >= MIN_MARKED_WORDS) return true;
+  if (MATERIAL_MARKER.test(sample) && tokenize(sample).filter((t) => t.content || t.number).length >= MIN_MARKED_WORDS) return true;
   // Lines first (tables, "key: value" lists), then sentences within them.
   let materialWords = 0;
   for (const line of sample.split(/\n+/)) {

@@ -422,7 +422,7 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     // "per cent" is "percent".
-    if (prev && /^cents?$/i.test(raw) && /^per$/i.test(prev.raw) && /^\s+$/.test(text.slice(prev.end, start))) {
+    if (prev && (raw.length === 4 || raw.length === 5) && prev.raw.length === 3 && /^cents?$/i.test(raw) && /^per$/i.test(prev.raw) && /^\s+$/.test(text.slice(prev.end, start))) {
       const pct = wordInfo('percent', false);
       prev.raw = text.slice(prev.start, end);
       prev.key = pct.key;
