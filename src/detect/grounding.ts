@@ -228,6 +228,10 @@ function indexContext(contextText: string): ContextCore {
   const postings = new Map<string, number[]>();
   const order = new WordOrder();
   const numberNeighbours = new Map<string, Set<string>>();
+  // Per word id, its postings list and the last passage that added to it: one look-up of the
+  // word per occurrence, the sets and maps written only for a word's first occurrence.
+  const lists: number[][] = [];
+  const lastPassage: number[] = [];
   for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
     let contentCount = 0;
@@ -241,18 +245,23 @@ function indexContext(contextText: string): ContextCore {
       if (t.negation) negated = !negated;
       if (!(t.content || t.number)) continue;
       const k = t.key;
-      if (!pk.has(k)) {
-        pk.add(k);
-        let list = postings.get(k);
-        if (!list) postings.set(k, (list = []));
-        list.push(id);
-      }
-      keys.add(k);
       let wordId = ids.get(k);
-      if (wordId === undefined) ids.set(k, (wordId = ids.size));
+      if (wordId === undefined) {
+        ids.set(k, (wordId = ids.size));
+        keys.add(k);
+        const list: number[] = [];
+        postings.set(k, list);
+        lists.push(list);
+        lastPassage.push(-1);
+      }
+      if (t.number) numbers.add(k);
+      if (lastPassage[wordId] !== id) {
+        lastPassage[wordId] = id;
+        pk.add(k);
+        lists[wordId]!.push(id);
+      }
       order.add(wordId);
       seqKeys.push(k);
-      if (t.number) numbers.add(k);
     }
     order.endPassage();
     for (const [x, word] of numberAttachments(tokens)) {
