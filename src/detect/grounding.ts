@@ -21,7 +21,7 @@ export interface Passage {
   /** Its content and number keys in order (relations read word order). */
   seq: string[];
   /** Its keys' WordNet rows, looked up on first use. */
-  rows?: number[];
+  rows?: number[] | undefined;
 }
 
 export interface ContextIndex {
@@ -269,7 +269,7 @@ function indexContext(contextText: string): ContextCore {
       if (!near) numberNeighbours.set(x, (near = new Set()));
       near.add(word);
     }
-    passages.push({ text, keys: pk, negated, tokens, seq: seqKeys });
+    passages.push({ text, keys: pk, negated, tokens, seq: seqKeys, rows: undefined });
   }
   return { keys, ids, order, passages, postings, numbers, numberNeighbours, restated: new Map(), windows: new Map(), text: contextText };
 }
@@ -392,6 +392,9 @@ function coreOf(contextText: string): ContextCore {
 export function buildContextIndex(contextText: string, question: string): ContextIndex {
   return new ExchangeIndex(coreOf(contextText), keysOf(tokenize(question)));
 }
+
+/** No passages: relations then read only numbers. */
+const NO_WINDOW = new PassageWindow([]);
 
 /** Passages `id - 1` to `id + 1` as relations read them, made once per context. */
 function windowAt(index: ContextIndex, id: number): PassageWindow {
@@ -650,7 +653,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     }
   }
   // Word order and substitutions say something only of a claim that one place in the context mostly holds.
-  const window = windowId >= 0 && windowCoverage >= 0.5 ? windowAt(index, windowId) : [];
+  const window = windowId >= 0 && windowCoverage >= 0.5 ? windowAt(index, windowId) : NO_WINDOW;
   const rel = relationFeatures(claim.text, tokens, content, keys, window, index);
   if (rel.antonym && passageCoverage >= 0.5) antonymFlip = true;
   const novelMissing = novel - novelFound;

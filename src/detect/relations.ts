@@ -114,10 +114,8 @@ export function relationFeatures(
     if (out.numberSwap) break;
   }
 
-  if (!(window instanceof PassageWindow)) {
-    if (window.length === 0) return out;
-    window = new PassageWindow(window);
-  }
+  if (!(window instanceof PassageWindow)) window = new PassageWindow(window);
+  if (window.seq.length === 0) return out;
   const seq = window.seq;
   const inWindow = window.words;
   let claimSet: Set<string> | undefined;
