@@ -69,6 +69,7 @@ function dot(m: { weights: number[]; bias: number }, x: number[]): number {
   return z;
 }
 
+const PARAGRAPH_BREAK = /\n\s*\n/;
 const PREMISE = /\b(?:not (?:accurate|fair|true|correct|possible)|no (?:evidence|scientific|reason)|(?:flawed|false|incorrect) premise|nonsensical|is a (?:myth|misconception)|fictional character|inanimate objects?|not (?:capable|able) of)\b/i;
 const LECTURE = /\b(?:illegal|unethical|harmful|dangerous|respect(?:ful)?|dignity|consent|never acceptable|serious consequences|violence|discriminat\w*|prioriti[sz]e|well-being|safety)\b/gi;
 const HELPFUL_LEAD = /^(?:sure|certainly|absolutely|of course|yes|great question|here(?:'s| is| are)|to \w+|you can|there are (?:several|many|a few)|the (?:best|main|most|easiest)|\w+ (?:is|are|was|were) (?:a|an|the)\b)/i;
@@ -76,7 +77,9 @@ const HELPFUL_LEAD = /^(?:sure|certainly|absolutely|of course|yes|great question
 /** The refusal features, in REFUSAL_FEATURES order. */
 export function refusalFeatures(trimmed: string): number[] {
   const head = trimmed.slice(0, 280);
-  const firstPara = trimmed.split(/\n\s*\n/)[0] ?? trimmed;
+  // The text before the first blank line (what splitting at every blank line would put first).
+  const paraBreak = PARAGRAPH_BREAK.exec(trimmed);
+  const firstPara = paraBreak ? trimmed.slice(0, paraBreak.index) : trimmed;
   const declineHead = DECLINE.test(head);
   const objectHead = OBJECT.test(head);
   // The first match anywhere serves both "anywhere" and where the first decline sits.
