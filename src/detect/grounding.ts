@@ -26,7 +26,7 @@ export interface Passage {
 
 export interface ContextIndex {
   keys: Set<string>;
-  /** A number for each content key, in order of first appearance: word pairs are kept as numbers. */
+  /** A number for each content key, in order of first appearance: word order (`order`) is kept in these numbers. */
   ids: Map<string, number>;
   /** Where each content word stands, to tell which pairs of words the context says together. */
   order: WordOrder;
