@@ -2,6 +2,7 @@ import t from 'tap';
 import fc from 'fast-check';
 import { wordCount } from '../src/detect/claims.js';
 import { wholeWordAt } from '../src/detect/failure-mode.js';
+import { WordOrder } from '../src/detect/grounding.js';
 
 /**
  * Hand-written scanners that stand in for regular expressions on the detectors' hot path give
@@ -35,4 +36,41 @@ t.test('wholeWordAt finds a word exactly when splitting at non-letters and non-d
   t.equal(wholeWordAt('the eiffel tower', 'tower'), 11);
   t.equal(wholeWordAt('towers and a tower', 'tower'), 13);
   t.equal(wholeWordAt('𝐀tower', 'tower'), -1, 'a letter outside the basic plane joins the word');
+});
+
+t.test('WordOrder answers which words sit together exactly as the sets of every pair would', async (t) => {
+  const passages = fc.array(fc.array(fc.integer({ min: 0, max: 7 }), { maxLength: 12 }), { maxLength: 5 });
+  fc.assert(
+    fc.property(passages, (ps) => {
+      // Ids numbered in order of first appearance, as the context index gives them.
+      const ids = new Map<number, number>();
+      const order = new WordOrder();
+      const seqs = ps.map((p) => {
+        const seq = p.map((w) => {
+          let id = ids.get(w);
+          if (id === undefined) ids.set(w, (id = ids.size));
+          order.add(id);
+          return id;
+        });
+        order.endPassage();
+        return seq;
+      });
+      const bigrams = new Set<string>();
+      const pairs = new Set<string>();
+      for (const seq of seqs) {
+        for (let i = 0; i < seq.length; i++) {
+          if (i + 1 < seq.length) bigrams.add(`${seq[i]} ${seq[i + 1]}`);
+          for (let j = i + 1; j < Math.min(seq.length, i + 5); j++) pairs.add(`${Math.min(seq[i]!, seq[j]!)} ${Math.max(seq[i]!, seq[j]!)}`);
+        }
+      }
+      for (let a = 0; a < ids.size; a++) {
+        for (let b = 0; b < ids.size; b++) {
+          if (order.follows(a, b) !== bigrams.has(`${a} ${b}`)) return false;
+          if (a !== b && order.near(a, b) !== pairs.has(`${Math.min(a, b)} ${Math.max(a, b)}`)) return false;
+        }
+      }
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -70,6 +70,8 @@ export function splitSentences(text: string): Array<[number, number]> {
   const n = text.length;
   let i = 0;
   let start = 0;
+  /** Where the line holding `i` starts: kept as the scan passes line breaks, not searched back for. */
+  let lineStart = 0;
   const push = (s: number, e: number): void => {
     if (e > s) spans.push([s, e]);
   };
@@ -80,12 +82,14 @@ export function splitSentences(text: string): Array<[number, number]> {
       const close = text.indexOf('```', i + 3);
       i = close < 0 ? n : close + 3;
       start = i;
+      lineStart = text.lastIndexOf('\n', i - 1) + 1;
       continue;
     }
     if (ch === '\n') {
       push(start, i);
       i++;
       start = i;
+      lineStart = i;
       continue;
     }
     if (ch === '.' || ch === '!' || ch === '?' || ch === '。') {
@@ -102,7 +106,6 @@ export function splitSentences(text: string): Array<[number, number]> {
           let k = j;
           while (k < n && text[k] === ' ') k++;
           const next = text[k] ?? '';
-          const lineStart = text.lastIndexOf('\n', i - 1) + 1;
           if (ABBREVIATIONS.has(word) && !atEnd) boundary = false;
           // A numbered list marker ("1. ") at the start of a line.
           else if (/^\s*(?:\d{1,3}|[a-zA-Z])$/.test(text.slice(Math.max(lineStart, start), i))) boundary = false;

@@ -15,9 +15,12 @@ const HEDGES =
 const DISCLAIMERS =
   /\b(?:i(?:'m| am) not (?:sure|certain)|i (?:don't|do not) know|i (?:can't|cannot) (?:verify|confirm)|(?:to )?the best of my knowledge|as of my (?:last|knowledge)|my (?:knowledge|training) (?:cutoff|data)|(?:may|might) be (?:outdated|inaccurate|incorrect)|please (?:verify|double[- ]check|consult)|not (?:mentioned|specified|stated|provided) in the (?:context|passage|text|document)|(?:the )?(?:context|passage|text|document) does not (?:mention|say|specify|state|provide))\b/gi;
 
+/** Matches of a global pattern that never matches empty text, counted without listing them. */
 function count(re: RegExp, text: string): number {
   re.lastIndex = 0;
-  return text.match(re)?.length ?? 0;
+  let n = 0;
+  while (re.exec(text) !== null) n++;
+  return n;
 }
 
 /** 0 (hedged) .. 1 (assertive). A plain declarative sentence sits at 0.7. */

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { splitSentences } from './claims.js';
 import type { ContextIndex } from './grounding.js';
-import { ANTONYMS, isNegation, stemOf, tokenize, type Token } from './text.js';
+import { ANTONYMS, stemOf, tokenize, type Token } from './text.js';
 import type { ClaimVerdict, FailureMode } from './verdict.js';
 
 /**
@@ -72,7 +72,7 @@ export class FailureReference {
         let negated = false;
         const tokens = tokenize(piece);
         for (const t of tokens) {
-          if (isNegation(t.raw)) negated = !negated;
+          if (t.negation) negated = !negated;
           if (!(t.content || t.number)) continue;
           pk.add(t.key);
           keys.add(t.key);
@@ -89,9 +89,17 @@ export class FailureReference {
     return new FailureReference(text, extra, keys, passages, postings);
   }
 
+  /**
+   * Exchanges that share a context index (detection keeps a repeated context's) and ask the same
+   * question share one reference, and with it everything it worked out from the text.
+   */
   static fromIndex(index: ContextIndex, text: string, extra = ''): FailureReference {
+    const kept = index.failureReference;
+    if (kept instanceof FailureReference && kept.text === text && kept.extra === extra) return kept;
     const keys = { has: (k: string) => index.keys.has(k) || index.questionKeys.has(k) };
-    return new FailureReference(text, extra, keys, index.passages, index.postings);
+    const ref = new FailureReference(text, extra, keys, index.passages, index.postings);
+    index.failureReference = ref;
+    return ref;
   }
 
   /** The reference (or its passage `passage`) holds the word, by its key or, failing that, written the same way. */
@@ -407,7 +415,7 @@ function flipped(tokens: readonly Token[], content: Token[], best: Best | undefi
   // Same guards as grounding's contradiction: only a claim that restates one passage is held to it.
   if (!best || best.coverage < 0.5 || content.length < 3) return false;
   let negated = false;
-  for (const t of tokens) if (isNegation(t.raw)) negated = !negated;
+  for (const t of tokens) if (t.negation) negated = !negated;
   if (negated !== best.negated && (negated || (content.length >= 5 && best.coverage >= 0.8))) return true;
   for (const t of content) {
     if (best.keys.has(t.key)) continue;
@@ -536,12 +544,13 @@ function entityMismatch(claim: string, tokens: readonly Token[], content: Token[
     }
   }
   if (!best || best.coverage < 0.5) return false;
-  const keys = new Set(content.filter((t) => !t.number).map((t) => fold(t.key)));
+  let keys: Set<string> | undefined;
   const isName = (t: Token) => !t.number && t.content && (t.proper || ref.isName(t.raw));
   // Swapped: a name the reference has, but not in the passage that states everything else the
   // claim says, which names someone or something else instead.
   for (const t of content) {
     if (!isName(t) || ref.holds(t, best.index) || !ref.holds(t)) continue;
+    keys ??= new Set(content.filter((t) => !t.number).map((t) => fold(t.key)));
     let rest = 0;
     let restIn = 0;
     for (const k of keys) {
@@ -554,8 +563,9 @@ function entityMismatch(claim: string, tokens: readonly Token[], content: Token[
   }
   // Swapped in place: the passage names the same two the other way round ("A beat B" for "B beat
   // A"): with the two exchanged, the claim follows the passage's word order markedly better.
+  if (best.coverage < 0.8) return false;
   const names = [...new Set(content.filter(isName).map((t) => fold(t.key)))].slice(0, 4);
-  if (names.length >= 2 && best.coverage >= 0.8) {
+  if (names.length >= 2) {
     const seq = content.map((t) => fold(t.key));
     const passage = ref.sequence(best.index);
     const base = lcs(seq, passage);

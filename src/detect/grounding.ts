@@ -1,9 +1,9 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, isNegation, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
-import { antonymIn, meaningBloom, restatedBy } from './semantics/wordnet.js';
-import { numberAttachments, relationFeatures } from './relations.js';
+import { ANTONYMS, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
+import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
+import { numberAttachments, PassageWindow, relationFeatures } from './relations.js';
 
 /**
  * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
@@ -20,16 +20,16 @@ export interface Passage {
   tokens: Token[];
   /** Its content and number keys in order (relations read word order). */
   seq: string[];
+  /** Its keys' WordNet rows, looked up on first use. */
+  rows?: number[] | undefined;
 }
 
 export interface ContextIndex {
   keys: Set<string>;
-  /** A number for each content key, in order of first appearance: word pairs are kept as numbers. */
+  /** A number for each content key, in order of first appearance: word order (`order`) is kept in these numbers. */
   ids: Map<string, number>;
-  /** Adjacent content-word pairs, in order (`pairCode`). */
-  bigramCodes: Set<number>;
-  /** Unordered pairs of content words within PAIR_WINDOW of each other (`pairCode`). */
-  pairCodes: Set<number>;
+  /** Where each content word stands, to tell which pairs of words the context says together. */
+  order: WordOrder;
   /** Lower-cased context, for verbatim phrase look-ups. */
   readonly lower: string;
   passages: Passage[];
@@ -46,8 +46,15 @@ export interface ContextIndex {
   numberNeighbours: Map<string, Set<string>>;
   /** Claim words already looked up in WordNet against this context, and the context word that restates each (null: none). */
   restated: Map<string, string | null>;
-  /** What the context's words mean, as a bit set (semantics/wordnet.ts), made on the first look-up. */
-  bloom?: Uint32Array;
+  /** The context's words as WordNet sees them (semantics/wordnet.ts), made on the first look-up. */
+  meaning?: ContextMeaning;
+  /** Windows of three passages as relations read them, by middle passage, made on first use. */
+  windows: Map<number, PassageWindow>;
+  /**
+   * The failure-mode reference (failure-mode.ts) last made from this context: kept with the
+   * context's shared part, so exchanges with the same context and question share it.
+   */
+  failureReference?: object;
 }
 
 export interface ClaimFeatures {
@@ -147,89 +154,257 @@ function passagesOf(text: string): string[] {
 }
 
 /**
- * A pair of content-word ids as one number. Codes stay small integers while a context has fewer
- * than 32,768 distinct words, and remain exact beyond that.
+ * The context's content words by id, passage after passage, and where each id stands: which two
+ * words sit side by side, or close together, is read from the positions of the first word when a
+ * claim asks, instead of storing every pair the context has (most of which no claim asks about).
  */
-function pairCode(a: number, b: number, wide: boolean): number {
-  return wide ? a * 67_108_864 + b : (a << 15) | b;
+export class WordOrder {
+  /** Word ids in order, -1 between passages. */
+  private readonly seq: number[] = [];
+  /** Per id, its first position in `seq`. */
+  private readonly first: number[] = [];
+  /** Per position, the next position of the same id (-1: none). */
+  private readonly next: number[] = [];
+  private readonly last: number[] = [];
+
+  add(id: number): void {
+    const at = this.seq.length;
+    this.seq.push(id);
+    this.next.push(-1);
+    if (id >= this.first.length) {
+      this.first.push(at);
+      this.last.push(at);
+    } else {
+      this.next[this.last[id]!] = at;
+      this.last[id] = at;
+    }
+  }
+
+  endPassage(): void {
+    this.seq.push(-1);
+    this.next.push(-1);
+  }
+
+  /** `b` right after `a` in some passage. */
+  follows(a: number, b: number): boolean {
+    const seq = this.seq;
+    for (let p = this.first[a] ?? -1; p >= 0; p = this.next[p]!) if (seq[p + 1] === b) return true;
+    return false;
+  }
+
+  /** `a` and `b` within PAIR_WINDOW words of each other, in either order, in some passage. */
+  near(a: number, b: number): boolean {
+    const seq = this.seq;
+    for (let p = this.first[a] ?? -1; p >= 0; p = this.next[p]!) {
+      for (let q = p + 1; q <= p + PAIR_WINDOW && q < seq.length && seq[q]! >= 0; q++) if (seq[q] === b) return true;
+      for (let q = p - 1; q >= p - PAIR_WINDOW && q >= 0 && seq[q]! >= 0; q--) if (seq[q] === b) return true;
+    }
+    return false;
+  }
 }
 
-export function buildContextIndex(contextText: string, question: string): ContextIndex {
+/** What an index holds that depends on the context text alone: shared by every exchange with that context. */
+interface ContextCore {
+  keys: Set<string>;
+  ids: Map<string, number>;
+  order: WordOrder;
+  passages: Passage[];
+  postings: Map<string, number[]>;
+  numbers: Set<string>;
+  numberNeighbours: Map<string, Set<string>>;
+  restated: Map<string, string | null>;
+  meaning?: ContextMeaning;
+  windows: Map<number, PassageWindow>;
+  failureReference?: object;
+  lower?: string;
+  text: string;
+}
+
+function indexContext(contextText: string): ContextCore {
   const keys = new Set<string>();
   const ids = new Map<string, number>();
   const numbers = new Set<string>();
   const passages: Passage[] = [];
   const postings = new Map<string, number[]>();
-  const sequences: Int32Array[] = [];
+  const order = new WordOrder();
   const numberNeighbours = new Map<string, Set<string>>();
+  // Per word id, its postings list and the last passage that added to it: one look-up of the
+  // word per occurrence, the sets and maps written only for a word's first occurrence.
+  const lists: number[][] = [];
+  const lastPassage: number[] = [];
   for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
     let contentCount = 0;
     for (const t of tokens) if (t.content || t.number) contentCount++;
     if (contentCount === 0) continue;
+    const id = passages.length;
     const pk = new Set<string>();
-    const seq = new Int32Array(contentCount);
     const seqKeys: string[] = [];
     let negated = false;
-    let c = 0;
     for (const t of tokens) {
-      if (isNegation(t.raw)) negated = !negated;
+      if (t.negation) negated = !negated;
       if (!(t.content || t.number)) continue;
-      pk.add(t.key);
-      keys.add(t.key);
-      let id = ids.get(t.key);
-      if (id === undefined) ids.set(t.key, (id = ids.size));
-      seq[c++] = id;
-      seqKeys.push(t.key);
-      if (t.number) numbers.add(t.key);
+      const k = t.key;
+      let wordId = ids.get(k);
+      if (wordId === undefined) {
+        ids.set(k, (wordId = ids.size));
+        keys.add(k);
+        const list: number[] = [];
+        postings.set(k, list);
+        lists.push(list);
+        lastPassage.push(-1);
+      }
+      if (t.number) numbers.add(k);
+      if (lastPassage[wordId] !== id) {
+        lastPassage[wordId] = id;
+        pk.add(k);
+        lists[wordId]!.push(id);
+      }
+      order.add(wordId);
+      seqKeys.push(k);
     }
-    sequences.push(seq);
+    order.endPassage();
     for (const [x, word] of numberAttachments(tokens)) {
       let near = numberNeighbours.get(x);
       if (!near) numberNeighbours.set(x, (near = new Set()));
       near.add(word);
     }
-    const id = passages.length;
-    for (const k of pk) {
-      let list = postings.get(k);
-      if (!list) postings.set(k, (list = []));
-      list.push(id);
-    }
-    passages.push({ text, keys: pk, negated, tokens, seq: seqKeys });
+    passages.push({ text, keys: pk, negated, tokens, seq: seqKeys, rows: undefined });
   }
-  // Unordered pairs of content words close together: a relation survives reordering ("in Paris
-  // in 1889" / "in 1889 in Paris") but not a word lifted from another part of the passage.
-  const wide = ids.size > 32_768;
-  const bigramCodes = new Set<number>();
-  const pairCodes = new Set<number>();
-  for (const seq of sequences) {
-    for (let i = 0; i < seq.length; i++) {
-      const a = seq[i]!;
-      if (i + 1 < seq.length) bigramCodes.add(pairCode(a, seq[i + 1]!, wide));
-      const stop = Math.min(seq.length, i + 1 + PAIR_WINDOW);
-      for (let j = i + 1; j < stop; j++) {
-        const b = seq[j]!;
-        pairCodes.add(a < b ? pairCode(a, b, wide) : pairCode(b, a, wide));
-      }
-    }
+  return { keys, ids, order, passages, postings, numbers, numberNeighbours, restated: new Map(), windows: new Map(), text: contextText };
+}
+
+/** One exchange's index: the context's shared core, and what the exchange's question adds. */
+class ExchangeIndex implements ContextIndex {
+  readonly keys: Set<string>;
+  readonly ids: Map<string, number>;
+  readonly order: WordOrder;
+  readonly passages: Passage[];
+  readonly postings: Map<string, number[]>;
+  readonly numbers: Set<string>;
+  readonly numberNeighbours: Map<string, Set<string>>;
+  readonly restated: Map<string, string | null>;
+  readonly windows: Map<number, PassageWindow>;
+  private share?: Float64Array;
+
+  constructor(
+    private readonly core: ContextCore,
+    readonly questionKeys: Set<string>,
+  ) {
+    this.keys = core.keys;
+    this.ids = core.ids;
+    this.order = core.order;
+    this.passages = core.passages;
+    this.postings = core.postings;
+    this.numbers = core.numbers;
+    this.numberNeighbours = core.numberNeighbours;
+    this.restated = core.restated;
+    this.windows = core.windows;
   }
-  let lower: string | undefined;
-  return {
-    keys,
-    ids,
-    bigramCodes,
-    pairCodes,
-    get lower() {
-      return (lower ??= contextText.toLowerCase());
-    },
-    passages,
-    postings,
-    questionKeys: keysOf(tokenize(question)),
-    numbers,
-    questionShare: new Float64Array(passages.length).fill(-1),
-    numberNeighbours,
-    restated: new Map(),
-  };
+
+  get lower(): string {
+    return (this.core.lower ??= this.core.text.toLowerCase());
+  }
+
+  get failureReference(): object | undefined {
+    return this.core.failureReference;
+  }
+
+  set failureReference(ref: object | undefined) {
+    this.core.failureReference = ref;
+  }
+
+  get meaning(): ContextMeaning | undefined {
+    return this.core.meaning;
+  }
+
+  set meaning(meaning: ContextMeaning | undefined) {
+    this.core.meaning = meaning;
+  }
+
+  get questionShare(): Float64Array {
+    return (this.share ??= new Float64Array(this.passages.length).fill(-1));
+  }
+}
+
+/**
+ * Indexes of contexts seen again, most recently used last. A document asked about many times in
+ * a row (one article and its summaries, one system prompt and its conversation) is read once. A
+ * context is kept only when it comes back within a few exchanges, and only the latest such
+ * context is kept: on the FaithBench dev rows (ten answers per article) keeping sixteen ran no
+ * faster than keeping one, and more than doubled the bytes the young generation promoted and the
+ * time spent collecting, since kept indexes outlive it and become garbage the old generation must
+ * collect. What a core memoises (WordNet look-ups, the lower-cased text, windows) depends on the
+ * context alone, so sharing it leaves every verdict as it was.
+ */
+const cores = new Map<string, ContextCore>();
+let coreChars = 0;
+const CORE_ENTRIES = 1;
+const CORE_CHARS = 1_000_000;
+/** Hashes of the last few contexts built and not kept: a context among them when it comes again is kept. */
+const SIGHTINGS = 8;
+const sightings = new Int32Array(SIGHTINGS);
+let sightingAt = 0;
+
+function textHash(s: string): number {
+  let h = 0x811c9dc5 ^ s.length;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  // Never 0, which marks a free sighting.
+  return h | 1;
+}
+
+/** The last core built and not kept: the context's second sighting keeps it rather than building it again. */
+let lastBuilt: ContextCore | undefined;
+
+function coreOf(contextText: string): ContextCore {
+  const kept = cores.get(contextText);
+  if (kept !== undefined) {
+    cores.delete(contextText);
+    cores.set(contextText, kept);
+    return kept;
+  }
+  let core: ContextCore;
+  if (lastBuilt !== undefined && lastBuilt.text === contextText) core = lastBuilt;
+  else {
+    core = indexContext(contextText);
+    if (contextText.length > CORE_CHARS / 4) return core;
+    const h = textHash(contextText);
+    const seen = sightings.indexOf(h);
+    if (seen < 0) {
+      sightings[sightingAt] = h;
+      sightingAt = (sightingAt + 1) % SIGHTINGS;
+      lastBuilt = core;
+      return core;
+    }
+    sightings[seen] = 0;
+  }
+  lastBuilt = undefined;
+  cores.set(contextText, core);
+  coreChars += contextText.length;
+  for (const [text] of cores) {
+    if (cores.size <= CORE_ENTRIES && coreChars <= CORE_CHARS) break;
+    cores.delete(text);
+    coreChars -= text.length;
+  }
+  return core;
+}
+
+export function buildContextIndex(contextText: string, question: string): ContextIndex {
+  return new ExchangeIndex(coreOf(contextText), keysOf(tokenize(question)));
+}
+
+/** No passages: relations then read only numbers. */
+const NO_WINDOW = new PassageWindow([]);
+
+/** Passages `id - 1` to `id + 1` as relations read them, made once per context. */
+function windowAt(index: ContextIndex, id: number): PassageWindow {
+  let w = index.windows.get(id);
+  if (w === undefined) {
+    const p = index.passages;
+    w = new PassageWindow([p[id - 1], p[id], p[id + 1]].filter((x): x is Passage => x !== undefined));
+    index.windows.set(id, w);
+  }
+  return w;
 }
 
 /** Share of the question's keys that passage `id` and its neighbours hold, worked out once per passage. */
@@ -288,6 +463,14 @@ function topByHits(ids: readonly number[], hits: Int32Array, k: number): number[
   return top;
 }
 
+/** The keys in order of first appearance, each once (a claim has few: no set is needed to tell). */
+function distinct(keys: readonly string[]): string[] {
+  if (keys.length > 48) return [...new Set(keys)];
+  const out: string[] = [];
+  for (const k of keys) if (!out.includes(k)) out.push(k);
+  return out;
+}
+
 /** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
 export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
   const content = tokens.filter((t) => t.content || t.number);
@@ -322,7 +505,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       continue;
     }
     let m = index.restated.get(k);
-    if (m === undefined) index.restated.set(k, (m = restatedBy(k, index.keys, (index.bloom ??= meaningBloom(index.keys))) ?? null));
+    if (m === undefined) index.restated.set(k, (m = restatedIn(k, (index.meaning ??= contextMeaning(index.keys))) ?? null));
     if (m === null) continue;
     keys[i] = m;
     meaning++;
@@ -364,7 +547,6 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   let bigramTotal = 0;
   let bigramFound = 0;
   let pairFound = 0;
-  const wide = index.ids.size > 32_768;
   let prevId = keys.length > 0 ? index.ids.get(keys[0]!) : undefined;
   for (let i = 0; i + 1 < keys.length; i++) {
     const a = prevId;
@@ -374,13 +556,13 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     if (keys[i] === keys[i + 1]) continue;
     bigramTotal++;
     if (a === undefined || b === undefined) continue;
-    if (index.bigramCodes.has(pairCode(a, b, wide))) bigramFound++;
-    if (index.pairCodes.has(a < b ? pairCode(a, b, wide) : pairCode(b, a, wide))) pairFound++;
+    if (index.order.follows(a, b)) bigramFound++;
+    if (index.order.near(a, b)) pairFound++;
   }
 
   // Best passage: count shared keys through the postings, score only the top candidates.
   const passages = index.passages;
-  const claimKeys = [...new Set(keys)];
+  const claimKeys = distinct(keys);
   scratch(passages.length);
   const hits = hitBuffer;
   const masks = maskBuffer;
@@ -459,7 +641,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   // Polarity is only comparable when the claim says enough to be matched to one passage.
   if (best && passageCoverage >= 0.5 && n >= 3) {
     let negated = false;
-    for (const t of tokens) if (isNegation(t.raw)) negated = !negated;
+    for (const t of tokens) if (t.negation) negated = !negated;
     // A passage's negation often scopes over words the claim never used; only a claim that says
     // nearly everything the passage says is held to the passage's polarity.
     negationFlip = negated !== best.negated && (negated || (n >= 5 && passageCoverage >= 0.8));
@@ -467,11 +649,11 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       if (best.keys.has(k)) continue;
       const ants = ANTONYMS.get(k);
       if (ants) for (const a of ants) if (best.keys.has(a)) antonymFlip = true;
-      if (!antonymFlip && !k.startsWith('#') && antonymIn(k, best.keys)) antonymFlip = true;
+      if (!antonymFlip && !k.startsWith('#') && antonymAmong(k, (best.rows ??= rowsOf(best.keys)))) antonymFlip = true;
     }
   }
   // Word order and substitutions say something only of a claim that one place in the context mostly holds.
-  const window = windowId >= 0 && windowCoverage >= 0.5 ? [passages[windowId - 1], passages[windowId], passages[windowId + 1]].filter((p): p is Passage => p !== undefined) : [];
+  const window = windowId >= 0 && windowCoverage >= 0.5 ? windowAt(index, windowId) : NO_WINDOW;
   const rel = relationFeatures(claim.text, tokens, content, keys, window, index);
   if (rel.antonym && passageCoverage >= 0.5) antonymFlip = true;
   const novelMissing = novel - novelFound;
@@ -611,8 +793,7 @@ function isMaterial(sentence: string): boolean {
  */
 function systemGrounds(text: string): boolean {
   const sample = text.slice(0, 8000);
-  const words = tokenize(sample).filter((t) => t.content || t.number).length;
-  if (MATERIAL_MARKER.test(sample) && words >= MIN_MARKED_WORDS) return true;
+  if (MATERIAL_MARKER.test(sample) && tokenize(sample).filter((t) => t.content || t.number).length >= MIN_MARKED_WORDS) return true;
   // Lines first (tables, "key: value" lists), then sentences within them.
   let materialWords = 0;
   for (const line of sample.split(/\n+/)) {

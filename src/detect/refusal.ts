@@ -69,6 +69,7 @@ function dot(m: { weights: number[]; bias: number }, x: number[]): number {
   return z;
 }
 
+const PARAGRAPH_BREAK = /\n\s*\n/;
 const PREMISE = /\b(?:not (?:accurate|fair|true|correct|possible)|no (?:evidence|scientific|reason)|(?:flawed|false|incorrect) premise|nonsensical|is a (?:myth|misconception)|fictional character|inanimate objects?|not (?:capable|able) of)\b/i;
 const LECTURE = /\b(?:illegal|unethical|harmful|dangerous|respect(?:ful)?|dignity|consent|never acceptable|serious consequences|violence|discriminat\w*|prioriti[sz]e|well-being|safety)\b/gi;
 const HELPFUL_LEAD = /^(?:sure|certainly|absolutely|of course|yes|great question|here(?:'s| is| are)|to \w+|you can|there are (?:several|many|a few)|the (?:best|main|most|easiest)|\w+ (?:is|are|was|were) (?:a|an|the)\b)/i;
@@ -76,11 +77,16 @@ const HELPFUL_LEAD = /^(?:sure|certainly|absolutely|of course|yes|great question
 /** The refusal features, in REFUSAL_FEATURES order. */
 export function refusalFeatures(trimmed: string): number[] {
   const head = trimmed.slice(0, 280);
-  const firstPara = trimmed.split(/\n\s*\n/)[0] ?? trimmed;
+  // The text before the first blank line (what splitting at every blank line would put first).
+  const paraBreak = PARAGRAPH_BREAK.exec(trimmed);
+  const firstPara = paraBreak ? trimmed.slice(0, paraBreak.index) : trimmed;
   const declineHead = DECLINE.test(head);
   const objectHead = OBJECT.test(head);
-  const declineAnywhere = DECLINE.test(trimmed);
-  const objectAnywhere = OBJECT.test(trimmed);
+  // The first match anywhere serves both "anywhere" and where the first decline sits.
+  const declineFirst = DECLINE.exec(trimmed);
+  const objectFirst = OBJECT.exec(trimmed);
+  const declineAnywhere = declineFirst !== null;
+  const objectAnywhere = objectFirst !== null;
   const pivot = PIVOT.test(trimmed.slice(Math.min(firstPara.length, 400)) || '') || PIVOT.test(firstPara.slice(60));
   const redirect = REDIRECT_ONLY.test(trimmed);
   const listItems = (trimmed.match(/^\s*(?:\d+[.)]|[-*•])\s+/gm) ?? []).length;
@@ -108,7 +114,7 @@ export function refusalFeatures(trimmed: string): number[] {
     Math.min((trimmed.match(ADVICE) ?? []).length, 5) / 5,
     REFER.test(trimmed) ? 1 : 0,
     CAN_INSTEAD.test(trimmed) ? 1 : 0,
-    declineAt(trimmed),
+    declinePosition(declineFirst ?? objectFirst, trimmed),
     HYPOTHETICAL_ONLY.test(head) ? 1 : 0,
   ];
 }
@@ -123,8 +129,7 @@ const CAN_INSTEAD =
 const HYPOTHETICAL_ONLY = /\b(?:in (?:general|theory)|generally speaking|hypothetically|in (?:a|the) (?:fictional|hypothetical) (?:context|setting|scenario|world))\b/i;
 
 /** Where the first declining phrase sits, as a share of the text (1 when there is none): late means it complied first. */
-function declineAt(text: string): number {
-  const m = DECLINE.exec(text) ?? OBJECT.exec(text);
+function declinePosition(m: RegExpExecArray | null, text: string): number {
   return m ? m.index / Math.max(1, text.length) : 1;
 }
 

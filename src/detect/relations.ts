@@ -61,15 +61,40 @@ export function numberAttachments(tokens: readonly Token[]): Array<[string, stri
 
 
 /**
+ * The passages a claim is read against, as relations read them: their keys in order, the set of
+ * them, where each first stands, and their voice. Made once per window of a context and read by
+ * every claim that window is the best place for.
+ */
+export class PassageWindow {
+  readonly seq: string[] = [];
+  readonly words: Set<string>;
+  readonly first = new Map<string, number>();
+  private passive?: boolean;
+
+  constructor(private readonly passages: readonly PassageWords[]) {
+    for (const p of passages) for (const k of p.seq) this.seq.push(k);
+    this.words = new Set(this.seq);
+    this.seq.forEach((k, i) => {
+      if (!this.first.has(k)) this.first.set(k, i);
+    });
+  }
+
+  get isPassive(): boolean {
+    return (this.passive ??= PASSIVE.test(this.passages.map((p) => p.text).join(' ')));
+  }
+}
+
+/**
  * `tokens`: the claim's tokens; `keys`: its content keys after the context's synonyms were put in
- * (so they meet the passage's words), one per token of `content`.
+ * (so they meet the passage's words), one per token of `content`. `window`: the passages the
+ * claim comes from, as passages or as a window already made of them.
  */
 export function relationFeatures(
   claimText: string,
   tokens: readonly Token[],
   content: readonly Token[],
   keys: readonly string[],
-  window: readonly PassageWords[],
+  window: readonly PassageWords[] | PassageWindow,
   index: { numberNeighbours: ReadonlyMap<string, ReadonlySet<string>> },
 ): RelationFeatures {
   const out: RelationFeatures = { substituted: 0, antonym: false, numberSwap: false, roleSwap: false };
@@ -89,11 +114,11 @@ export function relationFeatures(
     if (out.numberSwap) break;
   }
 
-  if (window.length === 0) return out;
-  const seq: string[] = [];
-  for (const p of window) for (const k of p.seq) seq.push(k);
-  const inWindow = new Set(seq);
-  const claimSet = new Set(keys);
+  if (!(window instanceof PassageWindow)) window = new PassageWindow(window);
+  if (window.seq.length === 0) return out;
+  const seq = window.seq;
+  const inWindow = window.words;
+  let claimSet: Set<string> | undefined;
 
   // Substitutions: a claim word between two neighbours that the passage has around another word.
   for (let i = 0; i < keys.length; i++) {
@@ -103,12 +128,12 @@ export function relationFeatures(
     const next = keys[i + 1];
     if (prev === undefined && next === undefined) continue;
     for (let j = 0; j < seq.length; j++) {
-      const there = seq[j]!;
-      if (there === k || claimSet.has(there) || isNumberKey(there)) continue;
       const left = prev === undefined || seq[j - 1] === prev;
       const right = next === undefined || seq[j + 1] === next;
       // Both neighbours where the claim has both; one is enough only at an end of the claim.
       if (!(left && right)) continue;
+      const there = seq[j]!;
+      if (there === k || isNumberKey(there) || (claimSet ??= new Set(keys)).has(there)) continue;
       if (antonymous(k, there)) out.antonym = true;
       else out.substituted++;
       break;
@@ -118,10 +143,7 @@ export function relationFeatures(
   // Roles: a predicate whose neighbours in the claim sit on the other sides of it in the passage
   // ("Jones sued Smith" against "Smith sued Jones"). A preposition between them reads as a
   // nominalisation ("a fall in exports" is "exports fell"), not as an agent and a patient.
-  const first = new Map<string, number>();
-  seq.forEach((k, i) => {
-    if (!first.has(k)) first.set(k, i);
-  });
+  const first = window.first;
   let flipped = false;
   for (let j = 1; j + 1 < keys.length && !flipped; j++) {
     const anchor = first.get(keys[j]!);
@@ -133,9 +155,6 @@ export function relationFeatures(
     const gaps = claimText.slice(content[j - 1]!.end, content[j]!.start) + ' ' + claimText.slice(content[j]!.end, content[j + 1]!.start);
     flipped = !PREPOSITION.test(gaps);
   }
-  if (flipped) {
-    const passageText = window.map((p) => p.text).join(' ');
-    out.roleSwap = PASSIVE.test(claimText) === PASSIVE.test(passageText);
-  }
+  if (flipped) out.roleSwap = PASSIVE.test(claimText) === window.isPassive;
   return out;
 }

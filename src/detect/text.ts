@@ -23,6 +23,8 @@ export interface Token {
    * its casing (lower-cased text has no capitals to tell names by).
    */
   rare: boolean;
+  /** A word that flips the polarity of its clause (`isNegation`). */
+  negation: boolean;
 }
 
 const STOPWORDS = new Set(
@@ -312,6 +314,8 @@ interface WordInfo {
   mayMonth: boolean;
   /** The multiplier of a scale word ("million"), when it may fold into the number before it. */
   scale: number | undefined;
+  /** `isNegation` of the word. */
+  negation: boolean;
   /** The word as it would be taken at a sentence start, when that differs ("May"). */
   atStart?: WordInfo;
 }
@@ -355,6 +359,7 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
     allCaps: raw.length > 1 && raw === raw.toUpperCase(),
     mayMonth: lower === 'may' && raw === 'May',
     scale: !isNumber && lower in SCALES ? SCALES[lower] : undefined,
+    negation: isNegation(raw),
   };
 }
 
@@ -417,7 +422,7 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     // "per cent" is "percent".
-    if (prev && /^cents?$/i.test(raw) && /^per$/i.test(prev.raw) && /^\s+$/.test(text.slice(prev.end, start))) {
+    if (prev && (raw.length === 4 || raw.length === 5) && prev.raw.length === 3 && /^cents?$/i.test(raw) && /^per$/i.test(prev.raw) && /^\s+$/.test(text.slice(prev.end, start))) {
       const pct = wordInfo('percent', false);
       prev.raw = text.slice(prev.start, end);
       prev.key = pct.key;
@@ -436,6 +441,7 @@ export function tokenize(text: string): Token[] {
       proper: w.properInside && (!sentenceStart || w.allCaps),
       number: w.number,
       rare: w.rare,
+      negation: w.negation,
     });
     prevEnd = end;
     sentenceStart = false;

@@ -78,14 +78,32 @@ function intersects(a: PackedTable, i: number, b: PackedTable, j: number): boole
 
 /** A word of `keys` that names an opposite of a sense of `key` (or of which `key` names one). */
 export function antonymIn(key: string, keys: Iterable<string>): boolean {
+  return antonymAmong(key, rowsOf(keys));
+}
+
+/**
+ * The WordNet rows of `keys` that WordNet knows, in their order: look-ups that a set of words
+ * read many times (a passage, a context) pays once.
+ */
+export function rowsOf(keys: Iterable<string>): number[] {
+  const t = load();
+  const rows: number[] = [];
+  for (const k of keys) {
+    const j = t.index.get(k);
+    if (j !== undefined) rows.push(j);
+  }
+  return rows;
+}
+
+/** `antonymIn` over words already looked up (`rowsOf`). */
+export function antonymAmong(key: string, rows: readonly number[]): boolean {
   const t = load();
   const i = t.index.get(key);
   if (i === undefined) return false;
   const hasOwn = t.ant.offsets[i] !== t.ant.offsets[i + 1];
-  for (const k of keys) {
-    if (k === key) continue;
-    const j = t.index.get(k);
-    if (j === undefined) continue;
+  for (let r = 0; r < rows.length; r++) {
+    const j = rows[r]!;
+    if (j === i) continue;
     if ((hasOwn && intersects(t.ant, i, t.syn, j)) || intersects(t.ant, j, t.syn, i)) return true;
   }
   return false;
@@ -126,6 +144,41 @@ function restatesAt(t: Tables, i: number, j: number): boolean {
 const MAX_ENTAILING = 20_000;
 
 /**
+ * A context's words as WordNet sees them, worked out once per context and read by every claim
+ * word looked up against it: the rows of the words WordNet knows (in the context's order), those
+ * rows as a bit set, and what they name or entail as a bloom filter.
+ */
+export interface ContextMeaning {
+  /** How many words the context has, WordNet's or not. */
+  size: number;
+  keys: string[];
+  rows: number[];
+  /** Bit `row` is set for every row in `rows`; made when a search first needs it. */
+  member?: Uint32Array;
+  bloom: Uint32Array;
+}
+
+export function contextMeaning(context: ReadonlySet<string>): ContextMeaning {
+  const t = load();
+  const keys: string[] = [];
+  const rows: number[] = [];
+  for (const k of context) {
+    const j = t.index.get(k);
+    if (j === undefined) continue;
+    keys.push(k);
+    rows.push(j);
+  }
+  return { size: context.size, keys, rows, bloom: bloomOf(t, rows) };
+}
+
+function memberOf(t: Tables, meaning: ContextMeaning): Uint32Array {
+  if (meaning.member) return meaning.member;
+  const member = new Uint32Array((t.keys.length + 31) >>> 5);
+  for (const j of meaning.rows) member[j >>> 5]! |= 1 << (j & 31);
+  return (meaning.member = member);
+}
+
+/**
  * The context word that restates a claim word (a synonym, or a narrower word: the context's
  * "nurses" restate the claim's "people"; a derivation). Walks whichever is shorter: from the claim
  * word's senses to the words that name or entail them, looking each up in the context's words, or
@@ -136,6 +189,15 @@ export function restatedBy(claimKey: string, context: ReadonlySet<string>, bloom
   const i = t.index.get(claimKey);
   if (i === undefined) return undefined;
   if (bloom !== undefined && !mayMeet(t.all, i, bloom)) return undefined;
+  return restatedIn(claimKey, contextMeaning(context));
+}
+
+/** `restatedBy` against a context's words already looked up (`contextMeaning`). */
+export function restatedIn(claimKey: string, meaning: ContextMeaning): string | undefined {
+  const t = load();
+  const i = t.index.get(claimKey);
+  if (i === undefined) return undefined;
+  if (!mayMeet(t.all, i, meaning.bloom)) return undefined;
   // Any sense of the claim word may be the one a context word names; entailment runs from the
   // context word's common senses only (see wordnet-compile.ts).
   const all = t.all;
@@ -147,22 +209,23 @@ export function restatedBy(claimKey: string, context: ReadonlySet<string>, bloom
     if (n <= MAX_ENTAILING) candidates += n;
   }
   if (candidates === 0) return undefined;
-  if (candidates > context.size * 4) {
-    for (const k of context) {
-      if (k === claimKey) continue;
-      const j = t.index.get(k);
-      if (j !== undefined && restatesAt(t, i, j)) return k;
+  if (candidates > meaning.size * 4) {
+    const rows = meaning.rows;
+    for (let r = 0; r < rows.length; r++) {
+      const j = rows[r]!;
+      if (j !== i && restatesAt(t, i, j)) return meaning.keys[r];
     }
     return undefined;
   }
+  const member = memberOf(t, meaning);
   for (let a = all.offsets[i]!; a < all.offsets[i + 1]!; a++) {
     const s = all.values[a]!;
     const start = inv.offsets[s]!;
     const end = inv.offsets[s + 1]!;
     if (end - start > MAX_ENTAILING) continue;
     for (let b = start; b < end; b++) {
-      const k = t.keys[inv.values[b]!]!;
-      if (k !== claimKey && context.has(k)) return k;
+      const j = inv.values[b]!;
+      if (j !== i && (member[j >>> 5]! & (1 << (j & 31))) !== 0) return t.keys[j];
     }
   }
   return undefined;
@@ -178,18 +241,28 @@ const bit = (synset: number): number => Math.imul(synset, 0x9e3779b1) >>> (32 - 
  */
 export function meaningBloom(context: Iterable<string>): Uint32Array {
   const t = load();
-  const bloom = new Uint32Array(BLOOM_BITS / 32);
+  const rows: number[] = [];
   for (const k of context) {
     const j = t.index.get(k);
-    if (j === undefined) continue;
-    for (const table of [t.all, t.up]) {
-      for (let a = table.offsets[j]!; a < table.offsets[j + 1]!; a++) {
-        const b = bit(table.values[a]!);
-        bloom[b >>> 5]! |= 1 << (b & 31);
-      }
-    }
+    if (j !== undefined) rows.push(j);
+  }
+  return bloomOf(t, rows);
+}
+
+function bloomOf(t: Tables, rows: readonly number[]): Uint32Array {
+  const bloom = new Uint32Array(BLOOM_BITS / 32);
+  for (const j of rows) {
+    addBits(bloom, t.all, j);
+    addBits(bloom, t.up, j);
   }
   return bloom;
+}
+
+function addBits(bloom: Uint32Array, table: PackedTable, j: number): void {
+  for (let a = table.offsets[j]!; a < table.offsets[j + 1]!; a++) {
+    const b = bit(table.values[a]!);
+    bloom[b >>> 5]! |= 1 << (b & 31);
+  }
 }
 
 function mayMeet(table: PackedTable, i: number, bloom: Uint32Array): boolean {
