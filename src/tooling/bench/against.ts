@@ -26,7 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { measure, requestBody, runLoadgen, startUpstream, waitForIdleWorker, type Cpus } from './harness.js';
+import { measure, requestBody, runLoadgen, startUpstream, VARY_MARKER, waitForIdleWorker, type Cpus } from './harness.js';
 import type { LoadJob, LoadResult } from './loadgen.js';
 import { markdownTable } from './report.js';
 import { startTarget, type Target } from './targets.js';
@@ -45,7 +45,9 @@ const USAGE = `usage: node dist/tooling/bench/against.js --ref REF [--ref REF2 .
   --veracity-config FILE  VERACITY_CONFIG for every build's serve (e.g. inline mode on)
   --also-config FILE      also run this build with VERACITY_CONFIG=FILE, as one more target; may be repeated
   --keep                  keep the worktrees (their paths are printed) instead of removing them
-  --no-pin                do not pin processes to cores`;
+  --no-pin                do not pin processes to cores
+  --vary-context          every request carries a context of its own (a numbered sentence first), so
+                          nothing kept for a repeated context helps: the case of many documents`;
 
 interface CellSpec {
   name: string;
@@ -159,6 +161,7 @@ async function main(): Promise<void> {
       'also-config': { type: 'string', multiple: true, default: [] },
       keep: { type: 'boolean', default: false },
       'no-pin': { type: 'boolean', default: false },
+      'vary-context': { type: 'boolean', default: false },
       help: { type: 'boolean', default: false },
     },
   });
@@ -175,6 +178,8 @@ async function main(): Promise<void> {
   const durationMs = num(values.duration, 'duration') * 1000;
   const warmupMs = num(values.warmup, 'warmup') * 1000;
   const prewarmMs = num(values.prewarm, 'prewarm') * 1000;
+  const varied = values['vary-context'];
+  const vary = varied ? { varyMarker: VARY_MARKER } : {};
   const cells = values.cells.split(',').map((c) => {
     const spec = CELLS[c.trim()];
     if (!spec) throw new Error(`--cells: unknown cell '${c}' (known: ${Object.keys(CELLS).join(', ')})`);
@@ -224,7 +229,7 @@ async function main(): Promise<void> {
     // Freshly started processes are still compiling their hot paths; production ones are not.
     for (const { label, target } of running) {
       if (target.name === 'direct' || prewarmMs === 0) continue;
-      const job: LoadJob = { origin: target.origin, path: '/v1/chat/completions', headers, body: requestBody('json', 0, 0), stream: false, concurrency: 16, warmupMs: 0, durationMs: prewarmMs, drainMs: 5000 };
+      const job: LoadJob = { origin: target.origin, path: '/v1/chat/completions', headers, body: requestBody('json', 0, 0, varied), stream: false, concurrency: 16, warmupMs: 0, durationMs: prewarmMs, drainMs: 5000, ...vary };
       await runLoadgen(job, cpus).catch((e: Error) => log(`${label}: pre-warm failed: ${e.message}`));
       await drain(target);
     }
@@ -237,12 +242,13 @@ async function main(): Promise<void> {
             origin: target.origin,
             path: '/v1/chat/completions',
             headers,
-            body: requestBody('json', cell.latencyMs, 0),
+            body: requestBody('json', cell.latencyMs, 0, varied),
             stream: false,
             concurrency: cell.concurrency,
             warmupMs,
             durationMs,
             drainMs: 5000,
+            ...vary,
           };
           const pids = () => [...target.proxyPids(), ...target.auxPids()];
           let cpu0: ReturnType<typeof cpuByPolicy> | undefined;

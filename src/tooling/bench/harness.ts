@@ -11,12 +11,17 @@ import { spawnChild, type Target } from './targets.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+/** Where a body asks the load generator for a number of its own (`LoadJob.varyMarker`). */
+export const VARY_MARKER = '@seq@';
+
 // Grounding context and a question whose fake answer it supports, so the detectors do real work.
-export function requestBody(kind: Kind, latencyMs: number, chunkGapMs: number): string {
+// `varied`: the context opens with a sentence numbered per request, so no two requests share a
+// context (as in retrieval over many documents) and nothing kept for a repeated context helps.
+export function requestBody(kind: Kind, latencyMs: number, chunkGapMs: number, varied = false): string {
   return JSON.stringify({
     model: kind === 'stream' ? `bench-${latencyMs}ms-${chunkGapMs}ms` : `bench-${latencyMs}ms`,
     messages: [
-      { role: 'system', content: 'Context: The Eiffel Tower is in Paris. It was completed in 1889 for the World Fair.' },
+      { role: 'system', content: `Context: ${varied ? `Bulletin ${VARY_MARKER} of the city archive. ` : ''}The Eiffel Tower is in Paris. It was completed in 1889 for the World Fair.` },
       { role: 'user', content: 'Where is the Eiffel Tower?' },
     ],
     ...(kind === 'stream' ? { stream: true, stream_options: { include_usage: false } } : {}),

@@ -22,6 +22,8 @@ export interface LoadJob {
   collectHeader?: string;
   /** Give in-flight requests this long to finish after the window closes. */
   drainMs?: number;
+  /** Each request puts its own sequence number where the body says this, so no two carry the same text. */
+  varyMarker?: string;
 }
 
 export interface LoadResult {
@@ -67,12 +69,15 @@ export async function runLoad(job: LoadJob): Promise<LoadResult> {
   const windowStart = t0 + BigInt(job.warmupMs) * 1_000_000n;
   const windowEnd = windowStart + BigInt(job.durationMs) * 1_000_000n;
   const headers = { 'content-type': 'application/json', ...job.headers };
+  let sequence = 0;
+  const marker = job.varyMarker;
+  const bodyOf = marker ? () => job.body.replace(marker, String(sequence++)) : () => job.body;
 
   async function one(): Promise<void> {
     const start = process.hrtime.bigint();
     const measured = start >= windowStart && start < windowEnd;
     try {
-      const res = await pool.request({ path: job.path, method: 'POST', headers, body: job.body });
+      const res = await pool.request({ path: job.path, method: 'POST', headers, body: bodyOf() });
       if (res.statusCode !== 200) {
         const text = await res.body.text();
         throw new Error(`HTTP ${res.statusCode}: ${text.slice(0, 200)}`);
