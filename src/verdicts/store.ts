@@ -58,7 +58,8 @@ export interface VerdictStoreOptions {
 /** How long a write token is kept: a resend after a reconnect comes within seconds. */
 const WRITE_TOKEN_TTL_SECONDS = 120;
 
-const STORE_SCRIPT = `
+/** Both scripts open with it: a call whose token is there already answers again what it answered then. */
+const RESENT_CALL = `
 local prior = redis.call('GET', KEYS[1])
 if prior then
   local again = {}
@@ -67,7 +68,9 @@ if prior then
   end
   return again
 end
-local n = tonumber(ARGV[1])
+`;
+
+const STORE_SCRIPT = `${RESENT_CALL}local n = tonumber(ARGV[1])
 local a, k = 3, 2
 local results = {}
 local hashes, hashOrder = {}, {}
@@ -167,16 +170,7 @@ return results
  * json, then per hash: expireAt, #fields, (field, n)...; per index: cap, ttl, #members,
  * (score, id)...; then each string's value (kept with the verdict TTL). Returns #verdicts.
  */
-const STORE_NEW_SCRIPT = `
-local prior = redis.call('GET', KEYS[1])
-if prior then
-  local again = {}
-  for v = 1, #prior do
-    if string.sub(prior, v, v) == '1' then again[v] = 2 else again[v] = 0 end
-  end
-  return again
-end
-local n = tonumber(ARGV[1])
+const STORE_NEW_SCRIPT = `${RESENT_CALL}local n = tonumber(ARGV[1])
 if redis.call('EXISTS', unpack(KEYS, 2, n + 1)) > 0 then return -1 end
 local ttl = ARGV[2]
 local nh, ni, ns = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
