@@ -24,7 +24,7 @@ import { prng, seedLabelled } from './helpers/labelled-seed.js';
 import { startRedisWithClient } from './helpers/redis.js';
 import { startStack } from './helpers/stack.js';
 import { until } from './helpers/wait.js';
-import { chatCompletion, startUpstream, type FakeUpstream } from './helpers/upstream.js';
+import { chatCompletion, judgeCompletion, startUpstream, type FakeUpstream } from './helpers/upstream.js';
 
 // The judge as labeller (labels.judge): a real Redis, a loopback judge speaking the OpenAI chat
 // completions wire format, the worker's own analyseJob, and the report commands reading it all back.
@@ -76,16 +76,7 @@ async function startJudge(t: Tap.Test, options: { tokens?: number; status?: numb
     const support = claims.map((c, i) => ({ i: i + 1, support: /gold/.test(c) ? 'unsupported' : 'supported' }));
     const answer = kind === 'label' ? { hallucination: /gold/.test(user.split('Answer:')[1] ?? ''), claims: support } : { claims: support };
     const tokens = options.tokens ?? 230;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        id: 'chatcmpl-judge',
-        object: 'chat.completion',
-        created: 1,
-        model: json.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(answer) }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: tokens - 30, completion_tokens: 30, total_tokens: tokens },
-      }),
-    );
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(judgeCompletion(json.model, answer, tokens)));
   };
   return { up, calls };
 }

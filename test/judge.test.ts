@@ -9,7 +9,7 @@ import { analyseJob } from '../src/worker/analyse-job.js';
 import { Judge, inSample, parseJudgeAnswer } from '../src/judge/judge.js';
 import type { RawExchange } from '../src/capture/raw.js';
 import { startRedisWithClient } from './helpers/redis.js';
-import { chatCompletion } from './helpers/upstream.js';
+import { chatCompletion, judgeCompletion } from './helpers/upstream.js';
 
 const CONTEXT =
   'Answer from the context.\n\nContext:\nThe Eiffel Tower is a wrought-iron lattice tower on the Champ de Mars in Paris, France. It was designed by the company of engineer Gustave Eiffel and completed in 1889 for the World Fair.';
@@ -56,14 +56,7 @@ t.test('the judge merges into the verdict with provenance, within its token budg
       const claims = (json.messages[1].content as string).split('Claims:\n')[1]!.split('\n');
       const verdicts = claims.map((c, i) => ({ i: i + 1, support: /gold/.test(c) ? 'unsupported' : 'supported' }));
       res.writeHead(200, { 'content-type': 'application/json' }).end(
-        JSON.stringify({
-          id: 'chatcmpl-judge',
-          object: 'chat.completion',
-          created: 1,
-          model: json.model,
-          choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify({ claims: verdicts }) }, finish_reason: 'stop' }],
-          usage: { prompt_tokens: 200, completion_tokens: 30, total_tokens: 230 },
-        }),
+        JSON.stringify(judgeCompletion(json.model, { claims: verdicts }, 230)),
       );
     });
   });

@@ -47,6 +47,11 @@ export function chatCompletion(model: string, text = ANSWER) {
   };
 }
 
+/** A judge model's answer: the JSON verdict as the message, `tokens` spent in all (30 of them answering). */
+export function judgeCompletion(model: string, verdict: unknown, tokens: number) {
+  return { ...chatCompletion(model, JSON.stringify(verdict)), usage: { prompt_tokens: tokens - 30, completion_tokens: 30, total_tokens: tokens } };
+}
+
 export function chatChunks(model: string, text = ANSWER, includeUsage = false): string[] {
   const base = { id: 'chatcmpl-test123', object: 'chat.completion.chunk', created: 1700000000, model, system_fingerprint: 'fp_test' };
   const pieces = text.match(/.{1,7}/gs) ?? [];
