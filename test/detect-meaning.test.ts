@@ -97,6 +97,27 @@ t.test('the meaning-changing edits of the issue are contradicted, whatever the l
   }
 });
 
+t.test('numbers: a currency sign is no word, and a number the context writes beside nothing can still be moved', async (t) => {
+  const POSEIDON = 'Poseidon grossed $ 181,674,817 at the worldwide box office on a budget of $ 160 million .';
+  const swapped = analyse(exchange(POSEIDON, 'Poseidon grossed $160 million at the worldwide box office on a budget of $181,674,817.'), cfg).hallucination.claims[0]!;
+  t.equal(swapped.support, 'contradicted', 'the gross and the budget swapped across "$"');
+  t.equal(swapped.failure_mode, 'number', 'a moved number is a number failure, not a flipped polarity');
+  t.notOk(features(POSEIDON, 'Made on a budget of $160 million, Poseidon took in about $181.7 million worldwide.').numberSwap, 'a rounder figure in its own place');
+
+  const SPENDING = "UKIP, which won May's election, spent £2,956,737, while the Tories' campaign expenditure was £2,980,815.";
+  t.ok(features(SPENDING, 'UKIP spent £2,980,815 and the Tories £2,956,737.').numberSwap, 'the two sums traded places');
+  t.notOk(features(SPENDING, 'UKIP spent £2,956,737 and the Tories £2,980,815.').numberSwap, 'the two sums in their places');
+  t.notOk(features(SPENDING, 'UKIP spent £2,956,737 and the Tories spent £2,980,815.').numberSwap, 'a list that writes "spent" beside both');
+  t.notOk(features(SPENDING, 'The Tories spent £2,980,815.').numberSwap, 'the second sum alone, in other words');
+});
+
+t.test('a contradicted claim says what it got wrong', async (t) => {
+  const mode = (context: string, answer: string) => analyse(exchange(context, answer), cfg).hallucination.claims[0]?.failure_mode;
+  t.equal(mode(NURSES, 'The firm hired 600 nurses last year, bringing its staff to 40.'), 'number');
+  t.equal(mode('Smith sued Jones over the contract in 2019.', 'Jones sued Smith over the contract in 2019.'), 'entity');
+  t.equal(mode(COUNCIL, 'The city council rejected the new parking plan on Tuesday.'), 'negation');
+});
+
 t.test('a reworded claim that says the same passes', async (t) => {
   const same: Array<[string, string]> = [
     ['Exports fell by 8 percent in March.', 'In March, exports decreased by 8 percent.'],

@@ -598,13 +598,16 @@ function lcs(a: string[], b: string[]): number {
  * Sets `failure_mode` on every claim that is not supported, and removes it from those that are.
  * Without a reference (an exchange with no context) nothing was compared, so nothing more
  * specific than `unsupported` can be said. A claim grounding found contradicted, for which no
- * other mode stands out, is a flip.
+ * other mode stands out, takes what grounding found (`flips`: a moved number, reversed
+ * participants), or else is a flip of polarity.
  */
 export function assignFailureModes(
   claims: ClaimVerdict[],
   reference?: { text: string; extra?: string } | FailureReference,
   /** Each claim's tokens, where the caller has them already. */
   tokens?: ReadonlyArray<readonly Token[] | undefined>,
+  /** Per claim, what grounding found contradicted, where it said. */
+  flips?: ReadonlyArray<'number' | 'entity' | 'negation' | undefined>,
 ): void {
   let ref: FailureReference | undefined;
   for (let i = 0; i < claims.length; i++) {
@@ -619,7 +622,7 @@ export function assignFailureModes(
     }
     ref ??= reference instanceof FailureReference ? reference : failureReference(reference.text, reference.extra);
     const mode = failureModeOf(c.text, ref, tokens?.[i]);
-    c.failure_mode = mode === 'unsupported' && c.support === 'contradicted' ? 'negation' : mode;
+    c.failure_mode = mode === 'unsupported' && c.support === 'contradicted' ? (flips?.[i] ?? 'negation') : mode;
   }
 }
 

@@ -41,6 +41,8 @@ export interface ClaimReading {
   score: number;
   support: Support;
   evidence?: string;
+  /** What a contradicted claim got wrong: a number moved to another's place, the participants of a predicate reversed, or its polarity. */
+  flip?: 'number' | 'entity' | 'negation';
 }
 
 /**
@@ -62,7 +64,10 @@ export function scoreClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig
   if (flipped) {
     support = 'contradicted';
     score = Math.max(score, cfg.claimThreshold);
-  } else support = score >= cfg.claimThreshold ? 'unsupported' : 'supported';
+    const flip = f.negationFlip || f.antonymFlip ? 'negation' : f.numberSwap ? 'number' : 'entity';
+    return { z, score, support, flip, ...(evidence ? { evidence } : {}) };
+  }
+  support = score >= cfg.claimThreshold ? 'unsupported' : 'supported';
   return { z, score, support, ...(evidence ? { evidence } : {}) };
 }
 
@@ -126,6 +131,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   const index = grounded ? buildContextIndex(ctx, question) : undefined;
   // Each claim is tokenised once, for grounding and failure modes alike.
   const claimTokens = index ? claims.map((c) => tokenize(c.text)) : undefined;
+  const flips: Array<ClaimReading['flip']> = [];
   for (let i = 0; i < claims.length; i++) {
     const c = claims[i]!;
     const certainty = certaintyOf(c.text);
@@ -142,6 +148,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
         maxLogit = z;
       } else if (z > secondLogit) secondLogit = z;
       ({ score, support, evidence } = read);
+      flips[i] = read.flip;
     } else {
       score = UNGROUNDED_BASE + UNGROUNDED_SPAN * certainty;
       support = 'unsupported';
@@ -169,7 +176,7 @@ function analyseInner(exchange: Exchange, cfg: DetectConfig, verdict: Verdict): 
   } else if (out.length > 0) {
     score = UNGROUNDED_BASE + (UNGROUNDED_SPAN * out.reduce((s, c) => s + (c.certainty ?? 0.7), 0)) / out.length;
   }
-  assignFailureModes(out, index && FailureReference.fromIndex(index, ctx, question), claimTokens);
+  assignFailureModes(out, index && FailureReference.fromIndex(index, ctx, question), claimTokens, flips);
   verdict.hallucination = { flagged: score >= cfg.hallucinationThreshold, score: round(score), method: index ? 'context' : 'none', claims: out };
   verdict.confidence_mismatch = { flagged: mismatch >= cfg.mismatchThreshold, score: round(mismatch) };
   applyToolChecks(verdict, exchange);

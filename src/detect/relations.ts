@@ -1,5 +1,5 @@
 import { antonymous } from './semantics/wordnet.js';
-import type { Token } from './text.js';
+import { roundedFrom, type Token } from './text.js';
 
 /** What relations read of a passage: its text (for voice) and its content keys in order. */
 export interface PassageWords {
@@ -36,8 +36,10 @@ const ROLE_REACH = 3;
 
 const isNumberKey = (k: string): boolean => k.startsWith('#');
 
-/** Small words that may stand between a number and the word it belongs to ("staff to 600", "at about 14:00"). */
+/** Small words that may stand between a number and the word it belongs to ("staff to 600", "budget was $160 million"). */
 const NUMBER_FILLER = new Set(['to', 'of', 'at', 'about', 'around', 'nearly', 'almost', 'some', 'by', 'the', 'a', 'an', 'than', 'over', 'under', 'just', 'only', 'roughly', 'approximately', 'more', 'less', 'least']);
+/** Signs written between a word and its number ("grossed $ 181,674,817", "spent £2,956,737"). */
+const NUMBER_SIGN = /^[$£€¥₹]+$/;
 
 /**
  * Each number's attachments: `<word` for the content word before it (through filler words),
@@ -50,7 +52,7 @@ export function numberAttachments(tokens: readonly Token[]): Array<[string, stri
     const t = tokens[i]!;
     if (!t.number || !t.key.startsWith('#')) continue;
     let b = i - 1;
-    while (b >= 0 && !tokens[b]!.content && !tokens[b]!.number && NUMBER_FILLER.has(tokens[b]!.raw.toLowerCase())) b--;
+    while (b >= 0 && !tokens[b]!.content && !tokens[b]!.number && (NUMBER_FILLER.has(tokens[b]!.raw.toLowerCase()) || NUMBER_SIGN.test(tokens[b]!.raw))) b--;
     const before = tokens[b];
     if (before && before.content && !before.number) out.push([t.key, `<${before.key}`]);
     const after = tokens[i + 1];
@@ -59,6 +61,18 @@ export function numberAttachments(tokens: readonly Token[]): Array<[string, stri
   return out;
 }
 
+
+/**
+ * A claim's numbers, as the context writes them (a rounder figure as the number it rounds), each
+ * with the words the claim writes beside it.
+ */
+function numbersOf(tokens: readonly Token[], numbers: ReadonlySet<string>): Map<string, Set<string>> {
+  const asWritten = (k: string) => (numbers.has(k) ? k : (roundedFrom(k, numbers) ?? k));
+  const out = new Map<string, Set<string>>();
+  for (const t of tokens) if (t.number && t.key.startsWith('#')) out.set(asWritten(t.key), new Set());
+  for (const [k, word] of numberAttachments(tokens)) out.get(asWritten(k))!.add(word);
+  return out;
+}
 
 /**
  * The passages a claim is read against, as relations read them: their keys in order, the set of
@@ -95,21 +109,33 @@ export function relationFeatures(
   content: readonly Token[],
   keys: readonly string[],
   window: readonly PassageWords[] | PassageWindow,
-  index: { numberNeighbours: ReadonlyMap<string, ReadonlySet<string>> },
+  index: { numberNeighbours: ReadonlyMap<string, ReadonlySet<string>>; numbers: ReadonlySet<string> },
 ): RelationFeatures {
   const out: RelationFeatures = { substituted: 0, antonym: false, numberSwap: false, roleSwap: false };
   if (keys.length === 0) return out;
 
   // Numbers: a word the claim writes beside a number, which the context writes on the same side
-  // of another number and never of this one.
-  for (const [x, word] of numberAttachments(tokens)) {
+  // of another number and never of this one: a number moved into another's place. A rounder
+  // figure of a context number is read as that number ("$181.7 million" for 181,674,817); a
+  // figure the context never gives is left to the missing-number features (a total worked out
+  // from the context's numbers is no contradiction).
+  let claimNumbers: Map<string, Set<string>> | undefined;
+  for (const [claimed, word] of numberAttachments(tokens)) {
+    const x = index.numbers.has(claimed) ? claimed : roundedFrom(claimed, index.numbers);
+    if (x === undefined) continue;
     const own = index.numberNeighbours.get(x);
-    if (!own || own.has(word)) continue;
+    if (own?.has(word)) continue;
     for (const [y, near] of index.numberNeighbours) {
-      if (y !== x && near.has(word)) {
-        out.numberSwap = true;
-        break;
+      if (y === x || !near.has(word)) continue;
+      // A number the context writes beside no word at all moved only if the claim also writes
+      // the number it took the place of, elsewhere ("spent £2,980,815, while … was £2,956,737");
+      // a list that gives the word to both ("UKIP spent …, the Tories spent …") moved nothing.
+      if (!own) {
+        const there = (claimNumbers ??= numbersOf(tokens, index.numbers)).get(y);
+        if (!there || there.has(word)) continue;
       }
+      out.numberSwap = true;
+      break;
     }
     if (out.numberSwap) break;
   }
