@@ -125,19 +125,25 @@ export function relationFeatures(
     if (x === undefined) continue;
     const own = index.numberNeighbours.get(x);
     if (own?.has(word)) continue;
+    // The word must name one slot: a word the context writes beside several numbers ("UKIP
+    // spent …, the Greens spent …, the SNP's …") says nothing of which number a claim moved.
+    let slot: string | undefined;
+    let slots = 0;
     for (const [y, near] of index.numberNeighbours) {
       if (y === x || !near.has(word)) continue;
-      // A number the context writes beside no word at all moved only if the claim also writes
-      // the number it took the place of, elsewhere ("spent £2,980,815, while … was £2,956,737");
-      // a list that gives the word to both ("UKIP spent …, the Tories spent …") moved nothing.
-      if (!own) {
-        const there = (claimNumbers ??= numbersOf(tokens, index.numbers)).get(y);
-        if (!there || there.has(word)) continue;
-      }
-      out.numberSwap = true;
-      break;
+      slot = y;
+      if (++slots > 1) break;
     }
-    if (out.numberSwap) break;
+    if (slots !== 1) continue;
+    // A number the context writes beside no word at all moved only if the claim also writes
+    // the number it took the place of, elsewhere ("spent £2,980,815, while … was £2,956,737");
+    // a list that gives the word to both ("UKIP spent …, the Tories spent …") moved nothing.
+    if (!own) {
+      const there = (claimNumbers ??= numbersOf(tokens, index.numbers)).get(slot!);
+      if (!there || there.has(word)) continue;
+    }
+    out.numberSwap = true;
+    break;
   }
 
   if (!(window instanceof PassageWindow)) window = new PassageWindow(window);
