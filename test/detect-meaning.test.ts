@@ -1,6 +1,6 @@
 import t from 'tap';
 import { analyse } from '../src/detect/index.js';
-import { extractClaims } from '../src/detect/claims.js';
+import { extractClaims, splitSentences } from '../src/detect/claims.js';
 import { buildContextIndex, claimFeatures } from '../src/detect/grounding.js';
 import { antonymous, restatedBy } from '../src/detect/semantics/wordnet.js';
 import { roundedFrom, tokenize } from '../src/detect/text.js';
@@ -109,6 +109,27 @@ t.test('numbers: a currency sign is no word, and a number the context writes bes
   t.notOk(features(SPENDING, 'UKIP spent £2,956,737 and the Tories £2,980,815.').numberSwap, 'the two sums in their places');
   t.notOk(features(SPENDING, 'UKIP spent £2,956,737 and the Tories spent £2,980,815.').numberSwap, 'a list that writes "spent" beside both');
   t.notOk(features(SPENDING, 'The Tories spent £2,980,815.').numberSwap, 'the second sum alone, in other words');
+});
+
+t.test('numbers: a figure the context never gives, in a slot it fills with another, is a changed number', async (t) => {
+  const POSEIDON = 'Poseidon grossed $ 181,674,817 at the worldwide box office on a budget of $ 160 million .';
+  const changed = analyse(exchange(POSEIDON, 'Poseidon grossed $181,674,817 worldwide on a budget of $60 million.'), cfg).hallucination.claims[0]!;
+  t.equal(changed.support, 'contradicted', 'the budget changed from $160 million to $60 million');
+  t.equal(changed.failure_mode, 'number');
+  t.ok(features('Exports fell by 8 percent in March.', 'Exports fell by 10 percent in March.').numberSwap, 'another percentage');
+  // Near misses that must not read as a changed number.
+  t.notOk(features('Home for the Holidays is a 1972 film starring Sally Field.', 'There are two films called Home for the Holidays.').numberSwap, 'a count where the context has a year');
+  t.notOk(features('The crash happened near Berriedale at about 14:00.', 'The crash happened near Berriedale at around 2:00 PM.').numberSwap, 'a time of day written another way');
+  t.notOk(features(NURSES, 'The firm hired 40 nurses, bringing its staff from 560 to 600.').numberSwap, 'a figure worked out beside the one the context gives');
+});
+
+t.test('numbers: thousands and decimals that a source writes spaced apart are one number', async (t) => {
+  t.equal(tokenize('about 26, 000 people')[1]!.key, '#26000');
+  t.equal(tokenize('surge to 31. 8 million sufferers')[2]!.key, '#31800000');
+  t.same(tokenize('in 2014, 500 people').filter((x) => x.number).map((x) => x.key), ['#2014', '#500'], 'a year, then a count');
+  t.same(splitSentences('It will surge to 31. 8 million sufferers. Dr Jean said so.').length, 2, 'the decimal does not end the sentence');
+  const v = analyse(exchange('There are about 26, 000 yanomami living in brazil.', 'About 26,000 Yanomami live in Brazil.'), cfg);
+  t.equal(v.hallucination.claims[0]?.support, 'supported', `the same figure written without the space → ${v.hallucination.score}`);
 });
 
 t.test('a contradicted claim says what it got wrong', async (t) => {

@@ -65,6 +65,8 @@ export function wordCount(s: string): number {
 }
 
 /** Sentence spans [start, end) over `text`, skipping fenced code blocks. */
+const DECIMAL_APART = /^ \d+ (?:million|billion|trillion|per ?cent)\b/;
+
 export function splitSentences(text: string): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
   const n = text.length;
@@ -113,6 +115,8 @@ export function splitSentences(text: string): Array<[number, number]> {
           else if (/^(?:\p{Lu}|(?:\p{L}\.)+\p{L})$/u.test(wordAsWritten) && /\p{Lu}/u.test(next)) boundary = false;
           // A lower-case continuation after a dot is rarely a new sentence ("approx. five").
           else if (/\p{Ll}/u.test(next) && k === j + 1) boundary = false;
+          // A decimal some sources write apart ("31. 8 million"), read as one number by tokenize.
+          else if (/\d$/.test(before) && DECIMAL_APART.test(text.slice(j, j + 24))) boundary = false;
         } else if (/\p{Ll}/u.test(text[j + 1] ?? '') && /["”’')\]]/.test(text[j - 1] ?? '')) {
           // A title that ends in ! or ? inside quotes, then the sentence goes on ("Fantabulosa!" is …).
           boundary = false;

@@ -41,6 +41,22 @@ const NUMBER_FILLER = new Set(['to', 'of', 'at', 'about', 'around', 'nearly', 'a
 /** Signs written between a word and its number ("grossed $ 181,674,817", "spent £2,956,737"). */
 const NUMBER_SIGN = /^[$£€¥₹]+$/;
 
+/** A year (1000–2100, whole) or not: "two films" and "a 1972 film" fill no one slot. */
+const isYear = (k: string): boolean => {
+  const v = Number(k.slice(1));
+  return Number.isInteger(v) && v >= 1000 && v <= 2100;
+};
+/** Two figures that could fill one slot: both years, or neither. */
+const sameKind = (a: string, b: string): boolean => isYear(a) === isYear(b);
+
+/** "14:00", "2:00 PM": a time of day fills no slot (its hour is written another way as often as not). */
+function inClockTime(tokens: readonly Token[], i: number): boolean {
+  const t = tokens[i]!;
+  const next = tokens[i + 1];
+  const prev = tokens[i - 1];
+  return (next !== undefined && next.number && next.start === t.end + 1 && /^\d\d$/.test(next.raw)) || (prev !== undefined && prev.number && t.start === prev.end + 1 && /^\d\d$/.test(t.raw));
+}
+
 /**
  * Each number's attachments: `<word` for the content word before it (through filler words),
  * `>word` for the content word right after it. Read the same way for a claim and its context, so
@@ -50,7 +66,7 @@ export function numberAttachments(tokens: readonly Token[]): Array<[string, stri
   const out: Array<[string, string]> = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (!t.number || !t.key.startsWith('#')) continue;
+    if (!t.number || !t.key.startsWith('#') || inClockTime(tokens, i)) continue;
     let b = i - 1;
     while (b >= 0 && !tokens[b]!.content && !tokens[b]!.number && (NUMBER_FILLER.has(tokens[b]!.raw.toLowerCase()) || NUMBER_SIGN.test(tokens[b]!.raw))) b--;
     const before = tokens[b];
@@ -122,7 +138,21 @@ export function relationFeatures(
   let claimNumbers: Map<string, Set<string>> | undefined;
   for (const [claimed, word] of numberAttachments(tokens)) {
     const x = index.numbers.has(claimed) ? claimed : roundedFrom(claimed, index.numbers);
-    if (x === undefined) continue;
+    if (x === undefined) {
+      // A figure the context never gives, in a slot the context fills with one other figure
+      // ("a budget of $60 million" where it says "a budget of $160 million"): a changed number,
+      // unless the claim also gives the context's figure (then it is a figure worked out from it).
+      let slot: string | undefined;
+      let slots = 0;
+      for (const [y, near] of index.numberNeighbours) {
+        if (!near.has(word)) continue;
+        slot = y;
+        if (++slots > 1) break;
+      }
+      if (slots !== 1 || !sameKind(claimed, slot!) || (claimNumbers ??= numbersOf(tokens, index.numbers)).has(slot!)) continue;
+      out.numberSwap = true;
+      break;
+    }
     const own = index.numberNeighbours.get(x);
     if (own?.has(word)) continue;
     // The word must name one slot: a word the context writes beside several numbers ("UKIP

@@ -285,8 +285,8 @@ export function wordRank(lower: string): number {
   return RANK.get(lower) ?? Infinity;
 }
 
-// Numbers with thousands separators or decimals, words with inner apostrophes/hyphens/dots, currency and % signs.
-const TOKEN_RE = /\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?(?:st|nd|rd|th|s)?|[\p{L}\p{M}]+(?:['’][\p{L}]+)*(?:\.(?=[\p{L}]\.))?|[$£€%]/gu;
+// Numbers with thousands separators or decimals (spaced apart as some sources write them: "26, 000", "31. 8 million"), words with inner apostrophes/hyphens/dots, currency and % signs.
+const TOKEN_RE = /\d{1,3}(?:,\d{3}|, \d{3}(?!\d))+(?:\.\d+)?|\d+(?:\.\d+|\. \d+(?= (?:million|billion|trillion|per ?cent)\b))?(?:st|nd|rd|th|s)?|[\p{L}\p{M}]+(?:['’][\p{L}]+)*(?:\.(?=[\p{L}]\.))?|[$£€%]/gu;
 
 const TENS = new Set(['#20', '#30', '#40', '#50', '#60', '#70', '#80', '#90']);
 
@@ -330,7 +330,7 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
   let content = true;
   if (/^\d/.test(raw)) {
     isNumber = true;
-    const digits = raw.replace(/,/g, '').replace(/(st|nd|rd|th|s)$/, '');
+    const digits = raw.replace(/[, ]/g, '').replace(/(st|nd|rd|th|s)$/, '');
     key = canonicalNumber(Number(digits));
   } else if (lower in MONTHS && (raw[0] !== raw[0]!.toLowerCase() || lower.length > 3) && lower !== 'may') {
     key = `@${MONTHS[lower]}`;
