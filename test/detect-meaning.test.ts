@@ -132,6 +132,14 @@ t.test('numbers: thousands and decimals that a source writes spaced apart are on
   t.equal(v.hallucination.claims[0]?.support, 'supported', `the same figure written without the space → ${v.hallucination.score}`);
 });
 
+t.test('relations: an opposite needs one neighbour, and is found under the word as written', async (t) => {
+  const LOCKE = 'The 41-year-old - who will speak at a press conference on Friday morning - has lost just once in seven games since taking over.';
+  t.ok(features(LOCKE, 'Gary Locke has won just once in seven games since taking over.').antonymFlip, '"won" where the context says "lost", one neighbour shared');
+  t.notOk(features(LOCKE, 'Gary Locke has lost just once in seven games since taking over.').antonymFlip, 'the same verb');
+  t.notOk(features(LOCKE, 'Gary Locke has been beaten just once in seven games since taking over.').antonymFlip, 'another word that is no opposite');
+  t.notOk(features('The team won the first game and lost the second.', 'The team lost the second game.').antonymFlip, 'a context that says both');
+});
+
 t.test('a contradicted claim says what it got wrong', async (t) => {
   const mode = (context: string, answer: string) => analyse(exchange(context, answer), cfg).hallucination.claims[0]?.failure_mode;
   t.equal(mode(NURSES, 'The firm hired 600 nurses last year, bringing its staff to 40.'), 'number');

@@ -183,21 +183,32 @@ export function relationFeatures(
   let claimSet: Set<string> | undefined;
 
   // Substitutions: a claim word between two neighbours that the passage has around another word.
+  // An opposite needs only one neighbour ("has lost just once in seven games" → "has won just
+  // once …"), and is looked for under the word as written too when WordNet let a context word
+  // restate it (a far sense of "win" is "manage").
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    if (content[i]!.number || inWindow.has(k)) continue;
+    if (content[i]!.number) continue;
+    const absent = !inWindow.has(k);
+    const written = content[i]!.key;
+    const opposite = absent ? k : written !== k && !inWindow.has(written) ? written : undefined;
+    if (opposite === undefined) continue;
     const prev = keys[i - 1];
     const next = keys[i + 1];
     if (prev === undefined && next === undefined) continue;
     for (let j = 0; j < seq.length; j++) {
-      const left = prev === undefined || seq[j - 1] === prev;
-      const right = next === undefined || seq[j + 1] === next;
       // Both neighbours where the claim has both; one is enough only at an end of the claim.
-      if (!(left && right)) continue;
+      const both = (prev === undefined || seq[j - 1] === prev) && (next === undefined || seq[j + 1] === next);
+      const one = (prev !== undefined && seq[j - 1] === prev) || (next !== undefined && seq[j + 1] === next);
+      if (!both && !one) continue;
       const there = seq[j]!;
       if (there === k || isNumberKey(there) || (claimSet ??= new Set(keys)).has(there)) continue;
-      if (antonymous(k, there)) out.antonym = true;
-      else out.substituted++;
+      if (antonymous(opposite, there)) {
+        out.antonym = true;
+        break;
+      }
+      if (!both || !absent) continue;
+      out.substituted++;
       break;
     }
   }
