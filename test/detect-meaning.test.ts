@@ -140,6 +140,13 @@ t.test('relations: an opposite needs one neighbour, and is found under the word 
   t.notOk(features('The team won the first game and lost the second.', 'The team lost the second game.').antonymFlip, 'a context that says both');
 });
 
+t.test('connectives and framing words state nothing, so they cost a claim nothing', async (t) => {
+  for (const w of ['Additionally', 'however', 'Moreover', 'overall', 'titled']) t.notOk(tokenize(w)[0]!.content, `${w} is no content word`);
+  const plain = analyse(exchange('Exports fell by 8 percent in March.', 'Exports fell by 8 percent in March.'), cfg).hallucination.score;
+  const joined = analyse(exchange('Exports fell by 8 percent in March.', 'Additionally, exports fell by 8 percent in March.'), cfg).hallucination.score;
+  t.equal(joined, plain, '"Additionally," adds nothing to check');
+});
+
 t.test('a contradicted claim says what it got wrong', async (t) => {
   const mode = (context: string, answer: string) => analyse(exchange(context, answer), cfg).hallucination.claims[0]?.failure_mode;
   t.equal(mode(NURSES, 'The firm hired 600 nurses last year, bringing its staff to 40.'), 'number');

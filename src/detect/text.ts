@@ -36,7 +36,11 @@ const STOPWORDS = new Set(
     'all any both each few more most other some own same s t ll d re ve m o y via per while during ' +
     'after before between through against above below up down out off again further once because until ' +
     'one\'s is\'s passage text article summary mentions mentioned describes states stated says said notes ' +
-    'discusses highlights provides reports reported explains according yes yeah'
+    'discusses highlights provides reports reported explains according yes yeah ' +
+    // Connectives and sentence adverbs: they join or frame statements and state nothing themselves.
+    'additionally furthermore moreover however overall notably meanwhile nonetheless nevertheless therefore ' +
+    'thus hence indeed besides likewise similarly consequently specifically particularly although though ' +
+    'whereas whilst among amongst titled entitled'
   ).split(/\s+/),
 );
 
