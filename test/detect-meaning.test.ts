@@ -147,6 +147,16 @@ t.test('connectives and framing words state nothing, so they cost a claim nothin
   t.equal(joined, plain, '"Additionally," adds nothing to check');
 });
 
+t.test('British and American spellings of a word are one word', async (t) => {
+  const key = (w: string) => tokenize(w)[0]!.key;
+  for (const [gb, us] of [['favourites', 'favorites'], ['organisation', 'organization'], ['centre', 'center'], ['realised', 'realized'], ['grey', 'gray']]) t.equal(key(gb), key(us), `${gb} / ${us}`);
+  t.not(key('four'), key('for'), 'a rule alone maps nothing: "four" is no British "for"');
+  const article = 'Mr Mole is one of three co-favourites for the race, and the organisation has finalised the field.';
+  const same = analyse(exchange(article, 'Mr Mole is one of three co-favourites for the race, and the organisation has finalised the field.'), cfg).hallucination.score;
+  const american = analyse(exchange(article, 'Mr Mole is one of three co-favorites for the race, and the organization has finalized the field.'), cfg).hallucination.score;
+  t.equal(american, same, 'the American spelling scores as the article\'s own');
+});
+
 t.test('a contradicted claim says what it got wrong', async (t) => {
   const mode = (context: string, answer: string) => analyse(exchange(context, answer), cfg).hallucination.claims[0]?.failure_mode;
   t.equal(mode(NURSES, 'The firm hired 600 nurses last year, bringing its staff to 40.'), 'number');

@@ -1,5 +1,14 @@
 import { stemmer } from 'stemmer';
 import { COMMON_WORDS } from './models/lexicon.js';
+import { BRITISH_AMERICAN } from './models/spelling.js';
+
+/** A British spelling's American form ("favourite" → "favorite"), so either dialect meets the other. */
+const AMERICAN: Map<string, string> = (() => {
+  const m = new Map<string, string>();
+  const words = BRITISH_AMERICAN.split(' ');
+  for (let i = 0; i + 1 < words.length; i += 2) m.set(words[i]!, words[i + 1]!);
+  return m;
+})();
 
 /**
  * Word-level normalisation shared by the detectors: one tokeniser, one notion of "content word",
@@ -249,16 +258,17 @@ export const ANTONYMS: Map<string, Set<string>> = (() => {
 
 /** Lower-case stem of a word, through the synonym table first; memoised because the same words recur. */
 export function stemOf(word: string): string {
-  const lower = word.toLowerCase();
-  const cached = stemCache.get(lower);
+  const asWritten = word.toLowerCase();
+  const cached = stemCache.get(asWritten);
   if (cached !== undefined) return cached;
+  const lower = AMERICAN.get(asWritten) ?? asWritten;
   const syn = SYNONYMS[lower] ?? IRREGULAR[lower];
   let key: string;
   if (syn !== undefined) key = /^[a-z]{4,}$/.test(syn) ? stemmer(syn) : syn;
   else if (lower.length <= 3) key = lower;
   else key = stemmer(lower);
   if (stemCache.size > 200_000) stemCache.clear();
-  stemCache.set(lower, key);
+  stemCache.set(asWritten, key);
   return key;
 }
 
@@ -280,13 +290,15 @@ export const RELATED: Map<string, Set<string>> = (() => {
   return m;
 })();
 
+const americanOf = (lower: string): string => AMERICAN.get(lower) ?? lower;
+
 /** Rank of a lower-case word among the most frequent English words (0 = most frequent); Infinity when not listed. */
 const RANK: Map<string, number> = new Map(COMMON_WORDS.split(' ').map((w, i) => [w, i]));
 /** Words past this rank (or not listed) are `rare`. */
 export const COMMON_RANK = Number(process.env.VERACITY_COMMON_RANK ?? 10_000);
 
 export function wordRank(lower: string): number {
-  return RANK.get(lower) ?? Infinity;
+  return RANK.get(AMERICAN.get(lower) ?? lower) ?? Infinity;
 }
 
 // Numbers with thousands separators or decimals (spaced apart as some sources write them: "26, 000", "31. 8 million"), words with inner apostrophes/hyphens/dots, currency and % signs.
@@ -358,7 +370,7 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
     key,
     number: isNumber,
     content,
-    rare: content && !isNumber && (RANK.get(lower.replace(/['’]s$/, '')) ?? Infinity) >= COMMON_RANK,
+    rare: content && !isNumber && (RANK.get(americanOf(lower.replace(/['’]s$/, ''))) ?? Infinity) >= COMMON_RANK,
     properInside: hasUpper && content && !isNumber,
     allCaps: raw.length > 1 && raw === raw.toUpperCase(),
     mayMonth: lower === 'may' && raw === 'May',
