@@ -147,6 +147,17 @@ t.test('connectives and framing words state nothing, so they cost a claim nothin
   t.equal(joined, plain, '"Additionally," adds nothing to check');
 });
 
+t.test('a time of day is one token, however it is written', async (t) => {
+  const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
+  for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);
+  t.equal(key('at 3.30pm'), key('at 15:30'), '"3.30pm"');
+  t.not(key('at 2pm'), key('at 2am'));
+  t.equal(key('up 3.30 per cent'), '#3.3', 'a decimal is no time');
+  t.equal(key('14 people'), '#14', 'nor is a number alone');
+  const v = analyse(exchange('The crash happened on the A9 north of Berriedale at about 14:00.', 'The crash happened on the A9 north of Berriedale at around 2pm.'), cfg);
+  t.equal(v.hallucination.claims[0]?.support, 'supported', `"2pm" restates "14:00" → ${v.hallucination.score}`);
+});
+
 t.test('British and American spellings of a word are one word', async (t) => {
   const key = (w: string) => tokenize(w)[0]!.key;
   for (const [gb, us] of [['favourites', 'favorites'], ['organisation', 'organization'], ['centre', 'center'], ['realised', 'realized'], ['grey', 'gray']]) t.equal(key(gb), key(us), `${gb} / ${us}`);

@@ -301,8 +301,8 @@ export function wordRank(lower: string): number {
   return RANK.get(AMERICAN.get(lower) ?? lower) ?? Infinity;
 }
 
-// Numbers with thousands separators or decimals (spaced apart as some sources write them: "26, 000", "31. 8 million"), words with inner apostrophes/hyphens/dots, currency and % signs.
-const TOKEN_RE = /\d{1,3}(?:,\d{3}|, \d{3}(?!\d))+(?:\.\d+)?|\d+(?:\.\d+|\. \d+(?= (?:million|billion|trillion|per ?cent)\b))?(?:st|nd|rd|th|s)?|[\p{L}\p{M}]+(?:['’][\p{L}]+)*(?:\.(?=[\p{L}]\.))?|[$£€%]/gu;
+// Times of day ("2:00 PM", "2pm", "3 : 30 p. m.", "14:00"), numbers with thousands separators or decimals (spaced apart as some sources write them: "26, 000", "31. 8 million"), words with inner apostrophes/hyphens/dots, currency and % signs.
+const TOKEN_RE = /(?<!\d)(?:1[0-2]|0?\d)(?: ?: ?\d{2}|\.\d{2})?\s?[aApP]\.? ?[mM]\.?(?![\p{L}\d])|\d{1,2}:\d{2}(?![\d:])|\d{1,3}(?:,\d{3}|, \d{3}(?!\d))+(?:\.\d+)?|\d+(?:\.\d+|\. \d+(?= (?:million|billion|trillion|per ?cent)\b))?(?:st|nd|rd|th|s)?|[\p{L}\p{M}]+(?:['’][\p{L}]+)*(?:\.(?=[\p{L}]\.))?|[$£€%]/gu;
 
 const TENS = new Set(['#20', '#30', '#40', '#50', '#60', '#70', '#80', '#90']);
 
@@ -339,12 +339,26 @@ interface WordInfo {
 const wordInfoCache = new Map<string, WordInfo>();
 const WORD_CACHE_MAX = 100_000;
 
+/** A token that is a time of day: hour, minutes, and "a" or "p" for a.m. / p.m. */
+const CLOCK = /^(\d{1,2}):(\d{2})$|^(\d{1,2})(?: ?[.:] ?(\d{2}))?\s?([aApP])\.? ?[mM]\.?$/;
+
 function describeWord(raw: string, sentenceStart: boolean): WordInfo {
   const lower = raw.toLowerCase();
   let key: string;
   let isNumber = false;
   let content = true;
-  if (/^\d/.test(raw)) {
+  const clock = CLOCK.exec(raw);
+  if (clock) {
+    // A time of day, however written: "2:00 PM", "2pm", "3.30 p.m." and "14:00" meet.
+    let hour = Number(clock[1] ?? clock[3]);
+    const minutes = Number(clock[2] ?? clock[4] ?? 0);
+    const half = clock[5]?.toLowerCase();
+    if (half === 'p' && hour < 12) hour += 12;
+    if (half === 'a' && hour === 12) hour = 0;
+    // "45:10" is no time of day: kept as written.
+    key = hour <= 24 && minutes < 60 ? `T${(hour % 24) * 60 + minutes}` : `T${raw}`;
+    isNumber = true;
+  } else if (/^\d/.test(raw)) {
     isNumber = true;
     const digits = raw.replace(/[, ]/g, '').replace(/(st|nd|rd|th|s)$/, '');
     key = canonicalNumber(Number(digits));
