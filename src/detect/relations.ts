@@ -49,12 +49,19 @@ const isYear = (k: string): boolean => {
 /** Two figures that could fill one slot: both years, or neither. */
 const sameKind = (a: string, b: string): boolean => isYear(a) === isYear(b);
 
-/** "14:00", "2:00 PM": a time of day fills no slot (its hour is written another way as often as not). */
-function inClockTime(tokens: readonly Token[], i: number): boolean {
-  const t = tokens[i]!;
-  const next = tokens[i + 1];
-  const prev = tokens[i - 1];
-  return (next !== undefined && next.number && next.start === t.end + 1 && /^\d\d$/.test(next.raw)) || (prev !== undefined && prev.number && t.start === prev.end + 1 && /^\d\d$/.test(t.raw));
+/**
+ * The one context number written beside `word` (other than `except`), or undefined when none is
+ * or several are: a word the context writes beside several numbers ("UKIP spent …, the Greens
+ * spent …") names no slot.
+ */
+function onlySlot(numberNeighbours: ReadonlyMap<string, ReadonlySet<string>>, word: string, except?: string): string | undefined {
+  let slot: string | undefined;
+  for (const [y, near] of numberNeighbours) {
+    if (y === except || !near.has(word)) continue;
+    if (slot !== undefined) return undefined;
+    slot = y;
+  }
+  return slot;
 }
 
 /**
@@ -66,7 +73,7 @@ export function numberAttachments(tokens: readonly Token[]): Array<[string, stri
   const out: Array<[string, string]> = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (!t.number || !t.key.startsWith('#') || inClockTime(tokens, i)) continue;
+    if (!t.number || !t.key.startsWith('#')) continue;
     let b = i - 1;
     while (b >= 0 && !tokens[b]!.content && !tokens[b]!.number && (NUMBER_FILLER.has(tokens[b]!.raw.toLowerCase()) || NUMBER_SIGN.test(tokens[b]!.raw))) b--;
     const before = tokens[b];
@@ -142,14 +149,8 @@ export function relationFeatures(
       // A figure the context never gives, in a slot the context fills with one other figure
       // ("a budget of $60 million" where it says "a budget of $160 million"): a changed number,
       // unless the claim also gives the context's figure (then it is a figure worked out from it).
-      let slot: string | undefined;
-      let slots = 0;
-      for (const [y, near] of index.numberNeighbours) {
-        if (!near.has(word)) continue;
-        slot = y;
-        if (++slots > 1) break;
-      }
-      if (slots !== 1 || !sameKind(claimed, slot!) || (claimNumbers ??= numbersOf(tokens, index.numbers)).has(slot!)) continue;
+      const slot = onlySlot(index.numberNeighbours, word);
+      if (slot === undefined || !sameKind(claimed, slot) || (claimNumbers ??= numbersOf(tokens, index.numbers)).has(slot)) continue;
       out.numberSwap = true;
       break;
     }
@@ -157,19 +158,13 @@ export function relationFeatures(
     if (own?.has(word)) continue;
     // The word must name one slot: a word the context writes beside several numbers ("UKIP
     // spent …, the Greens spent …, the SNP's …") says nothing of which number a claim moved.
-    let slot: string | undefined;
-    let slots = 0;
-    for (const [y, near] of index.numberNeighbours) {
-      if (y === x || !near.has(word)) continue;
-      slot = y;
-      if (++slots > 1) break;
-    }
-    if (slots !== 1) continue;
+    const slot = onlySlot(index.numberNeighbours, word, x);
+    if (slot === undefined) continue;
     // A number the context writes beside no word at all moved only if the claim also writes
     // the number it took the place of, elsewhere ("spent £2,980,815, while … was £2,956,737");
     // a list that gives the word to both ("UKIP spent …, the Tories spent …") moved nothing.
     if (!own) {
-      const there = (claimNumbers ??= numbersOf(tokens, index.numbers)).get(slot!);
+      const there = (claimNumbers ??= numbersOf(tokens, index.numbers)).get(slot);
       if (!there || there.has(word)) continue;
     }
     out.numberSwap = true;
