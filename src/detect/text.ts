@@ -290,6 +290,7 @@ export const RELATED: Map<string, Set<string>> = (() => {
   return m;
 })();
 
+/** A lower-case word in American spelling. */
 const americanOf = (lower: string): string => AMERICAN.get(lower) ?? lower;
 
 /** Rank of a lower-case word among the most frequent English words (0 = most frequent); Infinity when not listed. */
@@ -298,7 +299,7 @@ const RANK: Map<string, number> = new Map(COMMON_WORDS.split(' ').map((w, i) => 
 export const COMMON_RANK = Number(process.env.VERACITY_COMMON_RANK ?? 10_000);
 
 export function wordRank(lower: string): number {
-  return RANK.get(AMERICAN.get(lower) ?? lower) ?? Infinity;
+  return RANK.get(americanOf(lower)) ?? Infinity;
 }
 
 // Times of day ("2:00 PM", "2pm", "3 : 30 p. m.", "14:00"), numbers with thousands separators or decimals (spaced apart as some sources write them: "26, 000", "31. 8 million"), words with inner apostrophes/hyphens/dots, currency and % signs.
@@ -384,7 +385,7 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
     key,
     number: isNumber,
     content,
-    rare: content && !isNumber && (RANK.get(americanOf(lower.replace(/['’]s$/, ''))) ?? Infinity) >= COMMON_RANK,
+    rare: content && !isNumber && wordRank(lower.replace(/['’]s$/, '')) >= COMMON_RANK,
     properInside: hasUpper && content && !isNumber,
     allCaps: raw.length > 1 && raw === raw.toUpperCase(),
     mayMonth: lower === 'may' && raw === 'May',
