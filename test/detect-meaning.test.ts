@@ -37,6 +37,9 @@ t.test('WordNet: a claim word is restated by a synonym, a narrower word or a der
     ['annually', 'year'],
     ['employs', 'hired'],
     ['vehicle', 'truck'],
+    ['Scottish', 'Scotland'],
+    ['French', 'France'],
+    ['Scotland', 'Scottish'],
   ];
   for (const [claim, context] of restated) t.equal(restatedBy(key(claim), new Set([key(context), key("table"), key("river")])), key(context), `${claim} ← ${context}`);
   // Opposites, siblings and a broader context word restate nothing.

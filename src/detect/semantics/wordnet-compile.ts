@@ -11,7 +11,7 @@ import { tokenize } from '../text.js';
  * - `syn`: the synsets of a word's most frequent senses (a paraphrase uses a word in a common sense);
  * - `up`: what a word entails: its synsets' hypernyms (four levels for nouns, two for verbs), the
  *   synsets derivationally related to them (approve / approval), adjectives' "similar to" and
- *   pertainyms, verbs' groups. A claim word whose `syn` meets a context word's `up` says the same or
+ *   pertainyms (both ways: French / France), verbs' groups. A claim word whose `syn` meets a context word's `up` says the same or
  *   less than the context ("nurses" → "staff" is not one, "nurses" → "people" is);
  * - `ant`: antonym synsets, direct and through "similar to" (rise / fall, accept / reject);
  * - `inv`: per synset, the words that name or entail it, so a claim word finds the context words
@@ -95,6 +95,8 @@ export function compileWordNet(dir = dictDir()): CompiledWordNet {
     return id;
   };
   const synsets = new Map<number, Synset>();
+  /** Adjective (or adverb) synset, and the synset it pertains to. */
+  const pertainyms: Array<[number, number]> = [];
   for (const [pos, file] of POS_FILES) {
     for (const line of readFileSync(path.join(dir, `data.${file}`), 'utf8').split('\n')) {
       if (line.length === 0 || line.startsWith(' ')) continue;
@@ -112,10 +114,14 @@ export function compileWordNet(dir = dictDir()): CompiledWordNet {
         else if (symbol === '!') s.ant.push(target);
         else if (symbol === '&') s.similar.push(target);
         else if (symbol === '+' || symbol === '\\' || symbol === '$' || symbol === '<' || symbol === '=') s.related.push(target);
+        if (symbol === '\\') pertainyms.push([id, target]);
       }
       synsets.set(id, s);
     }
   }
+  // A pertainym read both ways: "French" pertains to "France", and a context that says "France"
+  // restates a claim's "French" as the context's "French" restates a claim's "France".
+  for (const [adjective, noun] of pertainyms) synsets.get(noun)?.related.push(adjective);
 
   const byKey = new Map<string, { syn: Set<number>; all: Set<number>; up: Set<number>; ant: Set<number> }>();
   const pastOf = new Map<string, string[]>();
