@@ -49,7 +49,9 @@ const STOPWORDS = new Set(
     // Connectives and sentence adverbs: they join or frame statements and state nothing themselves.
     'additionally furthermore moreover however overall notably meanwhile nonetheless nevertheless therefore ' +
     'thus hence indeed besides likewise similarly consequently specifically particularly although though ' +
-    'whereas whilst among amongst titled entitled'
+    'whereas whilst among amongst titled entitled ' +
+    // Quantifiers that count nothing a context could check.
+    'several various multiple certain numerous'
   ).split(/\s+/),
 );
 
