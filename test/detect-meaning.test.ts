@@ -150,6 +150,16 @@ t.test('connectives and framing words state nothing, so they cost a claim nothin
   t.equal(joined, plain, '"Additionally," adds nothing to check');
 });
 
+t.test('a light verb counts as the noun it carries, unless it is a passive predicate', async (t) => {
+  const score = (context: string, answer: string) => analyse(exchange(context, answer), cfg).hallucination.score;
+  const plain = score(COUNCIL, 'On Tuesday the city council approved the new parking plan.');
+  const light = score(COUNCIL, 'On Tuesday the city council gave its approval to the new parking plan.');
+  t.ok(light < 0.5, `"gave its approval" restates "approved" → ${light} (plain ${plain})`);
+  const FESTIVAL = 'The festival opened in May with a roast lamb supper in the village hall.';
+  t.equal(features(FESTIVAL, 'The festival saw a supper in the village hall.').coverage, 1, '"saw a supper": the verb counts as the noun');
+  t.ok(features(FESTIVAL, 'A supper is seen at the festival in the village hall.').coverage < 1, 'the passive "is seen" keeps "seen" as a word the context lacks');
+});
+
 t.test('a time of day is one token, however it is written', async (t) => {
   const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
   for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);

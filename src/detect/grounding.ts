@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, RELATED, roundedFrom, tokenize, wordRank, type Token } from './text.js';
+import { ANTONYMS, RELATED, roundedFrom, stemOf, tokenize, wordRank, type Token } from './text.js';
 import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
 import { numberAttachments, PassageWindow, relationFeatures } from './relations.js';
 
@@ -131,6 +131,9 @@ const LIGHT_RANK = 1500;
 const META_REFERENCE =
   /\b(?:the|this|that|provided|given|above|original) (?:passage|text|article|context|document|excerpt|source|summary|information provided)\b|\b(?:it(?:'s| is) (?:important|worth) (?:to note|noting))\b/i;
 /** How many content words apart two context words may sit and still count as related. */
+/** Verbs whose meaning sits in the noun they take ("give approval", "make a decision", "take part"). */
+const BE = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', "'s", 'got', 'get', 'gets']);
+const LIGHT_VERBS = new Set(['give', 'gave', 'given', 'make', 'made', 'take', 'took', 'taken', 'see', 'saw', 'seen', 'hold', 'held', 'get', 'got', 'put', 'pai', 'paid', 'carri'].map((w) => stemOf(w)));
 const PAIR_WINDOW = 4;
 
 function keysOf(tokens: Token[]): Set<string> {
@@ -509,6 +512,20 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     if (m === null) continue;
     keys[i] = m;
     meaning++;
+  }
+  // A light verb carries its meaning in the common noun right after it ("gave its approval" is
+  // "approved", "made a decision" is "decided"): when that noun is the context's word, the verb
+  // says nothing more and counts as that word. Not in a passive ("is seen with", "was held in",
+  // "given by"), where the verb is the predicate.
+  for (let i = 0; i + 1 < content.length; i++) {
+    if (!LIGHT_VERBS.has(keys[i]!) || index.keys.has(keys[i]!)) continue;
+    const at = tokens.indexOf(content[i]!);
+    const before = tokens[at - 1]?.raw.toLowerCase();
+    const after = tokens[at + 1]?.raw.toLowerCase();
+    if ((before !== undefined && BE.has(before)) || after === 'by') continue;
+    const noun = content[i + 1]!;
+    if (noun.number || noun.proper || noun.rare || !index.keys.has(keys[i + 1]!)) continue;
+    keys[i] = keys[i + 1]!;
   }
   let found = 0;
   let novel = 0;
