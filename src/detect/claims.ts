@@ -3,6 +3,7 @@
  * boundaries (`;`, `, and …`, `, but …`) when both halves carry content of their own.
  * Offsets are exact: `text.slice(start, end) === claim.text` always holds.
  */
+import { SCALE_AFTER_DECIMAL } from './text.js';
 
 export interface Claim {
   text: string;
@@ -64,9 +65,10 @@ export function wordCount(s: string): number {
   return count;
 }
 
-/** Sentence spans [start, end) over `text`, skipping fenced code blocks. */
-const DECIMAL_APART = /^ \d+ (?:million|billion|trillion|per ?cent)\b/;
+/** What follows the dot of a decimal written apart ("31. 8 million"), which tokenize reads as one number. */
+const DECIMAL_APART = new RegExp(String.raw`^ \d+ (?:${SCALE_AFTER_DECIMAL})\b`);
 
+/** Sentence spans [start, end) over `text`, skipping fenced code blocks. */
 export function splitSentences(text: string): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
   const n = text.length;

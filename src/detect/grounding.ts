@@ -131,10 +131,13 @@ const LIGHT_RANK = 1500;
 const META_REFERENCE =
   /\b(?:the|this|that|provided|given|above|original) (?:passage|text|article|context|document|excerpt|source|summary|information provided)\b|\b(?:it(?:'s| is) (?:important|worth) (?:to note|noting))\b/i;
 /** How many content words apart two context words may sit and still count as related. */
-/** Verbs whose meaning sits in the noun they take ("give approval", "make a decision", "take part"). */
-const BE = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', "'s", 'got', 'get', 'gets']);
-const LIGHT_VERBS = new Set(['give', 'gave', 'given', 'make', 'made', 'take', 'took', 'taken', 'see', 'saw', 'seen', 'hold', 'held', 'get', 'got', 'put', 'pai', 'paid', 'carri'].map((w) => stemOf(w)));
 const PAIR_WINDOW = 4;
+/** Verbs whose meaning sits in the noun they take ("give approval", "make a decision"), as keys. */
+const LIGHT_VERBS = new Set(
+  ['give', 'gave', 'given', 'make', 'made', 'take', 'took', 'taken', 'see', 'saw', 'seen', 'hold', 'held', 'get', 'got', 'put', 'pay', 'paid', 'carry', 'carried'].map(stemOf),
+);
+/** Words before a participle that make it a passive predicate ("is seen", "got paid"), not a light verb. */
+const PASSIVE_AUXILIARY = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', "'s", 'got', 'get', 'gets']);
 
 function keysOf(tokens: Token[]): Set<string> {
   const s = new Set<string>();
@@ -522,7 +525,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     const at = tokens.indexOf(content[i]!);
     const before = tokens[at - 1]?.raw.toLowerCase();
     const after = tokens[at + 1]?.raw.toLowerCase();
-    if ((before !== undefined && BE.has(before)) || after === 'by') continue;
+    if ((before !== undefined && PASSIVE_AUXILIARY.has(before)) || after === 'by') continue;
     const noun = content[i + 1]!;
     if (noun.number || noun.proper || noun.rare || !index.keys.has(keys[i + 1]!)) continue;
     keys[i] = keys[i + 1]!;

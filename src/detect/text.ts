@@ -304,8 +304,27 @@ export function wordRank(lower: string): number {
   return RANK.get(americanOf(lower)) ?? Infinity;
 }
 
-// Times of day ("2:00 PM", "2pm", "3 : 30 p. m.", "14:00"), numbers with thousands separators or decimals (spaced apart as some sources write them: "26, 000", "31. 8 million"), words with inner apostrophes/hyphens/dots, currency and % signs.
-const TOKEN_RE = /(?<!\d)(?:1[0-2]|0?\d)(?: ?: ?\d{2}|\.\d{2})?\s?[aApP]\.? ?[mM]\.?(?![\p{L}\d])|\d{1,2}:\d{2}(?![\d:])|\d{1,3}(?:,\d{3}|, \d{3}(?!\d))+(?:\.\d+)?|\d+(?:\.\d+|\. \d+(?= (?:million|billion|trillion|per ?cent)\b))?(?:st|nd|rd|th|s)?|[\p{L}\p{M}]+(?:['’][\p{L}]+)*(?:\.(?=[\p{L}]\.))?|[$£€%]/gu;
+/** Scale words after which a decimal written apart ("31. 8 million") is still one number. */
+export const SCALE_AFTER_DECIMAL = 'million|billion|trillion|per ?cent';
+
+/**
+ * One token of text, the first alternative that matches:
+ * - a time of day with a.m. or p.m. ("2pm", "3.30 p.m.", "7 : 00 p. M.") or with a colon ("14:00");
+ * - a number with thousands separators, spaced apart as some sources write them ("26, 000");
+ * - a number, a decimal written apart before a scale word ("31. 8 million"), an ordinal ("3rd");
+ * - a word with inner apostrophes or dots ("don't", "U.S."); a currency or % sign.
+ */
+const TOKEN_RE = new RegExp(
+  [
+    String.raw`(?<!\d)(?:1[0-2]|0?\d)(?: ?: ?\d{2}|\.\d{2})?\s?[aApP]\.? ?[mM]\.?(?![\p{L}\d])`,
+    String.raw`\d{1,2}:\d{2}(?![\d:])`,
+    String.raw`\d{1,3}(?:,\d{3}|, \d{3}(?!\d))+(?:\.\d+)?`,
+    String.raw`\d+(?:\.\d+|\. \d+(?= (?:${SCALE_AFTER_DECIMAL})\b))?(?:st|nd|rd|th|s)?`,
+    String.raw`[\p{L}\p{M}]+(?:['’][\p{L}]+)*(?:\.(?=[\p{L}]\.))?`,
+    String.raw`[$£€%]`,
+  ].join('|'),
+  'gu',
+);
 
 const TENS = new Set(['#20', '#30', '#40', '#50', '#60', '#70', '#80', '#90']);
 

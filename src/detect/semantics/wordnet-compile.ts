@@ -11,8 +11,9 @@ import { tokenize } from '../text.js';
  * - `syn`: the synsets of a word's most frequent senses (a paraphrase uses a word in a common sense);
  * - `up`: what a word entails: its synsets' hypernyms (four levels for nouns, two for verbs), the
  *   synsets derivationally related to them (approve / approval), adjectives' "similar to" and
- *   pertainyms (both ways: French / France), verbs' groups. A claim word whose `syn` meets a context word's `up` says the same or
- *   less than the context ("nurses" → "staff" is not one, "nurses" → "people" is);
+ *   pertainyms (both ways: French / France), verbs' groups. A claim word whose `syn` meets a
+ *   context word's `up` says the same or less than the context ("nurses" → "staff" is not one,
+ *   "nurses" → "people" is);
  * - `ant`: antonym synsets, direct and through "similar to" (rise / fall, accept / reject);
  * - `inv`: per synset, the words that name or entail it, so a claim word finds the context words
  *   that restate it without a pass over the whole context.
