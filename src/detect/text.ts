@@ -9,6 +9,8 @@ const AMERICAN: Map<string, string> = (() => {
   for (let i = 0; i + 1 < words.length; i += 2) m.set(words[i]!, words[i + 1]!);
   return m;
 })();
+/** A lower-case word in American spelling. */
+const americanOf = (lower: string): string => AMERICAN.get(lower) ?? lower;
 
 /**
  * Word-level normalisation shared by the detectors: one tokeniser, one notion of "content word",
@@ -263,7 +265,7 @@ export function stemOf(word: string): string {
   const asWritten = word.toLowerCase();
   const cached = stemCache.get(asWritten);
   if (cached !== undefined) return cached;
-  const lower = AMERICAN.get(asWritten) ?? asWritten;
+  const lower = americanOf(asWritten);
   const syn = SYNONYMS[lower] ?? IRREGULAR[lower];
   let key: string;
   if (syn !== undefined) key = /^[a-z]{4,}$/.test(syn) ? stemmer(syn) : syn;
@@ -292,9 +294,6 @@ export const RELATED: Map<string, Set<string>> = (() => {
   return m;
 })();
 
-/** A lower-case word in American spelling. */
-const americanOf = (lower: string): string => AMERICAN.get(lower) ?? lower;
-
 /** Rank of a lower-case word among the most frequent English words (0 = most frequent); Infinity when not listed. */
 const RANK: Map<string, number> = new Map(COMMON_WORDS.split(' ').map((w, i) => [w, i]));
 /** Words past this rank (or not listed) are `rare`. */
@@ -312,7 +311,8 @@ export const SCALE_AFTER_DECIMAL = 'million|billion|trillion|per ?cent';
  * - a time of day with a.m. or p.m. ("2pm", "3.30 p.m.", "7 : 00 p. M.") or with a colon ("14:00");
  * - a number with thousands separators, spaced apart as some sources write them ("26, 000");
  * - a number, a decimal written apart before a scale word ("31. 8 million"), an ordinal ("3rd");
- * - a word with inner apostrophes or dots ("don't", "U.S."); a currency or % sign.
+ * - a word with inner apostrophes ("don't"), an initial with its dot when another follows ("U." of
+ *   "U.S."); a currency or % sign.
  */
 const TOKEN_RE = new RegExp(
   [
