@@ -5,7 +5,7 @@ import { start, type Running } from '../src/app.js';
 import { loadConfig } from '../src/config/load.js';
 import { anthropicEvents, chatChunks, chatCompletion, startUpstream, type FakeUpstream } from './helpers/upstream.js';
 import { startRedis, type TestRedis } from './helpers/redis.js';
-import { dumpRedis, sleep } from './helpers/processes.js';
+import { dumpRedis, sleep, waitFor200 } from './helpers/processes.js';
 
 // What Redis keeps, and for how long: verdict keys expire after verdicts.ttlSeconds; with
 // storeText off no prompt or response text outlives the analysis; with redactPii on, PII in
@@ -45,7 +45,11 @@ async function run(mode: 'serve' | 'proxy' | 'worker', redis: TestRedis, capture
       raw.verdicts = { ...(raw.verdicts as object), ...verdicts };
     },
   });
-  return start(mode, config, { logger: false });
+  const running = await start(mode, config, { logger: false });
+  // The request path's Redis connection queues nothing while it connects (an exchange sent
+  // before it is ready is dropped, by design), so requests wait until the proxy says it is ready.
+  if (mode !== 'worker') await waitFor200(`${running.url}/readyz`, 15_000);
+  return running;
 }
 
 async function chat(url: string, content: string, opts: { stream?: boolean; gzip?: boolean; anthropic?: boolean } = {}): Promise<string> {
