@@ -160,6 +160,28 @@ t.test('a light verb counts as the noun it carries, unless it is a passive predi
   t.ok(features(FESTIVAL, 'A supper is seen at the festival in the village hall.').coverage < 1, 'the passive "is seen" keeps "seen" as a word the context lacks');
 });
 
+t.test('numbers said the long way are one figure', async (t) => {
+  const numbers = (text: string) => tokenize(text).filter((x) => x.number).map((x) => x.key);
+  t.same(numbers('two hundred and seventy-five years'), ['#275']);
+  t.same(numbers('more than six hundred guests'), ['#600']);
+  t.same(numbers('six hundred thousand people'), ['#600000']);
+  t.same(numbers('one hundred one nights'), ['#101']);
+  t.same(numbers('a hundred men'), ['#100'], '"a hundred" stays 100');
+  t.same(numbers('200 and seventy'), ['#200', '#70'], 'digits then words are two figures');
+  t.same(numbers('two and seventy'), ['#2', '#70'], 'no "hundred", no joining');
+  const said = features('The dynasty ruled Egypt for 275 years.', 'The dynasty ruled Egypt for two hundred and seventy-five years.');
+  t.equal(said.numberMissing, 0, '"two hundred and seventy-five" is the context\'s 275');
+  const wrong = features('The dynasty ruled Egypt for 275 years.', 'The dynasty ruled Egypt for two hundred and seventy years.');
+  t.equal(wrong.numberMissing, 1, '"two hundred and seventy" is not');
+});
+
+t.test('a light verb reaches its noun past a figure, and "him" is no content word', async (t) => {
+  const EXPORTS = 'Exports fell by 8 percent in March.';
+  t.equal(features(EXPORTS, 'March saw an 8 percent fall in exports.').coverage, 1, '"saw an 8 percent fall": the verb counts as "fall"');
+  t.ok(features(EXPORTS, 'March saw an 8 percent rise in exports.').coverage < 1, 'a noun the context lacks leaves the verb missing too');
+  t.equal(tokenize('saw him').filter((x) => x.content).length, 1, 'only "saw"');
+});
+
 t.test('a time of day is one token, however it is written', async (t) => {
   const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
   for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);

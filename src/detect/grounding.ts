@@ -516,7 +516,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     keys[i] = m;
     meaning++;
   }
-  // A light verb carries its meaning in the common noun right after it ("gave its approval" is
+  // A light verb carries its meaning in the common noun after it ("gave its approval" is
   // "approved", "made a decision" is "decided"): when that noun is the context's word, the verb
   // says nothing more and counts as that word. Not in a passive ("is seen with", "was held in",
   // "given by"), where the verb is the predicate.
@@ -526,9 +526,12 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     const before = tokens[at - 1]?.raw.toLowerCase();
     const after = tokens[at + 1]?.raw.toLowerCase();
     if ((before !== undefined && PASSIVE_AUXILIARY.has(before)) || after === 'by') continue;
-    const noun = content[i + 1]!;
-    if (noun.number || noun.proper || noun.rare || !index.keys.has(keys[i + 1]!)) continue;
-    keys[i] = keys[i + 1]!;
+    // A figure may stand between them: "saw an 8 percent fall", "made a $5 million profit".
+    let j = i + 1;
+    while (j < content.length - 1 && content[j]!.number) j++;
+    const noun = content[j]!;
+    if (noun.number || noun.proper || noun.rare || !index.keys.has(keys[j]!)) continue;
+    keys[i] = keys[j]!;
   }
   let found = 0;
   let novel = 0;

@@ -42,6 +42,7 @@ const STOPWORDS = new Set(
   (
     'a an the and or but if then else of to in on at by for with from as into onto upon about over under ' +
     'this that these those there here it its it\'s he she they them his her their theirs we us our you your i me my ' +
+    'him hers himself herself itself themselves myself yourself ourselves ' +
     'is are was were be been being am do does did done doing have has had having will would shall should can could ' +
     'may might must also so such than too very just only which who whom whose what when where why how ' +
     'all any both each few more most other some own same s t ll d re ve m o y via per while during ' +
@@ -441,6 +442,7 @@ function breaksSentence(text: string, from: number, to: number): boolean {
  */
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
+  let hundreds = false;
   TOKEN_RE.lastIndex = 0;
   let m: RegExpExecArray | null;
   let prevEnd = -1;
@@ -484,6 +486,7 @@ export function tokenize(text: string): Token[] {
       sentenceStart = false;
       continue;
     }
+    if (w.number && w.key === '#100') hundreds = true;
     out.push({
       raw,
       key: w.key,
@@ -497,6 +500,45 @@ export function tokenize(text: string): Token[] {
     });
     prevEnd = end;
     sentenceStart = false;
+  }
+  return hundreds ? joinHundreds(out, text) : out;
+}
+
+/** A number written in words, below a hundred: "six", "seventy-five". */
+function isSmallNumberWord(t: Token): boolean {
+  if (!t.number || !/^[a-z]+(?:-[a-z]+)?$/i.test(t.raw)) return false;
+  const v = Number(t.key.slice(1));
+  return t.key.startsWith('#') && Number.isInteger(v) && v >= 1 && v <= 99;
+}
+
+/**
+ * Number words said the long way join into one figure: "six hundred" is 600, "two hundred and
+ * seventy-five" 275, "six hundred thousand" 600,000 (the scale has already folded into "hundred").
+ */
+function joinHundreds(tokens: Token[], text: string): Token[] {
+  const out: Token[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const prev = out[out.length - 1];
+    if (!(t.number && /^hundred\b/i.test(t.raw) && prev && isSmallNumberWord(prev) && /^\s+$/.test(text.slice(prev.end, t.start)))) {
+      out.push(t);
+      continue;
+    }
+    let value = Number(prev.key.slice(1)) * Number(t.key.slice(1));
+    let end = t.end;
+    if (/^hundred$/i.test(t.raw)) {
+      // "… hundred and seventy-five", "… hundred five".
+      const and = tokens[i + 1]?.raw.toLowerCase() === 'and' ? 1 : 0;
+      const rest = tokens[i + 1 + and];
+      if (rest && isSmallNumberWord(rest) && /^\s+$/.test(text.slice((and ? tokens[i + 1]! : t).end, rest.start)) && (!and || /^\s+$/.test(text.slice(t.end, tokens[i + 1]!.start)))) {
+        value += Number(rest.key.slice(1));
+        end = rest.end;
+        i += 1 + and;
+      }
+    }
+    prev.key = canonicalNumber(value);
+    prev.raw = text.slice(prev.start, end);
+    prev.end = end;
   }
   return out;
 }
