@@ -182,6 +182,17 @@ t.test('a light verb reaches its noun past a figure, and "him" is no content wor
   t.equal(tokenize('saw him').filter((x) => x.content).length, 1, 'only "saw"');
 });
 
+t.test('a number in its own place, a count beside a year, a name between two words: no contradiction', async (t) => {
+  const SMITH = 'The Dons loaned Smith, 21, to United in July and he has five goals this season. Smith has scored four times in 89 appearances.';
+  t.notOk(features(SMITH, 'Smith has scored five goals this season.').numberSwap, '"five goals" is the context\'s, though "scored" sits beside "four" there');
+  t.ok(features(SMITH, 'Smith has scored five times in 89 appearances.').numberSwap, '"five times in 89 appearances" still moves a number');
+  const STOREY = 'Storey has 22 medals. She has won 11 gold medals. She won six medals at the 1992 Paralympics.';
+  t.notOk(features(STOREY, 'With 22 medals, eleven of them gold, Storey is a Paralympian.').numberSwap, 'a count does not take the place of the year 1992');
+  const MILNER = 'The former Manchester City man, 30, won 61 caps for England after making his senior debut in 2009.';
+  t.notOk(features(MILNER, 'Milner, 30, won sixty-one senior England caps after debuting in 2009.').roleSwap, 'a name is no predicate whose roles could turn');
+  t.ok(features('Jones sued Smith over the contract in 2019.', 'Smith sued Jones over the contract in 2019.').roleSwap, 'a verb still is');
+});
+
 t.test('a time of day is one token, however it is written', async (t) => {
   const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
   for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);

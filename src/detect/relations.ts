@@ -143,7 +143,13 @@ export function relationFeatures(
   // figure the context never gives is left to the missing-number features (a total worked out
   // from the context's numbers is no contradiction).
   let claimNumbers: Map<string, Set<string>> | undefined;
-  for (const [claimed, word] of numberAttachments(tokens)) {
+  const attachments = numberAttachments(tokens);
+  /** Context numbers the claim writes beside a word the context writes beside them too: in their own place. */
+  let placed: Set<string> | undefined;
+  for (const [claimed, word] of attachments) {
+    if (index.numberNeighbours.get(claimed)?.has(word)) (placed ??= new Set()).add(claimed);
+  }
+  for (const [claimed, word] of attachments) {
     const x = index.numbers.has(claimed) ? claimed : roundedFrom(claimed, index.numbers);
     if (x === undefined) {
       // A figure the context never gives, in a slot the context fills with one other figure
@@ -155,11 +161,16 @@ export function relationFeatures(
       break;
     }
     const own = index.numberNeighbours.get(x);
-    if (own?.has(word)) continue;
+    // A number with one of its own words beside it stands in its own place, whatever else the
+    // claim writes beside it ("has scored five goals" where the context has "five goals" and
+    // "scored four times").
+    if (own?.has(word) || placed?.has(x)) continue;
     // The word must name one slot: a word the context writes beside several numbers ("UKIP
-    // spent …, the Greens spent …, the SNP's …") says nothing of which number a claim moved.
+    // spent …, the Greens spent …, the SNP's …") says nothing of which number a claim moved. A
+    // count does not take a year's place, nor a year a count's ("22 medals, eleven of them"
+    // against "six medals at the 1992 Paralympics").
     const slot = onlySlot(index.numberNeighbours, word, x);
-    if (slot === undefined) continue;
+    if (slot === undefined || !sameKind(x, slot)) continue;
     // A number the context writes beside no word at all moved only if the claim also writes
     // the number it took the place of, elsewhere ("spent £2,980,815, while … was £2,956,737");
     // a list that gives the word to both ("UKIP spent …, the Tories spent …") moved nothing.
@@ -218,7 +229,8 @@ export function relationFeatures(
     const left = first.get(keys[j - 1]!);
     const right = first.get(keys[j + 1]!);
     if (anchor === undefined || left === undefined || right === undefined) continue;
-    if (content[j]!.number || content[j - 1]!.number || content[j + 1]!.number) continue;
+    // A name is no predicate: "senior England caps" against "caps for England … senior debut".
+    if (content[j]!.number || content[j]!.proper || content[j - 1]!.number || content[j + 1]!.number) continue;
     if (!(left > anchor && left - anchor <= ROLE_REACH && right < anchor && anchor - right <= ROLE_REACH)) continue;
     const gaps = claimText.slice(content[j - 1]!.end, content[j]!.start) + ' ' + claimText.slice(content[j]!.end, content[j + 1]!.start);
     flipped = !PREPOSITION.test(gaps);
