@@ -193,6 +193,16 @@ t.test('a number in its own place, a count beside a year, a name between two wor
   t.ok(features('Jones sued Smith over the contract in 2019.', 'Smith sued Jones over the contract in 2019.').roleSwap, 'a verb still is');
 });
 
+t.test('"up" and "down" before a figure say which way it went', async (t) => {
+  const content = (text: string) => tokenize(text).filter((x) => x.content && !x.number).map((x) => x.key);
+  t.same(content('is up by 11 per cent').filter((k) => k !== '%'), ['up']);
+  t.same(content('fell down 5%'), ['fell', 'down']);
+  t.same(content('they set up a company'), ['set', 'compani'], 'a phrasal verb\'s "up" stays a small word');
+  const GPS = 'The number of GPs from abroad is up by 11 per cent in a decade.';
+  t.ok(features(GPS, 'The number of GPs from abroad is down by 11 per cent in a decade.').antonymFlip, '"down by 11 per cent" is the opposite');
+  t.notOk(features(GPS, 'The number of GPs from abroad is up by 11 per cent in a decade.').antonymFlip);
+});
+
 t.test('a time of day is one token, however it is written', async (t) => {
   const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
   for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);

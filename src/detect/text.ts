@@ -487,6 +487,8 @@ export function tokenize(text: string): Token[] {
       continue;
     }
     if (w.number && w.key === '#100') hundreds = true;
+    // "up 11 per cent", "down by a third": a direction before a figure is what the figure says.
+    if (w.number) markDirection(out);
     out.push({
       raw,
       key: w.key,
@@ -502,6 +504,21 @@ export function tokenize(text: string): Token[] {
     sentenceStart = false;
   }
   return hundreds ? joinHundreds(out, text) : out;
+}
+
+/** Words that say which way a figure went when written right before it ("up by 11 per cent"). */
+const DIRECTIONS = new Set(['up', 'down']);
+
+/**
+ * "up" and "down" are small words (phrasal verbs: "set up", "broke down") except right before a
+ * figure, or before "by" and a figure: there they are the fact, and "down by 11 per cent" must
+ * not read as the context's "up by 11 per cent".
+ */
+function markDirection(out: Token[]): void {
+  let b = out.length - 1;
+  if (b >= 0 && out[b]!.raw.toLowerCase() === 'by') b--;
+  const t = out[b];
+  if (t && !t.content && DIRECTIONS.has(t.raw.toLowerCase())) t.content = true;
 }
 
 /** A number written in words, below a hundred: "six", "seventy-five". */
