@@ -46,8 +46,16 @@ const isYear = (k: string): boolean => {
   const v = Number(k.slice(1));
   return Number.isInteger(v) && v >= 1000 && v <= 2100;
 };
-/** Two figures that could fill one slot: both years, or neither. */
-const sameKind = (a: string, b: string): boolean => isYear(a) === isYear(b);
+/** A whole number of four digits: a year, or a figure written like one ("a 3112 acre park"). */
+const fourDigits = (k: string): boolean => {
+  const v = Number(k.slice(1));
+  return Number.isInteger(v) && v >= 1000 && v <= 9999;
+};
+/**
+ * Two figures that could fill one slot: both years, or neither, or both of four digits (1312
+ * looks like a year, 3112 does not, and either can be a park's acres).
+ */
+const sameKind = (a: string, b: string): boolean => isYear(a) === isYear(b) || (fourDigits(a) && fourDigits(b));
 
 /**
  * The one context number written beside `word` (other than `except`), or undefined when none is
