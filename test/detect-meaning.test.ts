@@ -205,6 +205,15 @@ t.test('"up" and "down" before a figure say which way it went', async (t) => {
   t.notOk(features(GPS, 'The number of GPs from abroad is up by 11 per cent in a decade.').antonymFlip);
 });
 
+t.test('relations: two words in each other\'s places are an exchange of roles', async (t) => {
+  const LOAN = 'The Dons loaned Smith, 21, to United in July and he has five goals this season.';
+  t.ok(features(LOAN, 'United loaned Smith, 21, to the Dons in July and he has five goals this season.').roleSwap, 'lender and borrower exchanged');
+  t.notOk(features(LOAN, 'The Dons loaned Smith, 21, to United in July and he has five goals this season.').roleSwap, 'the passage\'s own order');
+  t.notOk(features(LOAN, 'Smith, 21, was loaned to United by the Dons in July.').roleSwap, 'the passive says the same');
+  const ROUTE = 'Route 495 is a freeway in Hudson County, New Jersey, in the United States that connects the New Jersey Turnpike to New York State Route 495.';
+  t.notOk(features(ROUTE, 'Route 495 is a freeway in New Jersey that connects the New Jersey Turnpike to New York State Route 495.').roleSwap, 'words the passage says twice ("New Jersey") exchange nothing');
+});
+
 t.test('a time of day is one token, however it is written', async (t) => {
   const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
   for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);

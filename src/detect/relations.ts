@@ -115,6 +115,7 @@ export class PassageWindow {
   readonly words: Set<string>;
   readonly first = new Map<string, number>();
   private passive?: boolean;
+  private pairs?: Set<string>;
 
   constructor(private readonly passages: readonly PassageWords[]) {
     for (const p of passages) for (const k of p.seq) this.seq.push(k);
@@ -122,6 +123,15 @@ export class PassageWindow {
     this.seq.forEach((k, i) => {
       if (!this.first.has(k)) this.first.set(k, i);
     });
+  }
+
+  /** Whether the window writes content word `b` right after `a` (stop words between them do not count). */
+  follows(a: string, b: string): boolean {
+    if (!this.pairs) {
+      this.pairs = new Set();
+      for (let i = 0; i + 1 < this.seq.length; i++) this.pairs.add(`${this.seq[i]}\u0001${this.seq[i + 1]}`);
+    }
+    return this.pairs.has(`${a}\u0001${b}`);
   }
 
   get isPassive(): boolean {
@@ -243,6 +253,48 @@ export function relationFeatures(
     const gaps = claimText.slice(content[j - 1]!.end, content[j]!.start) + ' ' + claimText.slice(content[j]!.end, content[j + 1]!.start);
     flipped = !PREPOSITION.test(gaps);
   }
+  if (!flipped) flipped = exchanged(keys, content, window);
   if (flipped) out.roleSwap = PASSIVE.test(claimText) === window.isPassive;
   return out;
+}
+
+/**
+ * Two names in each other's places: exchanging them puts back, at both places, a pair of
+ * neighbours the passage writes and the claim lacks ("United loaned Smith to the Dons" against
+ * "The Dons loaned Smith to United"). Both are the passage's, and each is said once by the claim
+ * and once by the passage. Names only: other words that trade places are mostly a phrase moved
+ * ("finishing bottom … in the 2013-14 season" for "finishing season 2013-14 bottom").
+ */
+function exchanged(keys: readonly string[], content: readonly Token[], window: PassageWindow): boolean {
+  const n = keys.length;
+  if (n < 4) return false;
+  // A word said twice, by the claim or the passage, has no one place to be exchanged from.
+  const once = (k: string): boolean => keys.indexOf(k) === keys.lastIndexOf(k) && window.seq.indexOf(k) === window.seq.lastIndexOf(k);
+  const candidates: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    // A name, or a capitalised word opening the claim ("United loaned …").
+    if (!(content[i]!.proper || (i === 0 && /^\p{Lu}/u.test(content[i]!.raw))) || !window.words.has(k) || !once(k)) continue;
+    const left = i > 0 && !window.follows(keys[i - 1]!, k);
+    const right = i + 1 < n && !window.follows(k, keys[i + 1]!);
+    if (left || right) candidates.push(i);
+  }
+  /**
+   * Whether word `w` at position `at` meets a neighbour the passage gives it where `keys[at]` meets
+   * none; the neighbour too is said once by each ("New Jersey" twice in a passage pairs with anything).
+   */
+  const fits = (at: number, w: string): boolean =>
+    (at > 0 && once(keys[at - 1]!) && !window.follows(keys[at - 1]!, keys[at]!) && window.follows(keys[at - 1]!, w)) ||
+    (at + 1 < n && once(keys[at + 1]!) && !window.follows(keys[at]!, keys[at + 1]!) && window.follows(w, keys[at + 1]!));
+  for (let a = 0; a < candidates.length; a++) {
+    for (let b = a + 1; b < candidates.length; b++) {
+      const p = candidates[a]!;
+      const q = candidates[b]!;
+      // Words one apart reorder a phrase ("senior England caps" for "caps for England … senior
+      // debut"); "Jones sued Smith" is the order check's.
+      if (q - p < 3 || keys[p] === keys[q]) continue;
+      if (fits(p, keys[q]!) && fits(q, keys[p]!)) return true;
+    }
+  }
+  return false;
 }
