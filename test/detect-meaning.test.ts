@@ -212,6 +212,8 @@ t.test('relations: two words in each other\'s places are an exchange of roles', 
   t.notOk(features(LOAN, 'Smith, 21, was loaned to United by the Dons in July.').roleSwap, 'the passive says the same');
   const ROUTE = 'Route 495 is a freeway in Hudson County, New Jersey, in the United States that connects the New Jersey Turnpike to New York State Route 495.';
   t.notOk(features(ROUTE, 'Route 495 is a freeway in New Jersey that connects the New Jersey Turnpike to New York State Route 495.').roleSwap, 'words the passage says twice ("New Jersey") exchange nothing');
+  const ARBROATH = 'Arbroath were relegated to Scottish League Two after finishing season 2013-14 bottom of League One.';
+  t.notOk(features(ARBROATH, 'Arbroath was relegated to Scottish League Two after finishing bottom of League One in the 2013-14 season.').roleSwap, 'a phrase moved is no exchange');
 });
 
 t.test('a time of day is one token, however it is written', async (t) => {
