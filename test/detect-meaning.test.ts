@@ -216,6 +216,14 @@ t.test('relations: two words in each other\'s places are an exchange of roles', 
   t.notOk(features(ARBROATH, 'Arbroath was relegated to Scottish League Two after finishing bottom of League One in the 2013-14 season.').roleSwap, 'a phrase moved is no exchange');
 });
 
+t.test('relations: the passage\'s agent written as the object of the same verb', async (t) => {
+  const RICHARDS = 'Richards served as Governor of Texas from 1991 to 1995 and was defeated for re-election in 1994 by George W. Bush.';
+  t.ok(features(RICHARDS, 'Richards defeated George W. Bush for re-election in 1994.').roleSwap, 'the defeated made the winner');
+  t.notOk(features(RICHARDS, 'George W. Bush defeated Richards for re-election in 1994.').roleSwap, 'the active, right way round');
+  t.notOk(features(RICHARDS, 'Richards was defeated by George W. Bush in 1994.').roleSwap, 'the passive, as the passage says');
+  t.notOk(features('Exports were hit by a strike in March.', 'Exports rose in March despite a strike.').roleSwap, 'no agent after the verb, no reversal');
+});
+
 t.test('a time of day is one token, however it is written', async (t) => {
   const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
   for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);

@@ -5,6 +5,8 @@ import { roundedFrom, type Token } from './text.js';
 export interface PassageWords {
   text: string;
   seq: readonly string[];
+  /** Its tokens, where the caller has them: the voice of each predicate is read from them. */
+  tokens?: readonly Token[];
 }
 
 /**
@@ -29,6 +31,11 @@ export interface RelationFeatures {
 
 /** A be-verb, an optional adverb, a participle, and later "by": the agent comes after the verb. */
 const PASSIVE = /\b(?:is|are|was|were|be|been|being|got|gets|get)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn|ght|lt|pt|id|ung|ade|ne)\b[^.;:]*?\bby\b/i;
+
+/** Forms of "be" (and "get") that make the participle after them passive. */
+const PASSIVE_AUXILIARY = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', 'got', 'gets', 'get', "'s"]);
+/** How many tokens after a passive participle its "by" may come ("was defeated for re-election in 1994 by Bush"). */
+const AGENT_REACH = 10;
 
 const PREPOSITION = /\b(?:of|in|on|for|from|at|to|with|into|over|about|among|between|under|after|before|during|since|than|as|like)\b|[,;:()]/i;
 /** How many content words away from the predicate a participant may sit in the passage. */
@@ -116,6 +123,7 @@ export class PassageWindow {
   readonly first = new Map<string, number>();
   private passive?: boolean;
   private pairs?: Set<string>;
+  private agentMap?: Map<string, Set<string>>;
 
   constructor(private readonly passages: readonly PassageWords[]) {
     for (const p of passages) for (const k of p.seq) this.seq.push(k);
@@ -132,6 +140,38 @@ export class PassageWindow {
       for (let i = 0; i + 1 < this.seq.length; i++) this.pairs.add(`${this.seq[i]}\u0001${this.seq[i + 1]}`);
     }
     return this.pairs.has(`${a}\u0001${b}`);
+  }
+
+  /**
+   * For each predicate the passages write in the passive with an agent ("was defeated … by George
+   * W. Bush"), the agent's first content word: `defeat` → {`georg`}.
+   */
+  get agents(): ReadonlyMap<string, ReadonlySet<string>> {
+    if (this.agentMap) return this.agentMap;
+    const map = new Map<string, Set<string>>();
+    for (const p of this.passages) {
+      const tokens = p.tokens;
+      if (!tokens) continue;
+      for (let i = 0; i + 1 < tokens.length; i++) {
+        if (!PASSIVE_AUXILIARY.has(tokens[i]!.raw.toLowerCase())) continue;
+        let v = i + 1;
+        if (/ly$/i.test(tokens[v]!.raw) && v + 1 < tokens.length) v++;
+        const verb = tokens[v]!;
+        if (!verb.content || verb.number) continue;
+        for (let b = v + 1; b < tokens.length && b <= v + AGENT_REACH; b++) {
+          if (/[.;:]/.test(p.text.slice(tokens[b - 1]!.end, tokens[b]!.start))) break;
+          if (tokens[b]!.raw.toLowerCase() !== 'by') continue;
+          const agent = tokens.slice(b + 1, b + 4).find((t) => t.content);
+          if (agent && !agent.number) {
+            let set = map.get(verb.key);
+            if (!set) map.set(verb.key, (set = new Set()));
+            set.add(agent.key);
+          }
+          break;
+        }
+      }
+    }
+    return (this.agentMap = map);
   }
 
   get isPassive(): boolean {
@@ -255,7 +295,30 @@ export function relationFeatures(
   }
   if (!flipped) flipped = exchanged(keys, content, window);
   if (flipped) out.roleSwap = PASSIVE.test(claimText) === window.isPassive;
+  if (!out.roleSwap) out.roleSwap = agentAsPatient(claimText, tokens, content, keys, window);
   return out;
+}
+
+/**
+ * The passage's agent made the patient: the claim writes a predicate in the active with, right
+ * after it, the word the passage gives as that predicate's agent ("Richards defeated George W.
+ * Bush" against "Richards … was defeated … by George W. Bush"). "George W. Bush defeated
+ * Richards" and "Richards was defeated by George W. Bush" say the same as the passage.
+ */
+function agentAsPatient(claimText: string, tokens: readonly Token[], content: readonly Token[], keys: readonly string[], window: PassageWindow): boolean {
+  const agents = window.agents;
+  if (agents.size === 0) return false;
+  for (let j = 0; j + 1 < keys.length; j++) {
+    const who = agents.get(keys[j]!);
+    if (!who || content[j + 1]!.number || !who.has(keys[j + 1]!)) continue;
+    // Passive in the claim too ("was defeated by"), or the next word is not the verb's object.
+    const at = tokens.indexOf(content[j]!);
+    const before = tokens[at - 1]?.raw.toLowerCase();
+    if (before !== undefined && PASSIVE_AUXILIARY.has(before)) continue;
+    if (/\bby\b|[,;:()]/i.test(claimText.slice(content[j]!.end, content[j + 1]!.start))) continue;
+    return true;
+  }
+  return false;
 }
 
 /**
