@@ -224,6 +224,14 @@ t.test('relations: the passage\'s agent written as the object of the same verb',
   t.notOk(features('Exports were hit by a strike in March.', 'Exports rose in March despite a strike.').roleSwap, 'no agent after the verb, no reversal');
 });
 
+t.test('relations: a name where the passage writes another between the same words', async (t) => {
+  const MOLE = 'mr mole , ap mccoy \'s mount in the grade one celebration chase at sandown on saturday , is one of three co-favourites .';
+  t.ok(features(MOLE, 'Mr Mole, AP McCoy\'s mount in the Grade One Celebration Chase at Newbury on Saturday, is one of three co-favourites.').roleSwap, 'Newbury for Sandown, in lower-cased text too');
+  t.notOk(features(MOLE, 'Mr Mole, AP McCoy\'s mount in the Grade One Celebration Chase at Sandown on Saturday, is one of three co-favourites.').roleSwap);
+  t.ok(features('The plan was approved on Tuesday by the council.', 'The plan was approved on Monday by the council.').roleSwap, 'so does another day of the week');
+  t.notOk(features('The plan was approved on Tuesday by the council.', 'The plan was approved by the council on Tuesday.').roleSwap, 'the same name moved');
+});
+
 t.test('a time of day is one token, however it is written', async (t) => {
   const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
   for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);

@@ -109,7 +109,10 @@ export interface ClaimFeatures {
   substituted: number;
   /** A number the context has, written beside words the context writes beside another number. */
   numberSwap: boolean;
-  /** Who did what to whom is reversed against the passage (voice taken into account). */
+  /**
+   * Who did what to whom is reversed against the passage (voice taken into account), or the claim
+   * names someone or something else where the passage names another between the same two words.
+   */
   roleSwap: boolean;
   /**
    * Every name, number and specific word is in the context, and what is missing is at most one
@@ -719,7 +722,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     meaningShare: n > 0 ? meaning / n : 0,
     substituted: rel.substituted,
     numberSwap: rel.numberSwap,
-    roleSwap: rel.roleSwap,
+    roleSwap: rel.roleSwap || rel.nameSwap,
     restated:
       n >= 2 && numberMissing + specificMissing + plainMissing === 0 && commonMissing <= 1 && windowCoverage >= 0.8 &&
       !negationFlip && !antonymFlip && !rel.numberSwap && !rel.roleSwap && rel.substituted === 0,

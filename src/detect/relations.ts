@@ -27,6 +27,8 @@ export interface RelationFeatures {
   antonym: boolean;
   numberSwap: boolean;
   roleSwap: boolean;
+  /** A name standing between the same two words as another name in the passage. */
+  nameSwap: boolean;
 }
 
 /** A be-verb, an optional adverb, a participle, and later "by": the agent comes after the verb. */
@@ -124,6 +126,7 @@ export class PassageWindow {
   private passive?: boolean;
   private pairs?: Set<string>;
   private agentMap?: Map<string, Set<string>>;
+  private nameSet?: Set<string>;
 
   constructor(private readonly passages: readonly PassageWords[]) {
     for (const p of passages) for (const k of p.seq) this.seq.push(k);
@@ -174,6 +177,15 @@ export class PassageWindow {
     return (this.agentMap = map);
   }
 
+  /** Keys the passages write as names (capitalised inside a sentence). */
+  get names(): ReadonlySet<string> {
+    if (!this.nameSet) {
+      this.nameSet = new Set();
+      for (const p of this.passages) for (const t of p.tokens ?? []) if ((t.proper || t.rare) && !t.number) this.nameSet.add(t.key);
+    }
+    return this.nameSet;
+  }
+
   get isPassive(): boolean {
     return (this.passive ??= PASSIVE.test(this.passages.map((p) => p.text).join(' ')));
   }
@@ -192,7 +204,7 @@ export function relationFeatures(
   window: readonly PassageWords[] | PassageWindow,
   index: { numberNeighbours: ReadonlyMap<string, ReadonlySet<string>>; numbers: ReadonlySet<string> },
 ): RelationFeatures {
-  const out: RelationFeatures = { substituted: 0, antonym: false, numberSwap: false, roleSwap: false };
+  const out: RelationFeatures = { substituted: 0, antonym: false, numberSwap: false, roleSwap: false, nameSwap: false };
   if (keys.length === 0) return out;
 
   // Numbers: a word the claim writes beside a number, which the context writes on the same side
@@ -273,6 +285,9 @@ export function relationFeatures(
       }
       if (!both || !absent) continue;
       out.substituted++;
+      // A name the passage lacks where it writes another name, between the same two words: "at
+      // Newbury on Saturday" for "at Sandown on Saturday".
+      if (prev !== undefined && next !== undefined && (content[i]!.proper || content[i]!.rare) && window.names.has(there)) out.nameSwap = true;
       break;
     }
   }
