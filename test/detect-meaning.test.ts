@@ -175,11 +175,13 @@ t.test('numbers said the long way are one figure', async (t) => {
   t.equal(wrong.numberMissing, 1, '"two hundred and seventy" is not');
 });
 
-t.test('a light verb reaches its noun past a figure, and "him" is no content word', async (t) => {
+t.test('a light verb reaches its noun past a figure; "him" is no content word, "US" is', async (t) => {
   const EXPORTS = 'Exports fell by 8 percent in March.';
   t.equal(features(EXPORTS, 'March saw an 8 percent fall in exports.').coverage, 1, '"saw an 8 percent fall": the verb counts as "fall"');
   t.ok(features(EXPORTS, 'March saw an 8 percent rise in exports.').coverage < 1, 'a noun the context lacks leaves the verb missing too');
   t.equal(tokenize('saw him').filter((x) => x.content).length, 1, 'only "saw"');
+  t.equal(tokenize('in US cinemas')[1]!.key, tokenize('in American cinemas')[1]!.key, '"US" in capitals is the country');
+  t.notOk(tokenize('let us go')[1]!.content, '"us" is the pronoun');
 });
 
 t.test('a number in its own place, a count beside a year, a name between two words: no contradiction', async (t) => {

@@ -394,6 +394,9 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
   } else if (lower in NUMBER_WORDS) {
     key = canonicalNumber(NUMBER_WORDS[lower]!);
     isNumber = true;
+  } else if (raw === 'US') {
+    // The country, not the pronoun: "in US cinemas" is "in American cinemas".
+    key = 'usa';
   } else if (raw === '$' || raw === '£' || raw === '€' || raw === '%') {
     key = raw;
     content = false;
