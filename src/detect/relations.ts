@@ -36,6 +36,7 @@ const PASSIVE = /\b(?:is|are|was|were|be|been|being|got|gets|get)\s+(?:\w+ly\s+)
 
 /** Forms of "be" (and "get") that make the participle after them passive. */
 const PASSIVE_AUXILIARY = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', 'got', 'gets', 'get', "'s"]);
+const BY = /\bby\b/i;
 /** How many tokens after a passive participle its "by" may come ("was defeated for re-election in 1994 by Bush"). */
 const AGENT_REACH = 10;
 
@@ -124,7 +125,6 @@ export class PassageWindow {
   readonly words: Set<string>;
   readonly first = new Map<string, number>();
   private passive?: boolean;
-  private pairs?: Set<string>;
   private agentMap?: Map<string, Set<string>>;
   private nameSet?: Set<string>;
 
@@ -136,13 +136,25 @@ export class PassageWindow {
     });
   }
 
-  /** Whether the window writes content word `b` right after `a` (stop words between them do not count). */
-  follows(a: string, b: string): boolean {
-    if (!this.pairs) {
-      this.pairs = new Set();
-      for (let i = 0; i + 1 < this.seq.length; i++) this.pairs.add(`${this.seq[i]}\u0001${this.seq[i + 1]}`);
-    }
-    return this.pairs.has(`${a}\u0001${b}`);
+  /** Whether the window says content word `k` exactly once. */
+  once(k: string): boolean {
+    const at = this.first.get(k);
+    return at !== undefined && this.seq.indexOf(k, at + 1) < 0;
+  }
+
+  /**
+   * Whether the window writes content word `b` right after `a` (stop words between them do not
+   * count), where `b` is a word it says once.
+   */
+  precedes(a: string, b: string): boolean {
+    const at = this.first.get(b);
+    return at !== undefined && at > 0 && this.seq[at - 1] === a;
+  }
+
+  /** Whether the window writes content word `b` right after `a`, where `a` is a word it says once. */
+  followedBy(a: string, b: string): boolean {
+    const at = this.first.get(a);
+    return at !== undefined && this.seq[at + 1] === b;
   }
 
   /**
@@ -154,7 +166,8 @@ export class PassageWindow {
     const map = new Map<string, Set<string>>();
     for (const p of this.passages) {
       const tokens = p.tokens;
-      if (!tokens) continue;
+      // No "by", no agent: most passages are skipped without reading their tokens.
+      if (!tokens || !BY.test(p.text)) continue;
       for (let i = 0; i + 1 < tokens.length; i++) {
         if (!PASSIVE_AUXILIARY.has(tokens[i]!.raw.toLowerCase())) continue;
         let v = i + 1;
@@ -347,23 +360,24 @@ function exchanged(keys: readonly string[], content: readonly Token[], window: P
   const n = keys.length;
   if (n < 4) return false;
   // A word said twice, by the claim or the passage, has no one place to be exchanged from.
-  const once = (k: string): boolean => keys.indexOf(k) === keys.lastIndexOf(k) && window.seq.indexOf(k) === window.seq.lastIndexOf(k);
-  const candidates: number[] = [];
+  const once = (k: string): boolean => keys.indexOf(k) === keys.lastIndexOf(k) && window.once(k);
+  let candidates: number[] | undefined;
   for (let i = 0; i < n; i++) {
     const k = keys[i]!;
     // A name, or a capitalised word opening the claim ("United loaned …").
     if (!(content[i]!.proper || (i === 0 && /^\p{Lu}/u.test(content[i]!.raw))) || !window.words.has(k) || !once(k)) continue;
-    const left = i > 0 && !window.follows(keys[i - 1]!, k);
-    const right = i + 1 < n && !window.follows(k, keys[i + 1]!);
-    if (left || right) candidates.push(i);
+    const left = i > 0 && !window.precedes(keys[i - 1]!, k);
+    const right = i + 1 < n && !window.followedBy(k, keys[i + 1]!);
+    if (left || right) (candidates ??= []).push(i);
   }
+  if (candidates === undefined || candidates.length < 2) return false;
   /**
-   * Whether word `w` at position `at` meets a neighbour the passage gives it where `keys[at]` meets
+   * Whether name `w` at position `at` meets a neighbour the passage gives it where `keys[at]` meets
    * none; the neighbour too is said once by each ("New Jersey" twice in a passage pairs with anything).
    */
   const fits = (at: number, w: string): boolean =>
-    (at > 0 && once(keys[at - 1]!) && !window.follows(keys[at - 1]!, keys[at]!) && window.follows(keys[at - 1]!, w)) ||
-    (at + 1 < n && once(keys[at + 1]!) && !window.follows(keys[at]!, keys[at + 1]!) && window.follows(w, keys[at + 1]!));
+    (at > 0 && once(keys[at - 1]!) && !window.precedes(keys[at - 1]!, keys[at]!) && window.precedes(keys[at - 1]!, w)) ||
+    (at + 1 < n && once(keys[at + 1]!) && !window.followedBy(keys[at]!, keys[at + 1]!) && window.followedBy(w, keys[at + 1]!));
   for (let a = 0; a < candidates.length; a++) {
     for (let b = a + 1; b < candidates.length; b++) {
       const p = candidates[a]!;
