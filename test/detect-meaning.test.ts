@@ -190,6 +190,9 @@ t.test('a number in its own place, a count beside a year, a name between two wor
   t.ok(features(SMITH, 'Smith has scored five times in 89 appearances.').numberSwap, '"five times in 89 appearances" still moves a number');
   const STOREY = 'Storey has 22 medals. She has won 11 gold medals. She won six medals at the 1992 Paralympics.';
   t.notOk(features(STOREY, 'With 22 medals, eleven of them gold, Storey is a Paralympian.').numberSwap, 'a count does not take the place of the year 1992');
+  const STOREY_CYCLING = 'Storey won six medals at the 1992 Paralympics before switching to cycling in 2005.';
+  t.ok(features(STOREY_CYCLING, 'Storey switched to cycling in 1992, after winning six medals.').numberSwap, '"cycling in 1992": a year read through "in" moved to another year\'s place');
+  t.notOk(features(STOREY_CYCLING, 'Storey switched to cycling in 2005 after winning six medals at the 1992 Paralympics.').numberSwap);
   const PARK = 'Presque Isle State Park is a 3112 acre park on a sandy peninsula in Lake Erie.';
   t.ok(features(PARK, 'Presque Isle State Park is a 1312 acre park on a sandy peninsula in Lake Erie.').numberSwap, 'a four-digit figure changed in its slot, though 1312 could be a year');
   const MILNER = 'The former Manchester City man, 30, won 61 caps for England after making his senior debut in 2009.';

@@ -47,7 +47,7 @@ const ROLE_REACH = 3;
 const isNumberKey = (k: string): boolean => k.startsWith('#');
 
 /** Small words that may stand between a number and the word it belongs to ("staff to 600", "budget was $160 million"). */
-const NUMBER_FILLER = new Set(['to', 'of', 'at', 'about', 'around', 'nearly', 'almost', 'some', 'by', 'the', 'a', 'an', 'than', 'over', 'under', 'just', 'only', 'roughly', 'approximately', 'more', 'less', 'least']);
+const NUMBER_FILLER = new Set(['to', 'of', 'at', 'in', 'on', 'about', 'around', 'nearly', 'almost', 'some', 'by', 'the', 'a', 'an', 'than', 'over', 'under', 'just', 'only', 'roughly', 'approximately', 'more', 'less', 'least']);
 /** Signs written between a word and its number ("grossed $ 181,674,817", "spent £2,956,737"). */
 const NUMBER_SIGN = /^[$£€¥₹]+$/;
 
