@@ -184,7 +184,7 @@ t.test('a light verb reaches its noun past a figure; "him" is no content word, "
   t.notOk(tokenize('let us go')[1]!.content, '"us" is the pronoun');
 });
 
-t.test('a number in its own place, a count beside a year, a name between two words: no contradiction', async (t) => {
+t.test('numbers in their own place, a count beside a year, a name as a predicate: no contradiction; other moves still are', async (t) => {
   const SMITH = 'The Dons loaned Smith, 21, to United in July and he has five goals this season. Smith has scored four times in 89 appearances.';
   t.notOk(features(SMITH, 'Smith has scored five goals this season.').numberSwap, '"five goals" is the context\'s, though "scored" sits beside "four" there');
   t.ok(features(SMITH, 'Smith has scored five times in 89 appearances.').numberSwap, '"five times in 89 appearances" still moves a number');
