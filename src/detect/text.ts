@@ -53,6 +53,8 @@ const STOPWORDS = new Set(
     'additionally furthermore moreover however overall notably meanwhile nonetheless nevertheless therefore ' +
     'thus hence indeed besides likewise similarly consequently specifically particularly although though ' +
     'whereas whilst among amongst titled entitled ' +
+    // Prepositions and conjunctions that only place or join, as "in", "after" and "until" do.
+    'since whether till throughout toward towards along amid amidst within across ' +
     // Quantifiers that count nothing a context could check.
     'several various multiple certain numerous'
   ).split(/\s+/),
