@@ -196,6 +196,9 @@ t.test('numbers in their own place, a count beside a year, a name as a predicate
   const STOREY_CYCLING = 'Storey won six medals at the 1992 Paralympics before switching to cycling in 2005.';
   t.ok(features(STOREY_CYCLING, 'Storey switched to cycling in 1992, after winning six medals.').numberSwap, '"cycling in 1992": a year read through "in" moved to another year\'s place');
   t.notOk(features(STOREY_CYCLING, 'Storey switched to cycling in 2005 after winning six medals at the 1992 Paralympics.').numberSwap);
+  const ROSETTA = 'The Rosetta Stone, found in 1799, is inscribed with a decree issued at Memphis, Egypt in 196 BC.';
+  t.ok(features(ROSETTA, 'The Rosetta Stone, found in 196 BC, is inscribed with a decree issued at Memphis in 1799.').numberSwap, '"196 BC" is a year, and took 1799\'s place');
+  t.notOk(features(ROSETTA, 'The Rosetta Stone, found in 1799, bears a decree issued in 196 BC.').numberSwap);
   const PARK = 'Presque Isle State Park is a 3112 acre park on a sandy peninsula in Lake Erie.';
   t.ok(features(PARK, 'Presque Isle State Park is a 1312 acre park on a sandy peninsula in Lake Erie.').numberSwap, 'a four-digit figure changed in its slot, though 1312 could be a year');
   const MILNER = 'The former Manchester City man, 30, won 61 caps for England after making his senior debut in 2009.';

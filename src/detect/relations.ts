@@ -65,7 +65,10 @@ const fourDigits = (k: string): boolean => {
  * Two figures that could fill one slot: both years, or neither, or both of four digits (1312
  * looks like a year, 3112 does not, and either can be a park's acres).
  */
-const sameKind = (a: string, b: string): boolean => isYear(a) === isYear(b) || (fourDigits(a) && fourDigits(b));
+const sameKind = (a: string, b: string, eras?: ReadonlySet<string>): boolean =>
+  (isYear(a) || eras?.has(a) === true) === (isYear(b) || eras?.has(b) === true) || (fourDigits(a) && fourDigits(b));
+/** Words after a number that make it a year ("196 BC", "40 AD"), as keys written after it. */
+const ERAS = new Set(['>bc', '>bce', '>ad', '>ce']);
 
 /**
  * The one context number written beside `word` (other than `except`), or undefined when none is
@@ -227,10 +230,15 @@ export function relationFeatures(
   // from the context's numbers is no contradiction).
   let claimNumbers: Map<string, Set<string>> | undefined;
   const attachments = numberAttachments(tokens);
+  /** Numbers written with an era ("196 BC"), in the claim or the context: years, however small. */
+  let eras: Set<string> | undefined;
+  for (const [k, word] of attachments) if (ERAS.has(word)) (eras ??= new Set()).add(k);
+  for (const [k, near] of index.numberNeighbours) for (const e of ERAS) if (near.has(e)) (eras ??= new Set()).add(k);
+  const kindOf = (a: string, b: string): boolean => (eras === undefined ? sameKind(a, b) : sameKind(a, b, eras));
   /** Context numbers the claim writes beside a word the context writes beside them too: in their own place. */
   let placed: Set<string> | undefined;
   for (const [claimed, word] of attachments) {
-    if (index.numberNeighbours.get(claimed)?.has(word)) (placed ??= new Set()).add(claimed);
+    if (!ERAS.has(word) && index.numberNeighbours.get(claimed)?.has(word)) (placed ??= new Set()).add(claimed);
   }
   for (const [claimed, word] of attachments) {
     const x = index.numbers.has(claimed) ? claimed : roundedFrom(claimed, index.numbers);
@@ -239,7 +247,7 @@ export function relationFeatures(
       // ("a budget of $60 million" where it says "a budget of $160 million"): a changed number,
       // unless the claim also gives the context's figure (then it is a figure worked out from it).
       const slot = onlySlot(index.numberNeighbours, word);
-      if (slot === undefined || !sameKind(claimed, slot) || (claimNumbers ??= numbersOf(tokens, index.numbers)).has(slot)) continue;
+      if (slot === undefined || !kindOf(claimed, slot) || (claimNumbers ??= numbersOf(tokens, index.numbers)).has(slot)) continue;
       out.numberSwap = true;
       break;
     }
@@ -253,7 +261,7 @@ export function relationFeatures(
     // count does not take a year's place, nor a year a count's ("22 medals, eleven of them"
     // against "six medals at the 1992 Paralympics").
     const slot = onlySlot(index.numberNeighbours, word, x);
-    if (slot === undefined || !sameKind(x, slot)) continue;
+    if (slot === undefined || !kindOf(x, slot)) continue;
     // A number the context writes beside no word at all moved only if the claim also writes
     // the number it took the place of, elsewhere ("spent £2,980,815, while … was £2,956,737");
     // a list that gives the word to both ("UKIP spent …, the Tories spent …") moved nothing.
