@@ -199,6 +199,10 @@ t.test('numbers in their own place, a count beside a year, a name as a predicate
   const ROSETTA = 'The Rosetta Stone, found in 1799, is inscribed with a decree issued at Memphis, Egypt in 196 BC.';
   t.ok(features(ROSETTA, 'The Rosetta Stone, found in 196 BC, is inscribed with a decree issued at Memphis in 1799.').numberSwap, '"196 BC" is a year, and took 1799\'s place');
   t.notOk(features(ROSETTA, 'The Rosetta Stone, found in 1799, bears a decree issued in 196 BC.').numberSwap);
+  const FILM = 'The film will be released in US cinemas on 17 March 2017. It was announced in January that Emma Watson had been cast.';
+  t.ok(features(FILM, 'The film will be released in US cinemas in January 2017.').numberSwap, 'a month the article gives 2017 another of');
+  t.ok(features(FILM, 'The film will be released in US cinemas on 18 March 2017.').numberSwap, 'a day the article gives March another of');
+  for (const same of ['The film will be released in US cinemas on March 17, 2017.', 'The film will be released in US cinemas in March 2017.']) t.notOk(features(FILM, same).numberSwap, same);
   const PARK = 'Presque Isle State Park is a 3112 acre park on a sandy peninsula in Lake Erie.';
   t.ok(features(PARK, 'Presque Isle State Park is a 1312 acre park on a sandy peninsula in Lake Erie.').numberSwap, 'a four-digit figure changed in its slot, though 1312 could be a year');
   const MILNER = 'The former Manchester City man, 30, won 61 caps for England after making his senior debut in 2009.';

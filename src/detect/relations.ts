@@ -130,6 +130,7 @@ export class PassageWindow {
   private passive?: boolean;
   private agentMap?: Map<string, Set<string>>;
   private nameSet?: Set<string>;
+  private dateMap?: Map<string, Set<string>>;
 
   constructor(private readonly passages: readonly PassageWords[]) {
     for (const p of passages) for (const k of p.seq) this.seq.push(k);
@@ -200,6 +201,19 @@ export class PassageWindow {
       for (const p of this.passages) for (const t of p.tokens ?? []) if ((t.proper || t.rare) && !t.number) this.nameSet.add(t.key);
     }
     return this.nameSet;
+  }
+
+  /** The dates the passages write, as month–year and day–month pairs (`datesOf`). */
+  get dates(): ReadonlyMap<string, ReadonlySet<string>> {
+    if (!this.dateMap) {
+      this.dateMap = new Map();
+      for (const p of this.passages) if (p.tokens) for (const [slot, value] of datesOf(p.tokens)) {
+        let set = this.dateMap.get(slot);
+        if (!set) this.dateMap.set(slot, (set = new Set()));
+        set.add(value);
+      }
+    }
+    return this.dateMap;
   }
 
   get isPassive(): boolean {
@@ -275,6 +289,7 @@ export function relationFeatures(
 
   if (!(window instanceof PassageWindow)) window = new PassageWindow(window);
   if (window.seq.length === 0) return out;
+  if (!out.numberSwap && changedDate(tokens, window)) out.numberSwap = true;
   const seq = window.seq;
   const inWindow = window.words;
   let claimSet: Set<string> | undefined;
@@ -353,6 +368,46 @@ function agentAsPatient(claimText: string, tokens: readonly Token[], content: re
     if (before !== undefined && PASSIVE_AUXILIARY.has(before)) continue;
     if (/\bby\b|[,;:()]/i.test(claimText.slice(content[j]!.end, content[j + 1]!.start))) continue;
     return true;
+  }
+  return false;
+}
+
+const isDay = (k: string): boolean => /^#(?:[1-9]|[12]\d|3[01])$/.test(k);
+
+/**
+ * The dates in some tokens, each as a slot and what fills it: the month of a year (`Y#2017` →
+ * `@3` for "March 2017", "17 March 2017", "March 17, 2017") and the day of a month (`M@3` →
+ * `#17`).
+ */
+function datesOf(tokens: readonly Token[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i < tokens.length; i++) {
+    const m = tokens[i]!;
+    if (!m.key.startsWith('@')) continue;
+    let j = i + 1;
+    if (tokens[j] && isDay(tokens[j]!.key)) {
+      out.push([`M${m.key}`, tokens[j]!.key]);
+      j++;
+    } else if (tokens[i - 1] && isDay(tokens[i - 1]!.key)) out.push([`M${m.key}`, tokens[i - 1]!.key]);
+    const y = tokens[j];
+    if (y && y.number && isYear(y.key)) out.push([`Y${y.key}`, m.key]);
+  }
+  return out;
+}
+
+/**
+ * A date the passage writes otherwise: the claim gives a year (or a month) the passage dates
+ * with another month (or day), and never with the claim's ("in January 2017" against "on 17
+ * March 2017").
+ */
+function changedDate(tokens: readonly Token[], window: PassageWindow): boolean {
+  let any = false;
+  for (const t of tokens) if (t.key.startsWith('@')) any = true;
+  if (!any) return false;
+  const dates = window.dates;
+  for (const [slot, value] of datesOf(tokens)) {
+    const there = dates.get(slot);
+    if (there && !there.has(value)) return true;
   }
   return false;
 }
