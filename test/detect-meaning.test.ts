@@ -203,6 +203,10 @@ t.test('numbers in their own place, a count beside a year, a name as a predicate
   t.ok(features(FILM, 'The film will be released in US cinemas in January 2017.').numberSwap, 'a month the article gives 2017 another of');
   t.ok(features(FILM, 'The film will be released in US cinemas on 18 March 2017.').numberSwap, 'a day the article gives March another of');
   for (const same of ['The film will be released in US cinemas on March 17, 2017.', 'The film will be released in US cinemas in March 2017.']) t.notOk(features(FILM, same).numberSwap, same);
+  const MISSY = 'A widower was reunited with his dog on Saturday after a deadly tornado hit Illinois on Thursday.';
+  t.ok(features(MISSY, 'The widower was reunited with his dog on Thursday.').numberSwap, 'the day of the reunion moved to the day of the tornado');
+  t.notOk(features(MISSY, 'The widower was reunited with his dog on Saturday.').numberSwap);
+  t.notOk(features(MISSY, 'A tornado hit Illinois on Thursday.').numberSwap);
   const PARK = 'Presque Isle State Park is a 3112 acre park on a sandy peninsula in Lake Erie.';
   t.ok(features(PARK, 'Presque Isle State Park is a 1312 acre park on a sandy peninsula in Lake Erie.').numberSwap, 'a four-digit figure changed in its slot, though 1312 could be a year');
   const MILNER = 'The former Manchester City man, 30, won 61 caps for England after making his senior debut in 2009.';

@@ -1,5 +1,5 @@
 import { antonymous } from './semantics/wordnet.js';
-import { roundedFrom, type Token } from './text.js';
+import { roundedFrom, stemOf, type Token } from './text.js';
 
 /** What relations read of a passage: its text (for voice) and its content keys in order. */
 export interface PassageWords {
@@ -289,7 +289,7 @@ export function relationFeatures(
 
   if (!(window instanceof PassageWindow)) window = new PassageWindow(window);
   if (window.seq.length === 0) return out;
-  if (!out.numberSwap && changedDate(tokens, window)) out.numberSwap = true;
+  if (!out.numberSwap && (changedDate(tokens, window) || changedWeekday(keys, window))) out.numberSwap = true;
   const seq = window.seq;
   const inWindow = window.words;
   let claimSet: Set<string> | undefined;
@@ -368,6 +368,31 @@ function agentAsPatient(claimText: string, tokens: readonly Token[], content: re
     if (before !== undefined && PASSIVE_AUXILIARY.has(before)) continue;
     if (/\bby\b|[,;:()]/i.test(claimText.slice(content[j]!.end, content[j + 1]!.start))) continue;
     return true;
+  }
+  return false;
+}
+
+const WEEKDAYS = new Set(['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map(stemOf));
+
+/**
+ * A day of the week the passage gives another: the word before it in the claim stands before
+ * another day in the passage, and never before this one ("reunited with his dog on Thursday"
+ * against "reunited with his dog on Saturday after a tornado hit on Thursday").
+ */
+function changedWeekday(keys: readonly string[], window: PassageWindow): boolean {
+  const seq = window.seq;
+  for (let i = 1; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (!WEEKDAYS.has(k)) continue;
+    const prev = keys[i - 1]!;
+    let own = false;
+    let other = false;
+    for (let j = 1; j < seq.length; j++) {
+      if (seq[j - 1] !== prev || !WEEKDAYS.has(seq[j]!)) continue;
+      if (seq[j] === k) own = true;
+      else other = true;
+    }
+    if (other && !own) return true;
   }
   return false;
 }
