@@ -244,11 +244,16 @@ export function relationFeatures(
   // from the context's numbers is no contradiction).
   let claimNumbers: Map<string, Set<string>> | undefined;
   const attachments = numberAttachments(tokens);
-  /** Numbers written with an era ("196 BC"), in the claim or the context: years, however small. */
+  /** Numbers written with an era ("196 BC"), in the claim or the context: years, however small. Found when a slot is first compared. */
   let eras: Set<string> | undefined;
-  for (const [k, word] of attachments) if (ERAS.has(word)) (eras ??= new Set()).add(k);
-  for (const [k, near] of index.numberNeighbours) for (const e of ERAS) if (near.has(e)) (eras ??= new Set()).add(k);
-  const kindOf = (a: string, b: string): boolean => (eras === undefined ? sameKind(a, b) : sameKind(a, b, eras));
+  const kindOf = (a: string, b: string): boolean => {
+    if (eras === undefined) {
+      eras = new Set();
+      for (const [k, word] of attachments) if (ERAS.has(word)) eras.add(k);
+      for (const [k, near] of index.numberNeighbours) for (const e of ERAS) if (near.has(e)) eras.add(k);
+    }
+    return sameKind(a, b, eras);
+  };
   /** Context numbers the claim writes beside a word the context writes beside them too: in their own place. */
   let placed: Set<string> | undefined;
   for (const [claimed, word] of attachments) {
