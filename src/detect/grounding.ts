@@ -3,7 +3,7 @@ import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
 import { ANTONYMS, RELATED, roundedFrom, stemOf, tokenize, wordRank, type Token } from './text.js';
 import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
-import { numberAttachments, PassageWindow, relationFeatures } from './relations.js';
+import { afterAuxiliary, numberAttachments, PassageWindow, relationFeatures } from './relations.js';
 
 /**
  * Per-claim support against the request's context, by lexical evidence that survives paraphrase:
@@ -139,8 +139,6 @@ const PAIR_WINDOW = 4;
 const LIGHT_VERBS = new Set(
   ['give', 'gave', 'given', 'make', 'made', 'take', 'took', 'taken', 'see', 'saw', 'seen', 'hold', 'held', 'get', 'got', 'put', 'pay', 'paid', 'carry', 'carried'].map(stemOf),
 );
-/** Words before a participle that make it a passive predicate ("is seen", "got paid"), not a light verb. */
-const PASSIVE_AUXILIARY = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', "'s", 'got', 'get', 'gets']);
 
 function keysOf(tokens: Token[]): Set<string> {
   const s = new Set<string>();
@@ -526,9 +524,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   for (let i = 0; i + 1 < content.length; i++) {
     if (!LIGHT_VERBS.has(keys[i]!) || index.keys.has(keys[i]!)) continue;
     const at = tokens.indexOf(content[i]!);
-    const before = tokens[at - 1]?.raw.toLowerCase();
-    const after = tokens[at + 1]?.raw.toLowerCase();
-    if ((before !== undefined && PASSIVE_AUXILIARY.has(before)) || after === 'by') continue;
+    if (afterAuxiliary(tokens, at) || tokens[at + 1]?.raw.toLowerCase() === 'by') continue;
     // A figure may stand between them: "saw an 8 percent fall", "made a $5 million profit".
     let j = i + 1;
     while (j < content.length - 1 && content[j]!.number) j++;

@@ -36,6 +36,22 @@ const PASSIVE = /\b(?:is|are|was|were|be|been|being|got|gets|get)\s+(?:\w+ly\s+)
 
 /** Forms of "be" (and "get") that make the participle after them passive. */
 const PASSIVE_AUXILIARY = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', 'got', 'gets', 'get', "'s"]);
+
+/** Whether token `at` stands right after a form of "be" or "get" ("is seen", "was defeated", "got paid"). */
+export function afterAuxiliary(tokens: readonly Token[], at: number): boolean {
+  const before = tokens[at - 1];
+  return before !== undefined && PASSIVE_AUXILIARY.has(before.raw.toLowerCase());
+}
+
+/** A name: capitalised inside a sentence, or, in lower-cased text, a rare word. */
+const isName = (t: Token): boolean => !t.number && (t.proper || t.rare);
+
+/** Adds `value` to the set kept under `key`. */
+function addTo(map: Map<string, Set<string>>, key: string, value: string): void {
+  let set = map.get(key);
+  if (!set) map.set(key, (set = new Set()));
+  set.add(value);
+}
 const BY = /\bby\b/i;
 /** How many tokens after a passive participle its "by" may come ("was defeated for re-election in 1994 by Bush"). */
 const AGENT_REACH = 10;
@@ -182,11 +198,7 @@ export class PassageWindow {
           if (/[.;:]/.test(p.text.slice(tokens[b - 1]!.end, tokens[b]!.start))) break;
           if (tokens[b]!.raw.toLowerCase() !== 'by') continue;
           const agent = tokens.slice(b + 1, b + 4).find((t) => t.content);
-          if (agent && !agent.number) {
-            let set = map.get(verb.key);
-            if (!set) map.set(verb.key, (set = new Set()));
-            set.add(agent.key);
-          }
+          if (agent && !agent.number) addTo(map, verb.key, agent.key);
           break;
         }
       }
@@ -194,11 +206,11 @@ export class PassageWindow {
     return (this.agentMap = map);
   }
 
-  /** Keys the passages write as names (capitalised inside a sentence). */
+  /** Keys the passages write as names (`isName`). */
   get names(): ReadonlySet<string> {
     if (!this.nameSet) {
       this.nameSet = new Set();
-      for (const p of this.passages) for (const t of p.tokens ?? []) if ((t.proper || t.rare) && !t.number) this.nameSet.add(t.key);
+      for (const p of this.passages) for (const t of p.tokens ?? []) if (isName(t)) this.nameSet.add(t.key);
     }
     return this.nameSet;
   }
@@ -207,11 +219,7 @@ export class PassageWindow {
   get dates(): ReadonlyMap<string, ReadonlySet<string>> {
     if (!this.dateMap) {
       this.dateMap = new Map();
-      for (const p of this.passages) if (p.tokens) for (const [slot, value] of datesOf(p.tokens)) {
-        let set = this.dateMap.get(slot);
-        if (!set) this.dateMap.set(slot, (set = new Set()));
-        set.add(value);
-      }
+      for (const p of this.passages) if (p.tokens) for (const [slot, value] of datesOf(p.tokens)) addTo(this.dateMap, slot, value);
     }
     return this.dateMap;
   }
@@ -328,7 +336,7 @@ export function relationFeatures(
       out.substituted++;
       // A name the passage lacks where it writes another name, between the same two words: "at
       // Newbury on Saturday" for "at Sandown on Saturday".
-      if (prev !== undefined && next !== undefined && (content[i]!.proper || content[i]!.rare) && window.names.has(there)) out.nameSwap = true;
+      if (prev !== undefined && next !== undefined && isName(content[i]!) && window.names.has(there)) out.nameSwap = true;
       break;
     }
   }
@@ -368,9 +376,7 @@ function agentAsPatient(claimText: string, tokens: readonly Token[], content: re
     const who = agents.get(keys[j]!);
     if (!who || content[j + 1]!.number || !who.has(keys[j + 1]!)) continue;
     // Passive in the claim too ("was defeated by"), or the next word is not the verb's object.
-    const at = tokens.indexOf(content[j]!);
-    const before = tokens[at - 1]?.raw.toLowerCase();
-    if (before !== undefined && PASSIVE_AUXILIARY.has(before)) continue;
+    if (afterAuxiliary(tokens, tokens.indexOf(content[j]!))) continue;
     if (/\bby\b|[,;:()]/i.test(claimText.slice(content[j]!.end, content[j + 1]!.start))) continue;
     return true;
   }
@@ -431,15 +437,12 @@ function datesOf(tokens: readonly Token[]): Array<[string, string]> {
  * March 2017").
  */
 function changedDate(tokens: readonly Token[], window: PassageWindow): boolean {
-  let any = false;
-  for (const t of tokens) if (t.key.startsWith('@')) any = true;
-  if (!any) return false;
-  const dates = window.dates;
-  for (const [slot, value] of datesOf(tokens)) {
-    const there = dates.get(slot);
-    if (there && !there.has(value)) return true;
-  }
-  return false;
+  const claimed = datesOf(tokens);
+  // The window's dates are read only for a claim that gives one.
+  return claimed.some(([slot, value]) => {
+    const there = window.dates.get(slot);
+    return there !== undefined && !there.has(value);
+  });
 }
 
 /**

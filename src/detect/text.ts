@@ -538,11 +538,13 @@ function isSmallNumberWord(t: Token): boolean {
  * seventy-five" 275, "six hundred thousand" 600,000 (the scale has already folded into "hundred").
  */
 function joinHundreds(tokens: Token[], text: string): Token[] {
+  /** Only white space between two tokens. */
+  const spaced = (a: Token, b: Token): boolean => /^\s+$/.test(text.slice(a.end, b.start));
   const out: Token[] = [];
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     const prev = out[out.length - 1];
-    if (!(t.number && /^hundred\b/i.test(t.raw) && prev && isSmallNumberWord(prev) && /^\s+$/.test(text.slice(prev.end, t.start)))) {
+    if (!(t.number && /^hundred\b/i.test(t.raw) && prev && isSmallNumberWord(prev) && spaced(prev, t))) {
       out.push(t);
       continue;
     }
@@ -550,12 +552,12 @@ function joinHundreds(tokens: Token[], text: string): Token[] {
     let end = t.end;
     if (/^hundred$/i.test(t.raw)) {
       // "… hundred and seventy-five", "… hundred five".
-      const and = tokens[i + 1]?.raw.toLowerCase() === 'and' ? 1 : 0;
-      const rest = tokens[i + 1 + and];
-      if (rest && isSmallNumberWord(rest) && /^\s+$/.test(text.slice((and ? tokens[i + 1]! : t).end, rest.start)) && (!and || /^\s+$/.test(text.slice(t.end, tokens[i + 1]!.start)))) {
+      const and = tokens[i + 1]?.raw.toLowerCase() === 'and' ? tokens[i + 1] : undefined;
+      const rest = tokens[i + (and ? 2 : 1)];
+      if (rest && isSmallNumberWord(rest) && (and ? spaced(t, and) && spaced(and, rest) : spaced(t, rest))) {
         value += Number(rest.key.slice(1));
         end = rest.end;
-        i += 1 + and;
+        i += and ? 2 : 1;
       }
     }
     prev.key = canonicalNumber(value);
