@@ -143,6 +143,20 @@ t.test('relations: an opposite needs one neighbour, and is found under the word 
   t.notOk(features('The team won the first game and lost the second.', 'The team lost the second game.').antonymFlip, 'a context that says both');
 });
 
+t.test('an opposite the claim says itself, or an age\'s "old", flips nothing', async (t) => {
+  const LEAGUE = 'Nottingham lead the league on 28 points, with Sheffield Steelers on 27 and Belfast 25.';
+  t.notOk(features(LEAGUE, 'Nottingham leads the league with 28 points, followed by Sheffield Steelers with 27 and Belfast with 25.').antonymFlip, '"followed" beside the claim\'s own "leads"');
+  t.ok(features(LEAGUE, 'Nottingham follows the league on 28 points, with Sheffield Steelers on 27 and Belfast 25.').antonymFlip, 'without "leads", "follows" is still the opposite');
+  const TITLE = 'Sheerin guided Arbroath to their first national trophy by winning the Third Division title and promotion in 2011.';
+  t.notOk(features(TITLE, 'Despite relegation, Sheerin guided Arbroath to their first national trophy by winning the Third Division title and promotion in 2011.').antonymFlip, 'the claim says "promotion" too');
+  t.ok(features(TITLE, 'Sheerin guided Arbroath to their first national trophy by winning the Third Division title and relegation in 2011.').antonymFlip, '"relegation" in its place');
+  const AGE = 'The 41-year-old, who will speak at a press conference on Friday morning, has lost just once in seven games.';
+  t.notOk(features(AGE, 'He will discuss his new role at a press conference on Friday morning.').antonymFlip, 'an age is no opposite of "new"');
+  t.ok(features('The old stand will speak for the club at a press conference on Friday morning.', 'The new stand will speak for the club at a press conference on Friday morning.').antonymFlip, '"old" that is no age still is');
+  const verdict = analyse(exchange(LEAGUE, 'Nottingham leads the league with 28 points, followed by Sheffield Steelers with 27 and Belfast with 25.'), cfg);
+  t.not(verdict.hallucination.claims[0]?.support, 'contradicted');
+});
+
 t.test('connectives and framing words state nothing, so they cost a claim nothing', async (t) => {
   for (const w of ['Additionally', 'however', 'Moreover', 'overall', 'titled', 'several', 'various', 'since', 'within', 'across', 'towards']) t.notOk(tokenize(w)[0]!.content, `${w} is no content word`);
   for (const w of ['inside', 'outside', 'behind', 'despite', 'unless']) t.ok(tokenize(w)[0]!.content, `${w} says where or on what terms, and stays a content word`);

@@ -420,7 +420,8 @@ function flipped(tokens: readonly Token[], content: Token[], best: Best | undefi
   for (const t of content) {
     if (best.keys.has(t.key)) continue;
     const ants = ANTONYMS.get(t.key);
-    if (ants) for (const a of ants) if (best.keys.has(a)) return true;
+    // An opposite the claim says itself is restated, not flipped (as in grounding).
+    if (ants) for (const a of ants) if (best.keys.has(a) && !content.some((c) => c.key === a)) return true;
   }
   return false;
 }

@@ -470,6 +470,20 @@ function topByHits(ids: readonly number[], hits: Int32Array, k: number): number[
   return top;
 }
 
+/**
+ * The WordNet rows an antonym check passes over: the claim's own words, and "old" where the
+ * passage only gives an age with it ("the 39-year-old" is no opposite of "new" or "recent").
+ */
+function notOpposed(claimKeys: readonly string[], passage: Passage): Set<number> {
+  const rows = new Set(rowsOf(claimKeys));
+  if (!passage.keys.has('old')) return rows;
+  const t = passage.tokens;
+  for (let i = 0; i < t.length; i++) if (t[i]!.key === 'old' && (i === 0 || !AGE_UNITS.test(t[i - 1]!.raw))) return rows;
+  for (const r of rowsOf(['old'])) rows.add(r);
+  return rows;
+}
+const AGE_UNITS = /^(?:years?|months?|weeks?|days?)$/i;
+
 /** The keys in order of first appearance, each once (a claim has few: no set is needed to tell). */
 function distinct(keys: readonly string[]): string[] {
   if (keys.length > 48) return [...new Set(keys)];
@@ -667,11 +681,14 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     // A passage's negation often scopes over words the claim never used; only a claim that says
     // nearly everything the passage says is held to the passage's polarity.
     negationFlip = negated !== best.negated && (negated || (n >= 5 && passageCoverage >= 0.8));
+    // An opposite the claim also says is restated, not flipped: "leads …, followed by" against
+    // "lead", "relegation … and promotion" against "promotion".
+    let claimRows: Set<number> | undefined;
     for (const k of claimKeys) {
       if (best.keys.has(k)) continue;
       const ants = ANTONYMS.get(k);
-      if (ants) for (const a of ants) if (best.keys.has(a)) antonymFlip = true;
-      if (!antonymFlip && !k.startsWith('#') && antonymAmong(k, (best.rows ??= rowsOf(best.keys)))) antonymFlip = true;
+      if (ants) for (const a of ants) if (best.keys.has(a) && !claimKeys.includes(a)) antonymFlip = true;
+      if (!antonymFlip && !k.startsWith('#') && antonymAmong(k, (best.rows ??= rowsOf(best.keys)), (claimRows ??= notOpposed(claimKeys, best)))) antonymFlip = true;
     }
   }
   // Word order and substitutions say something only of a claim that one place in the context mostly holds.

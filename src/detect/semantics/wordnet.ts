@@ -95,15 +95,18 @@ export function rowsOf(keys: Iterable<string>): number[] {
   return rows;
 }
 
-/** `antonymIn` over words already looked up (`rowsOf`). */
-export function antonymAmong(key: string, rows: readonly number[]): boolean {
+/**
+ * `antonymIn` over words already looked up (`rowsOf`). Rows in `except` are passed over: a word
+ * the claim says itself is no opposite of it ("leads …, followed by" against "lead").
+ */
+export function antonymAmong(key: string, rows: readonly number[], except?: ReadonlySet<number>): boolean {
   const t = load();
   const i = t.index.get(key);
   if (i === undefined) return false;
   const hasOwn = t.ant.offsets[i] !== t.ant.offsets[i + 1];
   for (let r = 0; r < rows.length; r++) {
     const j = rows[r]!;
-    if (j === i) continue;
+    if (j === i || except?.has(j) === true) continue;
     if ((hasOwn && intersects(t.ant, i, t.syn, j)) || intersects(t.ant, j, t.syn, i)) return true;
   }
   return false;
