@@ -228,6 +228,22 @@ t.test('numbers in their own place, a count beside a year, a name as a predicate
   t.ok(features('Jones sued Smith over the contract in 2019.', 'Smith sued Jones over the contract in 2019.').roleSwap, 'a verb still is');
 });
 
+t.test('numbers: a word beside several of the claim\'s numbers, an ordinal against a count, a score or the odds move nothing', async (t) => {
+  const LEAGUE = 'Nottingham lead the league on 28 points, with Sheffield Steelers on 27 and Belfast 25.';
+  t.notOk(features(LEAGUE, 'Nottingham leads the league with 28 points, followed by Sheffield Steelers with 27 points and Belfast with 25 points.').numberSwap, '"points" after every figure names no slot');
+  t.ok(features(LEAGUE, 'Nottingham lead the league on 27 points.').numberSwap, '"27 points" alone took 28\'s place');
+  const RATM = 'Audioslave recorded three albums before disbanding in 2007. Renegades is the fourth studio album by Rage Against the Machine, released on December 5, 2000.';
+  t.notOk(features(RATM, 'Their fourth album, Renegades, was released in 2000.').numberSwap, 'an ordinal does not take a count\'s place');
+  t.ok(features(RATM, 'Audioslave recorded four albums before disbanding in 2007.').numberSwap, 'a count still takes a count\'s');
+  const MILNER = 'Milner holds the record for the most capped England Under-21 player, picking up 46 caps after making his first appearance in 2004.';
+  t.notOk(features(MILNER, 'Milner holds the record for the most caps in the Under-21 side with 46 appearances.').numberSwap, '"46 appearances" against "his first appearance"');
+  const MOLE = 'mr mole , ap mccoy \'s mount in the celebration chase , has been installed as one of three 7-2 co-favourites in the seven-runner line-up .';
+  t.notOk(features(MOLE, 'Mr Mole, ridden by AP McCoy, is one of the three co-favourites at odds of 7-2.').numberSwap, '"7-2" is the odds: "co-favourites" is no slot of its 2');
+  const STOREY = 'Storey won six medals at the 1992 Paralympics. She won four golds at the 2012 Games in London and has now won 21 world titles.';
+  t.notOk(features(STOREY, 'Storey achieved four gold medals at the 2012 London Paralympics.').numberSwap, '"gold" two words before 2012 is its own word');
+  t.ok(features(STOREY, 'Storey won six medals at the 2012 Paralympics.').numberSwap, 'a year in another year\'s place still moved');
+});
+
 t.test('"up" and "down" before a figure say which way it went', async (t) => {
   const content = (text: string) => tokenize(text).filter((x) => x.content && !x.number).map((x) => x.key);
   t.same(content('is up by 11 per cent').filter((k) => k !== '%'), ['up']);

@@ -111,14 +111,46 @@ export function numberAttachments(tokens: readonly Token[]): Array<[string, stri
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
     if (!t.number || !t.key.startsWith('#')) continue;
+    // A score or odds ("won 5-0", "7-2 co-favourites"): the words beside the pair belong to
+    // the pair, not to either of its numbers.
+    if (joined(tokens[i - 1], t) || joined(t, tokens[i + 1])) continue;
+    // An ordinal ("fourth album", "his first appearance") fills other slots than a count ("three
+    // albums", "46 appearances"): its words are marked as an ordinal's.
+    const side = ORDINAL.test(t.raw) ? 'o' : '';
     let b = i - 1;
     while (b >= 0 && !tokens[b]!.content && !tokens[b]!.number && (NUMBER_FILLER.has(tokens[b]!.raw.toLowerCase()) || NUMBER_SIGN.test(tokens[b]!.raw))) b--;
     const before = tokens[b];
-    if (before && before.content && !before.number) out.push([t.key, `<${before.key}`]);
+    if (before && before.content && !before.number) out.push([t.key, `${side}<${before.key}`]);
     const after = tokens[i + 1];
-    if (after && after.content && !after.number) out.push([t.key, `>${after.key}`]);
+    if (after && after.content && !after.number) out.push([t.key, `${side}>${after.key}`]);
   }
   return out;
+}
+
+/** The second content word before a number and the second after it, as `<word` and `>word`. */
+function nearWords(tokens: readonly Token[], i: number): string[] {
+  const out: string[] = [];
+  for (let j = i - 1, seen = 0; j >= 0 && seen < 2; j--) {
+    const t = tokens[j]!;
+    if (t.number) break;
+    if (!t.content) continue;
+    if (++seen === 2) out.push(`<${t.key}`);
+  }
+  for (let j = i + 1, seen = 0; j < tokens.length && seen < 2; j++) {
+    const t = tokens[j]!;
+    if (t.number) break;
+    if (!t.content) continue;
+    if (++seen === 2) out.push(`>${t.key}`);
+  }
+  return out;
+}
+
+/** Ordinals as written: "first", "fourth", "twenty-first", "17th", "3rd". */
+const ORDINAL = /^(?:[a-z]+-)?(?:first|second|third|[a-z]+th)$|^\d+(?:st|nd|rd|th)$/i;
+
+/** Two numbers written as one pair, a hyphen, dash or colon and nothing else between ("5-0", "7-2"). */
+function joined(a: Token | undefined, b: Token | undefined): boolean {
+  return a !== undefined && b !== undefined && a.number && b.number && b.start - a.end === 1 && a.key.startsWith('#') && b.key.startsWith('#');
 }
 
 
@@ -264,10 +296,25 @@ export function relationFeatures(
   };
   /** Context numbers the claim writes beside a word the context writes beside them too: in their own place. */
   let placed: Set<string> | undefined;
-  for (const [claimed, word] of attachments) {
+  /** Words the claim writes beside two numbers or more ("28 points, 27 points and 25 points"): they name no slot. */
+  let shared: Set<string> | undefined;
+  for (let i = 0; i < attachments.length; i++) {
+    const [claimed, word] = attachments[i]!;
     if (!ERAS.has(word) && index.numberNeighbours.get(claimed)?.has(word)) (placed ??= new Set()).add(claimed);
+    for (let j = 0; j < i; j++) if (attachments[j]![1] === word && attachments[j]![0] !== claimed) (shared ??= new Set()).add(word);
+  }
+  // One word further on either side may be the number's own too ("four gold medals at the 2012
+  // London Paralympics" against "four golds at the 2012 Games").
+  if (attachments.length > 0) {
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
+      if (!t.number || !t.key.startsWith('#') || placed?.has(t.key)) continue;
+      const own = index.numberNeighbours.get(t.key);
+      if (own && nearWords(tokens, i).some((w) => own.has(w))) (placed ??= new Set()).add(t.key);
+    }
   }
   for (const [claimed, word] of attachments) {
+    if (shared?.has(word)) continue;
     const x = index.numbers.has(claimed) ? claimed : roundedFrom(claimed, index.numbers);
     if (x === undefined) {
       // A figure the context never gives, in a slot the context fills with one other figure
