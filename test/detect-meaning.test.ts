@@ -143,6 +143,16 @@ t.test('relations: an opposite needs one neighbour, and is found under the word 
   t.notOk(features('The team won the first game and lost the second.', 'The team lost the second game.').antonymFlip, 'a context that says both');
 });
 
+t.test('a negation governs the words of its clause, not the whole passage', async (t) => {
+  const GREALISH = 'Grealish has not been fined over the incident and will be in the squad for the trip to Manchester City.';
+  t.notOk(features(GREALISH, 'Grealish will be in the squad for the trip to Manchester City.').negationFlip, 'the claim says none of what "not" governs');
+  t.ok(features(GREALISH, 'Grealish has been fined over the incident and will be in the squad for the trip to Manchester City.').negationFlip, '"fined" without the "not"');
+  const GARROD = 'Miss Garrod had been wearing contact lenses since she was 15 with no problems, but woke up one day with an itchy and irritable right eye.';
+  t.notOk(features(GARROD, 'Garrod had been wearing contact lenses since she was 15, but woke up one day with an itchy and irritable right eye.').negationFlip, '"no" governs "problems" only');
+  const verdict = analyse(exchange(GREALISH, 'Grealish will be in the squad for the trip to Manchester City.'), cfg);
+  t.not(verdict.hallucination.claims[0]?.support, 'contradicted');
+});
+
 t.test('an opposite the claim says itself, or an age\'s "old", flips nothing', async (t) => {
   const LEAGUE = 'Nottingham lead the league on 28 points, with Sheffield Steelers on 27 and Belfast 25.';
   t.notOk(features(LEAGUE, 'Nottingham leads the league with 28 points, followed by Sheffield Steelers with 27 and Belfast with 25.').antonymFlip, '"followed" beside the claim\'s own "leads"');

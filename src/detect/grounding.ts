@@ -471,6 +471,30 @@ function topByHits(ids: readonly number[], hits: Int32Array, k: number): number[
 }
 
 /**
+ * Whether a negation of the passage governs a word the claim says: one of the first three content
+ * words after it, within its clause (up to a comma, a dash, or a word that opens another clause). "has not been fined over the incident and will be in the
+ * squad" negates "fined", not "will be in the squad".
+ */
+function negatesClaimWord(passage: Passage, claimKeys: readonly string[]): boolean {
+  const t = passage.tokens;
+  for (let i = 0; i < t.length; i++) {
+    if (!t[i]!.negation) continue;
+    for (let j = i + 1, seen = 0; j < t.length && seen < NEGATION_REACH; j++) {
+      const w = t[j]!;
+      if (CLAUSE_BREAK.test(passage.text.slice(t[j - 1]!.end, w.start)) || CLAUSE_WORD.test(w.raw)) break;
+      if (!w.content && !w.number) continue;
+      if (claimKeys.includes(w.key)) return true;
+      seen++;
+    }
+  }
+  return false;
+}
+/** How many content words after a negation it governs. */
+const NEGATION_REACH = 3;
+const CLAUSE_BREAK = /[,;:()]|\s[-–—]+\s/;
+const CLAUSE_WORD = /^(?:and|but|or|while|whereas|although|though|who|which)$/i;
+
+/**
  * The WordNet rows an antonym check passes over: the claim's own words, and "old" where the
  * passage only gives an age with it ("the 39-year-old" is no opposite of "new" or "recent").
  */
@@ -680,7 +704,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     for (const t of tokens) if (t.negation) negated = !negated;
     // A passage's negation often scopes over words the claim never used; only a claim that says
     // nearly everything the passage says is held to the passage's polarity.
-    negationFlip = negated !== best.negated && (negated || (n >= 5 && passageCoverage >= 0.8));
+    negationFlip = negated !== best.negated && (negated || (n >= 5 && passageCoverage >= 0.8 && negatesClaimWord(best, claimKeys)));
     // An opposite the claim also says is restated, not flipped: "leads …, followed by" against
     // "lead", "relegation … and promotion" against "promotion".
     let claimRows: Set<number> | undefined;
