@@ -273,6 +273,11 @@ t.test('relations: two words in each other\'s places are an exchange of roles', 
   t.notOk(features(ROUTE, 'Route 495 is a freeway in New Jersey that connects the New Jersey Turnpike to New York State Route 495.').roleSwap, 'words the passage says twice ("New Jersey") exchange nothing');
   const ARBROATH = 'Arbroath were relegated to Scottish League Two after finishing season 2013-14 bottom of League One.';
   t.notOk(features(ARBROATH, 'Arbroath was relegated to Scottish League Two after finishing bottom of League One in the 2013-14 season.').roleSwap, 'a phrase moved is no exchange');
+  const BAYERN = 'Bayern were crowned champions on sunday as their nearest rivals wolfsburg went down to a 1 - 0 defeat at borussia monchengladbach.';
+  t.ok(features(BAYERN, 'Borussia Monchengladbach went down to a 1-0 defeat at Wolfsburg on Sunday.').roleSwap, 'a name of two words exchanged with a name of one');
+  t.notOk(features(BAYERN, 'Wolfsburg went down to a 1-0 defeat at Borussia Monchengladbach on Sunday.').roleSwap);
+  const LOCKE = 'kilmarnock interim manager gary locke has been given the role on a permanent basis after signing a three-year deal .';
+  t.notOk(features(LOCKE, 'Gary Locke, the interim manager of Kilmarnock, has been appointed on a permanent basis after signing a three-year deal.').roleSwap, '"the manager of Kilmarnock" is "Kilmarnock manager"');
 });
 
 t.test('relations: the passage\'s agent written as the object of the same verb', async (t) => {

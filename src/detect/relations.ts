@@ -33,6 +33,12 @@ export interface RelationFeatures {
 
 /** A be-verb, an optional adverb, a participle, and later "by": the agent comes after the verb. */
 const PASSIVE = /\b(?:is|are|was|were|be|been|being|got|gets|get)\s+(?:\w+ly\s+)?\w+(?:ed|en|wn|ght|lt|pt|id|ung|ade|ne)\b[^.;:]*?\bby\b/i;
+/** A participle right before "by" and a capitalised agent: "a novel written by American author Joe R. Lansdale". */
+const REDUCED_PASSIVE = /\b\w+(?:ed|en|wn|ght|lt|pt|id|ung|ade|ne)\s+by\s+(?:the\s+)?\p{Lu}/u;
+const passive = (text: string): boolean => PASSIVE.test(text) || REDUCED_PASSIVE.test(text);
+
+/** "of" just before a name: "the manager of Kilmarnock". */
+const OF_BEFORE = /\bof\s*$/i;
 
 /** Forms of "be" (and "get") that make the participle after them passive. */
 const PASSIVE_AUXILIARY = new Set(['is', 'are', 'was', 'were', 'be', 'been', 'being', 'got', 'gets', 'get', "'s"]);
@@ -257,7 +263,7 @@ export class PassageWindow {
   }
 
   get isPassive(): boolean {
-    return (this.passive ??= PASSIVE.test(this.passages.map((p) => p.text).join(' ')));
+    return (this.passive ??= passive(this.passages.map((p) => p.text).join(' ')));
   }
 }
 
@@ -404,8 +410,8 @@ export function relationFeatures(
     const gaps = claimText.slice(content[j - 1]!.end, content[j]!.start) + ' ' + claimText.slice(content[j]!.end, content[j + 1]!.start);
     flipped = !PREPOSITION.test(gaps);
   }
-  if (!flipped) flipped = exchanged(keys, content, window);
-  if (flipped) out.roleSwap = PASSIVE.test(claimText) === window.isPassive;
+  if (!flipped) flipped = exchanged(claimText, keys, content, window);
+  if (flipped) out.roleSwap = passive(claimText) === window.isPassive;
   if (!out.roleSwap) out.roleSwap = agentAsPatient(claimText, tokens, content, keys, window);
   return out;
 }
@@ -499,16 +505,17 @@ function changedDate(tokens: readonly Token[], window: PassageWindow): boolean {
  * and once by the passage. Names only: other words that trade places are mostly a phrase moved
  * ("finishing bottom … in the 2013-14 season" for "finishing season 2013-14 bottom").
  */
-function exchanged(keys: readonly string[], content: readonly Token[], window: PassageWindow): boolean {
+function exchanged(claimText: string, keys: readonly string[], content: readonly Token[], window: PassageWindow): boolean {
   const n = keys.length;
   if (n < 4) return false;
   // A word said twice, by the claim or the passage, has no one place to be exchanged from.
   const once = (k: string): boolean => keys.indexOf(k) === keys.lastIndexOf(k) && window.once(k);
+  /** A name, or a capitalised word opening the claim ("United loaned …"). */
+  const nameLike = (i: number): boolean => content[i]!.proper || (i === 0 && /^\p{Lu}/u.test(content[i]!.raw));
   let candidates: number[] | undefined;
   for (let i = 0; i < n; i++) {
     const k = keys[i]!;
-    // A name, or a capitalised word opening the claim ("United loaned …").
-    if (!(content[i]!.proper || (i === 0 && /^\p{Lu}/u.test(content[i]!.raw))) || !window.words.has(k) || !once(k)) continue;
+    if (!nameLike(i) || !window.words.has(k) || !once(k)) continue;
     const left = i > 0 && !window.precedes(keys[i - 1]!, k);
     const right = i + 1 < n && !window.followedBy(k, keys[i + 1]!);
     if (left || right) (candidates ??= []).push(i);
@@ -518,9 +525,26 @@ function exchanged(keys: readonly string[], content: readonly Token[], window: P
    * Whether name `w` at position `at` meets a neighbour the passage gives it where `keys[at]` meets
    * none; the neighbour too is said once by each ("New Jersey" twice in a passage pairs with anything).
    */
-  const fits = (at: number, w: string): boolean =>
-    (at > 0 && once(keys[at - 1]!) && !window.precedes(keys[at - 1]!, keys[at]!) && window.precedes(keys[at - 1]!, w)) ||
-    (at + 1 < n && once(keys[at + 1]!) && !window.followedBy(keys[at]!, keys[at + 1]!) && window.followedBy(w, keys[at + 1]!));
+  const fits = (at: number, other: number): boolean => {
+    // A name of several words ("Borussia Monchengladbach") is read as one: its neighbours are the
+    // words beside the whole name, in the claim and in the passage.
+    const [s, e] = nameRun(at);
+    const [os, oe] = nameRun(other);
+    return (
+      (s > 0 && once(keys[s - 1]!) && !window.precedes(keys[s - 1]!, keys[s]!) && window.precedes(keys[s - 1]!, keys[os]!)) ||
+      (e + 1 < n && once(keys[e + 1]!) && !window.followedBy(keys[e]!, keys[e + 1]!) && window.followedBy(keys[oe]!, keys[e + 1]!))
+    );
+  };
+  /** The claim's text between content word `at` and the one before it. */
+  const before = (at: number): string => (at > 0 ? claimText.slice(content[at - 1]!.end, content[at]!.start) : '');
+  /** The words of the name at `at` that the passage writes together with it, first and last. */
+  const nameRun = (at: number): [number, number] => {
+    let s = at;
+    while (s > 0 && nameLike(s - 1) && window.precedes(keys[s - 1]!, keys[s]!)) s--;
+    let e = at;
+    while (e + 1 < n && content[e + 1]!.proper && window.followedBy(keys[e]!, keys[e + 1]!)) e++;
+    return [s, e];
+  };
   for (let a = 0; a < candidates.length; a++) {
     for (let b = a + 1; b < candidates.length; b++) {
       const p = candidates[a]!;
@@ -528,7 +552,10 @@ function exchanged(keys: readonly string[], content: readonly Token[], window: P
       // Words one apart reorder a phrase ("senior England caps" for "caps for England … senior
       // debut"); "Jones sued Smith" is the order check's.
       if (q - p < 3 || keys[p] === keys[q]) continue;
-      if (fits(p, keys[q]!) && fits(q, keys[p]!)) return true;
+      // "Gary Locke, the interim manager of Kilmarnock" is "Kilmarnock interim manager Gary
+      // Locke": a name after "of" has traded places with its owner, not its role.
+      if (OF_BEFORE.test(before(nameRun(q)[0]))) continue;
+      if (fits(p, q) && fits(q, p)) return true;
     }
   }
   return false;
