@@ -149,6 +149,14 @@ t.test('a negation governs the words of its clause, not the whole passage', asyn
   t.ok(features(GREALISH, 'Grealish has been fined over the incident and will be in the squad for the trip to Manchester City.').negationFlip, '"fined" without the "not"');
   const GARROD = 'Miss Garrod had been wearing contact lenses since she was 15 with no problems, but woke up one day with an itchy and irritable right eye.';
   t.notOk(features(GARROD, 'Garrod had been wearing contact lenses since she was 15, but woke up one day with an itchy and irritable right eye.').negationFlip, '"no" governs "problems" only');
+  const BETS = 'One bookie has taken five bets for more than $10,000 on the party to win the most seats, with not a single bet of this size on Labour.';
+  t.notOk(features(BETS, 'One bookie has taken five bets for more than $10,000 on the party to win the most seats.').negationFlip, '"bet", said outside the negation too');
+  const VOICE = 'Known as trusted voice, it can unlock a phone simply by hearing its owner say ok google.';
+  t.notOk(features(VOICE, 'Known as trusted voice, it can unlock a phone simply by hearing its owner say ok google though not as securely as a password.').negationFlip, 'the claim\'s negation governs words the passage never says');
+  t.ok(features('The council approved the new parking plan on Tuesday.', 'The council did not approve the new parking plan on Tuesday.').negationFlip, 'a negated claim against a plain passage');
+  t.ok(features('Joseph Roth was an Austrian journalist and novelist.', 'No, Joseph Roth was a journalist.').negationFlip, '"No, …" denies the whole claim');
+  t.notOk(tokenize('the no 1 jersey')[1]!.negation, '"no 1" is a number');
+  t.notOk(features('Casillas made the jersey his own as a 16-year-old in 1996.', 'Casillas made the no 1 jersey his own as a 16-year-old in 1996.').negationFlip);
   const verdict = analyse(exchange(GREALISH, 'Grealish will be in the squad for the trip to Manchester City.'), cfg);
   t.not(verdict.hallucination.claims[0]?.support, 'contradicted');
 });

@@ -476,21 +476,36 @@ function topByHits(ids: readonly number[], hits: Int32Array, k: number): number[
  * squad" negates "fined", not "will be in the squad".
  */
 function negatesClaimWord(passage: Passage, claimKeys: readonly string[]): boolean {
-  const t = passage.tokens;
+  return governs(passage.tokens, passage.text, (w) => claimKeys.includes(w.key) && !saidTwice(passage.tokens, w.key));
+}
+
+/**
+ * Whether a negation in `tokens` governs a word that `says` accepts: one of the first three
+ * content words after it, before a comma, a dash or a word that opens another clause.
+ */
+function governs(t: readonly Token[], text: string, says: (w: Token) => boolean): boolean {
   for (let i = 0; i < t.length; i++) {
     if (!t[i]!.negation) continue;
     for (let j = i + 1, seen = 0; j < t.length && seen < NEGATION_REACH; j++) {
       const w = t[j]!;
-      if (CLAUSE_BREAK.test(passage.text.slice(t[j - 1]!.end, w.start)) || CLAUSE_WORD.test(w.raw)) break;
+      if (CLAUSE_BREAK.test(text.slice(t[j - 1]!.end, w.start)) || CLAUSE_WORD.test(w.raw)) break;
       if (!w.content && !w.number) continue;
-      if (claimKeys.includes(w.key)) return true;
+      if (says(w)) return true;
       seen++;
     }
   }
   return false;
 }
+/** A word said twice may be said once outside the negation ("taken five bets …, with not a single bet on Labour"). */
+function saidTwice(tokens: readonly Token[], key: string): boolean {
+  let n = 0;
+  for (const t of tokens) if (t.key === key && ++n === 2) return true;
+  return false;
+}
 /** How many content words after a negation it governs. */
 const NEGATION_REACH = 3;
+/** "No, …" answering a question denies the whole claim. */
+const ANSWER_NO = /^\s*no\s*[,.!;:]/i;
 const CLAUSE_BREAK = /[,;:()]|\s[-–—]+\s/;
 const CLAUSE_WORD = /^(?:and|but|or|while|whereas|although|though|who|which)$/i;
 
@@ -702,9 +717,17 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   if (best && passageCoverage >= 0.5 && n >= 3) {
     let negated = false;
     for (const t of tokens) if (t.negation) negated = !negated;
-    // A passage's negation often scopes over words the claim never used; only a claim that says
-    // nearly everything the passage says is held to the passage's polarity.
-    negationFlip = negated !== best.negated && (negated || (n >= 5 && passageCoverage >= 0.8 && negatesClaimWord(best, claimKeys)));
+    // A negation governs the words of its own clause. A negated claim against a plain passage is
+    // flipped when its negation governs a word of the passage ("did not approve" against
+    // "approved"; not "… admits the feature is not as secure" against a passage that never speaks
+    // of security), or when it answers "No, …". A plain claim against a negated passage is held
+    // to the passage's polarity when it says nearly everything the passage says and the
+    // passage's negation governs a word of the claim.
+    negationFlip =
+      negated !== best.negated &&
+      (negated
+        ? ANSWER_NO.test(claim.text) || governs(tokens, claim.text, (w) => best.keys.has(w.key) || best.keys.has(keys[content.indexOf(w)] ?? ''))
+        : n >= 5 && passageCoverage >= 0.8 && negatesClaimWord(best, claimKeys));
     // An opposite the claim also says is restated, not flipped: "leads …, followed by" against
     // "lead", "relegation … and promotion" against "promotion".
     let claimRows: Set<number> | undefined;

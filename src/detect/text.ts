@@ -491,6 +491,8 @@ export function tokenize(text: string): Token[] {
       sentenceStart = false;
       continue;
     }
+    // "the no 1 jersey", "No. 10 Downing Street": "no" before a number is its abbreviation.
+    if (w.number && prev?.negation === true && /^no\.?$/i.test(prev.raw)) prev.negation = false;
     if (w.number && w.key === '#100') hundreds = true;
     // "up 11 per cent", "down by a third": a direction before a figure is what the figure says.
     if (w.number) markDirection(out);
