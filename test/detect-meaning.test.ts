@@ -302,6 +302,7 @@ t.test('relations: a name where the passage writes another between the same word
   t.notOk(features(MOLE, 'Mr Mole, AP McCoy\'s mount in the Grade One Celebration Chase at Sandown on Saturday, is one of three co-favourites.').roleSwap);
   t.ok(features('The plan was approved on Tuesday by the council.', 'The plan was approved on Monday by the council.').roleSwap, 'so does another day of the week');
   t.notOk(features('The plan was approved on Tuesday by the council.', 'The plan was approved by the council on Tuesday.').roleSwap, 'the same name moved');
+  t.notOk(features('bagniewski is also said to be in talks with martin o\' malley\'s people and may support him .', 'Bagniewski is also said to be in talks with Martin O\'Malley\'s people.').roleSwap, 'one name written apart and together');
 });
 
 t.test('a time of day is one token, however it is written', async (t) => {

@@ -389,7 +389,8 @@ export function relationFeatures(
       out.substituted++;
       // A name the passage lacks where it writes another name, between the same two words: "at
       // Newbury on Saturday" for "at Sandown on Saturday".
-      if (prev !== undefined && next !== undefined && isName(content[i]!) && window.names.has(there)) out.nameSwap = true;
+      // One name written two ways ("o'malley" and "o' malley") is no other name.
+      if (prev !== undefined && next !== undefined && isName(content[i]!) && window.names.has(there) && !k.endsWith(there) && !there.endsWith(k)) out.nameSwap = true;
       break;
     }
   }
