@@ -735,7 +735,9 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       if (best.keys.has(k)) continue;
       const ants = ANTONYMS.get(k);
       if (ants) for (const a of ants) if (best.keys.has(a) && !claimKeys.includes(a)) antonymFlip = true;
-      if (!antonymFlip && !k.startsWith('#') && antonymAmong(k, (best.rows ??= rowsOf(best.keys)), (claimRows ??= notOpposed(claimKeys, best)))) antonymFlip = true;
+      // The words to pass over are worked out only for a word that has an opposite there at all.
+      const rows = (best.rows ??= rowsOf(best.keys));
+      if (!antonymFlip && !k.startsWith('#') && antonymAmong(k, rows) && antonymAmong(k, rows, (claimRows ??= notOpposed(claimKeys, best)))) antonymFlip = true;
     }
   }
   // Word order and substitutions say something only of a claim that one place in the context mostly holds.

@@ -310,15 +310,14 @@ export function relationFeatures(
     for (let j = 0; j < i; j++) if (attachments[j]![1] === word && attachments[j]![0] !== claimed) (shared ??= new Set()).add(word);
   }
   // One word further on either side may be the number's own too ("four gold medals at the 2012
-  // London Paralympics" against "four golds at the 2012 Games").
-  if (attachments.length > 0) {
-    for (let i = 0; i < tokens.length; i++) {
-      const t = tokens[i]!;
-      if (!t.number || !t.key.startsWith('#') || placed?.has(t.key)) continue;
-      const own = index.numberNeighbours.get(t.key);
-      if (own && nearWords(tokens, i).some((w) => own.has(w))) (placed ??= new Set()).add(t.key);
-    }
-  }
+  // London Paralympics" against "four golds at the 2012 Games"). Read only for a number that
+  // would otherwise have moved.
+  const placedFurther = (x: string): boolean => {
+    const own = index.numberNeighbours.get(x);
+    if (!own) return false;
+    for (let i = 0; i < tokens.length; i++) if (tokens[i]!.key === x && nearWords(tokens, i).some((w) => own.has(w))) return true;
+    return false;
+  };
   for (const [claimed, word] of attachments) {
     if (shared?.has(word)) continue;
     const x = index.numbers.has(claimed) ? claimed : roundedFrom(claimed, index.numbers);
@@ -349,6 +348,7 @@ export function relationFeatures(
       const there = (claimNumbers ??= numbersOf(tokens, index.numbers)).get(slot);
       if (!there || there.has(word)) continue;
     }
+    if (placedFurther(x)) continue;
     out.numberSwap = true;
     break;
   }
