@@ -193,6 +193,12 @@ t.test('a light verb counts as the noun it carries, unless it is a passive predi
   t.ok(features(FESTIVAL, 'A supper is seen at the festival in the village hall.').coverage < 1, 'the passive "is seen" keeps "seen" as a word the context lacks');
 });
 
+t.test('a currency or percent word is the sign the context writes', async (t) => {
+  t.equal(features('Poseidon had a budget of $ 160 million.', 'Poseidon had a budget of 160 million dollars.').coverage, 1, '"dollars" for "$"');
+  t.equal(features('Exports fell by 8% in March.', 'Exports fell by 8 percent in March.').coverage, 1, '"percent" for "%"');
+  t.ok(features('Poseidon had a budget of £ 160 million.', 'Poseidon had a budget of 160 million dollars.').coverage < 1, '"dollars" where the context writes "£"');
+});
+
 t.test('numbers said the long way are one figure', async (t) => {
   const numbers = (text: string) => tokenize(text).filter((x) => x.number).map((x) => x.key);
   t.same(numbers('two hundred and seventy-five years'), ['#275']);

@@ -523,6 +523,9 @@ function notOpposed(claimKeys: readonly string[], passage: Passage): Set<number>
 }
 const AGE_UNITS = /^(?:years?|months?|weeks?|days?)$/i;
 
+/** Keys of the words for a sign ("dollars", "per cent"): the sign itself. */
+const SIGN_WORD_KEYS = new Set(['$', '£', '€', '%']);
+
 /** The keys in order of first appearance, each once (a claim has few: no set is needed to tell). */
 function distinct(keys: readonly string[]): string[] {
   if (keys.length > 48) return [...new Set(keys)];
@@ -533,7 +536,10 @@ function distinct(keys: readonly string[]): string[] {
 
 /** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
 export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
-  const content = tokens.filter((t) => t.content || t.number);
+  // A currency or percent word ("160 million dollars") is the sign the context writes ("$ 160
+  // million"), which is no content word there: where the context has the sign, the word is not
+  // counted either.
+  const content = tokens.filter((t) => (t.content || t.number) && !(SIGN_WORD_KEYS.has(t.key) && index.lower.includes(t.key)));
   const n = content.length;
   // A word the context lacks meets a near-synonym the context has under the context's key, so
   // word pairs and passages are compared on the words the context used.
