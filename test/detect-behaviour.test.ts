@@ -105,6 +105,14 @@ t.test('claims carry exact offsets and skip questions, greetings and lead-ins', 
   for (const c of v.hallucination.claims) t.equal(text.slice(c.start, c.end), c.text);
 });
 
+t.test('a sentence about the answer itself is no claim, unless it goes on to state something', async (t) => {
+  const text =
+    'The tower was completed in 1889. This summary covers the main points about the tower and its builders. ' +
+    'The summary has been adjusted to focus on the information provided. The summary highlights that the tower is 330 metres tall.';
+  const claims = extractClaims(text).map((c) => c.text);
+  t.same(claims, ['The tower was completed in 1889.', 'The summary highlights that the tower is 330 metres tall.']);
+});
+
 t.test('hedged wording is less certain than assertive wording, and mismatch follows', async (t) => {
   t.ok(certaintyOf('It might possibly have been completed around 1899, I think.') < certaintyOf('It was definitely completed in 1899.'));
   t.ok(certaintyOf('The tower was completed in 1899.') > certaintyOf('The tower was perhaps completed in 1899.'));

@@ -25,6 +25,14 @@ const ABBREVIATIONS = new Set([
 const META_RE =
   /^(?:(?:sure|certainly|of course|absolutely|okay|ok|great|hello|hi|hey|thanks|thank you|you're welcome|no problem)\b[\s\S]{0,40}$|here(?:'s| is| are)\b|(?:below|following) (?:is|are)\b|in summary[,:]?$|to summari[sz]e[,:]?$|summary:?$|answer:?$|i hope (?:this|that) helps|let me know\b|feel free\b|please note\b[\s\S]{0,10}$)/i;
 
+/**
+ * A sentence about the answer itself ("This summary covers the main points …", "The summary has
+ * been adjusted to …") says nothing a context could support; one that goes on with "that …"
+ * states something and stays.
+ */
+const SELF_DESCRIPTION_RE =
+  /^(?:this|the|my)\s+(?:summary|response|answer|overview)(?:\s+(?:provided|above|below))?\s+(?:covers|focuses|captures|includes|has been|is|aims|attempts|tries|provides|summari[sz]es|highlights|condenses|retains|omits|leaves out|touches)\b(?![\s\S]*\bthat\b)/i;
+
 const CLAUSE_SPLIT_RE = /;\s+|,\s+(?=(?:and|but|while|whereas|although|though|yet|which|who)\s)|\s+(?=(?:but|whereas)\s)/g;
 
 const LETTER = /^\p{L}$/u;
@@ -153,7 +161,7 @@ function isCheckable(piece: string): boolean {
   if (/\?["”')\]]*$/.test(piece)) return false;
   // A heading or lead-in that ends with a colon introduces content rather than stating it.
   if (/:\s*$/.test(piece)) return false;
-  if (META_RE.test(piece)) return false;
+  if (META_RE.test(piece) || SELF_DESCRIPTION_RE.test(piece)) return false;
   return true;
 }
 
