@@ -311,6 +311,22 @@ t.test('relations: a name where the passage writes another between the same word
   t.notOk(features('bagniewski is also said to be in talks with martin o\' malley\'s people and may support him .', 'Bagniewski is also said to be in talks with Martin O\'Malley\'s people.').roleSwap, 'one name written apart and together');
 });
 
+t.test('relations: another doer, a name from elsewhere in the article before what another name did', async (t) => {
+  const QPR =
+    'Charlie Austin celebrates with Matt Phillips after scoring during QPR\'s 3-3 draw with Aston Villa on Tuesday. ' +
+    'The striker has 14 goals this season. Villa remain in the bottom half. Their manager was pleased with the point. ' +
+    'Ramsey has been linked with a move to Burnley.';
+  t.ok(features(QPR, 'Ramsey scored in QPR\'s 3-3 draw with Aston Villa on Tuesday.').roleSwap, 'Ramsey for Phillips and Austin');
+  t.notOk(features(QPR, 'Matt Phillips scored in QPR\'s 3-3 draw with Aston Villa on Tuesday.').roleSwap, 'a name the passage has');
+  const BAYERN =
+    'The result means Bayern, who beat Hertha Berlin 1-0 on Saturday to go 15 points clear, have taken the title. ' +
+    'Guardiola has his 19th major honour. The club celebrated in the city. Wolfsburg were beaten at home.';
+  t.notOk(features(BAYERN, 'Wolfsburg beat Hertha Berlin 1-0 on Saturday to go 15 points clear.').roleSwap, 'a name set off by punctuation is not read as the doer');
+  const verdict = analyse(exchange(QPR, 'Ramsey scored in QPR\'s 3-3 draw with Aston Villa on Tuesday.'), cfg);
+  t.equal(verdict.hallucination.claims[0]?.support, 'contradicted');
+  t.equal(verdict.hallucination.claims[0]?.failure_mode, 'entity');
+});
+
 t.test('a time of day is one token, however it is written', async (t) => {
   const key = (text: string) => tokenize(text).find((x) => x.number)!.key;
   for (const written of ['2:00 PM', '2pm', '2 p.m.', '2 : 00 p. m.', '14:00']) t.equal(key(`at ${written} on Sunday`), key('at 14:00 on Sunday'), written);

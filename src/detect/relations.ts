@@ -186,6 +186,29 @@ export class PassageWindow {
   private nameSet?: Set<string>;
   private dateMap?: Map<string, Set<string>>;
 
+  /**
+   * The names written right before `a` and `b` (content words in that order, nothing but small
+   * words and no punctuation between the name and `a`).
+   */
+  doersBefore(a: string, b: string): string[] {
+    const out: string[] = [];
+    for (const p of this.passages) {
+      const t = p.tokens;
+      if (!t) continue;
+      for (let k = 1; k < t.length; k++) {
+        if (t[k]!.key !== a) continue;
+        let m = k + 1;
+        while (m < t.length && !t[m]!.content && !t[m]!.number) m++;
+        if (t[m]?.key !== b) continue;
+        let y = k - 1;
+        while (y >= 0 && !t[y]!.content && !t[y]!.number) y--;
+        if (y < 0 || !isName(t[y]!) || /[,;:()]/.test(p.text.slice(t[y]!.end, t[k]!.start))) continue;
+        out.push(t[y]!.key);
+      }
+    }
+    return out;
+  }
+
   constructor(private readonly passages: readonly PassageWords[]) {
     for (const p of passages) for (const k of p.seq) this.seq.push(k);
     this.words = new Set(this.seq);
@@ -278,7 +301,7 @@ export function relationFeatures(
   content: readonly Token[],
   keys: readonly string[],
   window: readonly PassageWords[] | PassageWindow,
-  index: { numberNeighbours: ReadonlyMap<string, ReadonlySet<string>>; numbers: ReadonlySet<string> },
+  index: { numberNeighbours: ReadonlyMap<string, ReadonlySet<string>>; numbers: ReadonlySet<string>; keys: ReadonlySet<string> },
 ): RelationFeatures {
   const out: RelationFeatures = { substituted: 0, antonym: false, numberSwap: false, roleSwap: false, nameSwap: false };
   if (keys.length === 0) return out;
@@ -414,6 +437,7 @@ export function relationFeatures(
   if (!flipped) flipped = exchanged(claimText, keys, content, window);
   if (flipped) out.roleSwap = passive(claimText) === window.isPassive;
   if (!out.roleSwap) out.roleSwap = agentAsPatient(claimText, tokens, content, keys, window);
+  if (!out.roleSwap && !out.nameSwap) out.nameSwap = anotherDoer(keys, content, window, index.keys);
   return out;
 }
 
@@ -558,6 +582,32 @@ function exchanged(claimText: string, keys: readonly string[], content: readonly
       if (OF_BEFORE.test(before(nameRun(q)[0]))) continue;
       if (fits(p, q) && fits(q, p)) return true;
     }
+  }
+  return false;
+}
+
+/**
+ * Another doer: a name brought from another part of the context before two words the passage
+ * writes right after another name, which the claim never says: "Ramsey scored in QPR's 3-3 draw"
+ * against "Charlie Austin celebrates with Matt Phillips after scoring during QPR's 3-3 draw",
+ * where the article names Ramsey elsewhere. A name the passage itself has is left alone (two
+ * people of one name, aliases, a name said twice), and so is a name set off by punctuation ("Bayern,
+ * who beat Hertha").
+ */
+function anotherDoer(keys: readonly string[], content: readonly Token[], window: PassageWindow, contextKeys: ReadonlySet<string>): boolean {
+  const n = keys.length;
+  let claimSet: Set<string> | undefined;
+  for (let i = 0; i + 2 < n; i++) {
+    const x = keys[i]!;
+    if (!isName(content[i]!) || window.words.has(x) || !contextKeys.has(x)) continue;
+    let j = i + 1;
+    while (j < n && isName(content[j]!)) j++;
+    if (j + 1 >= n) continue;
+    const a = keys[j]!;
+    const b = keys[j + 1]!;
+    if (content[j]!.number || content[j + 1]!.number || isName(content[j]!)) continue;
+    if (!window.words.has(a) || !window.words.has(b)) continue;
+    for (const y of window.doersBefore(a, b)) if (!(claimSet ??= new Set(keys)).has(y)) return true;
   }
   return false;
 }
