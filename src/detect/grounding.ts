@@ -471,9 +471,9 @@ function topByHits(ids: readonly number[], hits: Int32Array, k: number): number[
 }
 
 /**
- * Whether a negation of the passage governs a word the claim says: one of the first three content
- * words after it, within its clause (up to a comma, a dash, or a word that opens another clause). "has not been fined over the incident and will be in the
- * squad" negates "fined", not "will be in the squad".
+ * Whether a negation of the passage governs a word the claim says (`governs`): "has not been
+ * fined over the incident and will be in the squad" negates "fined", not "will be in the squad".
+ * A word the passage says twice does not count.
  */
 function negatesClaimWord(passage: Passage, claimKeys: readonly string[]): boolean {
   return governs(passage.tokens, passage.text, (w) => claimKeys.includes(w.key) && !saidTwice(passage.tokens, w.key));

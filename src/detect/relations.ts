@@ -186,29 +186,6 @@ export class PassageWindow {
   private nameSet?: Set<string>;
   private dateMap?: Map<string, Set<string>>;
 
-  /**
-   * The names written right before `a` and `b` (content words in that order, nothing but small
-   * words and no punctuation between the name and `a`).
-   */
-  doersBefore(a: string, b: string): string[] {
-    const out: string[] = [];
-    for (const p of this.passages) {
-      const t = p.tokens;
-      if (!t) continue;
-      for (let k = 1; k < t.length; k++) {
-        if (t[k]!.key !== a) continue;
-        let m = k + 1;
-        while (m < t.length && !t[m]!.content && !t[m]!.number) m++;
-        if (t[m]?.key !== b) continue;
-        let y = k - 1;
-        while (y >= 0 && !t[y]!.content && !t[y]!.number) y--;
-        if (y < 0 || !isName(t[y]!) || /[,;:()]/.test(p.text.slice(t[y]!.end, t[k]!.start))) continue;
-        out.push(t[y]!.key);
-      }
-    }
-    return out;
-  }
-
   constructor(private readonly passages: readonly PassageWords[]) {
     for (const p of passages) for (const k of p.seq) this.seq.push(k);
     this.words = new Set(this.seq);
@@ -287,6 +264,29 @@ export class PassageWindow {
 
   get isPassive(): boolean {
     return (this.passive ??= passive(this.passages.map((p) => p.text).join(' ')));
+  }
+
+  /**
+   * The names written right before `a` and `b` (content words in that order, nothing but small
+   * words and no punctuation between the name and `a`).
+   */
+  doersBefore(a: string, b: string): string[] {
+    const out: string[] = [];
+    for (const p of this.passages) {
+      const t = p.tokens;
+      if (!t) continue;
+      for (let k = 1; k < t.length; k++) {
+        if (t[k]!.key !== a) continue;
+        let m = k + 1;
+        while (m < t.length && !t[m]!.content && !t[m]!.number) m++;
+        if (t[m]?.key !== b) continue;
+        let y = k - 1;
+        while (y >= 0 && !t[y]!.content && !t[y]!.number) y--;
+        if (y < 0 || !isName(t[y]!) || /[,;:()]/.test(p.text.slice(t[y]!.end, t[k]!.start))) continue;
+        out.push(t[y]!.key);
+      }
+    }
+    return out;
   }
 }
 
@@ -547,8 +547,9 @@ function exchanged(claimText: string, keys: readonly string[], content: readonly
   }
   if (candidates === undefined || candidates.length < 2) return false;
   /**
-   * Whether name `w` at position `at` meets a neighbour the passage gives it where `keys[at]` meets
-   * none; the neighbour too is said once by each ("New Jersey" twice in a passage pairs with anything).
+   * Whether the name at `other` meets a neighbour of the name at `at` that the passage gives it,
+   * where the name at `at` meets none; the neighbour too is said once by each ("New Jersey" twice
+   * in a passage pairs with anything).
    */
   const fits = (at: number, other: number): boolean => {
     // A name of several words ("Borussia Monchengladbach") is read as one: its neighbours are the
