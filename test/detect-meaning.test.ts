@@ -276,6 +276,11 @@ t.test('"up" and "down" before a figure say which way it went', async (t) => {
   const GPS = 'The number of GPs from abroad is up by 11 per cent in a decade.';
   t.ok(features(GPS, 'The number of GPs from abroad is down by 11 per cent in a decade.').antonymFlip, '"down by 11 per cent" is the opposite');
   t.notOk(features(GPS, 'The number of GPs from abroad is up by 11 per cent in a decade.').antonymFlip);
+  const risen = features(GPS, 'The number of GPs from abroad has risen 11 per cent in a decade.');
+  t.equal(risen.coverage, 1, '"risen" says what "up" before the figure says');
+  t.notOk(risen.antonymFlip);
+  t.ok(features(GPS, 'The number of GPs from abroad has fallen 11 per cent in a decade.').antonymFlip, '"fallen" is the opposite of "up"');
+  t.ok(features('Exports were down by 8 percent in March.', 'Exports rose 8 percent in March.').antonymFlip, '"rose" is the opposite of "down"');
 });
 
 t.test('relations: two words in each other\'s places are an exchange of roles', async (t) => {

@@ -129,6 +129,9 @@ const ANTONYM_PAIRS: [string, string][] = [
   ['started', 'ended'], ['arrive', 'leave'], ['buy', 'sell'], ['bought', 'sold'], ['hire', 'fire'],
   ['hired', 'fired'], ['join', 'leave'], ['joined', 'left'], ['include', 'exclude'], ['included', 'excluded'],
   ['maximum', 'minimum'], ['majority', 'minority'], ['strong', 'weak'], ['up', 'down'], ['high', 'low'],
+  // A direction before a figure ("up by 11 per cent") against a verb of the other direction.
+  ['up', 'fall'], ['up', 'fell'], ['up', 'fallen'], ['up', 'decrease'], ['up', 'drop'], ['up', 'decline'],
+  ['down', 'rise'], ['down', 'rose'], ['down', 'risen'], ['down', 'increase'], ['down', 'grow'], ['down', 'climb'],
 ];
 
 /**
@@ -198,6 +201,10 @@ const RELATED_GROUPS: string[][] = [
   ['include', 'contain', 'feature', 'comprise', 'consist', 'involve', 'incorporate'],
   ['cause', 'lead', 'result', 'trigger', 'prompt', 'spark'],
   ['call', 'name', 'term', 'dub', 'label', 'title', 'know'],
+  // "up" and "down" are content words only right before a figure ("up by 11 per cent"), where a
+  // verb of rising or falling says the same.
+  ['up', 'rise', 'rose', 'risen', 'increase', 'grow', 'climb', 'jump', 'soar'],
+  ['down', 'fall', 'fell', 'fallen', 'decrease', 'drop', 'decline', 'dip', 'slump', 'plunge'],
   ['move', 'relocate', 'transfer', 'shift'],
   ['raise', 'increase', 'boost', 'rise', 'grow', 'climb', 'jump', 'surge', 'soar'],
   ['cut', 'reduce', 'decrease', 'lower', 'drop', 'fall', 'decline', 'slash', 'plunge'],
