@@ -11,6 +11,7 @@ import { startRedisWithClient } from './helpers/redis.js';
 import { startScriptedModel, type ScriptedModel } from './helpers/model.js';
 import { chatCompletion } from './helpers/upstream.js';
 import { rawChat } from './helpers/exchanges.js';
+import { withinOneMinute } from './helpers/wait.js';
 
 // The worker's side of sampling, driven through analyseJob with a real Redis and a scripted
 // upstream: the budget, the sampling rate, upstream faults, and paying for samples only once.
@@ -44,6 +45,7 @@ const samplingCalls = (model: ScriptedModel) => model.calls.length;
 
 t.test('over budget: no call is made, the local verdict stands and the skip is counted', async (t) => {
   const { model, client, metrics, deps } = await setup(t, { tokensPerMinute: 250, maxTokens: 100 });
+  await withinOneMinute();
   // An exchange's estimate, its body (about 40 tokens) + 2 answers x 100 tokens, fits in 250 once.
   // The call then reports 50 tokens used, which is what stays spent: 50 + 240 no longer fits.
   t.equal(await analyseJob(raw('b-1'), deps), 'stored');
@@ -63,6 +65,7 @@ t.test('the budget is one per minute for every worker sharing the Redis', async 
   t.teardown(() => other.close());
   const models = new BoundedLabel([], 10);
   const store = new VerdictStore(client, 'veracity', 60);
+  await withinOneMinute();
   await analyseJob(raw('w-1'), { config, metrics, store, models, sampler: Sampler.fromConfig(config, { KEY_O: 'sk-o' }, client, metrics, models)! });
   await analyseJob(raw('w-2'), { config, metrics, store, models, sampler: other });
   t.equal(samplingCalls(model), 1, 'a second worker finds the minute spent');

@@ -17,3 +17,13 @@ export async function until<T>(what: string, ms: number, probe: () => T | null |
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/**
+ * Budgets that Redis keeps per clock minute (`RedisTokenBudget`) start afresh when the minute
+ * turns. A test that spends a minute's budget and then expects it spent waits, when fewer than
+ * `ms` are left of the current minute, for the next one to begin, so both steps fall in one.
+ */
+export async function withinOneMinute(ms = 5_000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < ms) await new Promise((r) => setTimeout(r, left + 50));
+}
