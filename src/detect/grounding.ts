@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, RELATED, roundedFrom, stemOf, tokenize, wordRank, type Token } from './text.js';
+import { ANTONYMS, RELATED, roundedFrom, SIGNS, stemOf, tokenize, wordRank, type Token } from './text.js';
 import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
 import { afterAuxiliary, numberAttachments, PassageWindow, relationFeatures } from './relations.js';
 
@@ -523,9 +523,6 @@ function notOpposed(claimKeys: readonly string[], passage: Passage): Set<number>
 }
 const AGE_UNITS = /^(?:years?|months?|weeks?|days?)$/i;
 
-/** Keys of the words for a sign ("dollars", "per cent"): the sign itself. */
-const SIGN_WORD_KEYS = new Set(['$', '£', '€', '%']);
-
 /** The keys in order of first appearance, each once (a claim has few: no set is needed to tell). */
 function distinct(keys: readonly string[]): string[] {
   if (keys.length > 48) return [...new Set(keys)];
@@ -539,7 +536,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   // A currency or percent word ("160 million dollars") is the sign the context writes ("$ 160
   // million"), which is no content word there: where the context has the sign, the word is not
   // counted either.
-  const content = tokens.filter((t) => (t.content || t.number) && !(SIGN_WORD_KEYS.has(t.key) && index.lower.includes(t.key)));
+  const content = tokens.filter((t) => (t.content || t.number) && !(SIGNS.has(t.key) && index.lower.includes(t.key)));
   const n = content.length;
   // A word the context lacks meets a near-synonym the context has under the context's key, so
   // word pairs and passages are compared on the words the context used.

@@ -316,6 +316,9 @@ export function wordRank(lower: string): number {
 /** Scale words after which a decimal written apart ("31. 8 million") is still one number. */
 export const SCALE_AFTER_DECIMAL = 'million|billion|trillion|per ?cent';
 
+/** Currency and percent signs: each is a token of its own, keyed as itself, and no content word. */
+export const SIGNS: ReadonlySet<string> = new Set(['$', '£', '€', '%']);
+
 /**
  * One token of text, the first alternative that matches:
  * - a time of day with a.m. or p.m. ("2pm", "3.30 p.m.", "7 : 00 p. M.") or with a colon ("14:00");
@@ -406,7 +409,7 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
   } else if (raw === 'US') {
     // The country, not the pronoun: "in US cinemas" is "in American cinemas".
     key = 'usa';
-  } else if (raw === '$' || raw === '£' || raw === '€' || raw === '%') {
+  } else if (SIGNS.has(raw)) {
     key = raw;
     content = false;
   } else {
