@@ -2,8 +2,19 @@
 
 export const sigmoid = (z: number): number => 1 / (1 + Math.exp(-z));
 
-/** Weighted logistic regression by full-batch gradient descent with an L2 penalty. */
-export function fitLogistic(xs: number[][], ys: boolean[], ws: number[], l2: number, iters = 3000, nonNegative: boolean | boolean[] = false): { weights: number[]; bias: number } {
+/**
+ * Weighted logistic regression by full-batch gradient descent with an L2 penalty. `offsets`, where
+ * given, is a fixed logit per row that the fitted weights and bias add to.
+ */
+export function fitLogistic(
+  xs: number[][],
+  ys: boolean[],
+  ws: number[],
+  l2: number,
+  iters = 3000,
+  nonNegative: boolean | boolean[] = false,
+  offsets?: number[],
+): { weights: number[]; bias: number } {
   const d = xs[0]?.length ?? 0;
   const w = new Array<number>(d).fill(0);
   let b = 0;
@@ -14,7 +25,7 @@ export function fitLogistic(xs: number[][], ys: boolean[], ws: number[], l2: num
     let gb = 0;
     for (let i = 0; i < xs.length; i++) {
       const x = xs[i]!;
-      let z = b;
+      let z = b + (offsets?.[i] ?? 0);
       for (let j = 0; j < d; j++) z += w[j]! * x[j]!;
       const err = (sigmoid(z) - (ys[i] ? 1 : 0)) * ws[i]!;
       for (let j = 0; j < d; j++) gw[j]! += err * x[j]!;

@@ -9,7 +9,7 @@
  *
  * Run from the repository root; --write rewrites src/detect/models/grounding.ts with the weights
  * and the validation figures below. Knobs (env): L2, DATASETS, QAGS_CLAIMS, MONOTONE, DROP,
- * LENGTH, LENGTH_FROM, CALIBRATION, THRESHOLD. The defaults are the shipped model's settings.
+ * EXTEND, LENGTH, LENGTH_FROM, CALIBRATION, THRESHOLD. The defaults are the shipped model's settings.
  *
  * Every figure is printed in-sample and held out by whole groups: leave one source dataset out
  * (trained on the other two), leave one FaithBench batch out, leave one FaithBench answering model
@@ -31,6 +31,7 @@ import { defaultDetectConfig, loadRows, type Row } from './data.js';
 import { fitLogistic, hash, sigmoid } from './logistic.js';
 import { spearman } from '../../eval/metrics.js';
 import { balancedAccuracy } from './metrics.js';
+import { GROUNDING_MODEL } from '../../detect/models/grounding.js';
 import { binaryReport, formatReport, leaveOneGroupOut, type BinaryReport } from './validate.js';
 
 interface Item {
@@ -160,7 +161,46 @@ function calibrationInputs(m: Pick<Model, 'weights' | 'bias'>, it: Item): number
   return [zs[0]! - allowance, (zs[1] ?? zs[0]!) - allowance, COUNT ? Math.log(it.claims.length) : 0, MEAN ? mean : 0];
 }
 
+/**
+ * EXTEND=featureA,featureB keeps the shipped model (src/detect/models/grounding.ts): its claim
+ * weights and its exchange calibration stay as they are, and only the named features' weights and
+ * a shift of the claim bias are fitted, on top of the shipped claim logit. A feature added to a
+ * model that has been tuned against the dev rows then changes what it adds and nothing else. The
+ * shipped weights saw every dev row, so the held-out figures of an extended fit hold out only
+ * what it fits.
+ */
+const EXTEND = (process.env.EXTEND ?? '').split(',').filter(Boolean);
+for (const f of EXTEND) if (!FEATURE_NAMES.includes(f)) throw new Error(`EXTEND: no feature named ${f}`);
+const EXTEND_AT = EXTEND.map((f) => FEATURE_NAMES.indexOf(f));
+const SHIPPED = {
+  weights: FEATURE_NAMES.map((_, i) => (EXTEND_AT.includes(i) ? 0 : (GROUNDING_MODEL.weights[i] ?? 0))),
+  bias: GROUNDING_MODEL.bias,
+};
+
 function fitClaims(data: Item[], extra: Array<{ x: number[]; dataset: string }> = []): Pick<Model, 'weights' | 'bias'> {
+  return EXTEND.length > 0 ? extendShipped(data, extra) : fitAll(data, extra);
+}
+
+function extendShipped(data: Item[], extra: Array<{ x: number[]; dataset: string }>): Pick<Model, 'weights' | 'bias'> {
+  const xs: number[][] = [];
+  const offsets: number[] = [];
+  const ys: boolean[] = [];
+  const ds: string[] = [];
+  const add = (x: number[], y: boolean, dataset: string): void => {
+    xs.push(EXTEND_AT.map((i) => x[i]!));
+    offsets.push(logit(SHIPPED, x));
+    ys.push(y);
+    ds.push(dataset);
+  };
+  for (const it of data) for (const c of it.claims) if (c.y !== undefined) add(c.x, c.y, it.dataset);
+  for (const e of extra) add(e.x, true, e.dataset);
+  const fit = fitLogistic(xs, ys, balance(ys, ds, true), L2, 3000, EXTEND.map((n) => MONOTONE.has(n)), offsets);
+  const weights = [...SHIPPED.weights];
+  EXTEND_AT.forEach((i, j) => (weights[i] = fit.weights[j]!));
+  return { weights, bias: SHIPPED.bias + fit.bias };
+}
+
+function fitAll(data: Item[], extra: Array<{ x: number[]; dataset: string }> = []): Pick<Model, 'weights' | 'bias'> {
   const xs: number[][] = [];
   const ys: boolean[] = [];
   const ds: string[] = [];
@@ -188,6 +228,8 @@ function train(data: Item[]): Model {
       .map((it) => ({ x: it.claims.reduce((a, b) => (logit(claimModel, b.x) > logit(claimModel, a.x) ? b : a)).x, dataset: it.dataset }));
     claimModel = fitClaims(data, extra);
   }
+  // An extended model keeps the shipped calibration (EXTEND above).
+  if (EXTEND.length > 0) return { ...claimModel, ...GROUNDING_MODEL.exchange };
   // Plain likelihood: each dataset weighs the same, and (CALIBRATION=balanced) each class within it.
   const ex = data.filter((it) => it.claims.length > 0);
   const zs = ex.map((it) => calibrationInputs(claimModel, it));
