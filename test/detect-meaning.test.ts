@@ -373,3 +373,21 @@ t.test('a reworded claim that says the same passes', async (t) => {
     t.equal(v.hallucination.claims[0]?.support, 'supported', answer);
   }
 });
+
+t.test('Splices: copied runs from two sentences joined into one fact count; a reordering within one sentence does not', async (t) => {
+  const sentences = 'The committee chairman Tom Reed opened the session on Monday. Protesters from the union shouted angry slogans outside the hall.';
+  const spliced = 'Tom Reed shouted angry slogans outside the hall.';
+  t.equal(features(sentences, spliced).spliced, 1, '"Tom Reed" from one sentence put to what protesters did in another');
+  const verdict = analyse(exchange(sentences, spliced), cfg).hallucination;
+  t.equal(verdict.claims[0]!.support, 'unsupported');
+  t.ok(verdict.flagged, `flagged (score ${verdict.score})`);
+
+  const oneSentence = 'Tom Reed, who has chaired the committee that meets every spring in the old town, shouted angry slogans outside the hall.';
+  t.equal(features(oneSentence, spliced).spliced, 0, 'both runs from one sentence: a clause left out, not two facts joined');
+  t.notOk(analyse(exchange(oneSentence, spliced), cfg).hallucination.flagged);
+
+  // Two clauses, each copied from its own sentence, and a junction at the claim's own comma.
+  const both = analyse(exchange(sentences, 'Tom Reed opened the session, and protesters shouted angry slogans outside the hall.'), cfg).hallucination;
+  t.notOk(both.flagged, `two clauses (score ${both.score})`);
+  t.equal(features(sentences, 'Committee chairman Tom Reed, protesters shouted angry slogans outside the hall.').spliced, 0, 'junction at a comma');
+});

@@ -76,6 +76,13 @@ export interface ClaimFeatures {
   bigramCoverage: number;
   /** Share of adjacent claim content-word pairs that sit close together (any order) in the context. */
   pairCoverage: number;
+  /**
+   * Places where the claim joins two runs it copies word for word (two content words or more
+   * each, side by side in the context) whose meeting words no passage holds together: facts from
+   * different sentences made into one ("Arsenal beat Manchester United 3-2 at Turf Moor" from
+   * "… beating Manchester United in the FA Cup …", "a 3-2 defeat at Stoke" and "… at Turf Moor").
+   */
+  spliced: number;
   /** Polarity of the claim differs from its best passage. */
   negationFlip: boolean;
   /** The claim uses a word whose antonym the best passage uses instead. */
@@ -129,6 +136,41 @@ export interface ClaimFeatures {
 }
 
 const MAX_PASSAGES_SCORED = 64;
+const JOINED = 1;
+const APART = 2;
+let joinScratch = new Uint8Array(64);
+function joinBuffer(n: number): Uint8Array {
+  if (joinScratch.length < n) joinScratch = new Uint8Array(n * 2);
+  joinScratch.fill(0, 0, Math.max(0, n));
+  return joinScratch;
+}
+
+/** Punctuation between two claim words: a copied run that ends there ends a clause, not a fact. */
+const CLAUSE_MARK = /[,;:()\u2013\u2014"]|\s-\s/;
+
+/**
+ * Junctions of two copied runs from different places: a pair `APART` with a `JOINED` pair on
+ * each side, its two words in no passage together, and no break in the claim's own clause
+ * between them (a list or an inserted clause may join facts from anywhere). Runs from one
+ * passage in another order are how a summary reorders ("James Taylor's fourteenth studio album"
+ * for "the fourteenth studio album by James Taylor"), so they do not count.
+ */
+function splices(joins: Uint8Array, claim: string, content: Token[], keys: string[], index: ContextIndex): number {
+  let n = 0;
+  for (let i = 1; i + 2 < keys.length; i++) {
+    if (joins[i] !== APART || joins[i - 1] !== JOINED || joins[i + 1] !== JOINED) continue;
+    if (CLAUSE_MARK.test(claim.slice(content[i]!.end, content[i + 1]!.start))) continue;
+    if (sharePassage(index, keys[i]!, keys[i + 1]!)) continue;
+    n++;
+  }
+  return n;
+}
+
+function sharePassage(index: ContextIndex, a: string, b: string): boolean {
+  const pa = index.postings.get(a);
+  const pb = index.postings.get(b);
+  return pa !== undefined && pb !== undefined && pa.some((p) => pb.includes(p));
+}
 /** Words this frequent ("saw", "made", "total", "now") carry phrasing more than content. */
 const LIGHT_RANK = 1500;
 const META_REFERENCE =
@@ -626,6 +668,8 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   let bigramFound = 0;
   let pairFound = 0;
   let prevId = keys.length > 0 ? index.ids.get(keys[0]!) : undefined;
+  /** Per adjacent pair of claim words: 1 the context writes them side by side, 2 both there but never close, 0 otherwise. */
+  const joins = joinBuffer(keys.length);
   for (let i = 0; i + 1 < keys.length; i++) {
     const a = prevId;
     const b = index.ids.get(keys[i + 1]!);
@@ -634,9 +678,14 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     if (keys[i] === keys[i + 1]) continue;
     bigramTotal++;
     if (a === undefined || b === undefined) continue;
-    if (index.order.follows(a, b)) bigramFound++;
+    if (index.order.follows(a, b)) {
+      bigramFound++;
+      joins[i] = JOINED;
+    }
     if (index.order.near(a, b)) pairFound++;
+    else joins[i] = APART;
   }
+  const spliced = splices(joins, claim.text, content, keys, index);
 
   // Best passage: count shared keys through the postings, score only the top candidates.
   const passages = index.passages;
@@ -773,6 +822,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     passageCoverage,
     bigramCoverage: bigramTotal > 0 ? bigramFound / bigramTotal : 1,
     pairCoverage: bigramTotal > 0 ? pairFound / bigramTotal : 1,
+    spliced,
     negationFlip,
     antonymFlip,
     restatesQuestion: n > 0 && novel === 0,
@@ -823,6 +873,7 @@ export function featureVector(f: ClaimFeatures): number[] {
     f.numberSwap ? 1 : 0,
     f.roleSwap ? 1 : 0,
     f.restated ? 0 : 1,
+    Math.min(f.spliced, 2) / 2,
   ];
 }
 
@@ -852,6 +903,7 @@ export const FEATURE_NAMES = [
   'numberSwap',
   'roleSwap',
   'notRestated',
+  'spliced',
 ];
 
 const MATERIAL_MARKER = /\b(?:context|document|passage|source|reference|article|excerpt|knowledge|facts?)\s*:|<(?:document|context|source)\b/i;
