@@ -391,3 +391,14 @@ t.test('Splices: copied runs from two sentences joined into one fact count; a re
   t.notOk(both.flagged, `two clauses (score ${both.score})`);
   t.equal(features(sentences, 'Committee chairman Tom Reed, protesters shouted angry slogans outside the hall.').spliced, 0, 'junction at a comma');
 });
+
+t.test('Ages: "a 21-year-old striker" says what "Striker Keating, 21," says', async (t) => {
+  const context = 'Striker Keating, 21, was recommended to Gulls boss Kevin Nicholson by ex-Port Vale manager Micky Adams.';
+  const f = features(context, 'Keating, a 21-year-old striker, was recommended to Gulls boss Kevin Nicholson by ex-Port Vale manager Micky Adams.');
+  t.equal(f.coverage, 1, '"year" and "old" are no words the context lacks');
+  t.equal(f.pairCoverage, 1, 'and break no word pair');
+  t.notOk(analyse(exchange(context, 'Keating, a 21-year-old striker, was recommended to Kevin Nicholson by Micky Adams.'), cfg).hallucination.flagged);
+  // The context's own "27-year-old" is matched word for word; an age it never gives is a number it lacks.
+  t.equal(features('The 27-year-old centre-back joined Torquay.', 'The 27-year-old centre-back joined Torquay.').coverage, 1);
+  t.ok(features(context, 'Keating, a 23-year-old striker, was recommended to Kevin Nicholson.').numberMissing > 0, 'a different age is still missing');
+});

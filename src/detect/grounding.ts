@@ -171,6 +171,25 @@ function sharePassage(index: ContextIndex, a: string, b: string): boolean {
   const pb = index.postings.get(b);
   return pa !== undefined && pb !== undefined && pa.some((p) => pb.includes(p));
 }
+const YEAR = stemOf('year');
+const OLD = stemOf('old');
+
+/**
+ * "year" and "old" of an age the context writes as a bare number: "Keating, a 21-year-old
+ * striker" says what "Striker Keating, 21," says, and news summaries write ages both ways. Only
+ * where the context gives that number and never writes "year" beside it.
+ */
+function ageWords(tokens: readonly Token[], index: ContextIndex): Set<number> | undefined {
+  let out: Set<number> | undefined;
+  for (let i = 0; i + 2 < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (!t.number || tokens[i + 1]!.key !== YEAR || tokens[i + 2]!.key !== OLD) continue;
+    if (!index.numbers.has(t.key) || index.numberNeighbours.get(t.key)?.has(YEAR)) continue;
+    (out ??= new Set()).add(i + 1).add(i + 2);
+  }
+  return out;
+}
+
 /** Words this frequent ("saw", "made", "total", "now") carry phrasing more than content. */
 const LIGHT_RANK = 1500;
 const META_REFERENCE =
@@ -578,7 +597,8 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
   // A currency or percent word ("160 million dollars") is the sign the context writes ("$ 160
   // million"), which is no content word there: where the context has the sign, the word is not
   // counted either.
-  const content = tokens.filter((t) => (t.content || t.number) && !(SIGNS.has(t.key) && index.lower.includes(t.key)));
+  const ages = ageWords(tokens, index);
+  const content = tokens.filter((t, i) => (t.content || t.number) && !(SIGNS.has(t.key) && index.lower.includes(t.key)) && !ages?.has(i));
   const n = content.length;
   // A word the context lacks meets a near-synonym the context has under the context's key, so
   // word pairs and passages are compared on the words the context used.
