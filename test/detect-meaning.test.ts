@@ -400,5 +400,7 @@ t.test('Ages: "a 21-year-old striker" says what "Striker Keating, 21," says', as
   t.notOk(analyse(exchange(context, 'Keating, a 21-year-old striker, was recommended to Kevin Nicholson by Micky Adams.'), cfg).hallucination.flagged);
   // The context's own "27-year-old" is matched word for word; an age it never gives is a number it lacks.
   t.equal(features('The 27-year-old centre-back joined Torquay.', 'The 27-year-old centre-back joined Torquay.').coverage, 1);
+  const written = features('The skilful 17-year-old forward from Montego Bay United trained with West Ham.', 'The 17-year-old Montego Bay United forward trained with West Ham.');
+  t.ok(written.bigramCoverage > 0.6, `an age the context writes as "17-year-old" keeps its words (pairs side by side ${written.bigramCoverage})`);
   t.ok(features(context, 'Keating, a 23-year-old striker, was recommended to Kevin Nicholson.').numberMissing > 0, 'a different age is still missing');
 });

@@ -184,7 +184,7 @@ function ageWords(tokens: readonly Token[], index: ContextIndex): Set<number> | 
   for (let i = 0; i + 2 < tokens.length; i++) {
     const t = tokens[i]!;
     if (!t.number || tokens[i + 1]!.key !== YEAR || tokens[i + 2]!.key !== OLD) continue;
-    if (!index.numbers.has(t.key) || index.numberNeighbours.get(t.key)?.has(YEAR)) continue;
+    if (!index.numbers.has(t.key) || index.numberNeighbours.get(t.key)?.has(`>${YEAR}`)) continue;
     (out ??= new Set()).add(i + 1).add(i + 2);
   }
   return out;
