@@ -404,3 +404,12 @@ t.test('Ages: "a 21-year-old striker" says what "Striker Keating, 21," says', as
   t.ok(written.bigramCoverage > 0.6, `an age the context writes as "17-year-old" keeps its words (pairs side by side ${written.bigramCoverage})`);
   t.ok(features(context, 'Keating, a 23-year-old striker, was recommended to Kevin Nicholson.').numberMissing > 0, 'a different age is still missing');
 });
+
+t.test('Roles: words in reverse order across two sentences reverse no roles', async (t) => {
+  const context = "His photographs show the pretty insects' scale - covered wings. Butterfly wings are covered by thousands of microscopic scales split into two to three layers.";
+  const f = features(context, 'Butterfly wings are covered by thousands of microscopic scales split into two to three layers.');
+  t.notOk(f.roleSwap, '"covered wings. Butterfly" is no "Butterfly wings covered" reversed');
+  t.equal(analyse(exchange(context, 'Butterfly wings are covered by thousands of microscopic scales.'), cfg).hallucination.claims[0]!.support, 'supported');
+  // Within one sentence the reversal still counts.
+  t.ok(features('The council sued the developer over the plan.', 'The developer sued the council over the plan.').roleSwap);
+});

@@ -181,13 +181,20 @@ export class PassageWindow {
   readonly seq: string[] = [];
   readonly words: Set<string>;
   readonly first = new Map<string, number>();
+  /** Per position in `seq`, which of the window's passages it is in. */
+  readonly part: number[] = [];
   private passive?: boolean;
   private agentMap?: Map<string, Set<string>>;
   private nameSet?: Set<string>;
   private dateMap?: Map<string, Set<string>>;
 
   constructor(private readonly passages: readonly PassageWords[]) {
-    for (const p of passages) for (const k of p.seq) this.seq.push(k);
+    passages.forEach((p, n) => {
+      for (const k of p.seq) {
+        this.seq.push(k);
+        this.part.push(n);
+      }
+    });
     this.words = new Set(this.seq);
     this.seq.forEach((k, i) => {
       if (!this.first.has(k)) this.first.set(k, i);
@@ -431,6 +438,10 @@ export function relationFeatures(
     // A name is no predicate: "senior England caps" against "caps for England … senior debut".
     if (content[j]!.number || content[j]!.proper || content[j - 1]!.number || content[j + 1]!.number) continue;
     if (!(left > anchor && left - anchor <= ROLE_REACH && right < anchor && anchor - right <= ROLE_REACH)) continue;
+    // All three in one sentence: "… scale-covered wings. Butterfly wings are covered …" puts
+    // "covered", "wings" and "butterfly" in that order across two sentences, reversing nothing.
+    const part = window.part;
+    if (part[left] !== part[anchor] || part[right] !== part[anchor]) continue;
     const gaps = claimText.slice(content[j - 1]!.end, content[j]!.start) + ' ' + claimText.slice(content[j]!.end, content[j + 1]!.start);
     flipped = !PREPOSITION.test(gaps);
   }
