@@ -413,3 +413,15 @@ t.test('Roles: words in reverse order across two sentences reverse no roles', as
   // Within one sentence the reversal still counts.
   t.ok(features('The council sued the developer over the plan.', 'The developer sued the council over the plan.').roleSwap);
 });
+
+t.test('Negation: "will not be finalised until Friday" says when it will be', async (t) => {
+  const context = 'His book of rides for his final day as a professional jockey will not be finalised until Friday morning.';
+  const claim = "McCoy's book of rides for his final day as a professional jockey will be finalised on Friday morning.";
+  t.notOk(features(context, claim).negationFlip);
+  t.not(analyse(exchange(context, claim), cfg).hallucination.claims[0]!.support, 'contradicted');
+  // Without "until" the negation still holds, and across a clause break "until" is not its own.
+  const runners = 'The full list of runners for the race will be confirmed on Friday morning.';
+  t.notOk(features('The full list of runners for the race will not be confirmed until Friday morning.', runners).negationFlip);
+  t.ok(features('The full list of runners for the race will not be confirmed on Friday morning.', runners).negationFlip);
+  t.ok(features('The full list of runners for the race will not be confirmed, until further notice, on Friday morning.', runners).negationFlip);
+});

@@ -546,7 +546,7 @@ function negatesClaimWord(passage: Passage, claimKeys: readonly string[]): boole
  */
 function governs(t: readonly Token[], text: string, says: (w: Token) => boolean): boolean {
   for (let i = 0; i < t.length; i++) {
-    if (!t[i]!.negation) continue;
+    if (!t[i]!.negation || notUntil(t, text, i)) continue;
     for (let j = i + 1, seen = 0; j < t.length && seen < NEGATION_REACH; j++) {
       const w = t[j]!;
       if (CLAUSE_BREAK.test(text.slice(t[j - 1]!.end, w.start)) || CLAUSE_WORD.test(w.raw)) break;
@@ -557,6 +557,20 @@ function governs(t: readonly Token[], text: string, says: (w: Token) => boolean)
   }
   return false;
 }
+/**
+ * "will not be finalised until Friday" says when it will be, as "will be finalised on Friday"
+ * does: a negation whose clause goes on to "until" denies only the time before.
+ */
+function notUntil(t: readonly Token[], text: string, at: number): boolean {
+  for (let j = at + 1; j < t.length && j <= at + UNTIL_REACH; j++) {
+    const w = t[j]!;
+    if (CLAUSE_BREAK.test(text.slice(t[j - 1]!.end, w.start)) || CLAUSE_WORD.test(w.raw)) return false;
+    if (w.raw.toLowerCase() === 'until' || w.raw.toLowerCase() === 'till') return true;
+  }
+  return false;
+}
+/** How far after a negation (in words of any kind) an "until" still belongs to its clause. */
+const UNTIL_REACH = 8;
 /** A word said twice may be said once outside the negation ("taken five bets …, with not a single bet on Labour"). */
 function saidTwice(tokens: readonly Token[], key: string): boolean {
   let n = 0;
