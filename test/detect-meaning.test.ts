@@ -425,3 +425,14 @@ t.test('Negation: "will not be finalised until Friday" says when it will be', as
   t.ok(features('The full list of runners for the race will not be confirmed on Friday morning.', runners).negationFlip);
   t.ok(features('The full list of runners for the race will not be confirmed, until further notice, on Friday morning.', runners).negationFlip);
 });
+
+t.test('Abbreviations: "UK" restates "United Kingdom", "CEO" restates "chief executive"', async (t) => {
+  const moved = features('He moved to the United Kingdom in 2010 and joined the firm.', 'He moved to the UK in 2010 and joined the firm.');
+  t.equal(moved.coverage, 1);
+  t.equal(moved.pairCoverage, 1);
+  t.equal(features('The film opens in United States cinemas on 17 March 2017.', 'The film opens in US cinemas on 17 March 2017.').coverage, 1);
+  t.equal(features('Aberdeen chief executive Duncan Fraser praised the chairman.', 'Aberdeen CEO Duncan Fraser praised the chairman.').coverage, 1);
+  // Two words only make the name when written alike: "Manchester United states" names no country.
+  t.notOk(tokenize('Manchester United states that it will appeal.').some((w) => w.key === key('US')));
+  t.ok(tokenize('the United States Navy').some((w) => w.key === key('US')));
+});

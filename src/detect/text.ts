@@ -85,12 +85,24 @@ const SCALES: Record<string, number> = {
   thousand: 1e3, k: 1e3, million: 1e6, m: 1e6, mn: 1e6, billion: 1e9, bn: 1e9, b: 1e9, trillion: 1e12,
 };
 
+const isCapital = (word: string): boolean => /^\p{Lu}/u.test(word);
+
+/** Names of two words, read as the abbreviation that stands for them. */
+const PHRASES = new Map<string, string>([
+  ['united states', 'us'],
+  ['united kingdom', 'uk'],
+  ['great britain', 'uk'],
+  ['european union', 'eu'],
+  ['chief executive', 'ceo'],
+  ['chief executives', 'ceo'],
+]);
+
 /**
  * Spelling variants and near-synonyms folded to one key so that a paraphrase is not read as a new fact.
  * Kept small and general on purpose: a wrong synonym hides a hallucination.
  */
 const SYNONYMS: Record<string, string> = {
-  us: 'usa', 'u.s': 'usa', 'u.s.': 'usa', america: 'usa', american: 'usa', 'united states': 'usa',
+  us: 'usa', 'u.s': 'usa', 'u.s.': 'usa', america: 'usa', american: 'usa',
   uk: 'britain', 'u.k': 'britain', british: 'britain', england: 'britain', english: 'britain',
   film: 'movie', films: 'movie', movies: 'movie', picture: 'movie',
   begin: 'start', began: 'start', begun: 'start', starts: 'start', commenced: 'start', commence: 'start',
@@ -496,6 +508,25 @@ export function tokenize(text: string): Token[] {
       prev.raw = text.slice(prev.start, end);
       prev.key = pct.key;
       prev.content = pct.content;
+      prev.end = end;
+      prevEnd = end;
+      sentenceStart = false;
+      continue;
+    }
+    // "United States" is "US", "chief executive" is "CEO": a name of two words and its
+    // abbreviation are one word.
+    // Both words capitalised or neither: "Manchester United states that …" names no country.
+    const phrase =
+      prev && !prev.number && /^\s+$/.test(text.slice(prev.end, start)) && isCapital(prev.raw) === isCapital(raw)
+        ? PHRASES.get(`${prev.raw.toLowerCase()} ${raw.toLowerCase()}`)
+        : undefined;
+    if (phrase !== undefined && prev) {
+      // Written in capitals, as an abbreviation is: "us" is a pronoun, "US" the country.
+      const info = wordInfo(phrase.toUpperCase(), false);
+      prev.raw = text.slice(prev.start, end);
+      prev.key = info.key;
+      prev.content = info.content;
+      prev.rare = info.rare;
       prev.end = end;
       prevEnd = end;
       sentenceStart = false;
