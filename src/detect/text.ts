@@ -96,6 +96,13 @@ const PHRASES = new Map<string, string>([
   ['chief executive', 'ceo'],
   ['chief executives', 'ceo'],
 ]);
+/** The second words of PHRASES as written, in lower case or capitalised: the only tokens worth a look-up. */
+const PHRASE_ENDS = new Set(
+  [...PHRASES.keys()].flatMap((p) => {
+    const end = p.slice(p.indexOf(' ') + 1);
+    return [end, end[0]!.toUpperCase() + end.slice(1), end.toUpperCase()];
+  }),
+);
 
 /**
  * Spelling variants and near-synonyms folded to one key so that a paraphrase is not read as a new fact.
@@ -517,7 +524,7 @@ export function tokenize(text: string): Token[] {
     // abbreviation are one word.
     // Both words capitalised or neither: "Manchester United states that …" names no country.
     const phrase =
-      prev && !prev.number && /^\s+$/.test(text.slice(prev.end, start)) && isCapital(prev.raw) === isCapital(raw)
+      PHRASE_ENDS.has(raw) && prev && !prev.number && /^\s+$/.test(text.slice(prev.end, start)) && isCapital(prev.raw) === isCapital(raw)
         ? PHRASES.get(`${prev.raw.toLowerCase()} ${raw.toLowerCase()}`)
         : undefined;
     if (phrase !== undefined && prev) {
