@@ -608,10 +608,10 @@ function distinct(keys: readonly string[]): string[] {
 
 /** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
 export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
+  const ages = ageWords(tokens, index);
   // A currency or percent word ("160 million dollars") is the sign the context writes ("$ 160
   // million"), which is no content word there: where the context has the sign, the word is not
-  // counted either.
-  const ages = ageWords(tokens, index);
+  // counted either. Nor are the "year" and "old" of an age the context gives as a bare number.
   const content = tokens.filter((t, i) => (t.content || t.number) && !(SIGNS.has(t.key) && index.lower.includes(t.key)) && !ages?.has(i));
   const n = content.length;
   // A word the context lacks meets a near-synonym the context has under the context's key, so

@@ -87,16 +87,23 @@ const SCALES: Record<string, number> = {
 
 const isCapital = (word: string): boolean => /^\p{Lu}/u.test(word);
 
-/** Names of two words, read as the abbreviation that stands for them. */
-const PHRASES = new Map<string, string>([
-  ['united states', 'us'],
-  ['united kingdom', 'uk'],
-  ['great britain', 'uk'],
-  ['european union', 'eu'],
-  ['chief executive', 'ceo'],
-  ['chief executives', 'ceo'],
+/**
+ * Two words read as one: "per cent" as "percent", and a name of two words as the abbreviation
+ * that stands for it (`name`: written in capitals, as an abbreviation is, since "us" is a pronoun
+ * and "US" the country; and only where both words are capitalised or neither is, since
+ * "Manchester United states that …" names no country).
+ */
+const PHRASES = new Map<string, { as: string; name: boolean }>([
+  ['per cent', { as: 'percent', name: false }],
+  ['per cents', { as: 'percent', name: false }],
+  ['united states', { as: 'US', name: true }],
+  ['united kingdom', { as: 'UK', name: true }],
+  ['great britain', { as: 'UK', name: true }],
+  ['european union', { as: 'EU', name: true }],
+  ['chief executive', { as: 'CEO', name: true }],
+  ['chief executives', { as: 'CEO', name: true }],
 ]);
-/** The second words of PHRASES as written, in lower case or capitalised: the only tokens worth a look-up. */
+/** The second words of PHRASES as written, in lower case, capitalised or in capitals: the only tokens worth a look-up. */
 const PHRASE_ENDS = new Set(
   [...PHRASES.keys()].flatMap((p) => {
     const end = p.slice(p.indexOf(' ') + 1);
@@ -509,27 +516,10 @@ export function tokenize(text: string): Token[] {
       sentenceStart = false;
       continue;
     }
-    // "per cent" is "percent".
-    if (prev && (raw.length === 4 || raw.length === 5) && prev.raw.length === 3 && /^cents?$/i.test(raw) && /^per$/i.test(prev.raw) && /^\s+$/.test(text.slice(prev.end, start))) {
-      const pct = wordInfo('percent', false);
-      prev.raw = text.slice(prev.start, end);
-      prev.key = pct.key;
-      prev.content = pct.content;
-      prev.end = end;
-      prevEnd = end;
-      sentenceStart = false;
-      continue;
-    }
-    // "United States" is "US", "chief executive" is "CEO": a name of two words and its
-    // abbreviation are one word.
-    // Both words capitalised or neither: "Manchester United states that …" names no country.
-    const phrase =
-      PHRASE_ENDS.has(raw) && prev && !prev.number && /^\s+$/.test(text.slice(prev.end, start)) && isCapital(prev.raw) === isCapital(raw)
-        ? PHRASES.get(`${prev.raw.toLowerCase()} ${raw.toLowerCase()}`)
-        : undefined;
-    if (phrase !== undefined && prev) {
-      // Written in capitals, as an abbreviation is: "us" is a pronoun, "US" the country.
-      const info = wordInfo(phrase.toUpperCase(), false);
+    // "per cent" is "percent", "United States" is "US" (PHRASES).
+    const phrase = PHRASE_ENDS.has(raw) && prev && /^\s+$/.test(text.slice(prev.end, start)) ? PHRASES.get(`${prev.raw.toLowerCase()} ${raw.toLowerCase()}`) : undefined;
+    if (phrase && prev && (!phrase.name || isCapital(prev.raw) === isCapital(raw))) {
+      const info = wordInfo(phrase.as, false);
       prev.raw = text.slice(prev.start, end);
       prev.key = info.key;
       prev.content = info.content;
