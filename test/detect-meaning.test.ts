@@ -436,3 +436,16 @@ t.test('Abbreviations: "UK" restates "United Kingdom", "CEO" restates "chief exe
   t.notOk(tokenize('Manchester United states that it will appeal.').some((w) => w.key === key('US')));
   t.ok(tokenize('the United States Navy').some((w) => w.key === key('US')));
 });
+
+t.test('Year ranges: "2007-08" and "2007 -- 2008" are the same two years', async (t) => {
+  const years = (text: string): string[] => tokenize(text).filter((w) => w.number).map((w) => w.key);
+  t.same(years('the 2007-08 season'), ['#2007', '#2008']);
+  t.same(years('the 2007 -- 08 season'), ['#2007', '#2008']);
+  t.same(years('from 1999\u201300'), ['#1999', '#2000']);
+  t.same(years('in 2007-2008'), ['#2007', '#2008']);
+  // Two digits after a number that is no year, or too far on, are themselves.
+  t.same(years('won 21-17'), ['#21', '#17']);
+  t.same(years('the 1960-05 fixture'), ['#1960', '#5']);
+  const f = features('He finished third in three-point percentage during the 2007 -- 08 season.', 'He finished third in three-point percentage in the 2007-2008 season.');
+  t.equal(f.numberMissing, 0, 'the claim\'s 2008 is the context\'s "08"');
+});

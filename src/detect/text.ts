@@ -529,6 +529,13 @@ export function tokenize(text: string): Token[] {
       sentenceStart = false;
       continue;
     }
+    // "the 2007-08 season", "2007 -- 08": the second year of a range written short is that year.
+    // (`w` is shared through the word cache: the key is changed on the token only.)
+    let key = w.key;
+    if (w.number && prev && /^\d\d$/.test(raw) && YEAR_RANGE_DASH.test(text.slice(prev.end, start))) {
+      const year = fullYear(prev.key, Number(raw));
+      if (year !== undefined) key = `#${year}`;
+    }
     // "the no 1 jersey", "No. 10 Downing Street": "no" before a number is its abbreviation.
     if (w.number && prev?.negation === true && /^no\.?$/i.test(prev.raw)) prev.negation = false;
     if (w.number && w.key === '#100') hundreds = true;
@@ -536,7 +543,7 @@ export function tokenize(text: string): Token[] {
     if (w.number) markDirection(out);
     out.push({
       raw,
-      key: w.key,
+      key,
       start,
       end,
       content: w.content,
@@ -549,6 +556,24 @@ export function tokenize(text: string): Token[] {
     sentenceStart = false;
   }
   return hundreds ? joinHundreds(out, text) : out;
+}
+
+/** What joins the two years of a range: a hyphen or dash, perhaps spaced ("2007 -- 08"). */
+const YEAR_RANGE_DASH = /^\s*(?:-|--|\u2013|\u2014)\s*$/;
+
+/**
+ * The year that two digits after `key` (a year, "#2007") stand for: the first after it with those
+ * last digits ("2007-08" is 2008, "1999-00" is 2000), or undefined when `key` is no year or the
+ * range would run past twenty years (then the two digits are something else: "1990-95" is a
+ * range, "2010-30" likely a score or a count).
+ */
+function fullYear(key: string, twoDigits: number): number | undefined {
+  if (!/^#\d{4}$/.test(key)) return undefined;
+  const from = Number(key.slice(1));
+  if (from < 1000 || from > 2100) return undefined;
+  let year = from - (from % 100) + twoDigits;
+  if (year <= from) year += 100;
+  return year - from <= 20 ? year : undefined;
 }
 
 /** Words that say which way a figure went when written right before it ("up by 11 per cent"). */
