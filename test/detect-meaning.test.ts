@@ -449,3 +449,21 @@ t.test('Year ranges: "2007-08" and "2007 -- 2008" are the same two years', async
   const f = features('He finished third in three-point percentage during the 2007 -- 08 season.', 'He finished third in three-point percentage in the 2007-2008 season.');
   t.equal(f.numberMissing, 0, 'the claim\'s 2008 is the context\'s "08"');
 });
+
+t.test('Count words: "two films", "the first", "the second" the context never gives are passed over', async (t) => {
+  const context = 'Veeram is a 2014 Indian Tamil action film directed by Siva. Veeram is a 2016 Indian epic historical drama film directed by Jayaraj.';
+  const two = features(context, 'Veeram is the title of two Indian films.');
+  t.equal(two.numberMissing, 0, '"two" is a count of what the context lists');
+  const second = features(context, 'The second is a 2016 Indian epic historical drama film directed by Jayaraj.');
+  t.equal(second.coverage, 1, '"second" numbers what the answer enumerates');
+  t.equal(second.pairCoverage, 1);
+  // Where the context gives the number, the word is held to it, and a figure in digits always is.
+  t.ok(features('He scored three goals in the final.', 'He scored two goals in the final.').numberMissing > 0 || features('He scored three goals in the final.', 'He scored two goals in the final.').numberSwap, 'a count the context gives otherwise still differs');
+  t.ok(features(context, 'Veeram is the title of 2 Indian films.').numberMissing > 0, 'a figure in digits is held to the context');
+  // A word the question asks with is the answer, not a count: it stays one of the claim's words.
+  const bands = 'Hole was formed in 1989. The Wolfhounds were formed in 1985.';
+  const [claim] = extractClaims('Hole was the first band founded.');
+  const asked = claimFeatures(claim!, buildContextIndex(bands, 'Which band was founded first, Hole or The Wolfhounds?'));
+  const unasked = claimFeatures(claim!, buildContextIndex(bands, 'Tell me about the bands.'));
+  t.equal(asked.n, unasked.n + 1, '"first" answers the question');
+});

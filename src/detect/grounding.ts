@@ -190,6 +190,26 @@ function ageWords(tokens: readonly Token[], index: ContextIndex): Set<number> | 
   return out;
 }
 
+/**
+ * Small counts and ranks written as words: "two films", "the first … the second …", "scored
+ * twice". A summary counts what its source lists and numbers what it enumerates, and where the
+ * context never gives that number there is nothing to hold the word to: it is passed over, as
+ * the words of an age are. A different number in a slot the context fills is still read by the
+ * relations (they see every token). Not a word the question asks with ("Which was founded
+ * first?"): there the word is the answer.
+ */
+const COUNT_WORDS = new Set(['one', 'two', 'three', 'first', 'second', 'third', 'twice', 'double']);
+
+/** Positions of the claim tokens that count as neither found nor missing: ages written two ways, and small count words the context never gives. */
+function passedOver(tokens: readonly Token[], index: ContextIndex): Set<number> | undefined {
+  let out = ageWords(tokens, index);
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.number && !index.numbers.has(t.key) && !index.questionKeys.has(t.key) && COUNT_WORDS.has(t.raw.toLowerCase())) (out ??= new Set()).add(i);
+  }
+  return out;
+}
+
 /** Words this frequent ("saw", "made", "total", "now") carry phrasing more than content. */
 const LIGHT_RANK = 1500;
 const META_REFERENCE =
@@ -608,11 +628,11 @@ function distinct(keys: readonly string[]): string[] {
 
 /** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
 export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
-  const ages = ageWords(tokens, index);
+  const skipped = passedOver(tokens, index);
   // A currency or percent word ("160 million dollars") is the sign the context writes ("$ 160
   // million"), which is no content word there: where the context has the sign, the word is not
   // counted either. Nor are the "year" and "old" of an age the context gives as a bare number.
-  const content = tokens.filter((t, i) => (t.content || t.number) && !(SIGNS.has(t.key) && index.lower.includes(t.key)) && !ages?.has(i));
+  const content = tokens.filter((t, i) => (t.content || t.number) && !(SIGNS.has(t.key) && index.lower.includes(t.key)) && !skipped?.has(i));
   const n = content.length;
   // A word the context lacks meets a near-synonym the context has under the context's key, so
   // word pairs and passages are compared on the words the context used.
