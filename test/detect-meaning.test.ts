@@ -467,3 +467,12 @@ t.test('Count words: "two films", "the first", "the second" the context never gi
   const unasked = claimFeatures(claim!, buildContextIndex(bands, 'Tell me about the bands.'));
   t.equal(asked.n, unasked.n + 1, '"first" answers the question');
 });
+
+t.test('Accents: a word with an accent, composed or combining, or none, is one word', async (t) => {
+  t.equal(key('Caf\u00e9'), key('Cafe\u0301'));
+  t.equal(key('Caf\u00e9'), key('Cafe'));
+  t.equal(key('M\u00fcller\u2019s'), key('Muller'));
+  const f = features('In 2016 she appeared in Cafe\u0301 Society.', 'In 2016 she appeared in Caf\u00e9 Society.');
+  t.equal(f.coverage, 1);
+  t.equal(f.properMissing, 0);
+});

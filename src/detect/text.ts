@@ -403,6 +403,13 @@ const WORD_CACHE_MAX = 100_000;
 /** A token that is a time of day: hour, minutes, and "a" or "p" for a.m. / p.m. */
 const CLOCK = /^(\d{1,2}):(\d{2})$|^(\d{1,2})(?: ?[.:] ?(\d{2}))?\s?([aApP])\.? ?[mM]\.?$/;
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** The letters without their accents: "Café" (either way it is encoded) is "Cafe", "Müller" "Muller". */
+function withoutAccents(word: string): string {
+  return word.normalize('NFD').replace(/\p{M}+/gu, '');
+}
+
 function describeWord(raw: string, sentenceStart: boolean): WordInfo {
   const lower = raw.toLowerCase();
   let key: string;
@@ -439,8 +446,10 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
     key = raw;
     content = false;
   } else {
-    // Possessives match their noun: "Disney's" / "Disney".
-    key = stemOf(STOPWORDS.has(lower) ? raw : raw.replace(/['’]s$/i, ''));
+    // Possessives match their noun: "Disney's" / "Disney". Accents do not decide: "Café" is
+    // "Cafe", and one written with a combining accent is the same word.
+    const plain = NON_ASCII.test(raw) ? withoutAccents(raw) : raw;
+    key = stemOf(STOPWORDS.has(lower) ? plain : plain.replace(/['’]s$/i, ''));
     content = !STOPWORDS.has(lower) && !STOPWORDS.has(key) && !NEGATIONS.has(lower) && key.length > 0;
   }
   const hasUpper = raw !== lower;
