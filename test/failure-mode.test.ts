@@ -62,6 +62,14 @@ t.test('formatting does not decide: accents, spaced thousands, numbers in words'
   t.equal(failureModeOf('The team won four titles.', failureReference('The team has won 3 titles.')), 'number');
 });
 
+t.test('a count the reference never gives is not what a claim got wrong', async (t) => {
+  const ref = failureReference('Veeram is a 2014 Tamil action film directed by Siva. Veeram is a 2016 historical drama directed by Jayaraj.');
+  t.equal(failureModeOf('The two films were box-office failures that critics hated.', ref), 'unsupported');
+  t.equal(failureModeOf('The second film was directed by Siva in 1998.', ref), 'number', 'a year the reference lacks still is');
+  // A count the reference gives otherwise, beside the same words, is a changed number.
+  t.equal(failureModeOf('The team won two titles.', failureReference('The team has won 3 titles.')), 'number');
+});
+
 t.test('any reference text works: resampled answers as well as context', async (t) => {
   const sample = 'Marie Curie won the Nobel Prize in Physics in 1903 and in Chemistry in 1911.';
   t.equal(failureModeOf('Marie Curie won the Nobel Prize in Physics in 1905.', sample), 'number');

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { splitSentences } from './claims.js';
 import type { ContextIndex } from './grounding.js';
-import { ANTONYMS, stemOf, tokenize, type Token } from './text.js';
+import { ANTONYMS, COUNT_WORDS, stemOf, tokenize, type Token } from './text.js';
 import type { ClaimVerdict, FailureMode } from './verdict.js';
 
 /**
@@ -472,7 +472,8 @@ function numberMismatch(claim: string, content: Token[], ref: FailureReference, 
   for (const t of content) {
     const lower = t.raw.toLowerCase();
     if (t.number) {
-      if (WEAK_NUMBER_WORDS.has(lower)) continue;
+      // A count the reference never gives ("the two films") cannot be held to it (`COUNT_WORDS`).
+      if (WEAK_NUMBER_WORDS.has(lower) || COUNT_WORDS.has(lower)) continue;
       if (!ref.holds(t)) return true;
     } else if (WEEKDAYS.has(lower) && !ref.holds(t)) return true;
   }

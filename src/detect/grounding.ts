@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, RELATED, roundedFrom, SIGNS, stemOf, tokenize, wordRank, type Token } from './text.js';
+import { ANTONYMS, COUNT_WORDS, RELATED, roundedFrom, SIGNS, stemOf, tokenize, wordRank, type Token } from './text.js';
 import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
 import { afterAuxiliary, numberAttachments, PassageWindow, relationFeatures } from './relations.js';
 
@@ -191,16 +191,11 @@ function ageWords(tokens: readonly Token[], index: ContextIndex): Set<number> | 
 }
 
 /**
- * Small counts and ranks written as words: "two films", "the first … the second …", "scored
- * twice". A summary counts what its source lists and numbers what it enumerates, and where the
- * context never gives that number there is nothing to hold the word to: it is passed over, as
- * the words of an age are. A different number in a slot the context fills is still read by the
- * relations (they see every token). Not a word the question asks with ("Which was founded
- * first?"): there the word is the answer.
+ * Positions of the claim tokens that count as neither found nor missing: ages written two ways,
+ * and small count words (`COUNT_WORDS`) the context never gives. A different number in a slot the
+ * context fills is still read by the relations (they see every token). A count word the question
+ * asks with is kept ("Which was founded first?"): there the word is the answer.
  */
-const COUNT_WORDS = new Set(['one', 'two', 'three', 'first', 'second', 'third', 'twice', 'double']);
-
-/** Positions of the claim tokens that count as neither found nor missing: ages written two ways, and small count words the context never gives. */
 function passedOver(tokens: readonly Token[], index: ContextIndex): Set<number> | undefined {
   let out = ageWords(tokens, index);
   for (let i = 0; i < tokens.length; i++) {

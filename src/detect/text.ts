@@ -567,6 +567,14 @@ export function tokenize(text: string): Token[] {
   return hundreds ? joinHundreds(out, text) : out;
 }
 
+/**
+ * Small counts and ranks written as words: "two films", "the first … the second …", "scored
+ * twice". A summary counts what its source lists and numbers what it enumerates; where the
+ * context never gives that number there is nothing to hold the word to, so grounding passes it
+ * over and failure modes do not blame it.
+ */
+export const COUNT_WORDS: ReadonlySet<string> = new Set(['one', 'two', 'three', 'first', 'second', 'third', 'twice', 'double']);
+
 /** What joins the two years of a range: a hyphen or dash, perhaps spaced ("2007 -- 08"). */
 const YEAR_RANGE_DASH = /^\s*(?:-|--|\u2013|\u2014)\s*$/;
 
