@@ -476,3 +476,12 @@ t.test('Accents: a word with an accent, composed or combining, or none, is one w
   t.equal(f.coverage, 1);
   t.equal(f.properMissing, 0);
 });
+
+t.test('Count words: a count the context writes in another sentence moved no fact there', async (t) => {
+  const context =
+    'McManus opened the scoring for Morton on the quarter-hour. Forbes doubled the lead soon after. The hosts dominated possession. The visitors rarely threatened. Alloa scored one late in reply.';
+  const f = features(context, 'Forbes doubled the lead with one shot.');
+  t.equal(f.specificElsewhere, 0, '"one" is no name or figure taken from another fact');
+  // A name from another sentence still counts.
+  t.ok(features(context, 'Forbes doubled the lead for Alloa.').specificElsewhere > 0);
+});

@@ -808,7 +808,8 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     for (let i = 0; i < content.length; i++) {
       const t = content[i]!;
       const k = keys[i]!;
-      if ((t.number || t.proper || t.rare) && index.keys.has(k) && !index.questionKeys.has(k) && !(here.has(k) || before?.has(k) === true || after?.has(k) === true)) specificElsewhere++;
+      if (!(t.number || t.proper || t.rare) || (t.number && COUNT_WORDS.has(t.raw.toLowerCase()))) continue;
+      if (index.keys.has(k) && !index.questionKeys.has(k) && !(here.has(k) || before?.has(k) === true || after?.has(k) === true)) specificElsewhere++;
     }
   }
 
