@@ -1,5 +1,7 @@
 import t, { type Test } from 'tap';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { QUEUE_NAME } from '../src/queue/names.js';
 import { accounting, countVerdicts, failoverWindow, proxyDrops, reportFromRedis, settle, startFleet, WORKER_DROPS, type Fleet } from './helpers/fleet.js';
 import { percentile, steadyLoad, type Sent } from './helpers/load.js';
 import { sleep } from './helpers/processes.js';
@@ -65,8 +67,22 @@ async function failover(
   const failed = sent.filter((s) => !s.ok);
   t.same(failed.slice(0, 5), [], `no client-visible error (${failed.length} of ${sent.length})`);
 
-  // Accounting: every exchange is enqueued or counted as dropped, then handled by one worker.
-  const settled = await settle(fleet, ctx.sentBefore + sent.length);
+  // Accounting: every exchange is enqueued or counted as dropped, then handled by one worker,
+  // once nothing is left in the queue (read on the new primary).
+  const queueConnection = new Redis({ port: ctx.newPrimary, host: '127.0.0.1', password: group.password, maxRetriesPerRequest: 1 });
+  const queue = new Queue(QUEUE_NAME, { connection: queueConnection, prefix: 'veracity' });
+  queue.on('error', () => {});
+  const drained = async (): Promise<boolean> => {
+    const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed');
+    return Object.values(counts).every((n) => n === 0);
+  };
+  let settled: Awaited<ReturnType<typeof settle>>;
+  try {
+    settled = await settle(fleet, ctx.sentBefore + sent.length, 60_000, drained);
+  } finally {
+    await queue.close().catch(() => {});
+    queueConnection.disconnect();
+  }
   t.equal(settled.enqueued + settled.dropped, ctx.sentBefore + sent.length, `proxies: enqueued + dropped = sent, over both failovers (${settled.enqueued} + ${settled.dropped})`);
   const end = await totals(fleet);
   const drops = minus(end.drops, start.drops);

@@ -78,7 +78,7 @@ export async function proxyDrops(fleet: Fleet): Promise<Record<string, number>> 
  * Waits until every request sent is accounted for by the proxies (enqueued or dropped) and every
  * enqueued exchange by the workers (a job result each), then returns the totals.
  */
-export async function settle(fleet: Fleet, sent: number, ms = 60_000) {
+export async function settle(fleet: Fleet, sent: number, ms = 60_000, drained?: () => Promise<boolean>) {
   const deadline = Date.now() + ms;
   let enqueued = 0;
   let dropped = 0;
@@ -87,7 +87,10 @@ export async function settle(fleet: Fleet, sent: number, ms = 60_000) {
     enqueued = await fleet.sum('proxies', 'veracity_analysis_enqueued_total');
     dropped = Object.values(await proxyDrops(fleet)).reduce((a, b) => a + b, 0);
     handled = await fleet.sum('workers', 'veracity_worker_jobs_total');
-    if (enqueued + dropped >= sent && handled >= enqueued) break;
+    // A hand-off the proxy gave up on at its timeout may still reach the queue: counted as
+    // dropped, it is analysed all the same, so the workers can be busy after handled >= enqueued.
+    // `drained` reads the queue itself.
+    if (enqueued + dropped >= sent && handled >= enqueued && (!drained || (await drained().catch(() => false)))) break;
     if (Date.now() > deadline) break;
     await sleep(250);
   }
