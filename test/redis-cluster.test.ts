@@ -5,7 +5,7 @@ import calculateSlot from 'cluster-key-slot';
 import { loadConfig } from '../src/config/load.js';
 import { QUEUE_NAME } from '../src/queue/names.js';
 import { createFastFailRedis, redisTarget } from '../src/redis/connection.js';
-import { accounting, countVerdicts, failoverWindow, proxyDrops, reportFromRedis, settle, startFleet, WORKER_DROPS } from './helpers/fleet.js';
+import { accounting, countVerdicts, failoverWindow, proxyDrops, queueDrained, reportFromRedis, settle, startFleet, WORKER_DROPS } from './helpers/fleet.js';
 import { percentile, sendOne, steadyLoad, type Sent } from './helpers/load.js';
 import { sleep } from './helpers/processes.js';
 import { startCluster } from './helpers/redis-ha.js';
@@ -124,8 +124,7 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
   const all = [...sent1, ...sent2];
   // Hand-offs given up at the proxy's timeout may still reach the queue and be analysed: read the
   // queue until it is empty before counting.
-  const drained = async (): Promise<boolean> => Object.values(await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed')).every((n) => n === 0);
-  const totals = await settle(fleet, all.length, 60_000, drained);
+  const totals = await settle(fleet, all.length, 60_000, queueDrained(queue));
   t.equal(totals.enqueued + totals.dropped, all.length, `proxies: enqueued (${totals.enqueued}) + dropped (${totals.dropped}) = sent (${all.length})`);
   const drops = await proxyDrops(fleet);
   const workerDrops: Record<string, number> = {};

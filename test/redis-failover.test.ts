@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAME } from '../src/queue/names.js';
-import { accounting, countVerdicts, failoverWindow, proxyDrops, reportFromRedis, settle, startFleet, WORKER_DROPS, type Fleet } from './helpers/fleet.js';
+import { accounting, countVerdicts, failoverWindow, proxyDrops, queueDrained, reportFromRedis, settle, startFleet, WORKER_DROPS, type Fleet } from './helpers/fleet.js';
 import { percentile, steadyLoad, type Sent } from './helpers/load.js';
 import { sleep } from './helpers/processes.js';
 import { startSentinelGroup, type Node, type SentinelGroup } from './helpers/redis-ha.js';
@@ -72,13 +72,9 @@ async function failover(
   const queueConnection = new Redis({ port: ctx.newPrimary, host: '127.0.0.1', password: group.password, maxRetriesPerRequest: 1 });
   const queue = new Queue(QUEUE_NAME, { connection: queueConnection, prefix: 'veracity' });
   queue.on('error', () => {});
-  const drained = async (): Promise<boolean> => {
-    const counts = await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed');
-    return Object.values(counts).every((n) => n === 0);
-  };
   let settled: Awaited<ReturnType<typeof settle>>;
   try {
-    settled = await settle(fleet, ctx.sentBefore + sent.length, 60_000, drained);
+    settled = await settle(fleet, ctx.sentBefore + sent.length, 60_000, queueDrained(queue));
   } finally {
     await queue.close().catch(() => {});
     queueConnection.disconnect();

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { splitSentences } from './claims.js';
 import type { ContextIndex } from './grounding.js';
-import { ANTONYMS, COUNT_WORDS, stemOf, tokenize, type Token } from './text.js';
+import { ANTONYMS, isCountWord, stemOf, tokenize, type Token } from './text.js';
 import type { ClaimVerdict, FailureMode } from './verdict.js';
 
 /**
@@ -289,8 +289,10 @@ function wordAt(text: string, word: string): number {
 }
 /** No capital letter but at the start of a sentence: casing says nothing about names. */
 export const isUncased = (s: string): boolean => !/\p{Lu}/u.test(s.replace(/(^|[.!?:]\s+|\n\s*)["'“‘(]*\p{Lu}/gu, '$1'));
-/** "Café" written with a combining accent or without one meets "Café" written precomposed. */
-/** Some sources space thousands apart ("$ 1, 000"): joined again so they meet "$1,000". */
+/**
+ * "Café" written with a combining accent or without one meets "Café" written precomposed; some
+ * sources space thousands apart ("$ 1, 000"): joined again so they meet "$1,000".
+ */
 const fold = (s: string): string => {
   if (typeof s !== 'string') return '';
   const plain = /^[\x00-\x7f]*$/.test(s) ? s : s.normalize('NFKD').replace(/\p{M}+/gu, '');
@@ -473,7 +475,7 @@ function numberMismatch(claim: string, content: Token[], ref: FailureReference, 
     const lower = t.raw.toLowerCase();
     if (t.number) {
       // A count the reference never gives ("the two films") cannot be held to it (`COUNT_WORDS`).
-      if (WEAK_NUMBER_WORDS.has(lower) || COUNT_WORDS.has(lower)) continue;
+      if (WEAK_NUMBER_WORDS.has(lower) || isCountWord(t)) continue;
       if (!ref.holds(t)) return true;
     } else if (WEEKDAYS.has(lower) && !ref.holds(t)) return true;
   }

@@ -1,7 +1,7 @@
 import type { ContextPart } from '../capture/exchange.js';
 import type { Claim } from './claims.js';
 import { splitSentences } from './claims.js';
-import { ANTONYMS, COUNT_WORDS, RELATED, roundedFrom, SIGNS, stemOf, tokenize, wordRank, type Token } from './text.js';
+import { ANTONYMS, isCountWord, RELATED, roundedFrom, SIGNS, stemOf, tokenize, wordRank, type Token } from './text.js';
 import { antonymAmong, contextMeaning, restatedIn, rowsOf, type ContextMeaning } from './semantics/wordnet.js';
 import { afterAuxiliary, numberAttachments, PassageWindow, relationFeatures } from './relations.js';
 
@@ -175,32 +175,32 @@ const YEAR = stemOf('year');
 const OLD = stemOf('old');
 
 /**
- * "year" and "old" of an age the context writes as a bare number: "Keating, a 21-year-old
- * striker" says what "Striker Keating, 21," says, and news summaries write ages both ways. Only
- * where the context gives that number and never writes "year" beside it.
+ * Whether the number at `i` begins an age the context writes as a bare number: "Keating, a
+ * 21-year-old striker" says what "Striker Keating, 21," says, and news summaries write ages both
+ * ways. Only where the context gives that number and never writes "year" beside it.
  */
-function ageWords(tokens: readonly Token[], index: ContextIndex): Set<number> | undefined {
-  let out: Set<number> | undefined;
-  for (let i = 0; i + 2 < tokens.length; i++) {
-    const t = tokens[i]!;
-    if (!t.number || tokens[i + 1]!.key !== YEAR || tokens[i + 2]!.key !== OLD) continue;
-    if (!index.numbers.has(t.key) || index.numberNeighbours.get(t.key)?.has(`>${YEAR}`)) continue;
-    (out ??= new Set()).add(i + 1).add(i + 2);
-  }
-  return out;
+function ageAt(tokens: readonly Token[], i: number, index: ContextIndex): boolean {
+  const t = tokens[i]!;
+  return (
+    i + 2 < tokens.length && tokens[i + 1]!.key === YEAR && tokens[i + 2]!.key === OLD &&
+    index.numbers.has(t.key) && !index.numberNeighbours.get(t.key)?.has(`>${YEAR}`)
+  );
 }
 
 /**
- * Positions of the claim tokens that count as neither found nor missing: ages written two ways,
- * and small count words (`COUNT_WORDS`) the context never gives. A different number in a slot the
- * context fills is still read by the relations (they see every token). A count word the question
- * asks with is kept ("Which was founded first?"): there the word is the answer.
+ * Positions of the claim tokens that count as neither found nor missing: the "year" and "old" of
+ * an age written two ways (`ageAt`), and small count words (`COUNT_WORDS`) the context never
+ * gives. A different number in a slot the context fills is still read by the relations (they see
+ * every token). A count word the question asks with is kept ("Which was founded first?"): there
+ * the word is the answer.
  */
 function passedOver(tokens: readonly Token[], index: ContextIndex): Set<number> | undefined {
-  let out = ageWords(tokens, index);
+  let out: Set<number> | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (t.number && !index.numbers.has(t.key) && !index.questionKeys.has(t.key) && COUNT_WORDS.has(t.raw.toLowerCase())) (out ??= new Set()).add(i);
+    if (!t.number) continue;
+    if (ageAt(tokens, i, index)) (out ??= new Set()).add(i + 1).add(i + 2);
+    else if (isCountWord(t) && !index.numbers.has(t.key) && !index.questionKeys.has(t.key)) (out ??= new Set()).add(i);
   }
   return out;
 }
@@ -808,7 +808,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     for (let i = 0; i < content.length; i++) {
       const t = content[i]!;
       const k = keys[i]!;
-      if (!(t.number || t.proper || t.rare) || (t.number && COUNT_WORDS.has(t.raw.toLowerCase()))) continue;
+      if (!(t.number || t.proper || t.rare) || isCountWord(t)) continue;
       if (index.keys.has(k) && !index.questionKeys.has(k) && !(here.has(k) || before?.has(k) === true || after?.has(k) === true)) specificElsewhere++;
     }
   }

@@ -575,6 +575,9 @@ export function tokenize(text: string): Token[] {
  */
 export const COUNT_WORDS: ReadonlySet<string> = new Set(['one', 'two', 'three', 'first', 'second', 'third', 'twice', 'double']);
 
+/** A number token written as one of the `COUNT_WORDS`. */
+export const isCountWord = (t: Token): boolean => t.number && COUNT_WORDS.has(t.raw.toLowerCase());
+
 /** What joins the two years of a range: a hyphen or dash, perhaps spaced ("2007 -- 08"). */
 const YEAR_RANGE_DASH = /^\s*(?:-|--|\u2013|\u2014)\s*$/;
 
@@ -582,7 +585,7 @@ const YEAR_RANGE_DASH = /^\s*(?:-|--|\u2013|\u2014)\s*$/;
  * The year that two digits after `key` (a year, "#2007") stand for: the first after it with those
  * last digits ("2007-08" is 2008, "1999-00" is 2000), or undefined when `key` is no year or the
  * range would run past twenty years (then the two digits are something else: "1990-95" is a
- * range, "2010-30" likely a score or a count).
+ * range, "2010-45" likely a score or a count).
  */
 function fullYear(key: string, twoDigits: number): number | undefined {
   if (!/^#\d{4}$/.test(key)) return undefined;

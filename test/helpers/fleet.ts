@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { RedisConnection } from '../../src/redis/connection.js';
 import { percentile, type Sent } from './load.js';
@@ -95,6 +96,14 @@ export async function settle(fleet: Fleet, sent: number, ms = 60_000, drained?: 
     await sleep(250);
   }
   return { enqueued, dropped, handled };
+}
+
+/**
+ * Whether BullMQ's queue holds nothing more to analyse (waiting, active, prioritized or delayed):
+ * for `settle`, since a hand-off the proxy gave up on at its timeout may still reach the queue.
+ */
+export function queueDrained(queue: Queue): () => Promise<boolean> {
+  return async () => Object.values(await queue.getJobCounts('waiting', 'active', 'prioritized', 'delayed')).every((n) => n === 0);
 }
 
 /** How many of `ids` have a stored verdict, read straight from Redis in chunks (not through the rate-limited API). */
