@@ -61,6 +61,16 @@ t.test('without a token: loopback only, every page', async (t) => {
   t.equal(redirect.headers.location, '/veracity/');
 });
 
+t.test('a range that ends on the first second of a minute shows what was analysed in that minute', async (t) => {
+  const { app, client, config } = await setup(t);
+  const analysed = Date.parse(JSON.parse((await client.get(`${config.redis.prefix}:verdict:ex-plain`))!).analysed_at);
+  const minute = Math.floor(analysed / 60_000) * 60_000;
+  // "to" is a whole second and includes it, as the lists read it: the minute's bucket overlaps it.
+  const overview = await app.inject({ method: 'GET', url: `/veracity/?from=${minute - 3_600_000}&to=${minute}`, remoteAddress: '127.0.0.1' });
+  t.equal(overview.statusCode, 200);
+  t.match(overview.body, 'gpt-&lt;b&gt;bold&lt;/b&gt;');
+});
+
 t.test('hostile text and model names are escaped, and the CSP allows no script', async (t) => {
   const { app } = await setup(t);
   const overview = await app.inject({ method: 'GET', url: '/veracity/?range=1h', remoteAddress: '127.0.0.1' });

@@ -35,6 +35,12 @@ const SIGN_IN_FAILURES_PER_MINUTE = 10;
 
 /** The range's end in ms, through its last second: filters are whole seconds, verdict times are not. */
 const endMs = (filters: { to: number }) => filters.to * 1000 + 999;
+/**
+ * The same end for the aggregates, whose reads exclude their end second: without it, a range
+ * ending on a minute's first second (every "last hour" asked then) leaves out that minute's bucket
+ * and what was analysed in it.
+ */
+const endSec = (filters: { to: number }) => filters.to + 1;
 
 export interface ConsoleOptions {
   data?: ConsoleData;
@@ -114,7 +120,7 @@ export function registerConsole(scope: FastifyInstance, options: ConsoleOptions,
     if (!options.data) return unavailable(reply, ctx);
     const filters = parseFilters(request.query ?? {});
     try {
-      const overview = await options.data.overview(filters.from, filters.to, (k) => selects(filters, k));
+      const overview = await options.data.overview(filters.from, endSec(filters), (k) => selects(filters, k));
       return html(reply, 200, page('Overview', overviewBody(overview, filters), ctx));
     } catch (err) {
       return unavailable(reply, ctx, err);
@@ -126,7 +132,7 @@ export function registerConsole(scope: FastifyInstance, options: ConsoleOptions,
     if (!options.data) return unavailable(reply, ctx);
     const filters = parseFilters(request.query ?? {});
     try {
-      const range = await options.data.overview(filters.from, filters.to, () => false);
+      const range = await options.data.overview(filters.from, endSec(filters), () => false);
       const keys: ModelKey[] = range.available.filter((k) => selects(filters, k));
       const lists = await Promise.all(
         keys.map(async (key) => ({ key, verdicts: await options.data!.flagged(filters.order, filters.kind, key, FLAGGED_PER_MODEL, filters.from * 1000, endMs(filters)) })),
