@@ -450,6 +450,15 @@ t.test('Year ranges: "2007-08" and "2007 -- 2008" are the same two years', async
   t.equal(f.numberMissing, 0, 'the claim\'s 2008 is the context\'s "08"');
 });
 
+t.test('Asides: a summary that leaves out a relative clause or bracket keeps the words around it together', async (t) => {
+  const context = "Josh Gad, who voiced Olaf the snowman in Disney's animated hit Frozen, is also on board as Gaston's sidekick LeFou.";
+  t.equal(features(context, 'Josh Gad is on board as LeFou.').pairCoverage, 1, 'the relative clause is left out');
+  t.equal(features('The senator (a former teacher from a small farming town in northern Ohio) voted against the bill.', 'The senator voted against the bill.').pairCoverage, 1, 'a bracket');
+  t.equal(features('The chairman -- elected last spring after a long and bitter contest with two rivals -- resigned on Monday.', 'The chairman resigned on Monday.').pairCoverage, 1, 'words between dashes');
+  // Only asides are left out: words the passage keeps apart in its own clauses stay apart.
+  t.ok(features("Josh Gad voiced Olaf the snowman in Disney's animated hit Frozen and is also on board as Gaston's sidekick LeFou.", 'Josh Gad is on board as LeFou.').pairCoverage < 1, 'no aside, no pair');
+});
+
 t.test('Count words: "two films", "the first", "the second" the context never gives are passed over', async (t) => {
   const context = 'Veeram is a 2014 Indian Tamil action film directed by Siva. Veeram is a 2016 Indian epic historical drama film directed by Jayaraj.';
   const two = features(context, 'Veeram is the title of two Indian films.');

@@ -237,12 +237,28 @@ function passagesOf(text: string): string[] {
 }
 
 /**
+ * A passage's asides: a relative clause between commas (", who voiced Olaf …,"), a bracket, or
+ * words between dashes. Summaries leave them out and join what stood on either side.
+ */
+const ASIDE = /, (?:who|which|whose|whom|where)\b[^,;()]*,|\([^()]*\)| (?:--|–|—) [^-–—]* (?:--|–|—)/g;
+
+const isWord = (t: Token): boolean => t.content || t.number;
+
+/** Character ranges of a passage's asides (`ASIDE`). */
+function asidesOf(text: string): Array<[number, number]> {
+  const out: Array<[number, number]> = [];
+  ASIDE.lastIndex = 0;
+  for (let m = ASIDE.exec(text); m !== null; m = ASIDE.exec(text)) out.push([m.index, ASIDE.lastIndex]);
+  return out;
+}
+
+/**
  * The context's content words by id, passage after passage, and where each id stands: which two
  * words sit side by side, or close together, is read from the positions of the first word when a
  * claim asks, instead of storing every pair the context has (most of which no claim asks about).
  */
 export class WordOrder {
-  /** Word ids in order, -1 between passages. */
+  /** Word ids in order, -1 between passages (and after a passage's reading without its asides). */
   private readonly seq: number[] = [];
   /** Per id, its first position in `seq`. */
   private readonly first: number[] = [];
@@ -347,6 +363,24 @@ function indexContext(contextText: string): ContextCore {
       seqKeys.push(k);
     }
     order.endPassage();
+    // Around each aside, the words on either side of it once more, side by side: "Josh Gad, who
+    // voiced Olaf the snowman in Frozen, is also on board as Gaston's sidekick LeFou" holds
+    // "Gad … LeFou" as closely as a summary that leaves the clause out. Only pairs across an aside
+    // are new, so only PAIR_WINDOW words each side are written again.
+    for (const [s, e] of asidesOf(text)) {
+      let from = tokens.findIndex((t) => t.start >= s);
+      if (from < 0) from = tokens.length;
+      let before = 0;
+      while (from > 0 && before < PAIR_WINDOW) if (isWord(tokens[--from]!)) before++;
+      let after = 0;
+      for (let i = from; i < tokens.length && after < PAIR_WINDOW; i++) {
+        const t = tokens[i]!;
+        if (!isWord(t) || (t.start >= s && t.start < e)) continue;
+        order.add(ids.get(t.key)!);
+        if (t.start >= e) after++;
+      }
+      order.endPassage();
+    }
     for (const [x, word] of numberAttachments(tokens)) {
       let near = numberNeighbours.get(x);
       if (!near) numberNeighbours.set(x, (near = new Set()));
