@@ -86,6 +86,19 @@ t.test('relations: a number moved to another number\'s place, roles reversed, a 
   t.ok(features(COUNCIL, 'The city council rejected the new parking plan on Tuesday.').antonymFlip, 'an opposite verb in the same place');
 });
 
+t.test('relations: two names that trade prepositions trade parts ("from Chelsea at Middlesbrough")', async (t) => {
+  const LOAN = 'Patrick Bamford, 21, is on loan at Middlesbrough from Chelsea and was named player of the year.';
+  const swapped = analyse(exchange(LOAN, 'Bamford, on loan at Chelsea from Middlesbrough, was named player of the year.'), cfg).hallucination;
+  t.equal(swapped.claims[0]?.support, 'contradicted', 'loaned the other way');
+  t.ok(swapped.flagged);
+  t.notOk(features(LOAN, 'Bamford, on loan from Chelsea at Middlesbrough, was named player of the year.').roleSwap, 'the same prepositions in another order');
+  const MOVE = 'The firm moved its head office from Leeds to Manchester in 2019.';
+  t.ok(features(MOVE, 'The firm moved its head office from Manchester to Leeds in 2019.').roleSwap, 'the other direction');
+  t.notOk(features(MOVE, 'In 2019 the firm moved its head office to Manchester from Leeds.').roleSwap);
+  // A name the passage writes after both prepositions decides nothing.
+  t.notOk(features('Flights from Leeds to Paris and from Paris to Leeds run daily.', 'Flights from Paris to Leeds run daily.').roleSwap);
+});
+
 t.test('the meaning-changing edits of the issue are contradicted, whatever the learned score', async (t) => {
   const wrong: Array<[string, string]> = [
     [COUNCIL, 'The city council rejected the new parking plan on Tuesday.'],

@@ -187,6 +187,7 @@ export class PassageWindow {
   private agentMap?: Map<string, Set<string>>;
   private nameSet?: Set<string>;
   private dateMap?: Map<string, Set<string>>;
+  private prepositionMap?: Map<string, Set<string>>;
 
   constructor(private readonly passages: readonly PassageWords[]) {
     passages.forEach((p, n) => {
@@ -249,6 +250,15 @@ export class PassageWindow {
       }
     }
     return (this.agentMap = map);
+  }
+
+  /** Per name, the prepositions the passages write right before it ("on loan from Chelsea": chelsea → {from}). */
+  get prepositions(): ReadonlyMap<string, ReadonlySet<string>> {
+    if (!this.prepositionMap) {
+      this.prepositionMap = new Map();
+      for (const p of this.passages) if (p.tokens) for (const [name, prep] of namesAfterPrepositions(p.tokens)) addTo(this.prepositionMap, name, prep);
+    }
+    return this.prepositionMap;
   }
 
   /** Keys the passages write as names (`isName`). */
@@ -448,6 +458,7 @@ export function relationFeatures(
   if (!flipped) flipped = exchanged(claimText, keys, content, window);
   if (flipped) out.roleSwap = passive(claimText) === window.isPassive;
   if (!out.roleSwap) out.roleSwap = agentAsPatient(claimText, tokens, content, keys, window);
+  if (!out.roleSwap) out.roleSwap = prepositionsExchanged(tokens, window);
   if (!out.roleSwap && !out.nameSwap) out.nameSwap = anotherDoer(keys, content, window, index.keys);
   return out;
 }
@@ -593,6 +604,46 @@ function exchanged(claimText: string, keys: readonly string[], content: readonly
       // Locke": a name after "of" has traded places with its owner, not its role.
       if (OF_BEFORE.test(before(nameRun(q)[0]))) continue;
       if (fits(p, q) && fits(q, p)) return true;
+    }
+  }
+  return false;
+}
+
+/** Prepositions that give a name its part in a fact: where from, where to, at whose hands. */
+const ROLE_PREPOSITIONS = new Set(['from', 'to', 'at', 'by', 'against', 'into', 'over', 'for', 'with', 'in', 'on']);
+
+/** Each name written right after one of `ROLE_PREPOSITIONS` ("the" may stand between), with that preposition. */
+function namesAfterPrepositions(tokens: readonly Token[]): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < tokens.length; i++) {
+    const prep = tokens[i]!.raw.toLowerCase();
+    if (!ROLE_PREPOSITIONS.has(prep)) continue;
+    let j = i + 1;
+    if (tokens[j]!.raw.toLowerCase() === 'the' && j + 1 < tokens.length) j++;
+    if (isName(tokens[j]!)) out.push([tokens[j]!.key, prep]);
+  }
+  return out;
+}
+
+/**
+ * Two names that have traded prepositions: "on loan at Chelsea from Middlesbrough" against "on
+ * loan at Middlesbrough from Chelsea", "moved from Paris to London" against "from London to
+ * Paris". Each name is one the passage writes after the other's preposition and never after its
+ * own, so a name the passage writes both ways ("in Paris … from Paris") decides nothing.
+ */
+function prepositionsExchanged(tokens: readonly Token[], window: PassageWindow): boolean {
+  const claimed = namesAfterPrepositions(tokens);
+  if (claimed.length < 2) return false;
+  const there = window.prepositions;
+  for (let a = 0; a < claimed.length; a++) {
+    const [x, p] = claimed[a]!;
+    const px = there.get(x);
+    if (!px || px.has(p)) continue;
+    for (let b = a + 1; b < claimed.length; b++) {
+      const [y, q] = claimed[b]!;
+      if (q === p || y === x) continue;
+      const py = there.get(y);
+      if (py && !py.has(q) && px.has(q) && py.has(p)) return true;
     }
   }
   return false;
