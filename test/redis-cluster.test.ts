@@ -5,7 +5,7 @@ import calculateSlot from 'cluster-key-slot';
 import { loadConfig } from '../src/config/load.js';
 import { QUEUE_NAME } from '../src/queue/names.js';
 import { createFastFailRedis, redisTarget } from '../src/redis/connection.js';
-import { accounting, countVerdicts, failoverWindow, proxyDrops, queueDrained, reportFromRedis, settle, startFleet, WORKER_DROPS } from './helpers/fleet.js';
+import { accounting, countVerdicts, failoverWindow, proxyDrops, queueDrained, reportFromRedis, settle, startFleet, untilEnqueuing, WORKER_DROPS } from './helpers/fleet.js';
 import { percentile, sendOne, steadyLoad, type Sent } from './helpers/load.js';
 import { sleep } from './helpers/processes.js';
 import { startCluster } from './helpers/redis-ha.js';
@@ -116,7 +116,7 @@ t.test('Cluster: many proxies and workers, one slot, exact counts, then a shard 
     else await sleep(100);
   }
   t.ok(promotedAt > 0, 'the replica took over the slot');
-  await sleep(6000);
+  await untilEnqueuing(fleet, { from: promotedAt || killedAt, minMs: 6000, afterMs: 3000 });
   const sent2 = await load2.stop();
   const failed = sent2.filter((s) => !s.ok);
   t.same(failed.slice(0, 5), [], `no client-visible error (${failed.length} of ${sent2.length})`);

@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { QUEUE_NAME } from '../src/queue/names.js';
-import { accounting, countVerdicts, failoverWindow, proxyDrops, queueDrained, reportFromRedis, settle, startFleet, WORKER_DROPS, type Fleet } from './helpers/fleet.js';
+import { accounting, countVerdicts, failoverWindow, proxyDrops, queueDrained, reportFromRedis, settle, startFleet, untilEnqueuing, WORKER_DROPS, type Fleet } from './helpers/fleet.js';
 import { percentile, steadyLoad, type Sent } from './helpers/load.js';
 import { sleep } from './helpers/processes.js';
 import { startSentinelGroup, type Node, type SentinelGroup } from './helpers/redis-ha.js';
@@ -58,8 +58,9 @@ async function failover(
     if ((await group.primaryPort().catch(() => oldPrimary)) !== oldPrimary) promotedAt = Date.now();
     else await sleep(50);
   }
-  // Steady load after the promotion, long enough for every process to be back.
-  await sleep(6000);
+  // Steady load after the promotion until every proxy enqueues again, and long enough after that
+  // for the workers to be back.
+  await untilEnqueuing(fleet, { from: promotedAt || killedAt, minMs: 6000, afterMs: 3000 });
   const sent = await load.stop();
 
   t.ok(promotedAt > 0, 'the sentinels promoted the replica');

@@ -99,6 +99,24 @@ export async function settle(fleet: Fleet, sent: number, ms = 60_000, drained?: 
 }
 
 /**
+ * Load after a failover: waits until every proxy has enqueued `least` more exchanges than when
+ * called (or `ms` pass), then at least `afterMs` more, and at least `minMs` since `from`. On a busy
+ * machine, connections left open to a hung primary can take several seconds longer to give up than
+ * on a quiet one; a fixed wait would end the load before the proxies are back.
+ */
+export async function untilEnqueuing(fleet: Fleet, opts: { from: number; minMs: number; afterMs: number; ms?: number; least?: number }): Promise<void> {
+  const counts = () => Promise.all(fleet.proxies.map(async (u) => metricSum(await (await fetch(`${u}/metrics`)).text(), 'veracity_analysis_enqueued_total')));
+  const base = await counts();
+  const deadline = Date.now() + (opts.ms ?? 30_000);
+  while (Date.now() < deadline) {
+    const now = await counts().catch(() => base);
+    if (now.every((n, i) => n >= base[i]! + (opts.least ?? 10))) break;
+    await sleep(250);
+  }
+  await sleep(Math.max(opts.afterMs, opts.from + opts.minMs - Date.now()));
+}
+
+/**
  * Whether BullMQ's queue holds nothing more to analyse (waiting, active, prioritized or delayed):
  * for `settle`, since a hand-off the proxy gave up on at its timeout may still reach the queue.
  */
