@@ -472,6 +472,17 @@ t.test('Asides: a summary that leaves out a relative clause or bracket keeps the
   t.ok(features("Josh Gad voiced Olaf the snowman in Disney's animated hit Frozen and is also on board as Gaston's sidekick LeFou.", 'Josh Gad is on board as LeFou.').pairCoverage < 1, 'no aside, no pair');
 });
 
+t.test('Numbers: a summary that leaves out or moves the dates and figures keeps the words around them together', async (t) => {
+  const MILLERS = 'The multi-camera series aired from October 3, 2013 to July 18, 2015 and ran 34 episodes over two seasons on CBS.';
+  t.equal(features(MILLERS, 'The series aired on CBS.').pairCoverage, 1, 'the dates, the episodes and the seasons left out');
+  t.equal(features(MILLERS, 'The series ran for two seasons on CBS.').pairCoverage, 1);
+  // Word pairs let the figures go; the figures themselves are still read.
+  t.ok(features(MILLERS, 'The series aired from October 3, 2013 to July 18, 2015 and ran 43 episodes over two seasons on CBS.').numberMissing > 0, 'a changed figure is still a number the context lacks');
+  t.ok(features(NURSES, 'The firm hired 600 nurses last year, bringing its staff to 40.').numberSwap, 'and swapped figures are still swapped');
+  // The words around a figure are written again for pairs only: no run of the passage is copied through them.
+  t.equal(features('The series aired on 3 October 2013 on CBS.', 'The series aired on CBS.').bigramCoverage, 0.5, '"aired CBS" is no run the passage writes');
+});
+
 t.test('Count words: "two films", "the first", "the second" the context never gives are passed over', async (t) => {
   const context = 'Veeram is a 2014 Indian Tamil action film directed by Siva. Veeram is a 2016 Indian epic historical drama film directed by Jayaraj.';
   const two = features(context, 'Veeram is the title of two Indian films.');

@@ -244,12 +244,94 @@ const ASIDE = /, (?:who|which|whose|whom|where)\b[^,;()]*,|\([^()]*\)| (?:--|–
 
 const isWord = (t: Token): boolean => t.content || t.number;
 
-/** Character ranges of a passage's asides (`ASIDE`). */
-function asidesOf(text: string): Array<[number, number]> {
-  const out: Array<[number, number]> = [];
+/** What summaries of a passage leave out or move, as ranges of its tokens ([first, end)). */
+interface Stretches {
+  /** Its asides (`ASIDE`). */
+  asides: Array<[number, number]>;
+  /**
+   * Its runs of numbers, dates included ("aired from October 3, 2013 to July 18, 2015 and ran 34
+   * episodes over two seasons on CBS": "aired on CBS"). Figures are compared by the number
+   * readings and the relations, not by word pairs.
+   */
+  numbers: Array<[number, number]>;
+}
+
+function leftOut(text: string, tokens: readonly Token[]): Stretches {
+  const asides: Array<[number, number]> = [];
   ASIDE.lastIndex = 0;
-  for (let m = ASIDE.exec(text); m !== null; m = ASIDE.exec(text)) out.push([m.index, ASIDE.lastIndex]);
-  return out;
+  for (let m = ASIDE.exec(text); m !== null; m = ASIDE.exec(text)) {
+    const s = m.index;
+    const e = ASIDE.lastIndex;
+    let first = 0;
+    while (first < tokens.length && tokens[first]!.start < s) first++;
+    let end = first;
+    while (end < tokens.length && tokens[end]!.start < e) end++;
+    if (end > first) asides.push([first, end]);
+  }
+  // A run: numbers with no other word between them (small words and signs may stand between).
+  const numbers: Array<[number, number]> = [];
+  let from = -1;
+  let to = -1;
+  for (let i = 0; i <= tokens.length; i++) {
+    const t = tokens[i];
+    if (t !== undefined && !isWord(t)) continue;
+    if (t?.number) {
+      if (from < 0) from = i;
+      to = i + 1;
+    } else if (from >= 0) {
+      numbers.push([from, to]);
+      from = -1;
+    }
+  }
+  return { asides, numbers };
+}
+
+const ASIDE_TOKEN = 1;
+const NUMBER_TOKEN = 2;
+
+/**
+ * Around each stretch that `leftOut` found, the words on either side of it once more, side by side,
+ * as a loose reading (`WordOrder.add`: for word pairs, not for copied runs): "Josh Gad, who voiced
+ * Olaf the snowman in Frozen, is also on board as Gaston's sidekick LeFou" holds "Gad … LeFou" as
+ * closely as a summary that leaves the clause out. Only pairs across a stretch are new, so only
+ * PAIR_WINDOW words each side are written. Around an aside no aside's words are written; around
+ * a run of numbers neither an aside's words nor any number ("Veeram (Valour) is a 2014 Indian
+ * Tamil action film": "Veeram … Indian Tamil action film"), while a figure beside an aside stays
+ * beside the words across it ("the Lib Dems, who lost 11 of their 12 MEPs, £1.45").
+ */
+function writeAround(order: WordOrder, wordIds: Int32Array, tokens: readonly Token[], { asides, numbers }: Stretches): void {
+  if (asides.length === 0 && numbers.length === 0) return;
+  const flags = insideBuffer(tokens.length);
+  for (const [first, end] of asides) flags.fill(ASIDE_TOKEN, first, end);
+  for (const [first, end] of numbers) for (let i = first; i < end; i++) flags[i]! |= NUMBER_TOKEN;
+  const write = (first: number, end: number, skip: number): void => {
+    const kept = (i: number): boolean => (flags[i]! & skip) === 0 && isWord(tokens[i]!);
+    let from = first;
+    let before = 0;
+    while (from > 0 && before < PAIR_WINDOW) if (kept(--from)) before++;
+    let after = 0;
+    for (let i = from; i < tokens.length && after < PAIR_WINDOW; i++) {
+      if ((i >= first && i < end) || !kept(i)) continue;
+      order.add(wordIds[i]!, true);
+      if (i >= end) after++;
+    }
+    order.endPassage();
+  };
+  for (const [first, end] of asides) write(first, end, ASIDE_TOKEN);
+  for (const [first, end] of numbers) write(first, end, ASIDE_TOKEN | NUMBER_TOKEN);
+}
+
+/** Per token of the passage being indexed, its word id; and which tokens `leftOut` covers. Reused, grown as needed. */
+let wordIdBuffer = new Int32Array(256);
+let insideFlags = new Uint8Array(256);
+function idBuffer(n: number): Int32Array {
+  if (wordIdBuffer.length < n) wordIdBuffer = new Int32Array(Math.max(n, wordIdBuffer.length * 2));
+  return wordIdBuffer;
+}
+function insideBuffer(n: number): Uint8Array {
+  if (insideFlags.length < n) insideFlags = new Uint8Array(Math.max(n, insideFlags.length * 2));
+  insideFlags.fill(0, 0, n);
+  return insideFlags;
 }
 
 /**
@@ -258,18 +340,25 @@ function asidesOf(text: string): Array<[number, number]> {
  * claim asks, instead of storing every pair the context has (most of which no claim asks about).
  */
 export class WordOrder {
-  /** Word ids in order, -1 between passages (and after a passage's reading without its asides). */
+  /** Word ids in order, -1 between passages and after each extra reading of one (`add`'s `loose`). */
   private readonly seq: number[] = [];
+  /** Per position, 1 where it belongs to an extra reading: word pairs read it, `follows` does not. */
+  private readonly loose: number[] = [];
   /** Per id, its first position in `seq`. */
   private readonly first: number[] = [];
   /** Per position, the next position of the same id (-1: none). */
   private readonly next: number[] = [];
   private readonly last: number[] = [];
 
-  add(id: number): void {
+  /**
+   * `loose`: the word belongs to an extra reading of a passage (the words around an aside, side by
+   * side), which makes words close but copies no run of the passage.
+   */
+  add(id: number, loose = false): void {
     const at = this.seq.length;
     this.seq.push(id);
     this.next.push(-1);
+    this.loose.push(loose ? 1 : 0);
     if (id >= this.first.length) {
       this.first.push(at);
       this.last.push(at);
@@ -282,12 +371,13 @@ export class WordOrder {
   endPassage(): void {
     this.seq.push(-1);
     this.next.push(-1);
+    this.loose.push(0);
   }
 
-  /** `b` right after `a` in some passage. */
+  /** `b` right after `a` in some passage, as written. */
   follows(a: number, b: number): boolean {
     const seq = this.seq;
-    for (let p = this.first[a] ?? -1; p >= 0; p = this.next[p]!) if (seq[p + 1] === b) return true;
+    for (let p = this.first[a] ?? -1; p >= 0; p = this.next[p]!) if (seq[p + 1] === b && this.loose[p] === 0) return true;
     return false;
   }
 
@@ -340,7 +430,9 @@ function indexContext(contextText: string): ContextCore {
     const pk = new Set<string>();
     const seqKeys: string[] = [];
     let negated = false;
-    for (const t of tokens) {
+    const wordIds = idBuffer(tokens.length);
+    for (let i = 0; i < tokens.length; i++) {
+      const t = tokens[i]!;
       if (t.negation) negated = !negated;
       if (!(t.content || t.number)) continue;
       const k = t.key;
@@ -360,27 +452,11 @@ function indexContext(contextText: string): ContextCore {
         lists[wordId]!.push(id);
       }
       order.add(wordId);
+      wordIds[i] = wordId;
       seqKeys.push(k);
     }
     order.endPassage();
-    // Around each aside, the words on either side of it once more, side by side: "Josh Gad, who
-    // voiced Olaf the snowman in Frozen, is also on board as Gaston's sidekick LeFou" holds
-    // "Gad … LeFou" as closely as a summary that leaves the clause out. Only pairs across an aside
-    // are new, so only PAIR_WINDOW words each side are written again.
-    for (const [s, e] of asidesOf(text)) {
-      let from = tokens.findIndex((t) => t.start >= s);
-      if (from < 0) from = tokens.length;
-      let before = 0;
-      while (from > 0 && before < PAIR_WINDOW) if (isWord(tokens[--from]!)) before++;
-      let after = 0;
-      for (let i = from; i < tokens.length && after < PAIR_WINDOW; i++) {
-        const t = tokens[i]!;
-        if (!isWord(t) || (t.start >= s && t.start < e)) continue;
-        order.add(ids.get(t.key)!);
-        if (t.start >= e) after++;
-      }
-      order.endPassage();
-    }
+    writeAround(order, wordIds, tokens, leftOut(text, tokens));
     for (const [x, word] of numberAttachments(tokens)) {
       let near = numberNeighbours.get(x);
       if (!near) numberNeighbours.set(x, (near = new Set()));
