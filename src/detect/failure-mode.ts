@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import { splitSentences } from './claims.js';
 import type { ContextIndex } from './grounding.js';
-import { ANTONYMS, isCountWord, stemOf, tokenize, type Token } from './text.js';
+import { ANTONYMS, isCountWord, stemOf, tokenize, withoutAccents, type Token } from './text.js';
 import type { ClaimVerdict, FailureMode } from './verdict.js';
 
 /**
@@ -295,7 +295,7 @@ export const isUncased = (s: string): boolean => !/\p{Lu}/u.test(s.replace(/(^|[
  */
 const fold = (s: string): string => {
   if (typeof s !== 'string') return '';
-  const plain = /^[\x00-\x7f]*$/.test(s) ? s : s.normalize('NFKD').replace(/\p{M}+/gu, '');
+  const plain = /^[\x00-\x7f]*$/.test(s) ? s : withoutAccents(s, 'NFKD');
   return /\d, \d/.test(plain) ? plain.replace(/(?<![\d,.])(\d{1,3}), (?=\d{3}(?!\d))/g, '$1,') : plain;
 };
 

@@ -216,9 +216,12 @@ const LIGHT_VERBS = new Set(
   ['give', 'gave', 'given', 'make', 'made', 'take', 'took', 'taken', 'see', 'saw', 'seen', 'hold', 'held', 'get', 'got', 'put', 'pay', 'paid', 'carry', 'carried'].map(stemOf),
 );
 
+/** A content word or a number: what word pairs, passages and coverage read. */
+const isWord = (t: Token): boolean => t.content || t.number;
+
 function keysOf(tokens: Token[]): Set<string> {
   const s = new Set<string>();
-  for (const t of tokens) if (t.content || t.number) s.add(t.key);
+  for (const t of tokens) if (isWord(t)) s.add(t.key);
   return s;
 }
 
@@ -242,8 +245,6 @@ function passagesOf(text: string): string[] {
  */
 const ASIDE = /, (?:who|which|whose|whom|where)\b[^,;()]*,|\([^()]*\)| (?:--|–|—) [^-–—]* (?:--|–|—)/g;
 
-const isWord = (t: Token): boolean => t.content || t.number;
-
 /** What summaries of a passage leave out or move, as ranges of its tokens ([first, end)). */
 interface Stretches {
   /** Its asides (`ASIDE`). */
@@ -259,13 +260,13 @@ interface Stretches {
 function leftOut(text: string, tokens: readonly Token[]): Stretches {
   const asides: Array<[number, number]> = [];
   ASIDE.lastIndex = 0;
+  // Matches come in order and do not overlap: one walk through the tokens serves them all.
+  let end = 0;
   for (let m = ASIDE.exec(text); m !== null; m = ASIDE.exec(text)) {
-    const s = m.index;
-    const e = ASIDE.lastIndex;
-    let first = 0;
-    while (first < tokens.length && tokens[first]!.start < s) first++;
-    let end = first;
-    while (end < tokens.length && tokens[end]!.start < e) end++;
+    let first = end;
+    while (first < tokens.length && tokens[first]!.start < m.index) first++;
+    end = first;
+    while (end < tokens.length && tokens[end]!.start < ASIDE.lastIndex) end++;
     if (end > first) asides.push([first, end]);
   }
   // A run: numbers with no other word between them (small words and signs may stand between).
@@ -424,7 +425,7 @@ function indexContext(contextText: string): ContextCore {
   for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
     let contentCount = 0;
-    for (const t of tokens) if (t.content || t.number) contentCount++;
+    for (const t of tokens) if (isWord(t)) contentCount++;
     if (contentCount === 0) continue;
     const id = passages.length;
     const pk = new Set<string>();
@@ -434,7 +435,7 @@ function indexContext(contextText: string): ContextCore {
     for (let i = 0; i < tokens.length; i++) {
       const t = tokens[i]!;
       if (t.negation) negated = !negated;
-      if (!(t.content || t.number)) continue;
+      if (!isWord(t)) continue;
       const k = t.key;
       let wordId = ids.get(k);
       if (wordId === undefined) {

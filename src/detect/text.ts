@@ -405,9 +405,12 @@ const CLOCK = /^(\d{1,2}):(\d{2})$|^(\d{1,2})(?: ?[.:] ?(\d{2}))?\s?([aApP])\.? 
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** The letters without their accents: "Café" (either way it is encoded) is "Cafe", "Müller" "Muller". */
-function withoutAccents(word: string): string {
-  return word.normalize('NFD').replace(/\p{M}+/gu, '');
+/**
+ * The letters without their accents: "Café" (either way it is encoded) is "Cafe", "Müller"
+ * "Muller". `form` NFKD also folds compatibility characters ("ﬁ" is "fi").
+ */
+export function withoutAccents(word: string, form: 'NFD' | 'NFKD' = 'NFD'): string {
+  return word.normalize(form).replace(/\p{M}+/gu, '');
 }
 
 function describeWord(raw: string, sentenceStart: boolean): WordInfo {

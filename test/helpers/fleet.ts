@@ -57,11 +57,15 @@ export async function startFleet(
     workers,
     processes,
     async sum(side, name, ...match) {
-      const texts = await Promise.all((side === 'proxies' ? proxies : workers).map(async (u) => (await fetch(`${u}/metrics`)).text()));
-      return texts.reduce((total, text) => total + metricSum(text, name, ...match), 0);
+      return (await metricEach(side === 'proxies' ? proxies : workers, name, ...match)).reduce((a, b) => a + b, 0);
     },
     output: () => processes.map((p) => p.stdout() + p.stderr()).join('\n'),
   };
+}
+
+/** A metric read from each process's /metrics (its lines matching all of `match`, summed), one figure per url. */
+export function metricEach(urls: readonly string[], name: string, ...match: string[]): Promise<number[]> {
+  return Promise.all(urls.map(async (u) => metricSum(await (await fetch(`${u}/metrics`)).text(), name, ...match)));
 }
 
 /** Reasons the proxies count an exchange as not queued. */
@@ -105,7 +109,7 @@ export async function settle(fleet: Fleet, sent: number, ms = 60_000, drained?: 
  * on a quiet one; a fixed wait would end the load before the proxies are back.
  */
 export async function untilEnqueuing(fleet: Fleet, opts: { from: number; minMs: number; afterMs: number; ms?: number; least?: number }): Promise<void> {
-  const counts = () => Promise.all(fleet.proxies.map(async (u) => metricSum(await (await fetch(`${u}/metrics`)).text(), 'veracity_analysis_enqueued_total')));
+  const counts = () => metricEach(fleet.proxies, 'veracity_analysis_enqueued_total');
   const base = await counts();
   const deadline = Date.now() + (opts.ms ?? 30_000);
   while (Date.now() < deadline) {
