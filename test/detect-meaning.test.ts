@@ -518,3 +518,13 @@ t.test('Count words: a count the context writes in another sentence moved no fac
   // A name from another sentence still counts.
   t.ok(features(context, 'Forbes doubled the lead for Alloa.').specificElsewhere > 0);
 });
+
+t.test('Names: a full name the context writes in parts is one name, two people made into one are not', async (t) => {
+  const SHEERIN = 'Former Dons midfielder Sheerin, 39, has been player-manager at Arbroath since 2010. The chairman respected the wishes of Paul and his family.';
+  t.equal(features(SHEERIN, 'Paul Sheerin has been player-manager at Arbroath since 2010.').pairCoverage, 1, '"Paul" and "Sheerin" written apart');
+  const GOALS = 'A shot by Kyle McAusland pulled Alloa back into the game. Another finish by Denny Johnstone ensured the win.';
+  t.ok(features(GOALS, 'Kyle Johnstone ensured the win.').pairCoverage < 1, 'each part belongs to another full name');
+  t.ok(features(GOALS, 'Denny McAusland pulled Alloa back into the game.').pairCoverage < 1);
+  // A capital that only opens a sentence is no name.
+  t.ok(features('Despite the rain, the match went ahead. Arbroath won the match.', 'Despite Arbroath the match went ahead.').pairCoverage < 1);
+});

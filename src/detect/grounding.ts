@@ -50,6 +50,8 @@ export interface ContextIndex {
   meaning?: ContextMeaning;
   /** Windows of three passages as relations read them, by middle passage, made on first use. */
   windows: Map<number, PassageWindow>;
+  /** The context's names as `nameParts` reads them, made on first use. */
+  names?: NameParts;
   /**
    * The failure-mode reference (failure-mode.ts) last made from this context: kept with the
    * context's shared part, so exchanges with the same context and question share it.
@@ -405,6 +407,7 @@ interface ContextCore {
   restated: Map<string, string | null>;
   meaning?: ContextMeaning;
   windows: Map<number, PassageWindow>;
+  names?: NameParts;
   failureReference?: object;
   lower?: string;
   text: string;
@@ -514,6 +517,14 @@ class ExchangeIndex implements ContextIndex {
 
   set meaning(meaning: ContextMeaning | undefined) {
     this.core.meaning = meaning;
+  }
+
+  get names(): NameParts | undefined {
+    return this.core.names;
+  }
+
+  set names(names: NameParts | undefined) {
+    this.core.names = names;
   }
 
   get questionShare(): Float64Array {
@@ -733,6 +744,63 @@ function distinct(keys: readonly string[]): string[] {
 }
 
 /** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
+/**
+ * The context's capitalised words, and those of them it ever writes next to another capitalised
+ * word ("Neil Cooper", "Dundee United"): a word written on its own is a name's part used alone.
+ */
+interface NameParts {
+  capitalised: Set<string>;
+  joined: Set<string>;
+}
+
+const CAPITAL = /^\p{Lu}/u;
+const POSSESSIVE = /['’]s?$/;
+
+function isNamePart(t: Token): boolean {
+  return !t.number && t.content && CAPITAL.test(t.raw);
+}
+
+/** Only spaces between two tokens of one text: written side by side. */
+function sideBySide(a: Token, b: Token, text: string): boolean {
+  for (let i = a.start + a.raw.length; i < b.start; i++) if (text.charCodeAt(i) !== 32) return false;
+  return true;
+}
+
+function nameParts(index: ContextIndex): NameParts {
+  if (index.names) return index.names;
+  const capitalised = new Set<string>();
+  const joined = new Set<string>();
+  for (const p of index.passages) {
+    let prev: Token | undefined;
+    for (const t of p.tokens) {
+      if (!isNamePart(t)) {
+        prev = undefined;
+        continue;
+      }
+      // A capital that only opens a sentence ("Despite …") makes no name.
+      if (t.proper) capitalised.add(t.key);
+      if (prev && !POSSESSIVE.test(prev.raw) && sideBySide(prev, t, p.text)) {
+        joined.add(prev.key);
+        joined.add(t.key);
+      }
+      prev = t;
+    }
+  }
+  return (index.names = { capitalised, joined });
+}
+
+/**
+ * A full name the context writes in parts: the claim's "Paul Sheerin" or "Cammy Smith" where the
+ * context has "Sheerin, 39, …" and, elsewhere, "Paul's services" or "Cammy is a really good
+ * player". Each part is a capitalised word the context writes, and never beside another name:
+ * "Kyle Johnstone" against "Kyle McAusland" and "Denny Johnstone" is two people made into one.
+ */
+function namedApart(a: Token, b: Token, text: string, index: ContextIndex): boolean {
+  if (!isNamePart(a) || !isNamePart(b) || POSSESSIVE.test(a.raw) || !sideBySide(a, b, text)) return false;
+  const names = nameParts(index);
+  return names.capitalised.has(a.key) && names.capitalised.has(b.key) && !names.joined.has(a.key) && !names.joined.has(b.key);
+}
+
 export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
   const skipped = passedOver(tokens, index);
   // A currency or percent word ("160 million dollars") is the sign the context writes ("$ 160
@@ -842,7 +910,7 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       bigramFound++;
       joins[i] = JOINED;
     }
-    if (index.order.near(a, b)) pairFound++;
+    if (index.order.near(a, b) || namedApart(content[i]!, content[i + 1]!, claim.text, index)) pairFound++;
     else joins[i] = APART;
   }
   const spliced = splices(joins, claim.text, content, keys, index);
