@@ -1,6 +1,6 @@
 import t from 'tap';
 import { analyse } from '../src/detect/index.js';
-import { extractClaims } from '../src/detect/claims.js';
+import { extractClaims, splitSentences } from '../src/detect/claims.js';
 import { certaintyOf } from '../src/detect/confidence.js';
 import { ConfigSchema } from '../src/config/schema.js';
 import type { ContextPart, Exchange, ResponseCapture } from '../src/capture/exchange.js';
@@ -250,4 +250,17 @@ t.test('a soft refusal that hands the question to a professional is a refusal', 
   t.equal(v.refusal.flagged, true);
   const answer = analyse(exchange('Fold the sheet in half, fold the corners to the centre line, then fold the wings down.', []), cfg);
   t.equal(answer.refusal.kind, 'none');
+});
+
+t.test('two paragraphs pasted without a space are two sentences, and each name keeps its own facts', async (t) => {
+  const split = (s: string): string[] => splitSentences(s).map(([a, b]) => s.slice(a, b));
+  t.same(split('The New Pornographers is a Canadian band formed in Vancouver, British Columbia.Kings of Leon is an American rock band.'), [
+    'The New Pornographers is a Canadian band formed in Vancouver, British Columbia.',
+    'Kings of Leon is an American rock band.',
+  ]);
+  t.same(split('Eatza Pizza was founded in Arizona in 1997.Your Pie is a pizza concept.').length, 2, 'after a figure');
+  for (const one of ['He moved to the U.S.In 1990 he left.', 'Built with Node.js and ASP.NET Core.', 'He joined St.Mirren in July.']) t.same(split(one).length, 1, one);
+  const context: ContextPart[] = [{ source: 'document', text: 'Eatza Pizza was a buffet-style restaurant chain founded in Arizona in 1997.Your Pie is an American pizza concept that was started in Athens, Georgia in 2008.' }];
+  t.equal(analyse(exchange('Your Pie was founded in Arizona.', context), cfg).hallucination.flagged, true, "Arizona is Eatza Pizza's, not Your Pie's");
+  t.equal(analyse(exchange('Eatza Pizza was founded in Arizona.', context), cfg).hallucination.flagged, false);
 });

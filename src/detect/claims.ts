@@ -76,6 +76,20 @@ export function wordCount(s: string): number {
 /** What follows the dot of a decimal written apart ("31. 8 million"), which tokenize reads as one number. */
 const DECIMAL_APART = new RegExp(String.raw`^ \d+ (?:${SCALE_AFTER_DECIMAL})\b`);
 
+/**
+ * Two sentences glued without a space, as pasted paragraphs often are ("… formed in 1997 in
+ * Vancouver, British Columbia.Kings of Leon is …", "… in Arizona in 1997.Your Pie is …"): a full
+ * stop after a word of two letters or more (no abbreviation) or a figure, then a capitalised word.
+ * Not "U.S.", "Node.js", "ASP.NET" or "St.Mirren".
+ */
+function gluedSentence(text: string, start: number, dot: number, next: number): boolean {
+  if (text[dot] !== '.' || !/^\p{Lu}\p{Ll}/u.test(text.slice(next, next + 2))) return false;
+  const before = /(\p{L}+|\d+)[)\]"”’']?$/u.exec(text.slice(Math.max(start, dot - 24), dot))?.[1];
+  if (before === undefined) return false;
+  if (/^\d+$/.test(before)) return true;
+  return before.length >= 2 && /^\p{Ll}+$/u.test(before.slice(1)) && !ABBREVIATIONS.has(before.toLowerCase()) && text[dot - before.length - 1] !== '.';
+}
+
 /** Sentence spans [start, end) over `text`, skipping fenced code blocks. */
 export function splitSentences(text: string): Array<[number, number]> {
   const spans: Array<[number, number]> = [];
@@ -109,6 +123,12 @@ export function splitSentences(text: string): Array<[number, number]> {
       while (j < n && /[.!?"'”’)\]]/.test(text[j]!)) j++;
       const atEnd = j >= n;
       const followedBySpace = atEnd || /\s/.test(text[j]!);
+      if (!followedBySpace && gluedSentence(text, start, i, j)) {
+        push(start, j);
+        start = j;
+        i = j;
+        continue;
+      }
       if (followedBySpace) {
         let boundary = true;
         if (ch === '.') {
