@@ -1,6 +1,6 @@
 import t from 'tap';
 import { analyse } from '../src/detect/index.js';
-import { extractClaims, splitSentences } from '../src/detect/claims.js';
+import { distributed, extractClaims, splitSentences } from '../src/detect/claims.js';
 import { certaintyOf } from '../src/detect/confidence.js';
 import { ConfigSchema } from '../src/config/schema.js';
 import type { ContextPart, Exchange, ResponseCapture } from '../src/capture/exchange.js';
@@ -263,4 +263,19 @@ t.test('two paragraphs pasted without a space are two sentences, and each name k
   const context: ContextPart[] = [{ source: 'document', text: 'Eatza Pizza was a buffet-style restaurant chain founded in Arizona in 1997.Your Pie is an American pizza concept that was started in Athens, Georgia in 2008.' }];
   t.equal(analyse(exchange('Your Pie was founded in Arizona.', context), cfg).hallucination.flagged, true, "Arizona is Eatza Pizza's, not Your Pie's");
   t.equal(analyse(exchange('Eatza Pizza was founded in Arizona.', context), cfg).hallucination.flagged, false);
+});
+
+t.test('a claim said of two names holds only as far as it holds of each', async (t) => {
+  t.same(distributed({ text: 'Yes, both Eatza Pizza and Your Pie were founded in Arizona.', start: 0, end: 58, sentence: 0 }).map((c) => c.text), [
+    'Eatza Pizza were founded in Arizona.',
+    'Your Pie were founded in Arizona.',
+  ]);
+  t.same(distributed({ text: 'Am Rong and Alexandre Rockwell both directed movies.', start: 0, end: 51, sentence: 0 }).map((c) => c.text), ['Am Rong directed movies.', 'Alexandre Rockwell directed movies.']);
+  t.same(distributed({ text: 'Storey has won medals in both cycling and swimming.', start: 0, end: 51, sentence: 0 }), [], 'not two names');
+  const ask = (context: string, answer: string) => analyse(exchange(answer, [{ source: 'document', text: context }], {}, 'Are they both American?'), cfg).hallucination;
+  const PIZZA = 'Eatza Pizza was a buffet-style restaurant chain founded in Arizona in 1997. Your Pie is an American pizza concept that was started in Athens, Georgia in 2008.';
+  t.equal(ask(PIZZA, 'Yes, both Eatza Pizza and Your Pie were founded in Arizona.').flagged, true, 'true of one, not of the other');
+  const BANDS = 'Kiss is an American rock band formed in New York City in 1973. Kings of Leon is an American rock band that formed in Nashville, Tennessee, in 1999.';
+  t.equal(ask(BANDS, 'Yes, both Kiss and Kings of Leon are American rock bands.').flagged, false, 'true of each');
+  t.equal(ask(BANDS, 'Kiss and Kings of Leon are both American rock bands.').flagged, false);
 });

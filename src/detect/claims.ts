@@ -185,6 +185,26 @@ function isCheckable(piece: string): boolean {
   return true;
 }
 
+/** A name as a claim writes it: capitalised words or figures, with "of", "the", "de" … between them. */
+const NAME = String.raw`(?:[A-Z0-9][^\s,]*)(?:\s+(?:(?:of|the|de|del|la|le|von|van|du|da|for|in)\s+)*[A-Z0-9][^\s,]*)*`;
+const BOTH_FIRST = new RegExp(String.raw`^(?:(?:Yes|No)\s*,?\s+)?[Bb]oth\s+(${NAME})\s+and\s+(${NAME})\s+(?=[a-z])(.+)$`);
+const BOTH_AFTER = new RegExp(String.raw`^(?:(?:Yes|No)\s*,?\s+)?(${NAME})\s+and\s+(${NAME})\s+((?:are|were|have|had|can|could|will|would)\s+)?both\s+(.+)$`);
+
+/**
+ * A claim that says one thing of two names ("Yes, both The New Pornographers and Kings of Leon are
+ * American rock bands", "Am Rong and Alexandre Rockwell both directed movies") says it of each:
+ * the two statements, each read on its own ("The New Pornographers are American rock bands"). A
+ * claim is as well supported as the less supported of them. Empty for any other claim. The parts
+ * keep the claim's offsets; their text is not the response's.
+ */
+export function distributed(claim: Claim): Claim[] {
+  let m = BOTH_FIRST.exec(claim.text);
+  let parts: string[] | undefined;
+  if (m) parts = [`${m[1]} ${m[3]}`, `${m[2]} ${m[3]}`];
+  else if ((m = BOTH_AFTER.exec(claim.text))) parts = [`${m[1]} ${m[3] ?? ''}${m[4]}`, `${m[2]} ${m[3] ?? ''}${m[4]}`];
+  return parts ? parts.map((text) => ({ ...claim, text })) : [];
+}
+
 export function extractClaims(text: string): Claim[] {
   const claims: Claim[] = [];
   let sentence = 0;

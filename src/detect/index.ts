@@ -1,6 +1,6 @@
 import type { Exchange } from '../capture/exchange.js';
 import type { DetectConfig } from '../config/schema.js';
-import { extractClaims, type Claim } from './claims.js';
+import { distributed, extractClaims, type Claim } from './claims.js';
 import { certaintyOf, claimMismatch, logprobSpan } from './confidence.js';
 import { buildContextIndex, claimFeatures, contextText, featureVector, type ClaimFeatures, type ContextIndex } from './grounding.js';
 import { tokenize, type Token } from './text.js';
@@ -51,6 +51,16 @@ export interface ClaimReading {
  * always score claims the same way.
  */
 export function scoreClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claimThreshold'>, tokens?: readonly Token[]): ClaimReading {
+  let read = readClaim(c, index, cfg, tokens);
+  // Said of two names, a claim holds only as far as it holds of each.
+  for (const part of distributed(c)) {
+    const r = readClaim(part, index, cfg);
+    if (read.support !== 'contradicted' && (r.support === 'contradicted' || r.z > read.z)) read = r;
+  }
+  return read;
+}
+
+function readClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claimThreshold'>, tokens?: readonly Token[]): ClaimReading {
   const f = claimFeatures(c, index, tokens);
   const z = claimLogit(f);
   // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
