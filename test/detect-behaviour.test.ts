@@ -259,6 +259,9 @@ t.test('two paragraphs pasted without a space are two sentences, and each name k
     'Kings of Leon is an American rock band.',
   ]);
   t.same(split('Eatza Pizza was founded in Arizona in 1997.Your Pie is a pizza concept.').length, 2, 'after a figure');
+  t.same(split('he won the award in london on sunday . the 21 - year - old beat two rivals .').length, 2, 'a text all in lower case');
+  t.same(split('it costs approx. five dollars.').length, 1);
+  t.same(split('It costs approx. five dollars.').length, 1);
   for (const one of ['He moved to the U.S.In 1990 he left.', 'Built with Node.js and ASP.NET Core.', 'He joined St.Mirren in July.']) t.same(split(one).length, 1, one);
   const context: ContextPart[] = [{ source: 'document', text: 'Eatza Pizza was a buffet-style restaurant chain founded in Arizona in 1997.Your Pie is an American pizza concept that was started in Athens, Georgia in 2008.' }];
   t.equal(analyse(exchange('Your Pie was founded in Arizona.', context), cfg).hallucination.flagged, true, "Arizona is Eatza Pizza's, not Your Pie's");

@@ -98,6 +98,7 @@ export function splitSentences(text: string): Array<[number, number]> {
   let start = 0;
   /** Where the line holding `i` starts: kept as the scan passes line breaks, not searched back for. */
   let lineStart = 0;
+  const caseless = !/\p{Lu}/u.test(text);
   const push = (s: number, e: number): void => {
     if (e > s) spans.push([s, e]);
   };
@@ -143,8 +144,9 @@ export function splitSentences(text: string): Array<[number, number]> {
           else if (/^\s*(?:\d{1,3}|[a-zA-Z])$/.test(text.slice(Math.max(lineStart, start), i))) boundary = false;
           // An initial ("H. Bruce") or a dotted acronym ("U.S.") followed by a capitalised word.
           else if (/^(?:\p{Lu}|(?:\p{L}\.)+\p{L})$/u.test(wordAsWritten) && /\p{Lu}/u.test(next)) boundary = false;
-          // A lower-case continuation after a dot is rarely a new sentence ("approx. five").
-          else if (/\p{Ll}/u.test(next) && k === j + 1) boundary = false;
+          // A lower-case continuation after a dot is rarely a new sentence ("approx. five"), unless
+          // the whole text is in lower case, as some news corpora are.
+          else if (!caseless && /\p{Ll}/u.test(next) && k === j + 1) boundary = false;
           // A decimal some sources write apart ("31. 8 million"), read as one number by tokenize.
           else if (/\d$/.test(before) && DECIMAL_APART.test(text.slice(j, j + 24))) boundary = false;
         } else if (/\p{Ll}/u.test(text[j + 1] ?? '') && /["”’')\]]/.test(text[j - 1] ?? '')) {
