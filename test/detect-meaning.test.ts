@@ -528,3 +528,13 @@ t.test('Names: a full name the context writes in parts is one name, two people m
   // A capital that only opens a sentence is no name.
   t.ok(features('Despite the rain, the match went ahead. Arbroath won the match.', 'Despite Arbroath the match went ahead.').pairCoverage < 1);
 });
+
+t.test('Countries: "U.S." and "U.K." are the countries "US", "United States", "American", "UK" and "British" name', async (t) => {
+  t.equal(key('U.S.'), key('US'));
+  t.equal(key('U.S.A.'), tokenize('United States')[0]!.key, '"United States" reads as the country');
+  t.equal(key('U.S.'), key('American'));
+  t.equal(key('U.K.'), key('British'));
+  t.equal(features('The film will be released in U.S. cinemas on 17 March 2017.', 'The film will be released in American cinemas on 17 March 2017.').coverage, 1);
+  // Other dotted initials stay as they were.
+  t.same(tokenize('J.K. Rowling').map((x) => x.key), ['j.', 'k', 'rowl']);
+});

@@ -350,8 +350,8 @@ export const SIGNS: ReadonlySet<string> = new Set(['$', '£', '€', '%']);
  * - a time of day with a.m. or p.m. ("2pm", "3.30 p.m.", "7 : 00 p. M.") or with a colon ("14:00");
  * - a number with thousands separators, spaced apart as some sources write them ("26, 000");
  * - a number, a decimal written apart before a scale word ("31. 8 million"), an ordinal ("3rd");
- * - a word with inner apostrophes ("don't"), an initial with its dot when another follows ("U." of
- *   "U.S."); a currency or % sign.
+ * - "U.S.", "U.S.A." or "U.K." (the countries); a word with inner apostrophes ("don't"), an initial
+ *   with its dot when another follows ("J." of "J.K."); a currency or % sign.
  */
 const TOKEN_RE = new RegExp(
   [
@@ -359,6 +359,7 @@ const TOKEN_RE = new RegExp(
     String.raw`\d{1,2}:\d{2}(?![\d:])`,
     String.raw`\d{1,3}(?:,\d{3}|, \d{3}(?!\d))+(?:\.\d+)?`,
     String.raw`\d+(?:\.\d+|\. \d+(?= (?:${SCALE_AFTER_DECIMAL})\b))?(?:st|nd|rd|th|s)?`,
+    String.raw`U\.S\.(?:A\.)?|U\.K\.`,
     String.raw`[\p{L}\p{M}]+(?:['’][\p{L}]+)*(?:\.(?=[\p{L}]\.))?`,
     String.raw`[$£€%]`,
   ].join('|'),
@@ -442,6 +443,10 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
   } else if (lower in NUMBER_WORDS) {
     key = canonicalNumber(NUMBER_WORDS[lower]!);
     isNumber = true;
+  } else if (raw === 'U.S.' || raw === 'U.S.A.') {
+    key = 'usa';
+  } else if (raw === 'U.K.') {
+    key = 'britain';
   } else if (raw === 'US') {
     // The country, not the pronoun: "in US cinemas" is "in American cinemas".
     key = 'usa';
