@@ -538,3 +538,17 @@ t.test('Countries: "U.S." and "U.K." are the countries "US", "United States", "A
   // Other dotted initials stay as they were.
   t.same(tokenize('J.K. Rowling').map((x) => x.key), ['j.', 'k', 'rowl']);
 });
+
+t.test('What the source lacks: "the passage does not mention X" is contradicted where one place in it says X', async (t) => {
+  const LOCKE = 'Gary Locke has been given the job at Kilmarnock on a permanent basis. Locke shakes hands with chairman Jim Mann after signing his contract.';
+  const said = features(LOCKE, 'The passage does not mention Gary Locke shaking hands with chairman Jim Mann.');
+  t.equal(said.absence, 'broken');
+  t.ok(said.negationFlip, 'read as a flipped polarity');
+  const v = analyse(exchange(LOCKE, 'The passage does not mention Gary Locke shaking hands with chairman Jim Mann.'), cfg).hallucination;
+  t.equal(v.claims[0]?.support, 'contradicted');
+  t.equal(features(LOCKE, 'The passage does not mention the length of his contract or his salary.').absence, 'holds', 'what the source lacks');
+  t.equal(features(LOCKE, 'The passage does not provide any details about his coaching record.').absence, 'holds', 'a kind of detail');
+  t.equal(features(LOCKE, 'Jim Mann is not mentioned in the passage as the manager.').absence, undefined, 'partly said: no reading');
+  t.equal(features(LOCKE, 'Locke shakes hands with chairman Jim Mann.').absence, undefined, 'no absence claim');
+  t.notOk(features(LOCKE, 'The passage does not mention the length of his contract.').negationFlip);
+});

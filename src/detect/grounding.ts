@@ -134,6 +134,15 @@ export interface ClaimFeatures {
    * claim comes from: an entity or figure moved from one fact to another.
    */
   specificElsewhere: number;
+  /**
+   * A claim about what the source lacks ("the passage does not mention X"), held to the source
+   * the other way round: `broken` when one place in the source says X (the claim is then a
+   * flipped polarity), `holds` when the source lacks X or the claim speaks of a kind of detail
+   * ("any details about the plot") that words cannot check. Only `broken` changes the reading: a
+   * claim that holds is scored as any other (docs/detection.md, "What the source lacks").
+   * Absent for every other claim.
+   */
+  absence?: 'holds' | 'broken';
   evidence: string;
 }
 
@@ -801,6 +810,59 @@ function namedApart(a: Token, b: Token, text: string, index: ContextIndex): bool
   return names.capitalised.has(a.key) && names.capitalised.has(b.key) && !names.joined.has(a.key) && !names.joined.has(b.key);
 }
 
+const SOURCE = String.raw`(?:the|this|that|provided|given|above|original)\s+(?:passage|text|article|context|document|excerpt|source)(?:\s+(?:provided|given|above))?`;
+const LACK_VERB = String.raw`(?:mention|provide|give|include|contain|specify|state|describe|discuss|say|detail|offer|explain|clarify|elaborate\s+on|reveal|indicate|identify|name|list|cover|address)`;
+const LACKS_ACTIVE = new RegExp(String.raw`\b${SOURCE}\s+(?:does\s+not|doesn['’]t|did\s+not|didn['’]t|do\s+not|fails\s+to)\s+(?:\w+ly\s+)?${LACK_VERB}\s+(.+)$`, 'i');
+const LACKS_PASSIVE = new RegExp(
+  String.raw`^(?:(?:but|and|however|yet|although|though)\s*,?\s+)?(.+?)\s+(?:is|are|was|were)\s+not\s+(?:\w+ly\s+)?(?:mentioned|described|provided|specified|given|stated|included|discussed|detailed|explained|identified|named|listed|covered|addressed)\s+in\s+${SOURCE}(?:\s+that\s+(.+?))?\s*[.!]?$`,
+  'i',
+);
+/** Where the thing said to be missing ends: "X, so the summary …", "X; …". */
+const LACK_END = /,\s+(?:so|and|but|which|as|because|while)\b|[;.!?]/i;
+/** "information about …": what follows is the thing said to be missing. */
+const ABOUT = /^(?:any\s+|specific\s+|further\s+|additional\s+|more\s+)?(?:information|info|mention)\s+(?:about|on|regarding|concerning|of)\s+/i;
+/** Words for a kind of detail rather than a fact: "any details about the plot", "specific numbers". */
+const DETAIL_KIND = /\b(?:details?|information|info|specifics?|numbers?|figures?|data|statistics|plot|content|dates?|reasons?|explanation|background|description|context|connection|link)\b/i;
+
+/** What an absence claim says the source lacks, or undefined for any other claim. */
+function lackedIn(text: string): string | undefined {
+  let m = LACKS_ACTIVE.exec(text);
+  let x = m?.[1];
+  if (x === undefined && (m = LACKS_PASSIVE.exec(text))) x = m[2] ?? m[1];
+  if (x === undefined) return undefined;
+  const end = LACK_END.exec(x);
+  return (end ? x.slice(0, end.index) : x).trim().replace(ABOUT, '');
+}
+
+/**
+ * An absence claim held to the source: what it says is missing, read as a claim of its own.
+ * Said in one place of the source, the claim is broken; mostly missing, or a kind of detail
+ * rather than a fact, it holds.
+ */
+function absenceOf(claim: Claim, index: ContextIndex): ClaimFeatures['absence'] {
+  const lacked = lackedIn(claim.text);
+  if (lacked === undefined) return undefined;
+  // "X or Y": broken if the source says either, holding if it lacks either.
+  let absence: ClaimFeatures['absence'];
+  for (const part of lacked.split(/\s+(?:or|nor)\s+/i)) {
+    const read = lackedReading(claim, part.replace(ABOUT, ''), index);
+    if (read === 'broken') return read;
+    absence ??= read;
+  }
+  return absence;
+}
+
+function lackedReading(claim: Claim, lacked: string, index: ContextIndex): ClaimFeatures['absence'] {
+  if (DETAIL_KIND.test(lacked)) return 'holds';
+  const f = claimFeatures({ ...claim, text: lacked }, index);
+  if (f.n === 0) return undefined;
+  // Said in so many words: at most one word in four restated through WordNet ("Belgian" clubs
+  // for "Belgium"), since a looser restatement ("length" for "basis") is no saying.
+  if (f.n >= 2 && f.coverage === 1 && f.meaningShare <= 0.25 && f.windowCoverage >= 0.8) return 'broken';
+  if (f.coverage < 0.5) return 'holds';
+  return undefined;
+}
+
 export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
   const skipped = passedOver(tokens, index);
   // A currency or percent word ("160 million dollars") is the sign the context writes ("$ 160
@@ -1071,7 +1133,15 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       n >= 2 && numberMissing + specificMissing + plainMissing === 0 && commonMissing <= 1 && windowCoverage >= 0.8 &&
       !negationFlip && !antonymFlip && !rel.numberSwap && !rel.roleSwap && rel.substituted === 0,
     evidence: best ? best.text.trim().slice(0, 300) : '',
+    ...absenceReading(claim, index),
   };
+}
+
+/** The absence reading's part of a claim's features: a broken absence claim is a flipped polarity. */
+function absenceReading(claim: Claim, index: ContextIndex): Partial<ClaimFeatures> {
+  const absence = absenceOf(claim, index);
+  if (absence === undefined) return {};
+  return absence === 'broken' ? { absence, negationFlip: true, passageCoverage: 1 } : { absence };
 }
 
 /** The features the learned scorer reads, in a fixed order (see models/grounding.ts). */
