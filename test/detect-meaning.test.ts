@@ -552,3 +552,15 @@ t.test('What the source lacks: "the passage does not mention X" is contradicted 
   t.equal(features(LOCKE, 'Locke shakes hands with chairman Jim Mann.').absence, undefined, 'no absence claim');
   t.notOk(features(LOCKE, 'The passage does not mention the length of his contract.').negationFlip);
 });
+
+t.test('A curly apostrophe is the straight one: "didn’t" negates and is no content word', async (t) => {
+  const [curly] = tokenize('didn’t');
+  const [straight] = tokenize("didn't");
+  t.equal(curly!.key, straight!.key);
+  t.equal(curly!.content, false);
+  t.ok(curly!.negation);
+  t.equal(tokenize('they’re')[0]!.key, tokenize("they're")[0]!.key);
+  t.notOk(tokenize('don’t')[0]!.proper, 'no capital, no name');
+  t.ok(features(COUNCIL, 'The city council didn’t approve the new parking plan on Tuesday.').negationFlip, 'a curly negation flips the fact');
+  t.equal(features(COUNCIL, 'The city council didn’t reject the new parking plan on Tuesday.').coverage, features(COUNCIL, "The city council didn't reject the new parking plan on Tuesday.").coverage);
+});

@@ -415,7 +415,8 @@ export function withoutAccents(word: string, form: 'NFD' | 'NFKD' = 'NFD'): stri
 }
 
 function describeWord(raw: string, sentenceStart: boolean): WordInfo {
-  const lower = raw.toLowerCase();
+  // A curly apostrophe is the straight one: "don’t" is "don't", "they’re" "they're".
+  const lower = raw.toLowerCase().replace(/’/g, "'");
   let key: string;
   let isNumber = false;
   let content = true;
@@ -456,11 +457,11 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
   } else {
     // Possessives match their noun: "Disney's" / "Disney". Accents do not decide: "Café" is
     // "Cafe", and one written with a combining accent is the same word.
-    const plain = NON_ASCII.test(raw) ? withoutAccents(raw) : raw;
+    const plain = NON_ASCII.test(raw) ? withoutAccents(raw.replace(/’/g, "'")) : raw;
     key = stemOf(STOPWORDS.has(lower) ? plain : plain.replace(/['’]s$/i, ''));
     content = !STOPWORDS.has(lower) && !STOPWORDS.has(key) && !NEGATIONS.has(lower) && key.length > 0;
   }
-  const hasUpper = raw !== lower;
+  const hasUpper = raw !== raw.toLowerCase();
   return {
     key,
     number: isNumber,
