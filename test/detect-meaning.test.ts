@@ -564,3 +564,10 @@ t.test('A curly apostrophe is the straight one: "didn’t" negates and is no con
   t.ok(features(COUNCIL, 'The city council didn’t approve the new parking plan on Tuesday.').negationFlip, 'a curly negation flips the fact');
   t.equal(features(COUNCIL, 'The city council didn’t reject the new parking plan on Tuesday.').coverage, features(COUNCIL, "The city council didn't reject the new parking plan on Tuesday.").coverage);
 });
+
+t.test('Ordinals past the tenth are numbers, as "14th" is', async (t) => {
+  t.equal(key('fourteenth'), key('14th'));
+  t.equal(key('twentieth'), key('20th'));
+  t.equal(key('hundredth'), key('100th'));
+  t.equal(features('Hourglass is the 14th studio album by James Taylor.', 'Hourglass is the fourteenth studio album by James Taylor.').numberMissing, 0);
+});
