@@ -571,3 +571,12 @@ t.test('Ordinals past the tenth are numbers, as "14th" is', async (t) => {
   t.equal(key('hundredth'), key('100th'));
   t.equal(features('Hourglass is the 14th studio album by James Taylor.', 'Hourglass is the fourteenth studio album by James Taylor.').numberMissing, 0);
 });
+
+t.test('Pronouns: a sentence that opens with "He" is read after the name of the sentence before, for word pairs', async (t) => {
+  const SHEERIN = 'Sheerin, 39, has been player-manager at Arbroath since 2010. He previously played for Aberdeen and St Johnstone.';
+  t.equal(features(SHEERIN, 'Sheerin previously played for Aberdeen.').pairCoverage, 1, 'the summary names him where the article says "He"');
+  const LOCKE = 'Gary Locke shook hands with chairman Jim Mann. He signed a two-year contract on Monday.';
+  t.equal(features(LOCKE, 'Gary Locke signed a two-year contract on Monday.').pairCoverage, 1);
+  t.ok(features(LOCKE, 'Jim Mann signed a two-year contract on Monday.').pairCoverage < 1, 'only the first name stands in for the pronoun');
+  t.ok(features('Sheerin has been player-manager at Arbroath since 2010. The club previously played in League One.', 'Sheerin previously played in League One.').pairCoverage < 1, 'no pronoun, no reading');
+});

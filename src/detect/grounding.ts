@@ -333,6 +333,41 @@ function writeAround(order: WordOrder, wordIds: Int32Array, tokens: readonly Tok
   for (const [first, end] of numbers) write(first, end, ASIDE_TOKEN | NUMBER_TOKEN);
 }
 
+/** Pronouns that open a sentence about someone the sentence before named. */
+const LEADING_PRONOUN = new Set(['he', 'she', 'his', 'her', 'they', 'their']);
+
+/**
+ * The first name a passage writes, as word ids: capitalised words inside the sentence, or an
+ * uncommon one that opens it ("Sheerin, 39, has been …"), with the names right after it.
+ */
+function namesIn(tokens: readonly Token[], wordIds: Int32Array): number[] | undefined {
+  let run: number[] | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (isWord(t) && !t.number && CAPITAL.test(t.raw) && (t.proper || t.rare || tokens[i + 1]?.proper === true)) (run ??= []).push(wordIds[i]!);
+    else if (run) break;
+  }
+  return run;
+}
+
+/**
+ * A passage that opens with "He", "She", "His", "They" …: the words after the pronoun once more,
+ * after the first name of the passage before, as a loose reading (word pairs only). "Sheerin, 39,
+ * has been player-manager at Arbroath since 2010. He previously played for Aberdeen" holds
+ * "Sheerin … played for Aberdeen" as closely as a summary that names him.
+ */
+function writeForPronoun(order: WordOrder, wordIds: Int32Array, tokens: readonly Token[], name: readonly number[] | undefined): void {
+  if (!name || tokens.length === 0 || !LEADING_PRONOUN.has(tokens[0]!.raw.toLowerCase())) return;
+  for (const id of name) order.add(id, true);
+  let after = 0;
+  for (let i = 1; i < tokens.length && after < PAIR_WINDOW; i++) {
+    if (!isWord(tokens[i]!)) continue;
+    order.add(wordIds[i]!, true);
+    after++;
+  }
+  order.endPassage();
+}
+
 /** Per token of the passage being indexed, its word id; and which tokens `leftOut` covers. Reused, grown as needed. */
 let wordIdBuffer = new Int32Array(256);
 let insideFlags = new Uint8Array(256);
@@ -434,6 +469,8 @@ function indexContext(contextText: string): ContextCore {
   // word per occurrence, the sets and maps written only for a word's first occurrence.
   const lists: number[][] = [];
   const lastPassage: number[] = [];
+  /** The first name the latest passage with a name writes: whom a leading "He" or "She" means. */
+  let previousName: number[] | undefined;
   for (const text of passagesOf(contextText)) {
     const tokens = tokenize(text);
     let contentCount = 0;
@@ -470,6 +507,8 @@ function indexContext(contextText: string): ContextCore {
     }
     order.endPassage();
     writeAround(order, wordIds, tokens, leftOut(text, tokens));
+    writeForPronoun(order, wordIds, tokens, previousName);
+    previousName = namesIn(tokens, wordIds) ?? previousName;
     for (const [x, word] of numberAttachments(tokens)) {
       let near = numberNeighbours.get(x);
       if (!near) numberNeighbours.set(x, (near = new Set()));
