@@ -1142,6 +1142,9 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       }
     }
   }
+  // A claim about what the source lacks, where one place of the source says it: a flipped polarity.
+  const absence = absenceOf(claim, index);
+  const broken = absence === 'broken';
   return {
     n,
     coverage: n > 0 ? found / n : 1,
@@ -1149,11 +1152,11 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     novelMissing,
     properMissing,
     numberMissing,
-    passageCoverage,
+    passageCoverage: broken ? 1 : passageCoverage,
     bigramCoverage: bigramTotal > 0 ? bigramFound / bigramTotal : 1,
     pairCoverage: bigramTotal > 0 ? pairFound / bigramTotal : 1,
     spliced,
-    negationFlip,
+    negationFlip: negationFlip || broken,
     antonymFlip,
     restatesQuestion: n > 0 && novel === 0,
     metaReference: META_REFERENCE.test(claim.text),
@@ -1170,17 +1173,10 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
     roleSwap: rel.roleSwap || rel.nameSwap,
     restated:
       n >= 2 && numberMissing + specificMissing + plainMissing === 0 && commonMissing <= 1 && windowCoverage >= 0.8 &&
-      !negationFlip && !antonymFlip && !rel.numberSwap && !rel.roleSwap && rel.substituted === 0,
+      !negationFlip && !broken && !antonymFlip && !rel.numberSwap && !rel.roleSwap && rel.substituted === 0,
     evidence: best ? best.text.trim().slice(0, 300) : '',
-    ...absenceReading(claim, index),
+    absence,
   };
-}
-
-/** The absence reading's part of a claim's features: a broken absence claim is a flipped polarity. */
-function absenceReading(claim: Claim, index: ContextIndex): Partial<ClaimFeatures> {
-  const absence = absenceOf(claim, index);
-  if (absence === undefined) return {};
-  return absence === 'broken' ? { absence, negationFlip: true, passageCoverage: 1 } : { absence };
 }
 
 /** The features the learned scorer reads, in a fixed order (see models/grounding.ts). */
