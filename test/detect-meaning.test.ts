@@ -580,3 +580,16 @@ t.test('Pronouns: a sentence that opens with "He" is read after the name of the 
   t.ok(features(LOCKE, 'Jim Mann signed a two-year contract on Monday.').pairCoverage < 1, 'only the first name stands in for the pronoun');
   t.ok(features('Sheerin has been player-manager at Arbroath since 2010. The club previously played in League One.', 'Sheerin previously played in League One.').pairCoverage < 1, 'no pronoun, no reading');
 });
+
+t.test('An answer that names one of the question\'s names, with what the context says of another', async (t) => {
+  const context =
+    'Boston College is a private Jesuit research university located in the village of Chestnut Hill, Massachusetts. ' +
+    'Stanford University is a private research university in Stanford, California, adjacent to Palo Alto.';
+  const question = 'Which private research university is located in Chestnut Hill, Boston College or Stanford University?';
+  const ask = (answer: string) => claimFeatures(extractClaims(answer)[0]!, buildContextIndex(context, question));
+  t.ok(ask('Stanford University is located in Chestnut Hill.').specificElsewhere > 0, "Chestnut Hill is Boston College's");
+  t.equal(ask('Boston College is located in Chestnut Hill.').specificElsewhere, 0);
+  t.equal(ask('Stanford University is adjacent to Palo Alto.').specificElsewhere, 0);
+  // Without the question's names to choose between, the reading does not apply.
+  t.equal(claimFeatures(extractClaims('Stanford University is located in Chestnut Hill.')[0]!, buildContextIndex(context, 'Summarise.')).specificElsewhere, 0);
+});

@@ -1092,6 +1092,19 @@ export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonl
       if (index.keys.has(k) && !index.questionKeys.has(k) && !(here.has(k) || before?.has(k) === true || after?.has(k) === true)) specificElsewhere++;
     }
   }
+  // The answer names one of the question's names, but what it says of it comes from a passage
+  // that names another and not this one: "Stanford University is located in Chestnut Hill",
+  // asked "… Boston College or Stanford University?", against "Boston College … located in …
+  // Chestnut Hill. Stanford University … is … in Stanford, California".
+  if (best && passageCoverage >= 0.5 && passages.length > 1 && index.questionKeys.size > 0) {
+    let away = 0;
+    for (let i = 0; i < content.length; i++) {
+      const t = content[i]!;
+      const k = keys[i]!;
+      if (isNamePart(t) && index.questionKeys.has(k) && index.keys.has(k) && !best.keys.has(k)) away++;
+    }
+    if (away > 0 && best.tokens.some((t) => isNamePart(t) && index.questionKeys.has(t.key) && !claimKeys.includes(t.key))) specificElsewhere += away;
+  }
 
   let negationFlip = false;
   let antonymFlip = false;
