@@ -344,7 +344,7 @@ function namesIn(tokens: readonly Token[], wordIds: Int32Array): number[] | unde
   let run: number[] | undefined;
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
-    if (isWord(t) && !t.number && CAPITAL.test(t.raw) && (t.proper || t.rare || tokens[i + 1]?.proper === true)) (run ??= []).push(wordIds[i]!);
+    if (isNamePart(t) && (t.proper || t.rare || tokens[i + 1]?.proper === true)) (run ??= []).push(wordIds[i]!);
     else if (run) break;
   }
   return run;
@@ -791,7 +791,6 @@ function distinct(keys: readonly string[]): string[] {
   return out;
 }
 
-/** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
 /**
  * The context's capitalised words, and those of them it ever writes next to another capitalised
  * word ("Neil Cooper", "Dundee United"): a word written on its own is a name's part used alone.
@@ -870,7 +869,7 @@ function lackedIn(text: string): string | undefined {
   if (x === undefined && (m = LACKS_PASSIVE.exec(text))) x = m[2] ?? m[1];
   if (x === undefined) return undefined;
   const end = LACK_END.exec(x);
-  return (end ? x.slice(0, end.index) : x).trim().replace(ABOUT, '');
+  return (end ? x.slice(0, end.index) : x).trim();
 }
 
 /**
@@ -902,6 +901,15 @@ function lackedReading(claim: Claim, lacked: string, index: ContextIndex): Claim
   return undefined;
 }
 
+/**
+ * The passage states the opposite of the claim: a flipped polarity or antonym, a number moved to
+ * another number's place, or roles reversed, where one passage holds most of the claim.
+ */
+export function contradicts(f: ClaimFeatures): boolean {
+  return (f.negationFlip || f.antonymFlip || f.numberSwap || f.roleSwap) && f.passageCoverage >= 0.6;
+}
+
+/** `tokens`: the claim's tokens, where the caller has them already (they are only read). */
 export function claimFeatures(claim: Claim, index: ContextIndex, tokens: readonly Token[] = tokenize(claim.text)): ClaimFeatures {
   const skipped = passedOver(tokens, index);
   // A currency or percent word ("160 million dollars") is the sign the context writes ("$ 160

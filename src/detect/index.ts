@@ -2,7 +2,7 @@ import type { Exchange } from '../capture/exchange.js';
 import type { DetectConfig } from '../config/schema.js';
 import { distributed, extractClaims, type Claim } from './claims.js';
 import { certaintyOf, claimMismatch, logprobSpan } from './confidence.js';
-import { buildContextIndex, claimFeatures, contextText, featureVector, type ClaimFeatures, type ContextIndex } from './grounding.js';
+import { buildContextIndex, claimFeatures, contextText, contradicts, featureVector, type ClaimFeatures, type ContextIndex } from './grounding.js';
 import { tokenize, type Token } from './text.js';
 import { GROUNDING_MODEL } from './models/grounding.js';
 import { detectRefusal } from './refusal.js';
@@ -51,17 +51,7 @@ export interface ClaimReading {
  * always score claims the same way.
  */
 export function scoreClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claimThreshold'>, tokens?: readonly Token[]): ClaimReading {
-  let read = readClaim(c, index, cfg, tokens);
-  // Said of two names, a claim holds only as far as it holds of each.
-  for (const part of distributed(c)) {
-    const r = readClaim(part, index, cfg);
-    if (read.support !== 'contradicted' && (r.support === 'contradicted' || r.z > read.z)) read = r;
-  }
-  return read;
-}
-
-function readClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claimThreshold'>, tokens?: readonly Token[]): ClaimReading {
-  const f = claimFeatures(c, index, tokens);
+  const f = scoredFeatures(c, index, tokens);
   const z = claimLogit(f);
   // Calibrated as a one-claim exchange, so a lone claim and its exchange agree.
   const e = GROUNDING_MODEL.exchange;
@@ -70,8 +60,7 @@ function readClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claim
   let support: Support;
   // A flipped polarity or antonym, a number moved to another number's place, or roles reversed:
   // the passage states the opposite of the claim, whatever the learned score says.
-  const flipped = (f.negationFlip || f.antonymFlip || f.numberSwap || f.roleSwap) && f.passageCoverage >= 0.6;
-  if (flipped) {
+  if (contradicts(f)) {
     support = 'contradicted';
     score = Math.max(score, cfg.claimThreshold);
     const flip = f.negationFlip || f.antonymFlip ? 'negation' : f.numberSwap ? 'number' : 'entity';
@@ -79,6 +68,28 @@ function readClaim(c: Claim, index: ContextIndex, cfg: Pick<DetectConfig, 'claim
   }
   support = score >= cfg.claimThreshold ? 'unsupported' : 'supported';
   return { z, score, support, ...(evidence ? { evidence } : {}) };
+}
+
+/**
+ * The features a claim is scored by. Said of two names (`distributed`), a claim holds only as far
+ * as it holds of each: the features of its least supported statement, a contradicted one first.
+ * The training script reads claims through this too.
+ */
+export function scoredFeatures(c: Claim, index: ContextIndex, tokens?: readonly Token[]): ClaimFeatures {
+  let f = claimFeatures(c, index, tokens);
+  const parts = distributed(c);
+  if (parts.length === 0) return f;
+  let z = claimLogit(f);
+  for (const part of parts) {
+    if (contradicts(f)) break;
+    const p = claimFeatures(part, index);
+    const pz = claimLogit(p);
+    if (contradicts(p) || pz > z) {
+      f = p;
+      z = pz;
+    }
+  }
+  return f;
 }
 
 function verdictShell(exchange: Exchange): Verdict {

@@ -119,8 +119,8 @@ const PHRASE_ENDS = new Set(
  * Kept small and general on purpose: a wrong synonym hides a hallucination.
  */
 const SYNONYMS: Record<string, string> = {
-  us: 'usa', 'u.s': 'usa', 'u.s.': 'usa', america: 'usa', american: 'usa',
-  uk: 'britain', 'u.k': 'britain', british: 'britain', england: 'britain', english: 'britain',
+  us: 'usa', 'u.s.': 'usa', 'u.s.a.': 'usa', america: 'usa', american: 'usa',
+  uk: 'britain', 'u.k.': 'britain', british: 'britain', england: 'britain', english: 'britain',
   film: 'movie', films: 'movie', movies: 'movie', picture: 'movie',
   begin: 'start', began: 'start', begun: 'start', starts: 'start', commenced: 'start', commence: 'start',
   purchase: 'buy', purchased: 'buy', bought: 'buy', acquire: 'buy', acquired: 'buy', acquisition: 'buy',
@@ -447,10 +447,6 @@ function describeWord(raw: string, sentenceStart: boolean): WordInfo {
   } else if (lower in NUMBER_WORDS) {
     key = canonicalNumber(NUMBER_WORDS[lower]!);
     isNumber = true;
-  } else if (raw === 'U.S.' || raw === 'U.S.A.') {
-    key = 'usa';
-  } else if (raw === 'U.K.') {
-    key = 'britain';
   } else if (raw === 'US') {
     // The country, not the pronoun: "in US cinemas" is "in American cinemas".
     key = 'usa';

@@ -24,9 +24,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { distributed, extractClaims } from '../../detect/claims.js';
-import { buildContextIndex, claimFeatures, contextText, featureVector, FEATURE_NAMES } from '../../detect/grounding.js';
-import { claimLogit } from '../../detect/index.js';
+import { extractClaims } from '../../detect/claims.js';
+import { buildContextIndex, contextText, contradicts, featureVector, FEATURE_NAMES } from '../../detect/grounding.js';
+import { scoredFeatures } from '../../detect/index.js';
 import { detectRefusal } from '../../detect/refusal.js';
 import { defaultDetectConfig, loadRows, type Row } from './data.js';
 import { fitLogistic, hash, sigmoid } from './logistic.js';
@@ -123,13 +123,8 @@ function items(dataset: string, rows: Row[]): Item[] {
     const spans = r.expected.spans ?? [];
     let contradicted = false;
     const claims = extractClaims(text).map((c) => {
-      // A claim said of two names is read as its less supported part, as scoreClaim reads it.
-      let f = claimFeatures(c, index);
-      for (const part of distributed(c)) {
-        const p = claimFeatures(part, index);
-        if (claimLogit(p) > claimLogit(f)) f = p;
-      }
-      if ((f.negationFlip || f.antonymFlip || f.numberSwap || f.roleSwap) && f.passageCoverage >= 0.6) contradicted = true;
+      const f = scoredFeatures(c, index);
+      if (contradicts(f)) contradicted = true;
       const x = featureVector(f).map((v, i) => (DROP.has(FEATURE_NAMES[i]!) ? 0 : v));
       let y: boolean | undefined = label;
       if (dataset === 'faithbench') y = label && spans.some(([s, e]) => s < c.end && e > c.start);
